@@ -1,0 +1,27 @@
+# Two commands for a newcomer: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+export SQLX_OFFLINE := true
+
+.PHONY: run test demo tools sqlx-prepare check fmt
+
+## Install what is missing, then build and serve http://127.0.0.1:3000 (embedded Postgres unless DATABASE_URL is set).
+run: tools
+	cargo leptos serve
+
+## Every test: unit, database, HTTP, embedded Postgres, browser.
+test:
+	scripts/test.sh
+
+## Demo account and one user per role (password: milepost-demo). Uses DATABASE_URL or the embedded Postgres.
+demo: tools
+	cargo run -p server --bin milepost -- demo
+
+tools:
+	scripts/ensure-tools.sh
+
+## Regenerate .sqlx after changing a query (needs a migrated database in DATABASE_URL).
+sqlx-prepare:
+	SQLX_OFFLINE=false cargo sqlx prepare --workspace
+
+fmt:
+	cargo fmt --all

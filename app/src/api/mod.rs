@@ -1,0 +1,6 @@
+//! Server functions, grouped by feature. Each is a public HTTP endpoint under `/fn/...`: it
+//! authorizes first, then validates, then calls a plain function, then maps errors.
+
+pub mod accounts;
+pub mod auth;
+pub mod users;

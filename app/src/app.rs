@@ -1,0 +1,75 @@
+//! The route table and the HTML shell.
+
+use crate::api::auth::{whoami, Login, Logout};
+use crate::domain::{CurrentUser, Section};
+use crate::error::AppError;
+use crate::pages;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+/// The HTML document every page is rendered into.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::csp::set_page_policy(&options);
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Who is signed in, and the actions that change it. Provided once by [`App`].
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
+    pub login: ServerAction<Login>,
+    pub logout: ServerAction<Logout>,
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let login = ServerAction::<Login>::new();
+    let logout = ServerAction::<Logout>::new();
+    // Refetched whenever someone signs in or out, so the navigation follows at once.
+    let user = Resource::new(move || (login.version().get(), logout.version().get()), |_| whoami());
+    provide_context(Auth { user, login, logout });
+
+    // Every route renders in `Async` mode: the page waits for the session check, so a 403 or a
+    // redirect to sign-in is decided before the first byte and carries the right HTTP status.
+    view! {
+        <Stylesheet id="leptos" href="/pkg/milepost.css"/>
+        <Title text="Milepost"/>
+        <Router>
+            <Routes fallback=pages::not_found::NotFoundPage>
+                <Route path=path!("/") view=pages::landing::LandingPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage ssr=SsrMode::Async/>
+                <Route path=path!("/orders") view=pages::orders::OrdersPage ssr=SsrMode::Async/>
+                <Route path=path!("/exceptions") view=pages::exceptions::ExceptionsPage ssr=SsrMode::Async/>
+                <Route path=path!("/integrations") view=pages::integrations::IntegrationsPage ssr=SsrMode::Async/>
+                <Route path=path!("/reports") view=pages::reports::ReportsPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal") view=pages::portal::PortalPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The section a path belongs to, for highlighting the navigation.
+pub fn section_of(path: &str) -> Option<Section> {
+    Section::ALL.into_iter().find(|s| path == s.path() || path.starts_with(&format!("{}/", s.path())))
+}

@@ -1,0 +1,7 @@
+//! Pure types and rules shared by the server and the browser.
+
+pub mod role;
+pub mod user;
+
+pub use role::{Role, Section};
+pub use user::{AccountSummary, CurrentUser, UserSummary};

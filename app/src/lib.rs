@@ -1,0 +1,32 @@
+//! Milepost's Leptos application: pages, components and server functions, shared by the server
+//! (feature `ssr`) and the browser (feature `hydrate`).
+//!
+//! `domain` compiles for both targets; `server` (session, auth, state) and `store` (all SQL) exist
+//! only on the server, so the wasm bundle never sees sqlx.
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod domain;
+pub mod error;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+pub use app::{shell, App};
+
+/// Browser entry point: attaches the Leptos runtime to the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+    // Browser tests wait for this marker: a click before hydration would be lost.
+    if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}

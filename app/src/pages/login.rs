@@ -1,0 +1,92 @@
+//! `/login`: the sign-in form.
+
+use crate::app::Auth;
+use crate::error::AppError;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+
+/// Where to go after signing in: `next` when it is a path on this site, else the role's home.
+/// Anything else (`//evil.example`, `https://...`) is ignored, so the link cannot send people away.
+pub fn safe_next(next: Option<String>) -> Option<String> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    let query = use_query_map();
+    let show_password = RwSignal::new(false);
+    let error = move || match auth.login.value().get() {
+        Some(Err(AppError::Validation(fields))) => Some(fields.to_string()),
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    let form = move || {
+        view! {
+            <main class="login">
+                <h1>"Milepost"</h1>
+                <p class="lead">"Sign in to see your orders and their promises."</p>
+                <ActionForm action=auth.login attr:class="stack" attr:id="login-form">
+                    <label>
+                        "Email"
+                        <input type="email" name="email" autocomplete="username" required autofocus/>
+                    </label>
+                    <label>
+                        "Password"
+                        <span class="password-row">
+                            <input
+                                type=move || if show_password.get() { "text" } else { "password" }
+                                name="password"
+                                autocomplete="current-password"
+                                required
+                            />
+                            <button
+                                type="button"
+                                class="link-button"
+                                id="toggle-password"
+                                aria-pressed=move || show_password.get().to_string()
+                                on:click=move |_| show_password.update(|s| *s = !*s)
+                            >
+                                {move || if show_password.get() { "Hide" } else { "Show" }}
+                            </button>
+                        </span>
+                    </label>
+                    {move || error().map(|e| view! { <p class="notice notice-error" role="alert">{e}</p> })}
+                    <button type="submit" class="primary" disabled=move || auth.login.pending().get()>
+                        "Sign in"
+                    </button>
+                </ActionForm>
+            </main>
+        }
+    };
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match auth.user.await {
+                    Ok(Some(user)) => {
+                        let next = safe_next(query.with_untracked(|q| q.get("next")))
+                            .unwrap_or_else(|| user.role.home().path().to_string());
+                        view! { <Redirect path=next/> }.into_any()
+                    }
+                    _ => form().into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_may_only_point_inside_the_site() {
+        assert_eq!(safe_next(Some("/orders".into())).as_deref(), Some("/orders"));
+        assert_eq!(safe_next(Some("//evil.example".into())), None);
+        assert_eq!(safe_next(Some("https://evil.example".into())), None);
+        assert_eq!(safe_next(Some("/\\evil.example".into())), None);
+        assert_eq!(safe_next(None), None);
+    }
+}

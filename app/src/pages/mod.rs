@@ -1,0 +1,14 @@
+//! One file per route.
+
+pub mod account;
+pub mod admin;
+pub mod dashboard;
+pub mod exceptions;
+pub mod integrations;
+pub mod landing;
+pub mod login;
+pub mod not_found;
+pub mod orders;
+pub mod portal;
+pub mod reports;
+pub mod upcoming;

@@ -1,0 +1,114 @@
+//! Argon2id password hashing, always off the async threads.
+
+use crate::error::AppError;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt;
+use std::sync::LazyLock;
+
+/// A stored password hash (PHC string). Not `Serialize`, and its `Debug` is redacted, so it cannot
+/// leak into a response or a log by accident.
+#[derive(Clone)]
+pub struct PasswordHashString(String);
+
+impl PasswordHashString {
+    pub fn from_stored(phc: String) -> Self {
+        Self(phc)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordHashString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHashString(<redacted>)")
+    }
+}
+
+/// Fewest characters a password may have.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// OWASP's recommended Argon2id parameters: 19 MiB, 2 iterations, 1 lane.
+fn hasher() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("valid Argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Verified against when the email is unknown, so a wrong email costs as much time as a wrong
+/// password and the answer time does not reveal which accounts exist.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    let salt = SaltString::generate(&mut OsRng);
+    hasher()
+        .hash_password(b"milepost-dummy-password", &salt)
+        .expect("hashing a constant")
+        .to_string()
+});
+
+/// Hashes `password` with a fresh salt.
+pub async fn hash(password: SecretString) -> Result<PasswordHashString, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        hasher()
+            .hash_password(password.expose_secret().as_bytes(), &salt)
+            .map(|h| PasswordHashString(h.to_string()))
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "password hashing task failed");
+        AppError::Internal
+    })?
+    .map_err(|e| {
+        tracing::error!(error = %e, "password hashing failed");
+        AppError::Internal
+    })
+}
+
+/// Whether `password` matches `stored`; with `None`, checks against a dummy hash and returns false.
+pub async fn verify(password: SecretString, stored: Option<PasswordHashString>) -> Result<bool, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let known = stored.is_some();
+        let phc = stored.map(|s| s.0).unwrap_or_else(|| DUMMY_HASH.clone());
+        let parsed = PasswordHash::new(&phc).map_err(|e| e.to_string())?;
+        let matches = hasher()
+            .verify_password(password.expose_secret().as_bytes(), &parsed)
+            .is_ok();
+        Ok::<bool, String>(known && matches)
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "password verification task failed");
+        AppError::Internal
+    })?
+    .map_err(|e| {
+        tracing::error!(error = %e, "stored password hash is not a valid PHC string");
+        AppError::Internal
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_hashed_password_verifies_and_a_different_one_does_not() {
+        let stored = hash(SecretString::from("correct horse battery")).await.unwrap();
+        assert!(stored.as_str().starts_with("$argon2id$"));
+        assert!(verify(SecretString::from("correct horse battery"), Some(stored.clone())).await.unwrap());
+        assert!(!verify(SecretString::from("wrong horse battery"), Some(stored)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_never_verifies_even_with_the_dummy_password() {
+        assert!(!verify(SecretString::from("milepost-dummy-password"), None).await.unwrap());
+    }
+
+    #[test]
+    fn a_hash_never_shows_in_debug_output() {
+        let h = PasswordHashString::from_stored("$argon2id$v=19$secret".into());
+        assert!(!format!("{h:?}").contains("secret"));
+    }
+}

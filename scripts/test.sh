@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Every test: unit, database, HTTP, embedded Postgres, and browser. Uses a throwaway Postgres
+# cluster under target/test-pg (fsync off), or TEST_DATABASE_URL when given. Never DATABASE_URL:
+# tests create and drop databases, and must not touch the data you run Milepost with.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-tools.sh --test
+
+export SQLX_OFFLINE=true
+unset DATABASE_URL
+target_dir=${CARGO_TARGET_DIR:-target}
+milepost=$(realpath -m "$target_dir/debug/milepost")
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+step "building the site and the server (cargo leptos build)"
+cargo leptos build
+
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  export DATABASE_URL="$TEST_DATABASE_URL"
+else
+  step "starting a throwaway Postgres under target/test-pg"
+  rm -rf target/test-pg
+  mkdir -p target && chmod 755 target
+  DATABASE_URL=$("$milepost" db start --unsafe-fast --data-dir target/test-pg)
+  export DATABASE_URL
+  trap '"$milepost" db stop --data-dir target/test-pg >/dev/null 2>&1 || true' EXIT
+fi
+"$milepost" migrate
+
+step "checking that .sqlx matches the queries (cargo sqlx prepare --check)"
+SQLX_OFFLINE=false cargo sqlx prepare --workspace --check
+
+step "formatting and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --features app/ssr -- -D warnings
+
+step "unit, database, HTTP and embedded-Postgres tests"
+cargo test --workspace --features app/ssr
+
+step "browser tests (Playwright, headless Chromium)"
+# The site was built above; cargo test may have rebuilt the binary without cargo-leptos, which
+# serves the same site.
+"$milepost" demo >/dev/null
+(cd end2end && E2E_DATABASE_URL="$DATABASE_URL" MILEPOST_BIN="$milepost" npx playwright test)
+
+step "all tests passed"

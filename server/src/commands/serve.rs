@@ -1,0 +1,85 @@
+//! `milepost serve` and `milepost worker`.
+
+use crate::database::{migrate, Database};
+use crate::settings::Settings;
+use crate::startup::Application;
+use crate::workers;
+use tokio_util::sync::CancellationToken;
+
+/// The web server and, unless told otherwise, the workers, as sibling tasks. Whichever ends first
+/// (a signal, or a failure) stops the other; each exit is reported.
+pub async fn serve(settings: Settings, with_workers: bool) -> anyhow::Result<()> {
+    let db = Database::connect(&settings).await?;
+    let result = async {
+        migrate(&db.pool).await?;
+        let app = Application::build(&settings, db.pool.clone()).await?;
+        let stop = shutdown_on_signal();
+        tracing::info!(
+            listen.addr = %settings.listen_addr, listen.port = app.port(), public.url = %settings.public_url,
+            workers = with_workers, "Milepost is serving"
+        );
+        let server = app.run_until_stopped(stop.clone().cancelled_owned());
+        let pool = db.pool.clone();
+        let workers = async move {
+            if with_workers {
+                workers::run(pool, stop.clone()).await
+            } else {
+                stop.cancelled().await;
+                Ok(())
+            }
+        };
+        tokio::pin!(server, workers);
+        tokio::select! {
+            r = &mut server => {
+                tracing::info!(ok = r.is_ok(), "web server stopped");
+                r.map_err(anyhow::Error::from)
+            }
+            r = &mut workers => {
+                tracing::info!(ok = r.is_ok(), "workers stopped");
+                r
+            }
+        }
+    }
+    .await;
+    db.close().await;
+    result
+}
+
+/// Workers only, for scale-out.
+pub async fn worker(settings: Settings) -> anyhow::Result<()> {
+    let db = Database::connect(&settings).await?;
+    let result = async {
+        migrate(&db.pool).await?;
+        tracing::info!("Milepost workers running");
+        workers::run(db.pool.clone(), shutdown_on_signal()).await
+    }
+    .await;
+    db.close().await;
+    result
+}
+
+/// A token cancelled on SIGINT (Ctrl-C) or SIGTERM.
+fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => tracing::info!("SIGINT received: shutting down"),
+            _ = term => tracing::info!("SIGTERM received: shutting down"),
+        }
+        cancel.cancel();
+    });
+    token
+}

@@ -1,0 +1,63 @@
+//! Connecting to Postgres: `DATABASE_URL` when set, else the embedded cluster.
+
+use crate::pg::{self, ClusterOptions, EmbeddedPostgres};
+use crate::settings::Settings;
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use std::time::Duration;
+
+/// The pool, and the embedded cluster when this process uses one (stop it on the way out).
+pub struct Database {
+    pub pool: PgPool,
+    pub embedded: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    /// Connects as the settings say. With `DATABASE_URL` set, no local cluster is started or touched.
+    pub async fn connect(settings: &Settings) -> anyhow::Result<Self> {
+        let (url, embedded) = match &settings.database_url {
+            Some(url) => (url.expose_secret().to_string(), None),
+            None => {
+                let options = ClusterOptions { bin_dir: settings.pg_bin_dir.clone(), unsafe_fast: false };
+                let cluster = EmbeddedPostgres::start_or_reuse(&settings.data_dir, options)
+                    .await
+                    .context("starting the embedded Postgres (set DATABASE_URL to use another server)")?;
+                cluster.ensure_database(pg::DATABASE).await.context("creating the milepost database")?;
+                tracing::info!(
+                    database.url = %cluster.display_url(pg::DATABASE),
+                    "no DATABASE_URL set: using the embedded Postgres"
+                );
+                (cluster.url(pg::DATABASE), Some(cluster))
+            }
+        };
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.db_max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(&url)
+            .await
+            .context("connecting to Postgres")?;
+        Ok(Self { pool, embedded })
+    }
+
+    /// Closes the pool and leaves the embedded cluster (stopping it if this was its last user).
+    pub async fn close(self) {
+        self.pool.close().await;
+        if let Some(cluster) = self.embedded {
+            if let Err(e) = cluster.stop().await {
+                tracing::error!(error = %e, "could not stop the embedded Postgres");
+            }
+        }
+    }
+}
+
+/// Applies pending migrations (ours and the session store's). A failure names the migration.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    app::store::MIGRATOR.run(pool).await.context("applying database migrations")?;
+    tower_sessions_sqlx_store::PostgresStore::new(pool.clone())
+        .migrate()
+        .await
+        .context("creating the session store tables")?;
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! `milepost demo`: an account and one user per role, with the passwords the README documents.
+//! Running it again changes nothing (existing rows are kept). Later issues add order history and
+//! simulators here.
+
+use anyhow::Context;
+use app::domain::Role;
+use app::server::users::{self, NewUser};
+use secrecy::SecretString;
+use sqlx::PgPool;
+
+/// The demo account's code.
+pub const DEMO_ACCOUNT: &str = "DEMO";
+/// Every demo user's password (documented in the README).
+pub const DEMO_PASSWORD: &str = "milepost-demo";
+
+/// The demo users: one per role, `<role>@demo.milepost.test`.
+pub fn demo_users() -> Vec<(Role, String, &'static str)> {
+    vec![
+        (Role::Admin, "admin@demo.milepost.test".into(), "Ada Admin"),
+        (Role::Integrator, "integrator@demo.milepost.test".into(), "Ivan Integrator"),
+        (Role::Agent, "agent@demo.milepost.test".into(), "Alma Agent"),
+        (Role::AccountManager, "account_manager@demo.milepost.test".into(), "Mona Manager"),
+        (Role::Customer, "customer@demo.milepost.test".into(), "Cody Customer"),
+    ]
+}
+
+pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
+    if app::store::accounts::find_by_code(pool, DEMO_ACCOUNT).await?.is_none() {
+        app::server::accounts::create(pool, DEMO_ACCOUNT, "Demo Retail Co", None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("creating the demo account")?;
+    }
+    for (role, email, name) in demo_users() {
+        if app::store::users::find_by_email(pool, &email).await?.is_some() {
+            continue;
+        }
+        let accounts = match role {
+            Role::Customer | Role::AccountManager => vec![DEMO_ACCOUNT.to_string()],
+            _ => vec![],
+        };
+        let new = NewUser {
+            email: email.clone(),
+            display_name: Some(name.to_string()),
+            role,
+            account_codes: accounts,
+            password: SecretString::from(DEMO_PASSWORD),
+        };
+        users::create(pool, new, None).await.map_err(|e| anyhow::anyhow!("{e}")).with_context(|| format!("creating {email}"))?;
+    }
+    println!("Demo data ready. Sign in at the app with any of these (password: {DEMO_PASSWORD}):");
+    for (role, email, _) in demo_users() {
+        println!("  {email:<40} {role}");
+    }
+    Ok(())
+}

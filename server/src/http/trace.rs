@@ -1,0 +1,25 @@
+//! A request id on every request (taken from `x-request-id` when a proxy set one) and on every
+//! log line written while serving it.
+
+use axum::extract::Request;
+use http::HeaderName;
+use tower_http::request_id::RequestId;
+use tracing::Span;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The span every request's log lines are written in.
+pub fn make_span(req: &Request) -> Span {
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
+        .unwrap_or("-")
+        .to_string();
+    tracing::info_span!(
+        "request",
+        request.id = %request_id,
+        http.method = %req.method(),
+        http.path = %req.uri().path(),
+    )
+}

@@ -1,0 +1,14 @@
+//! The `milepost` binary's library: settings, start-up, HTTP layers, the embedded Postgres,
+//! background workers and the command-line commands. The web application itself is the `app`
+//! crate.
+
+pub mod cli;
+pub mod commands;
+pub mod database;
+pub mod demo;
+pub mod http;
+pub mod pg;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+pub mod workers;

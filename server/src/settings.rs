@@ -1,0 +1,198 @@
+//! Typed settings from the environment. Every variable is listed in `.env.example`; a bad value
+//! stops start-up with a message that names the variable.
+
+use secrecy::SecretString;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use url::Url;
+
+/// A setting that could not be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SettingsError {
+    #[error("{var}={value:?} is not valid: {reason}")]
+    Invalid { var: &'static str, value: String, reason: String },
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (default).
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `DATABASE_URL`: when unset, Milepost runs its own Postgres under `data_dir`.
+    pub database_url: Option<SecretString>,
+    /// `MILEPOST_LISTEN_ADDR` (default `LEPTOS_SITE_ADDR`, else 127.0.0.1:3000).
+    pub listen_addr: SocketAddr,
+    /// `MILEPOST_PUBLIC_URL`: the address people use. Https makes cookies `Secure`; its origin is
+    /// accepted by the CSRF check.
+    pub public_url: Url,
+    /// `MILEPOST_DATA_DIR` (default `.milepost`): the embedded Postgres cluster lives here.
+    pub data_dir: PathBuf,
+    /// `MILEPOST_PG_BINDIR`: where `initdb`, `pg_ctl` and `postgres` are, when not found by search.
+    pub pg_bin_dir: Option<PathBuf>,
+    /// `MILEPOST_LOG_FORMAT`: `text` (default) or `json`.
+    pub log_format: LogFormat,
+    /// `MILEPOST_LOG`: a tracing filter (default `info`).
+    pub log_filter: String,
+    /// `MILEPOST_DB_MAX_CONNECTIONS` (default 10).
+    pub db_max_connections: u32,
+    /// `MILEPOST_SESSION_IDLE_MINUTES` (default 120).
+    pub session_idle: Duration,
+    /// `MILEPOST_SESSION_ABSOLUTE_HOURS` (default 12).
+    pub session_absolute: Duration,
+    /// `MILEPOST_CLIENT_IP_HEADER`: the header a trusted proxy puts the client address in.
+    pub client_ip_header: Option<String>,
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|var| std::env::var(var).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can pass a map instead of the environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let get = |var: &str| lookup(var).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let default_addr = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let listen_addr = parse("MILEPOST_LISTEN_ADDR", get("MILEPOST_LISTEN_ADDR").unwrap_or(default_addr), |v| {
+            v.parse::<SocketAddr>().map_err(|e| format!("{e}; expected an address like 127.0.0.1:3000"))
+        })?;
+        let public_url = parse(
+            "MILEPOST_PUBLIC_URL",
+            get("MILEPOST_PUBLIC_URL").unwrap_or_else(|| format!("http://{listen_addr}")),
+            |v| {
+                let url = Url::parse(&v).map_err(|e| format!("{e}; expected a URL like https://milepost.example.com"))?;
+                match url.scheme() {
+                    "http" | "https" if url.host().is_some() => Ok(url),
+                    _ => Err("expected an http or https URL with a host".to_string()),
+                }
+            },
+        )?;
+        let log_format = parse("MILEPOST_LOG_FORMAT", get("MILEPOST_LOG_FORMAT").unwrap_or_else(|| "text".into()), |v| {
+            match v.as_str() {
+                "text" => Ok(LogFormat::Text),
+                "json" => Ok(LogFormat::Json),
+                _ => Err("expected `text` or `json`".to_string()),
+            }
+        })?;
+        let database_url = match get("DATABASE_URL") {
+            None => None,
+            Some(v) => {
+                let url = Url::parse(&v).map_err(|e| SettingsError::Invalid {
+                    var: "DATABASE_URL",
+                    // The URL may hold a password: never echo it.
+                    value: "<hidden>".into(),
+                    reason: format!("{e}; expected postgres://user:password@host:port/database"),
+                })?;
+                if !matches!(url.scheme(), "postgres" | "postgresql") {
+                    return Err(SettingsError::Invalid {
+                        var: "DATABASE_URL",
+                        value: "<hidden>".into(),
+                        reason: "expected a postgres:// URL".into(),
+                    });
+                }
+                Some(SecretString::from(v))
+            }
+        };
+        Ok(Settings {
+            database_url,
+            listen_addr,
+            public_url,
+            data_dir: get("MILEPOST_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".milepost")),
+            pg_bin_dir: get("MILEPOST_PG_BINDIR").map(PathBuf::from),
+            log_format,
+            log_filter: get("MILEPOST_LOG").unwrap_or_else(|| "info".into()),
+            db_max_connections: number("MILEPOST_DB_MAX_CONNECTIONS", get("MILEPOST_DB_MAX_CONNECTIONS"), 10, 1..=1000)?,
+            session_idle: Duration::from_secs(
+                60 * number("MILEPOST_SESSION_IDLE_MINUTES", get("MILEPOST_SESSION_IDLE_MINUTES"), 120, 1..=10_080)?,
+            ),
+            session_absolute: Duration::from_secs(
+                3600 * number("MILEPOST_SESSION_ABSOLUTE_HOURS", get("MILEPOST_SESSION_ABSOLUTE_HOURS"), 12, 1..=720)?,
+            ),
+            client_ip_header: get("MILEPOST_CLIENT_IP_HEADER").map(|h| h.to_ascii_lowercase()),
+        })
+    }
+
+    /// Whether cookies must be `Secure` (the public URL is https).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+}
+
+fn parse<T>(var: &'static str, value: String, f: impl FnOnce(String) -> Result<T, String>) -> Result<T, SettingsError> {
+    f(value.clone()).map_err(|reason| SettingsError::Invalid { var, value, reason })
+}
+
+fn number<T>(var: &'static str, value: Option<String>, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, SettingsError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(value) = value else { return Ok(default) };
+    match value.parse::<T>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(SettingsError::Invalid {
+            var,
+            value,
+            reason: format!("expected a whole number from {} to {}", range.start(), range.end()),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn with_nothing_set_milepost_uses_its_own_postgres_on_port_3000() {
+        let s = settings(&[]).unwrap();
+        assert!(s.database_url.is_none());
+        assert_eq!(s.listen_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.public_url.as_str(), "http://127.0.0.1:3000/");
+        assert_eq!(s.data_dir, PathBuf::from(".milepost"));
+        assert!(!s.secure_cookies());
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let err = settings(&[("MILEPOST_LISTEN_ADDR", "localhost")]).unwrap_err();
+        assert!(err.to_string().starts_with("MILEPOST_LISTEN_ADDR=\"localhost\" is not valid"), "{err}");
+        let err = settings(&[("MILEPOST_SESSION_IDLE_MINUTES", "0")]).unwrap_err();
+        assert!(err.to_string().contains("MILEPOST_SESSION_IDLE_MINUTES"), "{err}");
+        let err = settings(&[("MILEPOST_LOG_FORMAT", "yaml")]).unwrap_err();
+        assert!(err.to_string().contains("MILEPOST_LOG_FORMAT"), "{err}");
+        let err = settings(&[("MILEPOST_PUBLIC_URL", "ftp://x")]).unwrap_err();
+        assert!(err.to_string().contains("MILEPOST_PUBLIC_URL"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_database_url_is_named_without_echoing_its_password() {
+        let err = settings(&[("DATABASE_URL", "mysql://u:hunter2@h/db")]).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("DATABASE_URL"));
+        assert!(!message.contains("hunter2"));
+    }
+
+    #[test]
+    fn an_https_public_url_makes_cookies_secure() {
+        let s = settings(&[("MILEPOST_PUBLIC_URL", "https://milepost.example.com")]).unwrap();
+        assert!(s.secure_cookies());
+    }
+
+    #[test]
+    fn cargo_leptos_site_addr_is_the_default_listen_address() {
+        let s = settings(&[("LEPTOS_SITE_ADDR", "127.0.0.1:3100")]).unwrap();
+        assert_eq!(s.listen_addr.port(), 3100);
+    }
+}

@@ -1,0 +1,127 @@
+//! Building the web application: routes, layers, and the listener.
+
+use crate::http::{csrf, health, security_headers, server_fn_status, trace};
+use crate::settings::Settings;
+use anyhow::Context;
+use app::server::{AppState, AuthConfig};
+use app::{shell, App};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{middleware, Router};
+use leptos::config::{get_configuration, LeptosOptions};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sqlx::PgPool;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "milepost_session";
+
+/// The web application, bound to its port and ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    port: u16,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free one, as tests do) and builds the router.
+    pub async fn build(settings: &Settings, pool: PgPool) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.listen_addr)
+            .await
+            .with_context(|| format!("binding {} (set MILEPOST_LISTEN_ADDR to use another address)", settings.listen_addr))?;
+        let port = listener.local_addr()?.port();
+        let router = router(settings, pool, leptos_options(settings)?);
+        Ok(Self { listener, router, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Leptos's options: from cargo-leptos's environment when it built or runs us, else (a plain
+/// `cargo build`, tests) the same defaults cargo-leptos would use for this workspace.
+fn leptos_options(settings: &Settings) -> anyhow::Result<LeptosOptions> {
+    let built_by_cargo_leptos =
+        option_env!("LEPTOS_OUTPUT_NAME").is_some() || std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
+    let mut options = if built_by_cargo_leptos {
+        get_configuration(None).context("reading the Leptos configuration")?.leptos_options
+    } else {
+        let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
+        LeptosOptions::builder().output_name("milepost").site_root(site_root).site_pkg_dir("pkg").build()
+    };
+    options.site_addr = settings.listen_addr;
+    Ok(options)
+}
+
+/// All routes and layers. Public so tests can drive it without a socket when they want to.
+pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) -> Router {
+    let auth = Arc::new(AuthConfig {
+        idle_timeout: settings.session_idle,
+        absolute_timeout: settings.session_absolute,
+        client_ip_header: settings.client_ip_header.clone(),
+        ..AuthConfig::default()
+    });
+    let state = AppState { leptos_options, pool: pool.clone(), auth };
+    let sessions = SessionManagerLayer::new(PostgresStore::new(pool))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(settings.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::seconds(
+            settings.session_idle.as_secs() as i64,
+        )));
+
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let pages = {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    };
+    let allowed_origins = csrf::AllowedOrigins::new(&settings.public_url);
+    let hsts = settings.secure_cookies();
+
+    Router::new()
+        .route("/fn/{*name}", get(server_fn).post(server_fn).layer(middleware::from_fn(server_fn_status::map)))
+        .leptos_routes_with_context(&state, routes, context.clone(), pages)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(allowed_origins, csrf::check))
+        // Health checks sit outside the session and CSRF layers: probes carry no cookies.
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .layer(middleware::from_fn(move |req, next| security_headers::add(hsts, req, next)))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(trace::REQUEST_ID, MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(trace::make_span))
+                .layer(PropagateRequestIdLayer::new(trace::REQUEST_ID)),
+        )
+        .with_state(state)
+}
+
+async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
+    leptos_axum::handle_server_fns_with_context(move || provide_context(state.clone()), req).await
+}

@@ -1,0 +1,39 @@
+//! Background workers. For now: housekeeping (expired sessions, old sign-in failures). The sync
+//! engine's job runners join here. Every task is idempotent, so several worker processes may run.
+
+use anyhow::Context;
+use chrono::Utc;
+use sqlx::PgPool;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions_sqlx_store::PostgresStore;
+
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(5 * 60);
+/// Sign-in failures are only counted for minutes; a day of them is kept for investigation.
+const KEEP_LOGIN_FAILURES: chrono::Duration = chrono::Duration::days(1);
+
+/// Runs until `stop` is cancelled.
+pub async fn run(pool: PgPool, stop: CancellationToken) -> anyhow::Result<()> {
+    let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return Ok(()),
+            _ = tick.tick() => {
+                if let Err(e) = housekeeping(&pool).await {
+                    tracing::warn!(error = %format!("{e:#}"), "housekeeping failed; retrying next round");
+                }
+            }
+        }
+    }
+}
+
+/// Deletes expired sessions and old sign-in failures.
+pub async fn housekeeping(pool: &PgPool) -> anyhow::Result<()> {
+    PostgresStore::new(pool.clone()).delete_expired().await.context("deleting expired sessions")?;
+    let pruned = app::store::login_failures::delete_older_than(pool, Utc::now() - KEEP_LOGIN_FAILURES)
+        .await
+        .context("pruning old sign-in failures")?;
+    tracing::debug!(login_failures.pruned = pruned, "housekeeping done");
+    Ok(())
+}

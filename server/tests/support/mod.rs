@@ -1,0 +1,113 @@
+//! The real application started on port 0 against a fresh database, with typed helpers.
+#![allow(dead_code)]
+
+use app::domain::Role;
+use app::server::users::{self, NewUser};
+use reqwest::header::{HeaderMap, HeaderValue, ORIGIN};
+use reqwest::{Client, Response};
+use secrecy::SecretString;
+use server::settings::Settings;
+use server::startup::Application;
+use sqlx::PgPool;
+use std::collections::HashMap;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub address: String,
+    pub pool: PgPool,
+}
+
+impl TestApp {
+    /// Starts the app against `pool` (a fresh database from `#[sqlx::test]`), migrated.
+    pub async fn spawn(pool: PgPool) -> Self {
+        Self::spawn_with(pool, |_| {}).await
+    }
+
+    /// Like `spawn`, with the settings adjusted first.
+    pub async fn spawn_with(pool: PgPool, adjust: impl FnOnce(&mut Settings)) -> Self {
+        let vars: HashMap<&str, &str> = HashMap::from([("MILEPOST_LISTEN_ADDR", "127.0.0.1:0")]);
+        let mut settings = Settings::from_lookup(|k| vars.get(k).map(|v| v.to_string())).expect("test settings");
+        adjust(&mut settings);
+        server::database::migrate(&pool).await.expect("migrations");
+        let app = Application::build(&settings, pool.clone()).await.expect("app builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
+        Self { address, pool }
+    }
+
+    /// A browser-like client: keeps cookies, follows no redirects, and sends this site's Origin
+    /// on every request as browsers do on POST.
+    pub fn browser(&self) -> Client {
+        let mut headers = HeaderMap::new();
+        headers.insert(ORIGIN, HeaderValue::from_str(&self.address).unwrap());
+        Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
+            .build()
+            .unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Adds an account with `code`.
+    pub async fn account(&self, code: &str) {
+        app::server::accounts::create(&self.pool, code, &format!("{code} Ltd"), None).await.expect("account");
+    }
+
+    /// Adds a user of `role` with the test password; customers get account `ACME` (created if needed).
+    pub async fn user(&self, role: Role, email: &str) -> uuid::Uuid {
+        let accounts = if role == Role::Customer || role == Role::AccountManager {
+            if app::store::accounts::find_by_code(&self.pool, "ACME").await.unwrap().is_none() {
+                self.account("ACME").await;
+            }
+            vec!["ACME".to_string()]
+        } else {
+            vec![]
+        };
+        let new = NewUser {
+            email: email.to_string(),
+            display_name: None,
+            role,
+            account_codes: accounts,
+            password: SecretString::from(PASSWORD),
+        };
+        users::create(&self.pool, new, None).await.expect("user")
+    }
+
+    /// Calls a server function (form-encoded, as Leptos does) with `client`.
+    pub async fn call(&self, client: &Client, endpoint: &str, form: &[(&str, &str)]) -> Response {
+        client.post(self.url(&format!("/fn/{endpoint}"))).form(form).send().await.expect("request")
+    }
+
+    pub async fn login(&self, client: &Client, email: &str, password: &str) -> Response {
+        self.call(client, "auth/login", &[("email", email), ("password", password)]).await
+    }
+
+    /// A signed-in browser for a new user of `role`.
+    pub async fn signed_in(&self, role: Role) -> Client {
+        let email = format!("{}-{}@example.com", role.as_str(), uuid::Uuid::new_v4());
+        self.user(role, &email).await;
+        let client = self.browser();
+        let res = self.login(&client, &email, PASSWORD).await;
+        assert_eq!(res.status(), 200, "sign-in as {role}");
+        client
+    }
+
+    pub async fn whoami(&self, client: &Client) -> serde_json::Value {
+        self.call(client, "auth/whoami", &[]).await.json().await.expect("json")
+    }
+}
+
+/// The value of the session cookie in a `Set-Cookie` header of `res`, if any.
+pub fn session_cookie(res: &Response) -> Option<String> {
+    res.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{}=", server::startup::SESSION_COOKIE)))
+        .map(str::to_string)
+}
