@@ -5,9 +5,6 @@ use crate::settings::Settings;
 use anyhow::Context;
 use app::server::{AppState, AuthConfig};
 use app::{shell, App};
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{middleware, Router};
 use leptos::config::{get_configuration, LeptosOptions};
@@ -104,9 +101,10 @@ pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) 
     let hsts = settings.secure_cookies();
 
     Router::new()
-        .route("/fn/{*name}", get(server_fn).post(server_fn).layer(middleware::from_fn(server_fn_status::map)))
+        // Registers the pages and every server function (at its `/fn/...` path).
         .leptos_routes_with_context(&state, routes, context.clone(), pages)
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(middleware::from_fn(server_fn_status::map))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(allowed_origins, csrf::check))
         // Health checks sit outside the session and CSRF layers: probes carry no cookies.
@@ -120,8 +118,4 @@ pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) 
                 .layer(PropagateRequestIdLayer::new(trace::REQUEST_ID)),
         )
         .with_state(state)
-}
-
-async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
-    leptos_axum::handle_server_fns_with_context(move || provide_context(state.clone()), req).await
 }

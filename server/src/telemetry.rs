@@ -1,4 +1,5 @@
-//! Logging: human-readable lines by default, JSON with `MILEPOST_LOG_FORMAT=json`.
+//! Logging: human-readable lines by default, JSON with `MILEPOST_LOG_FORMAT=json`. Logs go to
+//! stderr, so stdout stays for what a command prints on purpose (`milepost db start` prints a URL).
 
 use crate::settings::LogFormat;
 use tracing_subscriber::{fmt, prelude::*, EnvFilter};
@@ -12,9 +13,9 @@ pub fn init(format: LogFormat, filter: &str) {
     };
     let registry = tracing_subscriber::registry().with(filter);
     let result = match format {
-        LogFormat::Text => registry.with(fmt::layer().with_target(false)).try_init(),
+        LogFormat::Text => registry.with(fmt::layer().with_target(false).with_writer(std::io::stderr)).try_init(),
         LogFormat::Json => registry
-            .with(fmt::layer().json().flatten_event(true).with_current_span(true).with_span_list(false))
+            .with(fmt::layer().json().with_writer(std::io::stderr).flatten_event(true).with_current_span(true).with_span_list(false))
             .try_init(),
     };
     if result.is_ok() {

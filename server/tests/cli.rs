@@ -40,9 +40,9 @@ async fn migrate_applies_the_schema_and_logs_json_when_asked(pool: sqlx::PgPool)
     let url = url_of(&pool).await;
     let out = milepost(&["migrate"], &[("DATABASE_URL", &url), ("MILEPOST_LOG_FORMAT", "json")], None);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("a JSON log line")).collect();
-    assert!(lines.iter().any(|l| l["message"] == "migrations applied"), "{stdout}");
+    let logs = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> = logs.lines().map(|l| serde_json::from_str(l).expect("a JSON log line")).collect();
+    assert!(lines.iter().any(|l| l["message"] == "migrations applied"), "{logs}");
     assert!(app::store::schema::migrations_applied(&pool).await.unwrap());
 }
 

@@ -107,7 +107,8 @@ async fn as_root_a_data_directory_the_cluster_owner_cannot_reach_is_a_clear_erro
         eprintln!("skipped: this check is about running as root");
         return;
     }
-    let private = tempfile::tempdir().unwrap(); // 0700, root's
+    let private = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     let err = EmbeddedPostgres::start_or_reuse(&private.path().join("data"), fast()).await.unwrap_err();
     assert!(matches!(err, PgError::Unreachable(..)), "{err}");
     assert!(err.to_string().contains("MILEPOST_DATA_DIR"));

@@ -3,6 +3,7 @@
 mod support;
 
 use app::domain::Role;
+use sqlx::Connection;
 use support::{TestApp, PASSWORD};
 
 #[sqlx::test(migrations = false)]
@@ -19,13 +20,14 @@ async fn healthz_and_readyz_answer_when_all_is_well(pool: sqlx::PgPool) {
 async fn readyz_is_not_ready_when_the_database_is_down(pool: sqlx::PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
     // Take the database away under the running app: refuse new connections, drop existing ones.
-    sqlx::query("do $$ begin execute format('alter database %I with allow_connections false', current_database()); end $$")
-        .execute(&pool)
+    let db: String = sqlx::query_scalar("select current_database()").fetch_one(&pool).await.unwrap();
+    let mut admin = sqlx::PgConnection::connect(&std::env::var("DATABASE_URL").unwrap()).await.unwrap();
+    sqlx::query(&format!("alter database \"{db}\" with allow_connections false")).execute(&mut admin).await.unwrap();
+    sqlx::query("select pg_terminate_backend(pid) from pg_stat_activity where datname = $1")
+        .bind(&db)
+        .execute(&mut admin)
         .await
         .unwrap();
-    let _ = sqlx::query("select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database()")
-        .execute(&pool)
-        .await;
 
     let ready = app.browser().get(app.url("/readyz")).send().await.unwrap();
 

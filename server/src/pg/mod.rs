@@ -250,9 +250,17 @@ impl EmbeddedPostgres {
             .await?;
         if !exists {
             // Identifiers cannot be bound; `database` is one of our constants, quoted anyway.
-            sqlx::query(&format!("create database \"{}\"", database.replace('"', "\"\"")))
+            let created = sqlx::query(&format!("create database \"{}\"", database.replace('"', "\"\"")))
                 .execute(&mut conn)
-                .await?;
+                .await;
+            // Another process may have created it between our check and our create.
+            let raced = |e: &sqlx::Error| {
+                e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "42P04" || c == "23505")
+            };
+            match created {
+                Err(e) if !raced(&e) => return Err(e),
+                _ => {}
+            }
         }
         conn.close().await
     }

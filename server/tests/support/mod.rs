@@ -3,7 +3,7 @@
 
 use app::domain::Role;
 use app::server::users::{self, NewUser};
-use reqwest::header::{HeaderMap, HeaderValue, ORIGIN};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, ORIGIN};
 use reqwest::{Client, Response};
 use secrecy::SecretString;
 use server::settings::Settings;
@@ -36,11 +36,13 @@ impl TestApp {
         Self { address, pool }
     }
 
-    /// A browser-like client: keeps cookies, follows no redirects, and sends this site's Origin
-    /// on every request as browsers do on POST.
+    /// A browser-like client: keeps cookies, follows no redirects, asks for HTML, and sends this
+    /// site's Origin on every request as browsers do on POST.
     pub fn browser(&self) -> Client {
         let mut headers = HeaderMap::new();
         headers.insert(ORIGIN, HeaderValue::from_str(&self.address).unwrap());
+        // What a browser sends when it navigates to a page.
+        headers.insert(ACCEPT, HeaderValue::from_static("text/html,application/xhtml+xml,*/*;q=0.8"));
         Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -80,7 +82,13 @@ impl TestApp {
 
     /// Calls a server function (form-encoded, as Leptos does) with `client`.
     pub async fn call(&self, client: &Client, endpoint: &str, form: &[(&str, &str)]) -> Response {
-        client.post(self.url(&format!("/fn/{endpoint}"))).form(form).send().await.expect("request")
+        client
+            .post(self.url(&format!("/fn/{endpoint}")))
+            .header(ACCEPT, "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn login(&self, client: &Client, email: &str, password: &str) -> Response {
