@@ -1,6 +1,9 @@
 # Two commands for a newcomer: `make run` and `make test`. See README.md.
 SHELL := /bin/bash
 export SQLX_OFFLINE := true
+# cargo-leptos sets this when it builds; plain `cargo build/test` get the same value, so every
+# binary asks the browser for the same wasm file name the site has.
+export LEPTOS_OUTPUT_NAME := milepost
 
 .PHONY: run test demo tools sqlx-prepare check fmt
 

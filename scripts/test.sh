@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/ensure-tools.sh --test
 
 export SQLX_OFFLINE=true
+# Plain cargo builds then name the wasm file as cargo-leptos does (no `_bg` suffix).
+export LEPTOS_OUTPUT_NAME=milepost
 unset DATABASE_URL
 target_dir=${CARGO_TARGET_DIR:-target}
 milepost=$(realpath -m "$target_dir/debug/milepost")

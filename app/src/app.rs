@@ -19,6 +19,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -44,8 +45,15 @@ pub fn App() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let logout = ServerAction::<Logout>::new();
     // Refetched whenever someone signs in or out, so the navigation follows at once.
-    let user = Resource::new(move || (login.version().get(), logout.version().get()), |_| whoami());
-    provide_context(Auth { user, login, logout });
+    let user = Resource::new(
+        move || (login.version().get(), logout.version().get()),
+        |_| whoami(),
+    );
+    provide_context(Auth {
+        user,
+        login,
+        logout,
+    });
 
     // Every route renders in `Async` mode: the page waits for the session check, so a 403 or a
     // redirect to sign-in is decided before the first byte and carries the right HTTP status.
@@ -71,5 +79,7 @@ pub fn App() -> impl IntoView {
 
 /// The section a path belongs to, for highlighting the navigation.
 pub fn section_of(path: &str) -> Option<Section> {
-    Section::ALL.into_iter().find(|s| path == s.path() || path.starts_with(&format!("{}/", s.path())))
+    Section::ALL
+        .into_iter()
+        .find(|s| path == s.path() || path.starts_with(&format!("{}/", s.path())))
 }

@@ -146,7 +146,9 @@ mod tests {
     #[test]
     fn an_empty_set_of_field_errors_is_ok() {
         assert_eq!(FieldErrors::default().into_result(), Ok(()));
-        let err = FieldErrors::single("email", "is required").into_result().unwrap_err();
+        let err = FieldErrors::single("email", "is required")
+            .into_result()
+            .unwrap_err();
         assert_eq!(err.field("email").as_deref(), Some("is required"));
     }
 }

@@ -4,7 +4,10 @@ import { hydrated, signIn, expectSignedInAs } from './helpers';
 test('the page hydrates: the password toggle works in the browser', async ({ page }) => {
   const violations: string[] = [];
   page.on('console', (msg) => {
-    if (msg.type() === 'error') violations.push(msg.text());
+    if (msg.type() === 'error') violations.push(`${msg.text()} ${msg.location().url}`);
+  });
+  page.on('response', (res) => {
+    if (res.status() >= 400) violations.push(`${res.status()} ${res.url()}`);
   });
   await page.goto('/login');
   await hydrated(page);
@@ -20,7 +23,7 @@ test('the page hydrates: the password toggle works in the browser', async ({ pag
 test('an admin adds an account and sees it listed without a reload', async ({ page }) => {
   await signIn(page, 'admin');
   await expectSignedInAs(page, 'admin');
-  await page.getByRole('link', { name: 'Admin' }).click();
+  await page.locator('nav[aria-label="Main"]').getByRole('link', { name: 'Admin' }).click();
   await hydrated(page);
   const code = `E2E${Date.now() % 100000}`;
   const form = page.locator('#create-account');

@@ -4,7 +4,11 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "milepost", version, about = "Milepost: the integration layer and SLA visibility app between Odoo, warehouses and carriers")]
+#[command(
+    name = "milepost",
+    version,
+    about = "Milepost: the integration layer and SLA visibility app between Odoo, warehouses and carriers"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

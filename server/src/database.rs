@@ -20,11 +20,19 @@ impl Database {
         let (url, embedded) = match &settings.database_url {
             Some(url) => (url.expose_secret().to_string(), None),
             None => {
-                let options = ClusterOptions { bin_dir: settings.pg_bin_dir.clone(), unsafe_fast: false };
+                let options = ClusterOptions {
+                    bin_dir: settings.pg_bin_dir.clone(),
+                    unsafe_fast: false,
+                };
                 let cluster = EmbeddedPostgres::start_or_reuse(&settings.data_dir, options)
                     .await
-                    .context("starting the embedded Postgres (set DATABASE_URL to use another server)")?;
-                cluster.ensure_database(pg::DATABASE).await.context("creating the milepost database")?;
+                    .context(
+                        "starting the embedded Postgres (set DATABASE_URL to use another server)",
+                    )?;
+                cluster
+                    .ensure_database(pg::DATABASE)
+                    .await
+                    .context("creating the milepost database")?;
                 tracing::info!(
                     database.url = %cluster.display_url(pg::DATABASE),
                     "no DATABASE_URL set: using the embedded Postgres"
@@ -54,7 +62,10 @@ impl Database {
 
 /// Applies pending migrations (ours and the session store's). A failure names the migration.
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
-    app::store::MIGRATOR.run(pool).await.context("applying database migrations")?;
+    app::store::MIGRATOR
+        .run(pool)
+        .await
+        .context("applying database migrations")?;
     tower_sessions_sqlx_store::PostgresStore::new(pool.clone())
         .migrate()
         .await

@@ -11,7 +11,11 @@ use url::Url;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SettingsError {
     #[error("{var}={value:?} is not valid: {reason}")]
-    Invalid { var: &'static str, value: String, reason: String },
+    Invalid {
+        var: &'static str,
+        value: String,
+        reason: String,
+    },
 }
 
 /// How log lines are written.
@@ -58,29 +62,42 @@ impl Settings {
 
     /// Reads settings through `lookup`, so tests can pass a map instead of the environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let get = |var: &str| lookup(var).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |var: &str| {
+            lookup(var)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let default_addr = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
-        let listen_addr = parse("MILEPOST_LISTEN_ADDR", get("MILEPOST_LISTEN_ADDR").unwrap_or(default_addr), |v| {
-            v.parse::<SocketAddr>().map_err(|e| format!("{e}; expected an address like 127.0.0.1:3000"))
-        })?;
+        let listen_addr = parse(
+            "MILEPOST_LISTEN_ADDR",
+            get("MILEPOST_LISTEN_ADDR").unwrap_or(default_addr),
+            |v| {
+                v.parse::<SocketAddr>()
+                    .map_err(|e| format!("{e}; expected an address like 127.0.0.1:3000"))
+            },
+        )?;
         let public_url = parse(
             "MILEPOST_PUBLIC_URL",
             get("MILEPOST_PUBLIC_URL").unwrap_or_else(|| format!("http://{listen_addr}")),
             |v| {
-                let url = Url::parse(&v).map_err(|e| format!("{e}; expected a URL like https://milepost.example.com"))?;
+                let url = Url::parse(&v).map_err(|e| {
+                    format!("{e}; expected a URL like https://milepost.example.com")
+                })?;
                 match url.scheme() {
                     "http" | "https" if url.host().is_some() => Ok(url),
                     _ => Err("expected an http or https URL with a host".to_string()),
                 }
             },
         )?;
-        let log_format = parse("MILEPOST_LOG_FORMAT", get("MILEPOST_LOG_FORMAT").unwrap_or_else(|| "text".into()), |v| {
-            match v.as_str() {
+        let log_format = parse(
+            "MILEPOST_LOG_FORMAT",
+            get("MILEPOST_LOG_FORMAT").unwrap_or_else(|| "text".into()),
+            |v| match v.as_str() {
                 "text" => Ok(LogFormat::Text),
                 "json" => Ok(LogFormat::Json),
                 _ => Err("expected `text` or `json`".to_string()),
-            }
-        })?;
+            },
+        )?;
         let database_url = match get("DATABASE_URL") {
             None => None,
             Some(v) => {
@@ -104,16 +121,33 @@ impl Settings {
             database_url,
             listen_addr,
             public_url,
-            data_dir: get("MILEPOST_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".milepost")),
+            data_dir: get("MILEPOST_DATA_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(".milepost")),
             pg_bin_dir: get("MILEPOST_PG_BINDIR").map(PathBuf::from),
             log_format,
             log_filter: get("MILEPOST_LOG").unwrap_or_else(|| "info".into()),
-            db_max_connections: number("MILEPOST_DB_MAX_CONNECTIONS", get("MILEPOST_DB_MAX_CONNECTIONS"), 10, 1..=1000)?,
+            db_max_connections: number(
+                "MILEPOST_DB_MAX_CONNECTIONS",
+                get("MILEPOST_DB_MAX_CONNECTIONS"),
+                10,
+                1..=1000,
+            )?,
             session_idle: Duration::from_secs(
-                60 * number("MILEPOST_SESSION_IDLE_MINUTES", get("MILEPOST_SESSION_IDLE_MINUTES"), 120, 1..=10_080)?,
+                60 * number(
+                    "MILEPOST_SESSION_IDLE_MINUTES",
+                    get("MILEPOST_SESSION_IDLE_MINUTES"),
+                    120,
+                    1..=10_080,
+                )?,
             ),
             session_absolute: Duration::from_secs(
-                3600 * number("MILEPOST_SESSION_ABSOLUTE_HOURS", get("MILEPOST_SESSION_ABSOLUTE_HOURS"), 12, 1..=720)?,
+                3600 * number(
+                    "MILEPOST_SESSION_ABSOLUTE_HOURS",
+                    get("MILEPOST_SESSION_ABSOLUTE_HOURS"),
+                    12,
+                    1..=720,
+                )?,
             ),
             client_ip_header: get("MILEPOST_CLIENT_IP_HEADER").map(|h| h.to_ascii_lowercase()),
         })
@@ -125,21 +159,36 @@ impl Settings {
     }
 }
 
-fn parse<T>(var: &'static str, value: String, f: impl FnOnce(String) -> Result<T, String>) -> Result<T, SettingsError> {
+fn parse<T>(
+    var: &'static str,
+    value: String,
+    f: impl FnOnce(String) -> Result<T, String>,
+) -> Result<T, SettingsError> {
     f(value.clone()).map_err(|reason| SettingsError::Invalid { var, value, reason })
 }
 
-fn number<T>(var: &'static str, value: Option<String>, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, SettingsError>
+fn number<T>(
+    var: &'static str,
+    value: Option<String>,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, SettingsError>
 where
     T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {
-    let Some(value) = value else { return Ok(default) };
+    let Some(value) = value else {
+        return Ok(default);
+    };
     match value.parse::<T>() {
         Ok(n) if range.contains(&n) => Ok(n),
         _ => Err(SettingsError::Invalid {
             var,
             value,
-            reason: format!("expected a whole number from {} to {}", range.start(), range.end()),
+            reason: format!(
+                "expected a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
         }),
     }
 }
@@ -150,7 +199,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -167,9 +219,16 @@ mod tests {
     #[test]
     fn a_bad_value_names_its_variable() {
         let err = settings(&[("MILEPOST_LISTEN_ADDR", "localhost")]).unwrap_err();
-        assert!(err.to_string().starts_with("MILEPOST_LISTEN_ADDR=\"localhost\" is not valid"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("MILEPOST_LISTEN_ADDR=\"localhost\" is not valid"),
+            "{err}"
+        );
         let err = settings(&[("MILEPOST_SESSION_IDLE_MINUTES", "0")]).unwrap_err();
-        assert!(err.to_string().contains("MILEPOST_SESSION_IDLE_MINUTES"), "{err}");
+        assert!(
+            err.to_string().contains("MILEPOST_SESSION_IDLE_MINUTES"),
+            "{err}"
+        );
         let err = settings(&[("MILEPOST_LOG_FORMAT", "yaml")]).unwrap_err();
         assert!(err.to_string().contains("MILEPOST_LOG_FORMAT"), "{err}");
         let err = settings(&[("MILEPOST_PUBLIC_URL", "ftp://x")]).unwrap_err();

@@ -37,10 +37,19 @@ impl Application {
     pub async fn build(settings: &Settings, pool: PgPool) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.listen_addr)
             .await
-            .with_context(|| format!("binding {} (set MILEPOST_LISTEN_ADDR to use another address)", settings.listen_addr))?;
+            .with_context(|| {
+                format!(
+                    "binding {} (set MILEPOST_LISTEN_ADDR to use another address)",
+                    settings.listen_addr
+                )
+            })?;
         let port = listener.local_addr()?.port();
         let router = router(settings, pool, leptos_options(settings)?);
-        Ok(Self { listener, router, port })
+        Ok(Self {
+            listener,
+            router,
+            port,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -48,23 +57,36 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 }
 
 /// Leptos's options: from cargo-leptos's environment when it built or runs us, else (a plain
 /// `cargo build`, tests) the same defaults cargo-leptos would use for this workspace.
 fn leptos_options(settings: &Settings) -> anyhow::Result<LeptosOptions> {
-    let built_by_cargo_leptos =
-        option_env!("LEPTOS_OUTPUT_NAME").is_some() || std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
+    let built_by_cargo_leptos = option_env!("LEPTOS_OUTPUT_NAME").is_some()
+        || std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
     let mut options = if built_by_cargo_leptos {
-        get_configuration(None).context("reading the Leptos configuration")?.leptos_options
+        get_configuration(None)
+            .context("reading the Leptos configuration")?
+            .leptos_options
     } else {
         let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
-        LeptosOptions::builder().output_name("milepost").site_root(site_root).site_pkg_dir("pkg").build()
+        LeptosOptions::builder()
+            .output_name("milepost")
+            .site_root(site_root)
+            .site_pkg_dir("pkg")
+            .build()
     };
     options.site_addr = settings.listen_addr;
     Ok(options)
@@ -78,15 +100,19 @@ pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) 
         client_ip_header: settings.client_ip_header.clone(),
         ..AuthConfig::default()
     });
-    let state = AppState { leptos_options, pool: pool.clone(), auth };
+    let state = AppState {
+        leptos_options,
+        pool: pool.clone(),
+        auth,
+    };
     let sessions = SessionManagerLayer::new(PostgresStore::new(pool))
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(settings.secure_cookies())
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::seconds(
-            settings.session_idle.as_secs() as i64,
-        )));
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::seconds(settings.session_idle.as_secs() as i64),
+        ));
 
     let routes = generate_route_list(App);
     let context = {
@@ -103,14 +129,19 @@ pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) 
     Router::new()
         // Registers the pages and every server function (at its `/fn/...` path).
         .leptos_routes_with_context(&state, routes, context.clone(), pages)
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
         .layer(middleware::from_fn(server_fn_status::map))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(allowed_origins, csrf::check))
         // Health checks sit outside the session and CSRF layers: probes carry no cookies.
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .layer(middleware::from_fn(move |req, next| security_headers::add(hsts, req, next)))
+        .layer(middleware::from_fn(move |req, next| {
+            security_headers::add(hsts, req, next)
+        }))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(trace::REQUEST_ID, MakeRequestUuid))

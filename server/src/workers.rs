@@ -30,10 +30,14 @@ pub async fn run(pool: PgPool, stop: CancellationToken) -> anyhow::Result<()> {
 
 /// Deletes expired sessions and old sign-in failures.
 pub async fn housekeeping(pool: &PgPool) -> anyhow::Result<()> {
-    PostgresStore::new(pool.clone()).delete_expired().await.context("deleting expired sessions")?;
-    let pruned = app::store::login_failures::delete_older_than(pool, Utc::now() - KEEP_LOGIN_FAILURES)
+    PostgresStore::new(pool.clone())
+        .delete_expired()
         .await
-        .context("pruning old sign-in failures")?;
+        .context("deleting expired sessions")?;
+    let pruned =
+        app::store::login_failures::delete_older_than(pool, Utc::now() - KEEP_LOGIN_FAILURES)
+            .await
+            .context("pruning old sign-in failures")?;
     tracing::debug!(login_failures.pruned = pruned, "housekeeping done");
     Ok(())
 }

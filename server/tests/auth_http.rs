@@ -25,7 +25,9 @@ async fn signing_in_starts_a_session_that_survives_a_second_request(pool: sqlx::
 async fn emails_match_whatever_their_case(pool: sqlx::PgPool) {
     let app = TestApp::spawn(pool).await;
     app.user(Role::Agent, "Ana.Lopez@Example.com").await;
-    let res = app.login(&app.browser(), "ana.lopez@example.COM", PASSWORD).await;
+    let res = app
+        .login(&app.browser(), "ana.lopez@example.COM", PASSWORD)
+        .await;
     assert_eq!(res.status(), 200);
 }
 
@@ -34,8 +36,12 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer(pool: sqlx::P
     let app = TestApp::spawn(pool).await;
     app.user(Role::Agent, "ana@example.com").await;
 
-    let wrong = app.login(&app.browser(), "ana@example.com", "not the password").await;
-    let unknown = app.login(&app.browser(), "nobody@example.com", PASSWORD).await;
+    let wrong = app
+        .login(&app.browser(), "ana@example.com", "not the password")
+        .await;
+    let unknown = app
+        .login(&app.browser(), "nobody@example.com", PASSWORD)
+        .await;
 
     assert_eq!(wrong.status(), 401);
     assert_eq!(unknown.status(), 401);
@@ -49,7 +55,8 @@ async fn a_failed_sign_in_leaves_no_session(pool: sqlx::PgPool) {
     let app = TestApp::spawn(pool).await;
     app.user(Role::Agent, "ana@example.com").await;
     let browser = app.browser();
-    app.login(&browser, "ana@example.com", "not the password").await;
+    app.login(&browser, "ana@example.com", "not the password")
+        .await;
     assert!(app.whoami(&browser).await.is_null());
 }
 
@@ -58,14 +65,22 @@ async fn after_five_failures_for_one_email_even_the_right_password_gets_429(pool
     let app = TestApp::spawn(pool).await;
     app.user(Role::Agent, "ana@example.com").await;
     for _ in 0..5 {
-        assert_eq!(app.login(&app.browser(), "ana@example.com", "wrong password").await.status(), 401);
+        assert_eq!(
+            app.login(&app.browser(), "ana@example.com", "wrong password")
+                .await
+                .status(),
+            401
+        );
     }
 
     let res = app.login(&app.browser(), "ANA@example.com", PASSWORD).await;
 
     assert_eq!(res.status(), 429);
     let body = res.text().await.unwrap();
-    assert!(body.contains("Too many failed sign-in attempts. Try again in 15 minutes."), "{body}");
+    assert!(
+        body.contains("Too many failed sign-in attempts. Try again in 15 minutes."),
+        "{body}"
+    );
 }
 
 #[sqlx::test(migrations = false)]
@@ -73,7 +88,12 @@ async fn after_five_failures_from_one_address_other_emails_are_throttled_too(poo
     let app = TestApp::spawn(pool).await;
     app.user(Role::Agent, "ana@example.com").await;
     for i in 0..5 {
-        app.login(&app.browser(), &format!("guess{i}@example.com"), "wrong password").await;
+        app.login(
+            &app.browser(),
+            &format!("guess{i}@example.com"),
+            "wrong password",
+        )
+        .await;
     }
     let res = app.login(&app.browser(), "ana@example.com", PASSWORD).await;
     assert_eq!(res.status(), 429);
@@ -84,13 +104,19 @@ async fn failures_older_than_the_window_no_longer_count(pool: sqlx::PgPool) {
     let app = TestApp::spawn(pool).await;
     app.user(Role::Agent, "ana@example.com").await;
     for _ in 0..5 {
-        app.login(&app.browser(), "ana@example.com", "wrong password").await;
+        app.login(&app.browser(), "ana@example.com", "wrong password")
+            .await;
     }
     sqlx::query("update login_failure set failed_at = failed_at - interval '16 minutes'")
         .execute(&app.pool)
         .await
         .unwrap();
-    assert_eq!(app.login(&app.browser(), "ana@example.com", PASSWORD).await.status(), 200);
+    assert_eq!(
+        app.login(&app.browser(), "ana@example.com", PASSWORD)
+            .await
+            .status(),
+        200
+    );
 }
 
 #[sqlx::test(migrations = false)]
@@ -113,8 +139,10 @@ async fn the_session_id_changes_at_sign_in(pool: sqlx::PgPool) {
     app.user(Role::Admin, "root@example.com").await;
     let browser = app.browser();
 
-    let first = session_cookie(&app.login(&browser, "ana@example.com", PASSWORD).await).expect("cookie");
-    let second = session_cookie(&app.login(&browser, "root@example.com", PASSWORD).await).expect("cookie");
+    let first =
+        session_cookie(&app.login(&browser, "ana@example.com", PASSWORD).await).expect("cookie");
+    let second =
+        session_cookie(&app.login(&browser, "root@example.com", PASSWORD).await).expect("cookie");
 
     let id = |c: &str| c.split(';').next().unwrap().to_string();
     assert_ne!(id(&first), id(&second));
@@ -124,23 +152,34 @@ async fn the_session_id_changes_at_sign_in(pool: sqlx::PgPool) {
 async fn the_session_cookie_is_http_only_and_same_site_lax(pool: sqlx::PgPool) {
     let app = TestApp::spawn(pool).await;
     app.user(Role::Agent, "ana@example.com").await;
-    let cookie = session_cookie(&app.login(&app.browser(), "ana@example.com", PASSWORD).await).unwrap();
+    let cookie =
+        session_cookie(&app.login(&app.browser(), "ana@example.com", PASSWORD).await).unwrap();
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain http must not set Secure: {cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http must not set Secure: {cookie}"
+    );
 }
 
 #[sqlx::test(migrations = false)]
 async fn the_session_cookie_is_secure_when_the_public_url_is_https(pool: sqlx::PgPool) {
-    let app = TestApp::spawn_with(pool, |s| s.public_url = "https://milepost.example.com".parse().unwrap()).await;
+    let app = TestApp::spawn_with(pool, |s| {
+        s.public_url = "https://milepost.example.com".parse().unwrap()
+    })
+    .await;
     app.user(Role::Agent, "ana@example.com").await;
-    let cookie = session_cookie(&app.login(&app.browser(), "ana@example.com", PASSWORD).await).unwrap();
+    let cookie =
+        session_cookie(&app.login(&app.browser(), "ana@example.com", PASSWORD).await).unwrap();
     assert!(cookie.contains("Secure"), "{cookie}");
 }
 
 #[sqlx::test(migrations = false)]
 async fn a_session_past_its_absolute_lifetime_ends_however_active(pool: sqlx::PgPool) {
-    let app = TestApp::spawn_with(pool, |s| s.session_absolute = std::time::Duration::from_secs(1)).await;
+    let app = TestApp::spawn_with(pool, |s| {
+        s.session_absolute = std::time::Duration::from_secs(1)
+    })
+    .await;
     let browser = app.signed_in(Role::Agent).await;
     assert!(!app.whoami(&browser).await.is_null());
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
@@ -169,13 +208,25 @@ async fn changing_a_password_ends_the_users_other_sessions_but_not_this_one(pool
     app.login(&phone, "ana@example.com", PASSWORD).await;
 
     let res = app
-        .call(&laptop, "auth/change_password", &[("current_password", PASSWORD), ("new_password", "a brand new secret")])
+        .call(
+            &laptop,
+            "auth/change_password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new secret"),
+            ],
+        )
         .await;
 
     assert_eq!(res.status(), 200);
     assert_eq!(app.whoami(&laptop).await["email"], "ana@example.com");
     assert!(app.whoami(&phone).await.is_null());
-    assert_eq!(app.login(&app.browser(), "ana@example.com", "a brand new secret").await.status(), 200);
+    assert_eq!(
+        app.login(&app.browser(), "ana@example.com", "a brand new secret")
+            .await
+            .status(),
+        200
+    );
 }
 
 #[sqlx::test(migrations = false)]
@@ -183,7 +234,14 @@ async fn a_password_change_needs_the_current_password(pool: sqlx::PgPool) {
     let app = TestApp::spawn(pool).await;
     let browser = app.signed_in(Role::Agent).await;
     let res = app
-        .call(&browser, "auth/change_password", &[("current_password", "guess guess"), ("new_password", "a brand new secret")])
+        .call(
+            &browser,
+            "auth/change_password",
+            &[
+                ("current_password", "guess guess"),
+                ("new_password", "a brand new secret"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("current_password"));
@@ -198,7 +256,15 @@ async fn changing_a_role_ends_that_users_sessions(pool: sqlx::PgPool) {
     let admin = app.signed_in(Role::Admin).await;
 
     let res = app
-        .call(&admin, "users/set_role", &[("user_id", &ana.to_string()), ("role", "integrator"), ("accounts", "")])
+        .call(
+            &admin,
+            "users/set_role",
+            &[
+                ("user_id", &ana.to_string()),
+                ("role", "integrator"),
+                ("accounts", ""),
+            ],
+        )
         .await;
 
     assert_eq!(res.status(), 200);

@@ -5,14 +5,23 @@ use std::process::{Command, Output, Stdio};
 
 fn milepost(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_milepost"));
-    cmd.args(args).env_remove("DATABASE_URL").env_remove("MILEPOST_LOG_FORMAT");
+    cmd.args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("MILEPOST_LOG_FORMAT");
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
     } else {
         drop(child.stdin.take());
     }
@@ -21,7 +30,10 @@ fn milepost(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output 
 
 /// The URL of the `#[sqlx::test]` database behind `pool`.
 async fn url_of(pool: &sqlx::PgPool) -> String {
-    let db: String = sqlx::query_scalar("select current_database()").fetch_one(pool).await.unwrap();
+    let db: String = sqlx::query_scalar("select current_database()")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL for tests");
     let mut url = url::Url::parse(&base).unwrap();
     url.set_path(&db);
@@ -38,20 +50,44 @@ fn a_bad_setting_stops_start_up_naming_the_variable() {
 #[sqlx::test(migrations = false)]
 async fn migrate_applies_the_schema_and_logs_json_when_asked(pool: sqlx::PgPool) {
     let url = url_of(&pool).await;
-    let out = milepost(&["migrate"], &[("DATABASE_URL", &url), ("MILEPOST_LOG_FORMAT", "json")], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = milepost(
+        &["migrate"],
+        &[("DATABASE_URL", &url), ("MILEPOST_LOG_FORMAT", "json")],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let logs = String::from_utf8_lossy(&out.stderr);
-    let lines: Vec<serde_json::Value> = logs.lines().map(|l| serde_json::from_str(l).expect("a JSON log line")).collect();
-    assert!(lines.iter().any(|l| l["message"] == "migrations applied"), "{logs}");
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON log line"))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["message"] == "migrations applied"),
+        "{logs}"
+    );
     assert!(app::store::schema::migrations_applied(&pool).await.unwrap());
 }
 
 #[sqlx::test(migrations = false)]
 async fn a_failing_migration_stops_start_up_with_the_reason(pool: sqlx::PgPool) {
     // A table in the way of the first migration.
-    sqlx::query("create table account (x int)").execute(&pool).await.unwrap();
+    sqlx::query("create table account (x int)")
+        .execute(&pool)
+        .await
+        .unwrap();
     let url = url_of(&pool).await;
-    let out = milepost(&["serve"], &[("DATABASE_URL", &url), ("MILEPOST_LISTEN_ADDR", "127.0.0.1:0")], None);
+    let out = milepost(
+        &["serve"],
+        &[
+            ("DATABASE_URL", &url),
+            ("MILEPOST_LISTEN_ADDR", "127.0.0.1:0"),
+        ],
+        None,
+    );
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("applying database migrations"), "{stderr}");
@@ -64,11 +100,34 @@ async fn user_add_creates_an_admin_who_can_sign_in(pool: sqlx::PgPool) {
     let env = [("DATABASE_URL", url.as_str())];
     assert!(milepost(&["migrate"], &env, None).status.success());
 
-    let out = milepost(&["user", "add", "--email", "Boss@Example.com", "--role", "admin", "--password-stdin"], &env, Some("a long password\n"));
+    let out = milepost(
+        &[
+            "user",
+            "add",
+            "--email",
+            "Boss@Example.com",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        &env,
+        Some("a long password\n"),
+    );
 
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let creds = app::store::users::find_credentials_by_email(&pool, "boss@example.com").await.unwrap().unwrap();
-    assert!(app::server::password::verify("a long password".into(), Some(creds.password_hash)).await.unwrap());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let creds = app::store::users::find_credentials_by_email(&pool, "boss@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        app::server::password::verify("a long password".into(), Some(creds.password_hash))
+            .await
+            .unwrap()
+    );
 }
 
 #[sqlx::test(migrations = false)]
@@ -77,10 +136,35 @@ async fn user_add_explains_what_is_wrong(pool: sqlx::PgPool) {
     let env = [("DATABASE_URL", url.as_str())];
     assert!(milepost(&["migrate"], &env, None).status.success());
 
-    let no_account = milepost(&["user", "add", "--email", "c@example.com", "--role", "customer", "--password-stdin"], &env, Some("a long password\n"));
-    let bad_role = milepost(&["user", "add", "--email", "c@example.com", "--role", "boss", "--password-stdin"], &env, Some("a long password\n"));
+    let no_account = milepost(
+        &[
+            "user",
+            "add",
+            "--email",
+            "c@example.com",
+            "--role",
+            "customer",
+            "--password-stdin",
+        ],
+        &env,
+        Some("a long password\n"),
+    );
+    let bad_role = milepost(
+        &[
+            "user",
+            "add",
+            "--email",
+            "c@example.com",
+            "--role",
+            "boss",
+            "--password-stdin",
+        ],
+        &env,
+        Some("a long password\n"),
+    );
 
-    assert!(String::from_utf8_lossy(&no_account.stderr).contains("a customer belongs to exactly one account"));
+    assert!(String::from_utf8_lossy(&no_account.stderr)
+        .contains("a customer belongs to exactly one account"));
     assert!(String::from_utf8_lossy(&bad_role.stderr).contains("unknown role `boss`"));
 }
 
@@ -89,13 +173,42 @@ async fn account_add_then_a_customer_of_it(pool: sqlx::PgPool) {
     let url = url_of(&pool).await;
     let env = [("DATABASE_URL", url.as_str())];
     assert!(milepost(&["migrate"], &env, None).status.success());
-    assert!(milepost(&["account", "add", "--code", "acme", "--name", "Acme Corp"], &env, None).status.success());
+    assert!(milepost(
+        &["account", "add", "--code", "acme", "--name", "Acme Corp"],
+        &env,
+        None
+    )
+    .status
+    .success());
 
-    let out = milepost(&["user", "add", "--email", "c@acme.example", "--role", "customer", "--account", "ACME", "--password-stdin"], &env, Some("a long password\n"));
+    let out = milepost(
+        &[
+            "user",
+            "add",
+            "--email",
+            "c@acme.example",
+            "--role",
+            "customer",
+            "--account",
+            "ACME",
+            "--password-stdin",
+        ],
+        &env,
+        Some("a long password\n"),
+    );
 
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let duplicate = milepost(&["account", "add", "--code", "ACME", "--name", "Again"], &env, None);
-    assert!(String::from_utf8_lossy(&duplicate.stderr).contains("an account with this code already exists"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let duplicate = milepost(
+        &["account", "add", "--code", "ACME", "--name", "Again"],
+        &env,
+        None,
+    );
+    assert!(String::from_utf8_lossy(&duplicate.stderr)
+        .contains("an account with this code already exists"));
 }
 
 #[sqlx::test(migrations = false)]
@@ -104,7 +217,11 @@ async fn demo_creates_one_user_per_role_and_can_run_twice(pool: sqlx::PgPool) {
     let env = [("DATABASE_URL", url.as_str())];
     assert!(milepost(&["demo"], &env, None).status.success());
     let again = milepost(&["demo"], &env, None);
-    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     let users = app::store::users::list(&pool).await.unwrap();
     assert_eq!(users.len(), 5);
 }

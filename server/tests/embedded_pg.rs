@@ -9,18 +9,27 @@ use std::process::Command;
 
 /// A data directory the cluster's OS user can reach (tempdirs are private by default).
 fn data_dir() -> tempfile::TempDir {
-    let dir = tempfile::Builder::new().prefix("milepost-pg-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("milepost-pg-")
+        .tempdir()
+        .unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     dir
 }
 
 fn fast() -> ClusterOptions {
-    ClusterOptions { bin_dir: None, unsafe_fast: true }
+    ClusterOptions {
+        bin_dir: None,
+        unsafe_fast: true,
+    }
 }
 
 async fn answers(cluster: &EmbeddedPostgres) -> bool {
     match sqlx::PgConnection::connect(&cluster.url(DATABASE)).await {
-        Ok(mut conn) => sqlx::query_scalar::<_, i32>("select 1").fetch_one(&mut conn).await.is_ok(),
+        Ok(mut conn) => sqlx::query_scalar::<_, i32>("select 1")
+            .fetch_one(&mut conn)
+            .await
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -29,22 +38,33 @@ async fn answers(cluster: &EmbeddedPostgres) -> bool {
 async fn a_fresh_data_directory_gets_a_new_running_cluster_with_the_milepost_database() {
     let dir = data_dir();
 
-    let cluster = EmbeddedPostgres::start_or_reuse(dir.path(), fast()).await.unwrap();
+    let cluster = EmbeddedPostgres::start_or_reuse(dir.path(), fast())
+        .await
+        .unwrap();
     cluster.ensure_database(DATABASE).await.unwrap();
 
     assert!(cluster.initialised_here && cluster.started_here);
     assert!(answers(&cluster).await);
-    assert!(!cluster.display_url(DATABASE).contains(&password(dir.path())), "the display URL hides the password");
+    assert!(
+        !cluster
+            .display_url(DATABASE)
+            .contains(&password(dir.path())),
+        "the display URL hides the password"
+    );
     cluster.stop().await.unwrap();
 }
 
 #[tokio::test]
 async fn a_second_user_of_the_same_directory_reuses_the_running_cluster() {
     let dir = data_dir();
-    let first = EmbeddedPostgres::start_or_reuse(dir.path(), fast()).await.unwrap();
+    let first = EmbeddedPostgres::start_or_reuse(dir.path(), fast())
+        .await
+        .unwrap();
     first.ensure_database(DATABASE).await.unwrap();
 
-    let second = EmbeddedPostgres::start_or_reuse(dir.path(), fast()).await.unwrap();
+    let second = EmbeddedPostgres::start_or_reuse(dir.path(), fast())
+        .await
+        .unwrap();
 
     assert!(!second.started_here && !second.initialised_here);
     assert_eq!(second.port(), first.port());
@@ -57,12 +77,17 @@ async fn a_second_user_of_the_same_directory_reuses_the_running_cluster() {
 #[tokio::test]
 async fn the_last_user_to_leave_stops_the_cluster_cleanly() {
     let dir = data_dir();
-    let cluster = EmbeddedPostgres::start_or_reuse(dir.path(), fast()).await.unwrap();
+    let cluster = EmbeddedPostgres::start_or_reuse(dir.path(), fast())
+        .await
+        .unwrap();
     let data = cluster.data();
 
     cluster.stop().await.unwrap();
 
-    assert!(!data.join("postmaster.pid").exists(), "postmaster.pid removed by a clean shutdown");
+    assert!(
+        !data.join("postmaster.pid").exists(),
+        "postmaster.pid removed by a clean shutdown"
+    );
     let log = std::fs::read_to_string(dir.path().join("pg/postgres.log")).unwrap();
     assert!(log.contains("database system is shut down"), "{log}");
 }
@@ -70,18 +95,32 @@ async fn the_last_user_to_leave_stops_the_cluster_cleanly() {
 #[tokio::test]
 async fn a_stopped_cluster_starts_again_with_its_data() {
     let dir = data_dir();
-    let cluster = EmbeddedPostgres::start_or_reuse(dir.path(), fast()).await.unwrap();
+    let cluster = EmbeddedPostgres::start_or_reuse(dir.path(), fast())
+        .await
+        .unwrap();
     cluster.ensure_database(DATABASE).await.unwrap();
-    let mut conn = sqlx::PgConnection::connect(&cluster.url(DATABASE)).await.unwrap();
-    sqlx::query("create table kept (x int)").execute(&mut conn).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(&cluster.url(DATABASE))
+        .await
+        .unwrap();
+    sqlx::query("create table kept (x int)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
     conn.close().await.unwrap();
     cluster.stop().await.unwrap();
 
-    let again = EmbeddedPostgres::start_or_reuse(dir.path(), fast()).await.unwrap();
+    let again = EmbeddedPostgres::start_or_reuse(dir.path(), fast())
+        .await
+        .unwrap();
 
     assert!(again.started_here && !again.initialised_here);
-    let mut conn = sqlx::PgConnection::connect(&again.url(DATABASE)).await.unwrap();
-    sqlx::query("select * from kept").execute(&mut conn).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(&again.url(DATABASE))
+        .await
+        .unwrap();
+    sqlx::query("select * from kept")
+        .execute(&mut conn)
+        .await
+        .unwrap();
     conn.close().await.unwrap();
     again.stop().await.unwrap();
 }
@@ -93,10 +132,18 @@ async fn as_root_the_cluster_belongs_to_an_unprivileged_user() {
         return;
     }
     let dir = data_dir();
-    let cluster = EmbeddedPostgres::start_or_reuse(dir.path(), fast()).await.unwrap();
+    let cluster = EmbeddedPostgres::start_or_reuse(dir.path(), fast())
+        .await
+        .unwrap();
     let owner = std::fs::metadata(cluster.data()).unwrap().uid();
-    assert_ne!(owner, 0, "initdb refuses root, so the cluster must not be root's");
-    let password_mode = std::fs::metadata(dir.path().join("pg/password")).unwrap().permissions().mode();
+    assert_ne!(
+        owner, 0,
+        "initdb refuses root, so the cluster must not be root's"
+    );
+    let password_mode = std::fs::metadata(dir.path().join("pg/password"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(password_mode & 0o077, 0, "the password file is private");
     cluster.stop().await.unwrap();
 }
@@ -109,7 +156,9 @@ async fn as_root_a_data_directory_the_cluster_owner_cannot_reach_is_a_clear_erro
     }
     let private = tempfile::tempdir().unwrap();
     std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-    let err = EmbeddedPostgres::start_or_reuse(&private.path().join("data"), fast()).await.unwrap_err();
+    let err = EmbeddedPostgres::start_or_reuse(&private.path().join("data"), fast())
+        .await
+        .unwrap_err();
     assert!(matches!(err, PgError::Unreachable(..)), "{err}");
     assert!(err.to_string().contains("MILEPOST_DATA_DIR"));
 }
@@ -117,8 +166,13 @@ async fn as_root_a_data_directory_the_cluster_owner_cannot_reach_is_a_clear_erro
 #[tokio::test]
 async fn a_missing_bin_dir_is_named_in_the_error() {
     let dir = data_dir();
-    let options = ClusterOptions { bin_dir: Some(dir.path().join("nowhere")), unsafe_fast: true };
-    let err = EmbeddedPostgres::start_or_reuse(dir.path(), options).await.unwrap_err();
+    let options = ClusterOptions {
+        bin_dir: Some(dir.path().join("nowhere")),
+        unsafe_fast: true,
+    };
+    let err = EmbeddedPostgres::start_or_reuse(dir.path(), options)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("MILEPOST_PG_BINDIR"), "{err}");
 }
 
@@ -141,7 +195,11 @@ fn two_milepost_processes_on_one_data_directory_share_one_cluster() {
     });
     assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
     assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
-    assert_eq!(String::from_utf8_lossy(&a.stdout), String::from_utf8_lossy(&b.stdout), "same URL, same cluster");
+    assert_eq!(
+        String::from_utf8_lossy(&a.stdout),
+        String::from_utf8_lossy(&b.stdout),
+        "same URL, same cluster"
+    );
 
     let stop = Command::new(env!("CARGO_BIN_EXE_milepost"))
         .args(["db", "stop", "--data-dir"])
@@ -149,10 +207,17 @@ fn two_milepost_processes_on_one_data_directory_share_one_cluster() {
         .env_remove("DATABASE_URL")
         .output()
         .unwrap();
-    assert!(stop.status.success(), "{}", String::from_utf8_lossy(&stop.stderr));
+    assert!(
+        stop.status.success(),
+        "{}",
+        String::from_utf8_lossy(&stop.stderr)
+    );
     assert!(!dir.path().join("pg/data/postmaster.pid").exists());
 }
 
 fn password(dir: &Path) -> String {
-    std::fs::read_to_string(dir.join("pg/password")).unwrap().trim().to_string()
+    std::fs::read_to_string(dir.join("pg/password"))
+        .unwrap()
+        .trim()
+        .to_string()
 }

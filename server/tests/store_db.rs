@@ -6,34 +6,73 @@ use app::server::password::PasswordHashString;
 use app::store;
 
 fn hash() -> PasswordHashString {
-    PasswordHashString::from_stored("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into())
+    PasswordHashString::from_stored(
+        "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
+    )
 }
 
 #[sqlx::test(migrator = "app::store::MIGRATOR")]
 async fn two_users_cannot_share_an_email_in_any_case(pool: sqlx::PgPool) {
-    store::users::insert(&pool, "Ana@Example.com", "Ana", Role::Agent, None, &hash()).await.unwrap();
-    let err = store::users::insert(&pool, "ana@example.COM", "Ana 2", Role::Agent, None, &hash()).await.unwrap_err();
-    assert_eq!(AppError::from(err), AppError::Conflict("a user with this email already exists".into()));
+    store::users::insert(&pool, "Ana@Example.com", "Ana", Role::Agent, None, &hash())
+        .await
+        .unwrap();
+    let err = store::users::insert(
+        &pool,
+        "ana@example.COM",
+        "Ana 2",
+        Role::Agent,
+        None,
+        &hash(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        AppError::from(err),
+        AppError::Conflict("a user with this email already exists".into())
+    );
 }
 
 #[sqlx::test(migrator = "app::store::MIGRATOR")]
 async fn a_customer_without_an_account_is_refused_by_the_database(pool: sqlx::PgPool) {
-    let err = store::users::insert(&pool, "c@example.com", "C", Role::Customer, None, &hash()).await.unwrap_err();
-    let constraint = err.as_database_error().and_then(|e| e.constraint()).map(str::to_string);
-    assert_eq!(constraint.as_deref(), Some("app_user_customer_has_one_account"));
+    let err = store::users::insert(&pool, "c@example.com", "C", Role::Customer, None, &hash())
+        .await
+        .unwrap_err();
+    let constraint = err
+        .as_database_error()
+        .and_then(|e| e.constraint())
+        .map(str::to_string);
+    assert_eq!(
+        constraint.as_deref(),
+        Some("app_user_customer_has_one_account")
+    );
 }
 
 #[sqlx::test(migrator = "app::store::MIGRATOR")]
 async fn a_staff_user_cannot_be_tied_to_one_account(pool: sqlx::PgPool) {
-    let account = store::accounts::insert(&pool, "ACME", "Acme").await.unwrap();
-    let err = store::users::insert(&pool, "a@example.com", "A", Role::Agent, Some(account), &hash()).await.unwrap_err();
+    let account = store::accounts::insert(&pool, "ACME", "Acme")
+        .await
+        .unwrap();
+    let err = store::users::insert(
+        &pool,
+        "a@example.com",
+        "A",
+        Role::Agent,
+        Some(account),
+        &hash(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.as_database_error().is_some());
 }
 
 #[sqlx::test(migrator = "app::store::MIGRATOR")]
 async fn the_audit_log_refuses_updates_and_deletes(pool: sqlx::PgPool) {
-    store::audit::record(&pool, None, "test.action", "thing:1", serde_json::json!({})).await.unwrap();
-    let update = sqlx::query("update audit_log set action = 'rewritten'").execute(&pool).await;
+    store::audit::record(&pool, None, "test.action", "thing:1", serde_json::json!({}))
+        .await
+        .unwrap();
+    let update = sqlx::query("update audit_log set action = 'rewritten'")
+        .execute(&pool)
+        .await;
     let delete = sqlx::query("delete from audit_log").execute(&pool).await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
     assert!(delete.unwrap_err().to_string().contains("append-only"));
@@ -41,19 +80,36 @@ async fn the_audit_log_refuses_updates_and_deletes(pool: sqlx::PgPool) {
 
 #[sqlx::test(migrator = "app::store::MIGRATOR")]
 async fn changing_a_password_bumps_the_auth_epoch(pool: sqlx::PgPool) {
-    let id = store::users::insert(&pool, "a@example.com", "A", Role::Agent, None, &hash()).await.unwrap();
-    let before = store::users::find_by_id(&pool, id).await.unwrap().unwrap().auth_epoch;
-    let after = store::users::update_password_hash(&pool, id, &hash()).await.unwrap().unwrap();
+    let id = store::users::insert(&pool, "a@example.com", "A", Role::Agent, None, &hash())
+        .await
+        .unwrap();
+    let before = store::users::find_by_id(&pool, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .auth_epoch;
+    let after = store::users::update_password_hash(&pool, id, &hash())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(after, before + 1);
 }
 
 #[sqlx::test(migrator = "app::store::MIGRATOR")]
 async fn recent_failures_are_counted_per_email_and_per_address(pool: sqlx::PgPool) {
-    store::login_failures::record(&pool, "ana@example.com", "10.0.0.1").await.unwrap();
-    store::login_failures::record(&pool, "ANA@example.com", "10.0.0.2").await.unwrap();
-    store::login_failures::record(&pool, "bob@example.com", "10.0.0.1").await.unwrap();
+    store::login_failures::record(&pool, "ana@example.com", "10.0.0.1")
+        .await
+        .unwrap();
+    store::login_failures::record(&pool, "ANA@example.com", "10.0.0.2")
+        .await
+        .unwrap();
+    store::login_failures::record(&pool, "bob@example.com", "10.0.0.1")
+        .await
+        .unwrap();
     let since = chrono::Utc::now() - chrono::Duration::minutes(15);
-    let counts = store::login_failures::recent(&pool, "ana@example.com", "10.0.0.1", since).await.unwrap();
+    let counts = store::login_failures::recent(&pool, "ana@example.com", "10.0.0.1", since)
+        .await
+        .unwrap();
     assert_eq!(counts.by_email, 2);
     assert_eq!(counts.by_client_addr, 2);
 }

@@ -34,17 +34,36 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
 /// Changes the caller's own password. Any signed-in role; the current password is required, and
 /// the caller's other sessions end while this one stays signed in.
 #[server(prefix = "/fn", endpoint = "auth/change_password")]
-pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
     use crate::error::FieldErrors;
     use crate::server::{ctx, password, require_user, session::UserSession, users};
     use crate::store;
     let user = require_user().await?;
     let state = ctx()?;
     let credentials = store::users::find_credentials_by_email(&state.pool, &user.email).await?;
-    let ok = password::verify(current_password.into(), credentials.map(|c| c.password_hash)).await?;
+    let ok = password::verify(
+        current_password.into(),
+        credentials.map(|c| c.password_hash),
+    )
+    .await?;
     if !ok {
-        return Err(AppError::Validation(FieldErrors::single("current_password", "is not your current password")));
+        return Err(AppError::Validation(FieldErrors::single(
+            "current_password",
+            "is not your current password",
+        )));
     }
-    let epoch = users::set_password(&state.pool, user.user_id, new_password.into(), Some(user.user_id)).await?;
-    UserSession::from_request().await?.set_auth_epoch(epoch).await
+    let epoch = users::set_password(
+        &state.pool,
+        user.user_id,
+        new_password.into(),
+        Some(user.user_id),
+    )
+    .await?;
+    UserSession::from_request()
+        .await?
+        .set_auth_epoch(epoch)
+        .await
 }

@@ -1,6 +1,6 @@
 //! User administration (admins only).
 
-use crate::domain::{Role, UserSummary};
+use crate::domain::UserSummary;
 use crate::error::AppError;
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -8,6 +8,7 @@ use uuid::Uuid;
 /// Every user with their role and accounts.
 #[server(prefix = "/fn", endpoint = "users/list")]
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
+    use crate::domain::Role;
     use crate::server::{ctx, require_role};
     use crate::store;
     require_role(&[Role::Admin]).await?;
@@ -15,8 +16,13 @@ pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
     let mut out = Vec::new();
     for user in store::users::list(&pool).await? {
         let account_codes = match user.role {
-            Role::AccountManager => store::users::assigned_account_codes(&pool, user.user_id).await?,
-            Role::Customer => store::accounts::code_of(&pool, user.account_id).await?.into_iter().collect(),
+            Role::AccountManager => {
+                store::users::assigned_account_codes(&pool, user.user_id).await?
+            }
+            Role::Customer => store::accounts::code_of(&pool, user.account_id)
+                .await?
+                .into_iter()
+                .collect(),
             _ => Vec::new(),
         };
         out.push(UserSummary {
@@ -39,12 +45,15 @@ pub async fn create_user(
     accounts: String,
     password: String,
 ) -> Result<Uuid, AppError> {
+    use crate::domain::Role;
     use crate::error::FieldErrors;
     use crate::server::{ctx, require_role, users};
     let admin = require_role(&[Role::Admin]).await?;
     let role: Role = role
         .parse()
-        .map_err(|e: crate::domain::role::UnknownRole| AppError::Validation(FieldErrors::single("role", e.to_string())))?;
+        .map_err(|e: crate::domain::role::UnknownRole| {
+            AppError::Validation(FieldErrors::single("role", e.to_string()))
+        })?;
     let new = users::NewUser {
         email,
         display_name: Some(display_name),
@@ -58,18 +67,29 @@ pub async fn create_user(
 /// Changes a user's role (and accounts). The user's sessions end.
 #[server(prefix = "/fn", endpoint = "users/set_role")]
 pub async fn set_user_role(user_id: Uuid, role: String, accounts: String) -> Result<(), AppError> {
+    use crate::domain::Role;
     use crate::error::FieldErrors;
     use crate::server::{ctx, require_role, users};
     let admin = require_role(&[Role::Admin]).await?;
     let role: Role = role
         .parse()
-        .map_err(|e: crate::domain::role::UnknownRole| AppError::Validation(FieldErrors::single("role", e.to_string())))?;
-    users::set_role(&ctx()?.pool, user_id, role, split_codes(&accounts), Some(admin.user_id)).await
+        .map_err(|e: crate::domain::role::UnknownRole| {
+            AppError::Validation(FieldErrors::single("role", e.to_string()))
+        })?;
+    users::set_role(
+        &ctx()?.pool,
+        user_id,
+        role,
+        split_codes(&accounts),
+        Some(admin.user_id),
+    )
+    .await
 }
 
 /// Sets another user's password (for a user who lost theirs). Their sessions end.
 #[server(prefix = "/fn", endpoint = "users/set_password")]
 pub async fn set_user_password(user_id: Uuid, password: String) -> Result<(), AppError> {
+    use crate::domain::Role;
     use crate::server::{ctx, require_role, users};
     let admin = require_role(&[Role::Admin]).await?;
     users::set_password(&ctx()?.pool, user_id, password.into(), Some(admin.user_id)).await?;
@@ -78,5 +98,8 @@ pub async fn set_user_password(user_id: Uuid, password: String) -> Result<(), Ap
 
 /// "ACME, globex" → ["ACME", "GLOBEX"].
 pub fn split_codes(list: &str) -> Vec<String> {
-    list.split(',').map(|c| c.trim().to_uppercase()).filter(|c| !c.is_empty()).collect()
+    list.split(',')
+        .map(|c| c.trim().to_uppercase())
+        .filter(|c| !c.is_empty())
+        .collect()
 }

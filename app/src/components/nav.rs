@@ -2,8 +2,8 @@
 
 use crate::app::{section_of, Auth};
 use crate::domain::CurrentUser;
-use leptos::prelude::*;
 use leptos::form::ActionForm;
+use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 #[component]

@@ -44,10 +44,15 @@ where
 {
     move || match value.get() {
         None => None,
-        Some(Ok(_)) => Some(view! { <p class="notice notice-ok" role="status">{done}</p> }.into_any()),
-        Some(Err(AppError::Validation(fields))) => {
-            Some(view! { <p class="notice notice-error" role="alert">{fields.to_string()}</p> }.into_any())
+        Some(Ok(_)) => {
+            Some(view! { <p class="notice notice-ok" role="status">{done}</p> }.into_any())
         }
-        Some(Err(e)) => Some(view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any()),
+        Some(Err(AppError::Validation(fields))) => Some(
+            view! { <p class="notice notice-error" role="alert">{fields.to_string()}</p> }
+                .into_any(),
+        ),
+        Some(Err(e)) => Some(
+            view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+        ),
     }
 }

@@ -193,7 +193,10 @@ mod tests {
 
     #[test]
     fn only_admins_open_the_admin_section() {
-        let admins: Vec<Role> = Role::ALL.into_iter().filter(|r| r.may_open(Section::Admin)).collect();
+        let admins: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.may_open(Section::Admin))
+            .collect();
         assert_eq!(admins, vec![Role::Admin]);
     }
 

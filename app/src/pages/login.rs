@@ -29,30 +29,28 @@ pub fn LoginPage() -> impl IntoView {
                 <h1>"Milepost"</h1>
                 <p class="lead">"Sign in to see your orders and their promises."</p>
                 <ActionForm action=auth.login attr:class="stack" attr:id="login-form">
-                    <label>
-                        "Email"
-                        <input type="email" name="email" autocomplete="username" required autofocus/>
-                    </label>
-                    <label>
-                        "Password"
-                        <span class="password-row">
-                            <input
-                                type=move || if show_password.get() { "text" } else { "password" }
-                                name="password"
-                                autocomplete="current-password"
-                                required
-                            />
-                            <button
-                                type="button"
-                                class="link-button"
-                                id="toggle-password"
-                                aria-pressed=move || show_password.get().to_string()
-                                on:click=move |_| show_password.update(|s| *s = !*s)
-                            >
-                                {move || if show_password.get() { "Hide" } else { "Show" }}
-                            </button>
-                        </span>
-                    </label>
+                    <label for="email">"Email"</label>
+                    <input id="email" type="email" name="email" autocomplete="username" required autofocus/>
+                    <label for="password">"Password"</label>
+                    <span class="password-row">
+                        <input
+                            id="password"
+                            type=move || if show_password.get() { "text" } else { "password" }
+                            name="password"
+                            autocomplete="current-password"
+                            required
+                        />
+                        <button
+                            type="button"
+                            class="link-button"
+                            id="toggle-password"
+                            aria-controls="password"
+                            aria-pressed=move || show_password.get().to_string()
+                            on:click=move |_| show_password.update(|s| *s = !*s)
+                        >
+                            {move || if show_password.get() { "Hide" } else { "Show" }}
+                        </button>
+                    </span>
                     {move || error().map(|e| view! { <p class="notice notice-error" role="alert">{e}</p> })}
                     <button type="submit" class="primary" disabled=move || auth.login.pending().get()>
                         "Sign in"
@@ -83,7 +81,10 @@ mod tests {
 
     #[test]
     fn next_may_only_point_inside_the_site() {
-        assert_eq!(safe_next(Some("/orders".into())).as_deref(), Some("/orders"));
+        assert_eq!(
+            safe_next(Some("/orders".into())).as_deref(),
+            Some("/orders")
+        );
         assert_eq!(safe_next(Some("//evil.example".into())), None);
         assert_eq!(safe_next(Some("https://evil.example".into())), None);
         assert_eq!(safe_next(Some("/\\evil.example".into())), None);

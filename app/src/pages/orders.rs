@@ -6,10 +6,11 @@ use crate::domain::Section;
 use leptos::prelude::*;
 
 const WILL_SHOW: &[&str] = &[
-        "Search by order number, customer PO, tracking number or customer.",
-        "Filters by status, warehouse, carrier and period, with pagination.",
-        "For each order: its status, SLA state, promised date and last event.",
-        "Only the accounts your role may see.",];
+    "Search by order number, customer PO, tracking number or customer.",
+    "Filters by status, warehouse, carrier and period, with pagination.",
+    "For each order: its status, SLA state, promised date and last event.",
+    "Only the accounts your role may see.",
+];
 
 #[component]
 pub fn OrdersPage() -> impl IntoView {

@@ -6,9 +6,10 @@ use crate::domain::Section;
 use leptos::prelude::*;
 
 const WILL_SHOW: &[&str] = &[
-        "Search by order number, PO or tracking number.",
-        "Each order's timeline from the warehouse to delivery, its ETA and SLA status.",
-        "Your webhook subscriptions, to receive these events in your own systems.",];
+    "Search by order number, PO or tracking number.",
+    "Each order's timeline from the warehouse to delivery, its ETA and SLA status.",
+    "Your webhook subscriptions, to receive these events in your own systems.",
+];
 
 #[component]
 pub fn PortalPage() -> impl IntoView {

@@ -6,10 +6,11 @@ use crate::domain::Section;
 use leptos::prelude::*;
 
 const WILL_SHOW: &[&str] = &[
-        "Attainment per segment: release, ship, deliver and promised date.",
-        "The trend over the past months.",
-        "Each breach with the events that prove it, ready for a dispute.",
-        "CSV export.",];
+    "Attainment per segment: release, ship, deliver and promised date.",
+    "The trend over the past months.",
+    "Each breach with the events that prove it, ready for a dispute.",
+    "CSV export.",
+];
 
 #[component]
 pub fn ReportsPage() -> impl IntoView {

@@ -3,7 +3,11 @@
 use leptos::prelude::*;
 
 #[component]
-pub fn Upcoming(title: &'static str, intro: &'static str, will_show: &'static [&'static str]) -> impl IntoView {
+pub fn Upcoming(
+    title: &'static str,
+    intro: &'static str,
+    will_show: &'static [&'static str],
+) -> impl IntoView {
     view! {
         <section class="page">
             <h1>{title}</h1>

@@ -38,7 +38,10 @@ async fn resolve(state: &AppState, session: &UserSession) -> Result<Option<Curre
         return Ok(None);
     };
     let age = Utc::now() - auth.signed_in_at;
-    let expired = age.to_std().map(|a| a > state.auth.absolute_timeout).unwrap_or(false);
+    let expired = age
+        .to_std()
+        .map(|a| a > state.auth.absolute_timeout)
+        .unwrap_or(false);
     let user = store::users::find_by_id(&state.pool, auth.user_id).await?;
     match user {
         Some(user) if !expired && user.auth_epoch == auth.auth_epoch => {
@@ -60,8 +63,17 @@ pub async fn client_addr() -> String {
     use std::net::SocketAddr;
     let header = ctx().ok().and_then(|s| s.auth.client_ip_header.clone());
     if let (Some(name), Some(parts)) = (header, use_context::<http::request::Parts>()) {
-        if let Some(value) = parts.headers.get(name.as_str()).and_then(|v| v.to_str().ok()) {
-            if let Some(first) = value.split(',').next().map(str::trim).filter(|v| !v.is_empty()) {
+        if let Some(value) = parts
+            .headers
+            .get(name.as_str())
+            .and_then(|v| v.to_str().ok())
+        {
+            if let Some(first) = value
+                .split(',')
+                .next()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+            {
                 return first.to_string();
             }
         }

@@ -4,8 +4,14 @@ use crate::error::AppError;
 
 /// Unique constraints whose violation is the user's to fix, with the message they see.
 const CONFLICTS: &[(&str, &str)] = &[
-    ("app_user_email_key", "a user with this email already exists"),
-    ("account_code_key", "an account with this code already exists"),
+    (
+        "app_user_email_key",
+        "a user with this email already exists",
+    ),
+    (
+        "account_code_key",
+        "an account with this code already exists",
+    ),
 ];
 
 impl From<sqlx::Error> for AppError {

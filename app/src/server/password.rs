@@ -68,7 +68,10 @@ pub async fn hash(password: SecretString) -> Result<PasswordHashString, AppError
 }
 
 /// Whether `password` matches `stored`; with `None`, checks against a dummy hash and returns false.
-pub async fn verify(password: SecretString, stored: Option<PasswordHashString>) -> Result<bool, AppError> {
+pub async fn verify(
+    password: SecretString,
+    stored: Option<PasswordHashString>,
+) -> Result<bool, AppError> {
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let phc = stored.map(|s| s.0).unwrap_or_else(|| DUMMY_HASH.clone());
@@ -95,15 +98,28 @@ mod tests {
 
     #[tokio::test]
     async fn a_hashed_password_verifies_and_a_different_one_does_not() {
-        let stored = hash(SecretString::from("correct horse battery")).await.unwrap();
+        let stored = hash(SecretString::from("correct horse battery"))
+            .await
+            .unwrap();
         assert!(stored.as_str().starts_with("$argon2id$"));
-        assert!(verify(SecretString::from("correct horse battery"), Some(stored.clone())).await.unwrap());
-        assert!(!verify(SecretString::from("wrong horse battery"), Some(stored)).await.unwrap());
+        assert!(verify(
+            SecretString::from("correct horse battery"),
+            Some(stored.clone())
+        )
+        .await
+        .unwrap());
+        assert!(
+            !verify(SecretString::from("wrong horse battery"), Some(stored))
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
     async fn an_unknown_user_never_verifies_even_with_the_dummy_password() {
-        assert!(!verify(SecretString::from("milepost-dummy-password"), None).await.unwrap());
+        assert!(!verify(SecretString::from("milepost-dummy-password"), None)
+            .await
+            .unwrap());
     }
 
     #[test]

@@ -46,7 +46,12 @@ impl UserSession {
     pub async fn login(&self, user_id: Uuid, auth_epoch: i32) -> Result<(), AppError> {
         self.0.cycle_id().await?;
         let now = Utc::now();
-        let auth = SessionAuth { user_id, auth_epoch, signed_in_at: now, last_seen_at: now };
+        let auth = SessionAuth {
+            user_id,
+            auth_epoch,
+            signed_in_at: now,
+            last_seen_at: now,
+        };
         self.0.insert(Self::AUTH_KEY, auth).await?;
         Ok(())
     }

@@ -9,14 +9,24 @@ use chrono::Utc;
 use sqlx::PgPool;
 
 /// Refuses the attempt with `TooManyRequests` when the email or the address is over the limit.
-pub async fn check(pool: &PgPool, config: &AuthConfig, email: &str, client_addr: &str) -> Result<(), AppError> {
-    let window = chrono::Duration::from_std(config.throttle_window).unwrap_or(chrono::Duration::minutes(15));
+pub async fn check(
+    pool: &PgPool,
+    config: &AuthConfig,
+    email: &str,
+    client_addr: &str,
+) -> Result<(), AppError> {
+    let window =
+        chrono::Duration::from_std(config.throttle_window).unwrap_or(chrono::Duration::minutes(15));
     let since = Utc::now() - window;
     let counts = store::login_failures::recent(pool, email, client_addr, since).await?;
     let limit = config.throttle_max_failures;
     let blocking_oldest = [
-        (counts.by_email >= limit).then_some(counts.oldest_by_email).flatten(),
-        (counts.by_client_addr >= limit).then_some(counts.oldest_by_client_addr).flatten(),
+        (counts.by_email >= limit)
+            .then_some(counts.oldest_by_email)
+            .flatten(),
+        (counts.by_client_addr >= limit)
+            .then_some(counts.oldest_by_client_addr)
+            .flatten(),
     ]
     .into_iter()
     .flatten()

@@ -30,7 +30,11 @@ pub fn validate_email(email: &str, errors: &mut FieldErrors) {
     let parts: Vec<&str> = email.split('@').collect();
     if email.is_empty() {
         errors.add("email", "is required");
-    } else if parts.len() != 2 || parts[0].is_empty() || !parts[1].contains('.') || email.contains(char::is_whitespace) {
+    } else if parts.len() != 2
+        || parts[0].is_empty()
+        || !parts[1].contains('.')
+        || email.contains(char::is_whitespace)
+    {
         errors.add("email", "must be an address like name@example.com");
     } else if email.len() > 254 {
         errors.add("email", "must be at most 254 characters");
@@ -39,7 +43,10 @@ pub fn validate_email(email: &str, errors: &mut FieldErrors) {
 
 pub fn validate_password(password: &SecretString, errors: &mut FieldErrors) {
     if password.expose_secret().chars().count() < MIN_PASSWORD_CHARS {
-        errors.add("password", format!("must be at least {MIN_PASSWORD_CHARS} characters"));
+        errors.add(
+            "password",
+            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        );
     }
 }
 
@@ -49,7 +56,10 @@ fn validate_accounts(role: Role, codes: &[String], errors: &mut FieldErrors) {
         (Role::Customer, 1) | (Role::AccountManager, _) => {}
         (Role::Customer, _) => errors.add("account", "a customer belongs to exactly one account"),
         (_, 0) => {}
-        (_, _) => errors.add("account", format!("a user with role {role} is not tied to accounts")),
+        (_, _) => errors.add(
+            "account",
+            format!("a user with role {role} is not tied to accounts"),
+        ),
     }
 }
 
@@ -60,7 +70,12 @@ async fn account_ids(pool: &PgPool, codes: &[String]) -> Result<Vec<Uuid>, AppEr
         let code = code.trim().to_uppercase();
         match store::accounts::find_by_code(pool, &code).await? {
             Some(account) => ids.push(account.account_id),
-            None => return Err(AppError::Validation(FieldErrors::single("account", format!("no account with code {code}")))),
+            None => {
+                return Err(AppError::Validation(FieldErrors::single(
+                    "account",
+                    format!("no account with code {code}"),
+                )))
+            }
         }
     }
     Ok(ids)
@@ -87,26 +102,49 @@ pub async fn create(pool: &PgPool, new: NewUser, actor: Option<Uuid>) -> Result<
 
     let mut tx = pool.begin().await?;
     let customer_account = (new.role == Role::Customer).then(|| accounts[0]);
-    let user_id = store::users::insert(&mut *tx, &email, &display_name, new.role, customer_account, &hash).await?;
+    let user_id = store::users::insert(
+        &mut *tx,
+        &email,
+        &display_name,
+        new.role,
+        customer_account,
+        &hash,
+    )
+    .await?;
     if new.role == Role::AccountManager {
         for account_id in &accounts {
             store::users::assign_account(&mut *tx, user_id, *account_id).await?;
         }
     }
-    store::audit::record(&mut *tx, actor, "user.created", &format!("user:{user_id}"), json!({ "email": email, "role": new.role })).await?;
+    store::audit::record(
+        &mut *tx,
+        actor,
+        "user.created",
+        &format!("user:{user_id}"),
+        json!({ "email": email, "role": new.role }),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(user.id = %user_id, user.role = %new.role, "user created");
     Ok(user_id)
 }
 
 /// Changes a user's role (and, for customers, their account). Their sessions end.
-pub async fn set_role(pool: &PgPool, user_id: Uuid, role: Role, account_codes: Vec<String>, actor: Option<Uuid>) -> Result<(), AppError> {
+pub async fn set_role(
+    pool: &PgPool,
+    user_id: Uuid,
+    role: Role,
+    account_codes: Vec<String>,
+    actor: Option<Uuid>,
+) -> Result<(), AppError> {
     let mut errors = FieldErrors::default();
     validate_accounts(role, &account_codes, &mut errors);
     errors.into_result()?;
     let accounts = account_ids(pool, &account_codes).await?;
     let mut tx = pool.begin().await?;
-    let before = store::users::find_by_id(&mut *tx, user_id).await?.ok_or(AppError::NotFound)?;
+    let before = store::users::find_by_id(&mut *tx, user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let customer_account = (role == Role::Customer).then(|| accounts[0]);
     store::users::update_role(&mut *tx, user_id, role, customer_account).await?;
     store::users::clear_assignments(&mut *tx, user_id).await?;
@@ -115,21 +153,42 @@ pub async fn set_role(pool: &PgPool, user_id: Uuid, role: Role, account_codes: V
             store::users::assign_account(&mut *tx, user_id, *account_id).await?;
         }
     }
-    store::audit::record(&mut *tx, actor, "user.role_changed", &format!("user:{user_id}"), json!({ "before": before.role, "after": role })).await?;
+    store::audit::record(
+        &mut *tx,
+        actor,
+        "user.role_changed",
+        &format!("user:{user_id}"),
+        json!({ "before": before.role, "after": role }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Sets a new password and ends the user's sessions; returns the new auth epoch so the session
 /// that made the change can stay signed in.
-pub async fn set_password(pool: &PgPool, user_id: Uuid, password: SecretString, actor: Option<Uuid>) -> Result<i32, AppError> {
+pub async fn set_password(
+    pool: &PgPool,
+    user_id: Uuid,
+    password: SecretString,
+    actor: Option<Uuid>,
+) -> Result<i32, AppError> {
     let mut errors = FieldErrors::default();
     validate_password(&password, &mut errors);
     errors.into_result()?;
     let hash = password::hash(password).await?;
     let mut tx = pool.begin().await?;
-    let epoch = store::users::update_password_hash(&mut *tx, user_id, &hash).await?.ok_or(AppError::NotFound)?;
-    store::audit::record(&mut *tx, actor, "user.password_changed", &format!("user:{user_id}"), json!({})).await?;
+    let epoch = store::users::update_password_hash(&mut *tx, user_id, &hash)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    store::audit::record(
+        &mut *tx,
+        actor,
+        "user.password_changed",
+        &format!("user:{user_id}"),
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(epoch)
 }
@@ -156,12 +215,26 @@ pub async fn sign_in(
     };
     let Some(user) = user else {
         store::login_failures::record(&state.pool, email, client_addr).await?;
-        store::audit::record(&state.pool, None, "login.failed", &format!("email:{}", email.to_lowercase()), json!({ "client_addr": client_addr })).await?;
+        store::audit::record(
+            &state.pool,
+            None,
+            "login.failed",
+            &format!("email:{}", email.to_lowercase()),
+            json!({ "client_addr": client_addr }),
+        )
+        .await?;
         return Err(AppError::InvalidCredentials);
     };
     session.login(user.user_id, user.auth_epoch).await?;
     store::login_failures::clear_for_email(&state.pool, email).await?;
-    store::audit::record(&state.pool, Some(user.user_id), "login.succeeded", &format!("user:{}", user.user_id), json!({ "client_addr": client_addr })).await?;
+    store::audit::record(
+        &state.pool,
+        Some(user.user_id),
+        "login.succeeded",
+        &format!("user:{}", user.user_id),
+        json!({ "client_addr": client_addr }),
+    )
+    .await?;
     tracing::info!(user.id = %user.user_id, user.role = %user.role, "signed in");
     Ok(user.into_current())
 }
@@ -192,7 +265,13 @@ mod tests {
 
     #[test]
     fn malformed_emails_are_named_in_the_errors() {
-        for bad in ["", "no-at-sign", "two@@example.com", "a@nodot", "sp ace@example.com"] {
+        for bad in [
+            "",
+            "no-at-sign",
+            "two@@example.com",
+            "a@nodot",
+            "sp ace@example.com",
+        ] {
             let mut errors = FieldErrors::default();
             validate_email(bad, &mut errors);
             assert!(errors.0.contains_key("email"), "{bad:?} accepted");

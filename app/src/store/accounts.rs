@@ -40,9 +40,17 @@ pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Account>> {
 }
 
 /// The code of an account, if the id is set and exists.
-pub async fn code_of(db: impl PgExecutor<'_>, account_id: Option<Uuid>) -> sqlx::Result<Option<String>> {
-    let Some(account_id) = account_id else { return Ok(None) };
-    sqlx::query_scalar!(r#"select code from account where account_id = $1"#, account_id)
-        .fetch_optional(db)
-        .await
+pub async fn code_of(
+    db: impl PgExecutor<'_>,
+    account_id: Option<Uuid>,
+) -> sqlx::Result<Option<String>> {
+    let Some(account_id) = account_id else {
+        return Ok(None);
+    };
+    sqlx::query_scalar!(
+        r#"select code from account where account_id = $1"#,
+        account_id
+    )
+    .fetch_optional(db)
+    .await
 }

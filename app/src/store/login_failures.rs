@@ -50,16 +50,25 @@ pub async fn recent(
 
 /// A successful sign-in forgives that email's earlier failures (not the address's).
 pub async fn clear_for_email(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<()> {
-    sqlx::query!(r#"delete from login_failure where lower(email) = lower($1)"#, email)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        r#"delete from login_failure where lower(email) = lower($1)"#,
+        email
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
 /// Deletes failures older than `before`; run periodically so the table stays small.
-pub async fn delete_older_than(db: impl PgExecutor<'_>, before: DateTime<Utc>) -> sqlx::Result<u64> {
-    let done = sqlx::query!(r#"delete from login_failure where failed_at < $1"#, before as _)
-        .execute(db)
-        .await?;
+pub async fn delete_older_than(
+    db: impl PgExecutor<'_>,
+    before: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        r#"delete from login_failure where failed_at < $1"#,
+        before as _
+    )
+    .execute(db)
+    .await?;
     Ok(done.rows_affected())
 }

@@ -52,7 +52,10 @@ impl TryFrom<UserRow> for UserRecord {
     type Error = sqlx::Error;
 
     fn try_from(row: UserRow) -> Result<Self, Self::Error> {
-        let role = row.role.parse::<Role>().map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let role = row
+            .role
+            .parse::<Role>()
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
         Ok(UserRecord {
             user_id: row.user_id,
             email: row.email,
@@ -89,7 +92,10 @@ pub async fn insert(
     .await
 }
 
-pub async fn find_by_id(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Option<UserRecord>> {
+pub async fn find_by_id(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> sqlx::Result<Option<UserRecord>> {
     sqlx::query_as!(
         UserRow,
         r#"
@@ -104,7 +110,10 @@ pub async fn find_by_id(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<
     .transpose()
 }
 
-pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<Option<UserRecord>> {
+pub async fn find_by_email(
+    db: impl PgExecutor<'_>,
+    email: &str,
+) -> sqlx::Result<Option<UserRecord>> {
     sqlx::query_as!(
         UserRow,
         r#"
@@ -119,14 +128,20 @@ pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result
     .transpose()
 }
 
-pub async fn find_credentials_by_email(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<Option<Credentials>> {
+pub async fn find_credentials_by_email(
+    db: impl PgExecutor<'_>,
+    email: &str,
+) -> sqlx::Result<Option<Credentials>> {
     let row = sqlx::query!(
         r#"select user_id, password_hash from app_user where lower(email) = lower($1)"#,
         email
     )
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|r| Credentials { user_id: r.user_id, password_hash: PasswordHashString::from_stored(r.password_hash) }))
+    Ok(row.map(|r| Credentials {
+        user_id: r.user_id,
+        password_hash: PasswordHashString::from_stored(r.password_hash),
+    }))
 }
 
 pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<UserRecord>> {
@@ -145,7 +160,12 @@ pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<UserRecord>> {
 }
 
 /// Changes the role and bumps the auth epoch, which ends the user's sessions.
-pub async fn update_role(db: impl PgExecutor<'_>, user_id: Uuid, role: Role, account_id: Option<Uuid>) -> sqlx::Result<()> {
+pub async fn update_role(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    role: Role,
+    account_id: Option<Uuid>,
+) -> sqlx::Result<()> {
     let done = sqlx::query!(
         r#"
         update app_user
@@ -185,7 +205,11 @@ pub async fn update_password_hash(
     .await
 }
 
-pub async fn assign_account(db: impl PgExecutor<'_>, user_id: Uuid, account_id: Uuid) -> sqlx::Result<()> {
+pub async fn assign_account(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    account_id: Uuid,
+) -> sqlx::Result<()> {
     sqlx::query!(
         r#"
         insert into account_manager_assignment (user_id, account_id) values ($1, $2)
@@ -200,14 +224,20 @@ pub async fn assign_account(db: impl PgExecutor<'_>, user_id: Uuid, account_id: 
 }
 
 pub async fn clear_assignments(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query!(r#"delete from account_manager_assignment where user_id = $1"#, user_id)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        r#"delete from account_manager_assignment where user_id = $1"#,
+        user_id
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
 /// The account codes each account manager is assigned to.
-pub async fn assigned_account_codes(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Vec<String>> {
+pub async fn assigned_account_codes(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar!(
         r#"
         select a.code from account_manager_assignment m

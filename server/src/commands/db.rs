@@ -9,9 +9,15 @@ pub async fn run(cmd: DbCommand, settings: &Settings) -> anyhow::Result<()> {
         anyhow::bail!("DATABASE_URL is set, so Milepost uses that server and never touches an embedded cluster; unset it to manage the embedded one");
     }
     match cmd {
-        DbCommand::Start { data_dir, unsafe_fast } => {
+        DbCommand::Start {
+            data_dir,
+            unsafe_fast,
+        } => {
             let dir = data_dir.unwrap_or_else(|| settings.data_dir.clone());
-            let options = ClusterOptions { bin_dir: settings.pg_bin_dir.clone(), unsafe_fast };
+            let options = ClusterOptions {
+                bin_dir: settings.pg_bin_dir.clone(),
+                unsafe_fast,
+            };
             let cluster = EmbeddedPostgres::start_or_reuse(&dir, options).await?;
             cluster.ensure_database(pg::DATABASE).await?;
             // Printed on stdout alone so scripts can capture it; it holds the password.
@@ -21,8 +27,14 @@ pub async fn run(cmd: DbCommand, settings: &Settings) -> anyhow::Result<()> {
         }
         DbCommand::Stop { data_dir } => {
             let dir = data_dir.unwrap_or_else(|| settings.data_dir.clone());
-            let options = ClusterOptions { bin_dir: settings.pg_bin_dir.clone(), unsafe_fast: false };
-            EmbeddedPostgres::start_or_reuse(&dir, options).await?.stop().await?;
+            let options = ClusterOptions {
+                bin_dir: settings.pg_bin_dir.clone(),
+                unsafe_fast: false,
+            };
+            EmbeddedPostgres::start_or_reuse(&dir, options)
+                .await?
+                .stop()
+                .await?;
         }
     }
     Ok(())

@@ -13,19 +13,35 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve { no_workers } => serve::serve(settings, !no_workers).await,
         Command::Worker => serve::worker(settings).await,
-        Command::Migrate => with_database(&settings, |db| async move {
-            migrate(&db.pool).await?;
-            tracing::info!("migrations applied");
-            Ok(())
-        })
-        .await,
-        Command::Demo => with_database(&settings, |db| async move {
-            migrate(&db.pool).await?;
-            crate::demo::seed(&db.pool).await
-        })
-        .await,
-        Command::User(cmd) => with_database(&settings, |db| async move { user::run(cmd, &db.pool).await }).await,
-        Command::Account(cmd) => with_database(&settings, |db| async move { account::run(cmd, &db.pool).await }).await,
+        Command::Migrate => {
+            with_database(&settings, |db| async move {
+                migrate(&db.pool).await?;
+                tracing::info!("migrations applied");
+                Ok(())
+            })
+            .await
+        }
+        Command::Demo => {
+            with_database(&settings, |db| async move {
+                migrate(&db.pool).await?;
+                crate::demo::seed(&db.pool).await
+            })
+            .await
+        }
+        Command::User(cmd) => {
+            with_database(
+                &settings,
+                |db| async move { user::run(cmd, &db.pool).await },
+            )
+            .await
+        }
+        Command::Account(cmd) => {
+            with_database(
+                &settings,
+                |db| async move { account::run(cmd, &db.pool).await },
+            )
+            .await
+        }
         Command::Db(cmd) => db::run(cmd, &settings).await,
     }
 }
@@ -38,7 +54,9 @@ where
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
     let db = Database::connect(settings).await?;
-    let handle = DbHandle { pool: db.pool.clone() };
+    let handle = DbHandle {
+        pool: db.pool.clone(),
+    };
     let result = f(handle).await;
     db.close().await;
     result

@@ -11,10 +11,17 @@ use sqlx::PgPool;
 pub async fn run(cmd: UserCommand, pool: &PgPool) -> anyhow::Result<()> {
     match cmd {
         UserCommand::Add(add) => add_user(add, pool).await,
-        UserCommand::SetPassword { email, password_stdin } => {
-            let user = app::store::users::find_by_email(pool, &email).await?.with_context(|| format!("no user with email {email}"))?;
+        UserCommand::SetPassword {
+            email,
+            password_stdin,
+        } => {
+            let user = app::store::users::find_by_email(pool, &email)
+                .await?
+                .with_context(|| format!("no user with email {email}"))?;
             let password = read_password(password_stdin)?;
-            users::set_password(pool, user.user_id, password, None).await.map_err(explain)?;
+            users::set_password(pool, user.user_id, password, None)
+                .await
+                .map_err(explain)?;
             println!("Password changed for {email}; their sessions were ended.");
             Ok(())
         }
@@ -31,7 +38,13 @@ async fn add_user(add: UserAdd, pool: &PgPool) -> anyhow::Result<()> {
     let role: Role = add.role.parse()?;
     let password = read_password(add.password_stdin)?;
     let email = add.email.clone();
-    let new = NewUser { email: add.email, display_name: add.name, role, account_codes: add.accounts, password };
+    let new = NewUser {
+        email: add.email,
+        display_name: add.name,
+        role,
+        account_codes: add.accounts,
+        password,
+    };
     users::create(pool, new, None).await.map_err(explain)?;
     println!("Added {role} {email}. They can sign in now.");
     Ok(())
@@ -41,14 +54,17 @@ async fn add_user(add: UserAdd, pool: &PgPool) -> anyhow::Result<()> {
 fn read_password(from_stdin: bool) -> anyhow::Result<SecretString> {
     if from_stdin {
         let mut line = String::new();
-        std::io::stdin().read_line(&mut line).context("reading the password from stdin")?;
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the password from stdin")?;
         let line = line.trim_end_matches(['\n', '\r']).to_string();
         if line.is_empty() {
             bail!("no password on stdin");
         }
         return Ok(SecretString::from(line));
     }
-    let first = rpassword::prompt_password("Password: ").context("reading the password (use --password-stdin when not on a terminal)")?;
+    let first = rpassword::prompt_password("Password: ")
+        .context("reading the password (use --password-stdin when not on a terminal)")?;
     let second = rpassword::prompt_password("Repeat password: ")?;
     if first != second {
         bail!("the two passwords differ");

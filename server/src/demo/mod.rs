@@ -17,22 +17,40 @@ pub const DEMO_PASSWORD: &str = "milepost-demo";
 pub fn demo_users() -> Vec<(Role, String, &'static str)> {
     vec![
         (Role::Admin, "admin@demo.milepost.test".into(), "Ada Admin"),
-        (Role::Integrator, "integrator@demo.milepost.test".into(), "Ivan Integrator"),
+        (
+            Role::Integrator,
+            "integrator@demo.milepost.test".into(),
+            "Ivan Integrator",
+        ),
         (Role::Agent, "agent@demo.milepost.test".into(), "Alma Agent"),
-        (Role::AccountManager, "account_manager@demo.milepost.test".into(), "Mona Manager"),
-        (Role::Customer, "customer@demo.milepost.test".into(), "Cody Customer"),
+        (
+            Role::AccountManager,
+            "account_manager@demo.milepost.test".into(),
+            "Mona Manager",
+        ),
+        (
+            Role::Customer,
+            "customer@demo.milepost.test".into(),
+            "Cody Customer",
+        ),
     ]
 }
 
 pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
-    if app::store::accounts::find_by_code(pool, DEMO_ACCOUNT).await?.is_none() {
+    if app::store::accounts::find_by_code(pool, DEMO_ACCOUNT)
+        .await?
+        .is_none()
+    {
         app::server::accounts::create(pool, DEMO_ACCOUNT, "Demo Retail Co", None)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("creating the demo account")?;
     }
     for (role, email, name) in demo_users() {
-        if app::store::users::find_by_email(pool, &email).await?.is_some() {
+        if app::store::users::find_by_email(pool, &email)
+            .await?
+            .is_some()
+        {
             continue;
         }
         let accounts = match role {
@@ -46,7 +64,10 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
             account_codes: accounts,
             password: SecretString::from(DEMO_PASSWORD),
         };
-        users::create(pool, new, None).await.map_err(|e| anyhow::anyhow!("{e}")).with_context(|| format!("creating {email}"))?;
+        users::create(pool, new, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| format!("creating {email}"))?;
     }
     println!("Demo data ready. Sign in at the app with any of these (password: {DEMO_PASSWORD}):");
     for (role, email, _) in demo_users() {

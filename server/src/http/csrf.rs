@@ -21,13 +21,24 @@ pub struct AllowedOrigins {
 
 impl AllowedOrigins {
     pub fn new(public_url: &Url) -> Arc<Self> {
-        Arc::new(Self { public_origin: public_url.origin().ascii_serialization() })
+        Arc::new(Self {
+            public_origin: public_url.origin().ascii_serialization(),
+        })
     }
 }
 
 /// Whether a request with these headers may change state.
-pub fn is_allowed(method: &Method, origin: Option<&str>, fetch_site: Option<&str>, host: Option<&str>, allowed: &AllowedOrigins) -> bool {
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE) {
+pub fn is_allowed(
+    method: &Method,
+    origin: Option<&str>,
+    fetch_site: Option<&str>,
+    host: Option<&str>,
+    allowed: &AllowedOrigins,
+) -> bool {
+    if matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    ) {
         return true;
     }
     match origin {
@@ -53,10 +64,20 @@ pub fn is_allowed(method: &Method, origin: Option<&str>, fetch_site: Option<&str
     }
 }
 
-pub async fn check(State(allowed): State<Arc<AllowedOrigins>>, req: Request, next: Next) -> Response {
+pub async fn check(
+    State(allowed): State<Arc<AllowedOrigins>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let headers = req.headers();
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if is_allowed(req.method(), get(header::ORIGIN.as_str()), get("sec-fetch-site"), get(header::HOST.as_str()), &allowed) {
+    if is_allowed(
+        req.method(),
+        get(header::ORIGIN.as_str()),
+        get("sec-fetch-site"),
+        get(header::HOST.as_str()),
+        &allowed,
+    ) {
         return next.run(req).await;
     }
     tracing::warn!(http.path = %req.uri().path(), origin = ?get("origin"), "cross-site request refused");
@@ -78,26 +99,74 @@ mod tests {
 
     #[test]
     fn reads_are_never_blocked() {
-        assert!(is_allowed(&Method::GET, Some("https://evil.example"), Some("cross-site"), None, &allowed()));
+        assert!(is_allowed(
+            &Method::GET,
+            Some("https://evil.example"),
+            Some("cross-site"),
+            None,
+            &allowed()
+        ));
     }
 
     #[test]
     fn a_post_from_the_public_origin_or_the_requested_host_passes() {
-        assert!(is_allowed(&Method::POST, Some("https://milepost.example.com"), None, None, &allowed()));
-        assert!(is_allowed(&Method::POST, Some("http://localhost:3000"), None, Some("localhost:3000"), &allowed()));
+        assert!(is_allowed(
+            &Method::POST,
+            Some("https://milepost.example.com"),
+            None,
+            None,
+            &allowed()
+        ));
+        assert!(is_allowed(
+            &Method::POST,
+            Some("http://localhost:3000"),
+            None,
+            Some("localhost:3000"),
+            &allowed()
+        ));
     }
 
     #[test]
     fn a_post_from_another_origin_is_refused() {
-        assert!(!is_allowed(&Method::POST, Some("https://evil.example"), None, Some("milepost.example.com"), &allowed()));
-        assert!(!is_allowed(&Method::POST, Some("http://localhost:3001"), None, Some("localhost:3000"), &allowed()));
-        assert!(!is_allowed(&Method::POST, Some("null"), None, Some("localhost:3000"), &allowed()));
+        assert!(!is_allowed(
+            &Method::POST,
+            Some("https://evil.example"),
+            None,
+            Some("milepost.example.com"),
+            &allowed()
+        ));
+        assert!(!is_allowed(
+            &Method::POST,
+            Some("http://localhost:3001"),
+            None,
+            Some("localhost:3000"),
+            &allowed()
+        ));
+        assert!(!is_allowed(
+            &Method::POST,
+            Some("null"),
+            None,
+            Some("localhost:3000"),
+            &allowed()
+        ));
     }
 
     #[test]
     fn without_origin_a_cross_site_fetch_is_refused_but_a_plain_client_passes() {
-        assert!(!is_allowed(&Method::POST, None, Some("cross-site"), None, &allowed()));
-        assert!(is_allowed(&Method::POST, None, Some("same-origin"), None, &allowed()));
+        assert!(!is_allowed(
+            &Method::POST,
+            None,
+            Some("cross-site"),
+            None,
+            &allowed()
+        ));
+        assert!(is_allowed(
+            &Method::POST,
+            None,
+            Some("same-origin"),
+            None,
+            &allowed()
+        ));
         assert!(is_allowed(&Method::DELETE, None, None, None, &allowed()));
     }
 }

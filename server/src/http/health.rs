@@ -14,15 +14,28 @@ pub async fn healthz() -> impl IntoResponse {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let check = tokio::time::timeout(Duration::from_secs(2), app::store::schema::migrations_applied(&state.pool)).await;
+    let check = tokio::time::timeout(
+        Duration::from_secs(2),
+        app::store::schema::migrations_applied(&state.pool),
+    )
+    .await;
     let (status, reason) = match check {
         Ok(Ok(true)) => (StatusCode::OK, None),
-        Ok(Ok(false)) => (StatusCode::SERVICE_UNAVAILABLE, Some("database migrations are pending".to_string())),
+        Ok(Ok(false)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some("database migrations are pending".to_string()),
+        ),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, Some("database unreachable".to_string()))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some("database unreachable".to_string()),
+            )
         }
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, Some("database did not answer within 2 s".to_string())),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some("database did not answer within 2 s".to_string()),
+        ),
     };
     let body = match reason {
         None => json!({ "status": "ready" }),

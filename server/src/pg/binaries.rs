@@ -25,20 +25,32 @@ pub struct BinSearch {
 
 impl BinSearch {
     pub fn from_env(explicit: Option<PathBuf>) -> Self {
-        let path = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+        let path = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).collect())
+            .unwrap_or_default();
         let pg_config_bindir = Command::new("pg_config")
             .arg("--bindir")
             .output()
             .ok()
             .filter(|o| o.status.success())
             .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-        Self { explicit, path, pg_config_bindir, versioned_root: PathBuf::from("/usr/lib/postgresql") }
+        Self {
+            explicit,
+            path,
+            pg_config_bindir,
+            versioned_root: PathBuf::from("/usr/lib/postgresql"),
+        }
     }
 }
 
 fn complete(dir: &Path) -> Option<PgBinaries> {
     let at = |name: &str| Some(dir.join(name)).filter(|p| p.is_file());
-    Some(PgBinaries { dir: dir.to_path_buf(), initdb: at("initdb")?, pg_ctl: at("pg_ctl")?, postgres: at("postgres")? })
+    Some(PgBinaries {
+        dir: dir.to_path_buf(),
+        initdb: at("initdb")?,
+        pg_ctl: at("pg_ctl")?,
+        postgres: at("postgres")?,
+    })
 }
 
 /// Finds a folder holding `initdb`, `pg_ctl` and `postgres`.
@@ -81,25 +93,47 @@ mod tests {
     #[test]
     fn the_newest_debian_versioned_folder_is_chosen() {
         let tmp = tempfile::tempdir().unwrap();
-        fake_bin_dir(&tmp.path().join("13/bin"), &["initdb", "pg_ctl", "postgres"]);
-        fake_bin_dir(&tmp.path().join("16/bin"), &["initdb", "pg_ctl", "postgres"]);
-        let search = BinSearch { versioned_root: tmp.path().to_path_buf(), ..Default::default() };
-        assert_eq!(find_binaries(&search).unwrap().dir, tmp.path().join("16/bin"));
+        fake_bin_dir(
+            &tmp.path().join("13/bin"),
+            &["initdb", "pg_ctl", "postgres"],
+        );
+        fake_bin_dir(
+            &tmp.path().join("16/bin"),
+            &["initdb", "pg_ctl", "postgres"],
+        );
+        let search = BinSearch {
+            versioned_root: tmp.path().to_path_buf(),
+            ..Default::default()
+        };
+        assert_eq!(
+            find_binaries(&search).unwrap().dir,
+            tmp.path().join("16/bin")
+        );
     }
 
     #[test]
     fn a_folder_missing_one_program_is_skipped() {
         let tmp = tempfile::tempdir().unwrap();
         let partial = fake_bin_dir(&tmp.path().join("client"), &["pg_ctl"]);
-        let full = fake_bin_dir(&tmp.path().join("server"), &["initdb", "pg_ctl", "postgres"]);
-        let search = BinSearch { path: vec![partial, full.clone()], versioned_root: tmp.path().join("none"), ..Default::default() };
+        let full = fake_bin_dir(
+            &tmp.path().join("server"),
+            &["initdb", "pg_ctl", "postgres"],
+        );
+        let search = BinSearch {
+            path: vec![partial, full.clone()],
+            versioned_root: tmp.path().join("none"),
+            ..Default::default()
+        };
         assert_eq!(find_binaries(&search).unwrap().dir, full);
     }
 
     #[test]
     fn no_binaries_anywhere_names_the_package_to_install() {
         let tmp = tempfile::tempdir().unwrap();
-        let search = BinSearch { versioned_root: tmp.path().to_path_buf(), ..Default::default() };
+        let search = BinSearch {
+            versioned_root: tmp.path().to_path_buf(),
+            ..Default::default()
+        };
         let err = find_binaries(&search).unwrap_err();
         assert!(matches!(err, PgError::BinariesNotFound));
         assert!(err.to_string().contains("apt-get install postgresql"));
@@ -108,7 +142,13 @@ mod tests {
     #[test]
     fn an_explicit_folder_without_the_programs_is_an_error_naming_the_variable() {
         let tmp = tempfile::tempdir().unwrap();
-        let search = BinSearch { explicit: Some(tmp.path().to_path_buf()), ..Default::default() };
-        assert!(find_binaries(&search).unwrap_err().to_string().contains("MILEPOST_PG_BINDIR"));
+        let search = BinSearch {
+            explicit: Some(tmp.path().to_path_buf()),
+            ..Default::default()
+        };
+        assert!(find_binaries(&search)
+            .unwrap_err()
+            .to_string()
+            .contains("MILEPOST_PG_BINDIR"));
     }
 }

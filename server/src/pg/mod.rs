@@ -49,9 +49,16 @@ pub enum PgError {
     )]
     Unreachable(PathBuf, String),
     #[error("{action} failed: {detail}. See {log}")]
-    Command { action: &'static str, detail: String, log: PathBuf },
+    Command {
+        action: &'static str,
+        detail: String,
+        log: PathBuf,
+    },
     #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
 }
 
 fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> PgError {
@@ -90,23 +97,31 @@ impl EmbeddedPostgres {
         let data_dir = data_dir.to_path_buf();
         tokio::task::spawn_blocking(move || Self::start_or_reuse_blocking(&data_dir, &options))
             .await
-            .map_err(|e| PgError::Io { context: "embedded Postgres task".into(), source: std::io::Error::other(e) })?
+            .map_err(|e| PgError::Io {
+                context: "embedded Postgres task".into(),
+                source: std::io::Error::other(e),
+            })?
     }
 
     fn start_or_reuse_blocking(data_dir: &Path, options: &ClusterOptions) -> Result<Self, PgError> {
         let bins = find_binaries(&BinSearch::from_env(options.bin_dir.clone()))?;
         let owner = ClusterOwner::for_current_process()?;
         fs::create_dir_all(data_dir).map_err(io(format!("creating {}", data_dir.display())))?;
-        let root = fs::canonicalize(data_dir).map_err(io(format!("resolving {}", data_dir.display())))?.join("pg");
+        let root = fs::canonicalize(data_dir)
+            .map_err(io(format!("resolving {}", data_dir.display())))?
+            .join("pg");
         fs::create_dir_all(&root).map_err(io(format!("creating {}", root.display())))?;
         if owner.is_other_user() {
             // The cluster's owner must be able to walk into the folder that holds it.
-            fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).map_err(io("opening the cluster folder"))?;
+            fs::set_permissions(&root, fs::Permissions::from_mode(0o755))
+                .map_err(io("opening the cluster folder"))?;
             owner.check_reachable(&root)?;
         }
 
         let start_lock = lock_file(&root.join("start.lock"))?;
-        start_lock.lock().map_err(io("waiting for another Milepost to finish starting Postgres"))?;
+        start_lock.lock().map_err(io(
+            "waiting for another Milepost to finish starting Postgres",
+        ))?;
 
         let mut this = Self {
             password: String::new(),
@@ -139,7 +154,9 @@ impl EmbeddedPostgres {
             }
         }
         let users_lock = lock_file(&this.root.join("users.lock"))?;
-        users_lock.lock_shared().map_err(io("registering as a user of the embedded Postgres"))?;
+        users_lock
+            .lock_shared()
+            .map_err(io("registering as a user of the embedded Postgres"))?;
         this.users_lock = Some(users_lock);
         drop(start_lock);
         Ok(this)
@@ -156,12 +173,19 @@ impl EmbeddedPostgres {
 
     /// A connection URL for `database` (with the password: do not log it; see [`Self::display_url`]).
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}", self.password, self.port)
+        format!(
+            "postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}",
+            self.password, self.port
+        )
     }
 
     /// The URL without its password, for logs and messages.
     pub fn display_url(&self, database: &str) -> String {
-        format!("postgres://{SUPERUSER}@127.0.0.1:{}/{database} (password in {})", self.port, self.root.join("password").display())
+        format!(
+            "postgres://{SUPERUSER}@127.0.0.1:{}/{database} (password in {})",
+            self.port,
+            self.root.join("password").display()
+        )
     }
 
     fn log_file(&self) -> PathBuf {
@@ -180,7 +204,8 @@ impl EmbeddedPostgres {
         self.owner.give(&log)?;
         let data = self.data();
         fs::create_dir_all(&data).map_err(io("creating the cluster folder"))?;
-        fs::set_permissions(&data, fs::Permissions::from_mode(0o700)).map_err(io("protecting the cluster folder"))?;
+        fs::set_permissions(&data, fs::Permissions::from_mode(0o700))
+            .map_err(io("protecting the cluster folder"))?;
         self.owner.give(&data)?;
 
         tracing::info!(
@@ -189,8 +214,10 @@ impl EmbeddedPostgres {
         );
         let output = self.run(
             Command::new(&self.bins.initdb)
-                .arg("-D").arg(&data)
-                .arg("-U").arg(SUPERUSER)
+                .arg("-D")
+                .arg(&data)
+                .arg("-U")
+                .arg(SUPERUSER)
                 .arg("--auth=scram-sha-256")
                 .arg(format!("--pwfile={}", pwfile.display()))
                 .arg("--encoding=UTF8")
@@ -216,17 +243,30 @@ impl EmbeddedPostgres {
 
     fn start(&self) -> Result<(), PgError> {
         let mut cmd = Command::new(&self.bins.pg_ctl);
-        cmd.arg("start").arg("-D").arg(self.data())
-            .arg("-l").arg(self.log_file())
-            .arg("-w").arg("-t").arg("60")
-            .arg("-o").arg(format!("-p {}", self.port));
+        cmd.arg("start")
+            .arg("-D")
+            .arg(self.data())
+            .arg("-l")
+            .arg(self.log_file())
+            .arg("-w")
+            .arg("-t")
+            .arg("60")
+            .arg("-o")
+            .arg(format!("-p {}", self.port));
         let output = self.run(&mut cmd)?;
         check("pg_ctl start", output, &self.log_file())
     }
 
     /// The port of the server running on this cluster, if one runs.
     fn running_port(&self) -> Option<u16> {
-        let status = self.run(Command::new(&self.bins.pg_ctl).arg("status").arg("-D").arg(self.data())).ok()?;
+        let status = self
+            .run(
+                Command::new(&self.bins.pg_ctl)
+                    .arg("status")
+                    .arg("-D")
+                    .arg(self.data()),
+            )
+            .ok()?;
         if !status.status.success() {
             return None;
         }
@@ -244,18 +284,24 @@ impl EmbeddedPostgres {
     pub async fn ensure_database(&self, database: &str) -> Result<(), sqlx::Error> {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(&self.url("postgres")).await?;
-        let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
-            .bind(database)
-            .fetch_one(&mut conn)
-            .await?;
+        let exists: bool =
+            sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+                .bind(database)
+                .fetch_one(&mut conn)
+                .await?;
         if !exists {
             // Identifiers cannot be bound; `database` is one of our constants, quoted anyway.
-            let created = sqlx::query(&format!("create database \"{}\"", database.replace('"', "\"\"")))
-                .execute(&mut conn)
-                .await;
+            let created = sqlx::query(&format!(
+                "create database \"{}\"",
+                database.replace('"', "\"\"")
+            ))
+            .execute(&mut conn)
+            .await;
             // Another process may have created it between our check and our create.
             let raced = |e: &sqlx::Error| {
-                e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "42P04" || c == "23505")
+                e.as_database_error()
+                    .and_then(|d| d.code())
+                    .is_some_and(|c| c == "42P04" || c == "23505")
             };
             match created {
                 Err(e) if !raced(&e) => return Err(e),
@@ -270,7 +316,10 @@ impl EmbeddedPostgres {
         drop(self.users_lock.take());
         tokio::task::spawn_blocking(move || self.stop_if_last())
             .await
-            .map_err(|e| PgError::Io { context: "embedded Postgres task".into(), source: std::io::Error::other(e) })?
+            .map_err(|e| PgError::Io {
+                context: "embedded Postgres task".into(),
+                source: std::io::Error::other(e),
+            })?
     }
 
     fn stop_if_last(&self) -> Result<(), PgError> {
@@ -278,13 +327,21 @@ impl EmbeddedPostgres {
         match users.try_lock() {
             Ok(()) => {
                 let output = self.run(
-                    Command::new(&self.bins.pg_ctl).arg("stop").arg("-D").arg(self.data()).arg("-m").arg("fast").arg("-w"),
+                    Command::new(&self.bins.pg_ctl)
+                        .arg("stop")
+                        .arg("-D")
+                        .arg(self.data())
+                        .arg("-m")
+                        .arg("fast")
+                        .arg("-w"),
                 )?;
                 check("pg_ctl stop", output, &self.log_file())?;
                 tracing::info!(pg.data = %self.data().display(), "stopped the embedded Postgres");
             }
             Err(_) => {
-                tracing::info!("left the embedded Postgres running: another Milepost process is using it");
+                tracing::info!(
+                    "left the embedded Postgres running: another Milepost process is using it"
+                );
             }
         }
         Ok(())
@@ -296,7 +353,8 @@ impl EmbeddedPostgres {
         self.owner.apply(cmd);
         cmd.process_group(0);
         cmd.env_remove("PGDATA").env_remove("PGPORT");
-        cmd.output().map_err(io(format!("running {:?}", cmd.get_program())))
+        cmd.output()
+            .map_err(io(format!("running {:?}", cmd.get_program())))
     }
 }
 
@@ -308,7 +366,11 @@ fn check(action: &'static str, output: Output, log: &Path) -> Result<(), PgError
     if detail.is_empty() {
         detail = String::from_utf8_lossy(&output.stdout).trim().to_string();
     }
-    Err(PgError::Command { action, detail, log: log.to_path_buf() })
+    Err(PgError::Command {
+        action,
+        detail,
+        log: log.to_path_buf(),
+    })
 }
 
 fn lock_file(path: &Path) -> Result<File, PgError> {
@@ -328,11 +390,15 @@ fn write_private(path: &Path, contents: &str) -> Result<(), PgError> {
         .mode(0o600)
         .open(path)
         .map_err(io(format!("writing {}", path.display())))?;
-    file.write_all(contents.as_bytes()).map_err(io(format!("writing {}", path.display())))
+    file.write_all(contents.as_bytes())
+        .map_err(io(format!("writing {}", path.display())))
 }
 
 /// A loopback port nobody listens on right now.
 fn free_port() -> Result<u16, PgError> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(io("finding a free port"))?;
-    Ok(listener.local_addr().map_err(io("finding a free port"))?.port())
+    Ok(listener
+        .local_addr()
+        .map_err(io("finding a free port"))?
+        .port())
 }

@@ -21,7 +21,9 @@ impl ClusterOwner {
         ["postgres", "nobody"]
             .into_iter()
             .find_map(|name| User::from_name(name).ok().flatten())
-            .map(|u| Self { other: Some((u.name, u.uid, u.gid)) })
+            .map(|u| Self {
+                other: Some((u.name, u.uid, u.gid)),
+            })
             .ok_or(PgError::NoUnprivilegedUser)
     }
 
@@ -54,7 +56,9 @@ impl ClusterOwner {
 
     /// Fails with a clear message when the owner cannot reach `dir` (a private parent folder).
     pub fn check_reachable(&self, dir: &Path) -> Result<(), PgError> {
-        let Some((name, uid, gid)) = &self.other else { return Ok(()) };
+        let Some((name, uid, gid)) = &self.other else {
+            return Ok(());
+        };
         let reachable = Command::new("test")
             .arg("-x")
             .arg(dir)

@@ -27,10 +27,13 @@ impl TestApp {
     /// Like `spawn`, with the settings adjusted first.
     pub async fn spawn_with(pool: PgPool, adjust: impl FnOnce(&mut Settings)) -> Self {
         let vars: HashMap<&str, &str> = HashMap::from([("MILEPOST_LISTEN_ADDR", "127.0.0.1:0")]);
-        let mut settings = Settings::from_lookup(|k| vars.get(k).map(|v| v.to_string())).expect("test settings");
+        let mut settings =
+            Settings::from_lookup(|k| vars.get(k).map(|v| v.to_string())).expect("test settings");
         adjust(&mut settings);
         server::database::migrate(&pool).await.expect("migrations");
-        let app = Application::build(&settings, pool.clone()).await.expect("app builds");
+        let app = Application::build(&settings, pool.clone())
+            .await
+            .expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped(std::future::pending()));
         Self { address, pool }
@@ -42,7 +45,10 @@ impl TestApp {
         let mut headers = HeaderMap::new();
         headers.insert(ORIGIN, HeaderValue::from_str(&self.address).unwrap());
         // What a browser sends when it navigates to a page.
-        headers.insert(ACCEPT, HeaderValue::from_static("text/html,application/xhtml+xml,*/*;q=0.8"));
+        headers.insert(
+            ACCEPT,
+            HeaderValue::from_static("text/html,application/xhtml+xml,*/*;q=0.8"),
+        );
         Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -57,13 +63,19 @@ impl TestApp {
 
     /// Adds an account with `code`.
     pub async fn account(&self, code: &str) {
-        app::server::accounts::create(&self.pool, code, &format!("{code} Ltd"), None).await.expect("account");
+        app::server::accounts::create(&self.pool, code, &format!("{code} Ltd"), None)
+            .await
+            .expect("account");
     }
 
     /// Adds a user of `role` with the test password; customers get account `ACME` (created if needed).
     pub async fn user(&self, role: Role, email: &str) -> uuid::Uuid {
         let accounts = if role == Role::Customer || role == Role::AccountManager {
-            if app::store::accounts::find_by_code(&self.pool, "ACME").await.unwrap().is_none() {
+            if app::store::accounts::find_by_code(&self.pool, "ACME")
+                .await
+                .unwrap()
+                .is_none()
+            {
                 self.account("ACME").await;
             }
             vec!["ACME".to_string()]
@@ -92,7 +104,12 @@ impl TestApp {
     }
 
     pub async fn login(&self, client: &Client, email: &str, password: &str) -> Response {
-        self.call(client, "auth/login", &[("email", email), ("password", password)]).await
+        self.call(
+            client,
+            "auth/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
     }
 
     /// A signed-in browser for a new user of `role`.
@@ -106,7 +123,11 @@ impl TestApp {
     }
 
     pub async fn whoami(&self, client: &Client) -> serde_json::Value {
-        self.call(client, "auth/whoami", &[]).await.json().await.expect("json")
+        self.call(client, "auth/whoami", &[])
+            .await
+            .json()
+            .await
+            .expect("json")
     }
 }
 
