@@ -67,7 +67,7 @@ pub fn find_binaries(search: &BinSearch) -> Result<PgBinaries, PgError> {
             Some((version, e.path().join("bin")))
         })
         .collect();
-    versioned.sort_by(|a, b| b.0.cmp(&a.0));
+    versioned.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
     search
         .path
         .iter()
