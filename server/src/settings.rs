@@ -126,7 +126,7 @@ impl Settings {
                 .unwrap_or_else(|| PathBuf::from(".milepost")),
             pg_bin_dir: get("MILEPOST_PG_BINDIR").map(PathBuf::from),
             log_format,
-            log_filter: get("MILEPOST_LOG").unwrap_or_else(|| "info".into()),
+            log_filter: get("MILEPOST_LOG").unwrap_or_else(|| "info,sqlx=warn".into()),
             db_max_connections: number(
                 "MILEPOST_DB_MAX_CONNECTIONS",
                 get("MILEPOST_DB_MAX_CONNECTIONS"),

@@ -17,10 +17,12 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
+use tracing::Level;
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "milepost_session";
@@ -145,7 +147,16 @@ pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) 
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(trace::REQUEST_ID, MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(trace::make_span))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(trace::make_span)
+                        // One access-log line per request, with status and latency.
+                        .on_response(
+                            DefaultOnResponse::new()
+                                .level(Level::INFO)
+                                .latency_unit(LatencyUnit::Millis),
+                        ),
+                )
                 .layer(PropagateRequestIdLayer::new(trace::REQUEST_ID)),
         )
         .with_state(state)

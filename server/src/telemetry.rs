@@ -22,8 +22,8 @@ pub fn init(format: LogFormat, filter: &str) {
                     .json()
                     .with_writer(std::io::stderr)
                     .flatten_event(true)
-                    .with_current_span(true)
-                    .with_span_list(false),
+                    .with_current_span(false)
+                    .with_span_list(true),
             )
             .try_init(),
     };

@@ -225,3 +225,94 @@ async fn demo_creates_one_user_per_role_and_can_run_twice(pool: sqlx::PgPool) {
     let users = app::store::users::list(&pool).await.unwrap();
     assert_eq!(users.len(), 5);
 }
+
+#[sqlx::test(migrations = false)]
+async fn every_log_line_of_a_request_carries_its_request_id(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let env = [("DATABASE_URL", url.as_str())];
+    let added = milepost(
+        &[
+            "user",
+            "add",
+            "--email",
+            "ana@example.com",
+            "--role",
+            "agent",
+            "--password-stdin",
+        ],
+        &env,
+        Some("a long password\n"),
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_milepost"))
+        .arg("serve")
+        .env("DATABASE_URL", &url)
+        .env("MILEPOST_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("MILEPOST_LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "server did not start");
+
+    let res = client
+        .post(format!("{base}/fn/auth/login"))
+        .form(&[
+            ("email", "ana@example.com"),
+            ("password", "a long password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(res.status(), 200);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(server.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let out = server.wait_with_output().unwrap();
+
+    let logs = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    // JSON lines list their spans outermost first; the request span carries the id.
+    let in_request = |l: &&serde_json::Value| {
+        l["spans"]
+            .as_array()
+            .is_some_and(|spans| spans.iter().any(|s| s["request.id"] == request_id.as_str()))
+    };
+    let of_request: Vec<&serde_json::Value> = lines.iter().filter(in_request).collect();
+    assert!(
+        of_request.iter().any(|l| l["message"] == "signed in"),
+        "{logs}"
+    );
+    assert!(
+        of_request
+            .iter()
+            .any(|l| l["message"] == "finished processing request"),
+        "{logs}"
+    );
+    assert!(out.status.success(), "a SIGTERM is a clean stop: {logs}");
+}

@@ -118,3 +118,35 @@ async fn recent_failures_are_counted_per_email_and_per_address(pool: sqlx::PgPoo
 async fn migrations_report_themselves_applied(pool: sqlx::PgPool) {
     assert!(store::schema::migrations_applied(&pool).await.unwrap());
 }
+
+#[sqlx::test(migrations = false)]
+async fn housekeeping_deletes_expired_sessions_and_old_sign_in_failures(pool: sqlx::PgPool) {
+    server::database::migrate(&pool).await.unwrap();
+    sqlx::query("insert into tower_sessions.session (id, data, expiry_date) values ('old', '', now() - interval '1 minute'), ('live', '', now() + interval '1 hour')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    store::login_failures::record(&pool, "a@example.com", "10.0.0.1")
+        .await
+        .unwrap();
+    sqlx::query("update login_failure set failed_at = now() - interval '2 days'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    store::login_failures::record(&pool, "b@example.com", "10.0.0.1")
+        .await
+        .unwrap();
+
+    server::workers::housekeeping(&pool).await.unwrap();
+
+    let sessions: Vec<String> = sqlx::query_scalar("select id from tower_sessions.session")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(sessions, ["live"]);
+    let failures: Vec<String> = sqlx::query_scalar("select email from login_failure")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(failures, ["b@example.com"]);
+}

@@ -8,37 +8,27 @@ mod user;
 use crate::cli::Command;
 use crate::database::{migrate, Database};
 use crate::settings::Settings;
+use sqlx::PgPool;
 
 pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve { no_workers } => serve::serve(settings, !no_workers).await,
         Command::Worker => serve::worker(settings).await,
-        Command::Migrate => {
-            with_database(&settings, |db| async move {
-                migrate(&db.pool).await?;
-                tracing::info!("migrations applied");
-                Ok(())
-            })
-            .await
-        }
+        Command::Migrate => with_database(&settings, |_| async { Ok(()) }).await,
         Command::Demo => {
-            with_database(&settings, |db| async move {
-                migrate(&db.pool).await?;
-                crate::demo::seed(&db.pool).await
-            })
+            with_database(
+                &settings,
+                |pool| async move { crate::demo::seed(&pool).await },
+            )
             .await
         }
         Command::User(cmd) => {
-            with_database(
-                &settings,
-                |db| async move { user::run(cmd, &db.pool).await },
-            )
-            .await
+            with_database(&settings, |pool| async move { user::run(cmd, &pool).await }).await
         }
         Command::Account(cmd) => {
             with_database(
                 &settings,
-                |db| async move { account::run(cmd, &db.pool).await },
+                |pool| async move { account::run(cmd, &pool).await },
             )
             .await
         }
@@ -46,23 +36,22 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     }
 }
 
-/// Connects (starting the embedded Postgres if needed), runs `f`, and always leaves the database
-/// cleanly, whether `f` succeeded or not.
+/// Connects (starting the embedded Postgres if needed), applies pending migrations (so an
+/// operator's first command on a fresh database just works), runs `f`, and always leaves the
+/// database cleanly, whether `f` succeeded or not.
 async fn with_database<F, Fut>(settings: &Settings, f: F) -> anyhow::Result<()>
 where
-    F: FnOnce(DbHandle) -> Fut,
+    F: FnOnce(PgPool) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
     let db = Database::connect(settings).await?;
-    let handle = DbHandle {
-        pool: db.pool.clone(),
+    let result = match migrate(&db.pool).await {
+        Ok(()) => {
+            tracing::info!("migrations applied");
+            f(db.pool.clone()).await
+        }
+        Err(e) => Err(e),
     };
-    let result = f(handle).await;
     db.close().await;
     result
-}
-
-/// What a short command needs from the database.
-struct DbHandle {
-    pool: sqlx::PgPool,
 }
