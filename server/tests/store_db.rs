@@ -150,3 +150,49 @@ async fn housekeeping_deletes_expired_sessions_and_old_sign_in_failures(pool: sq
         .unwrap();
     assert_eq!(failures, ["b@example.com"]);
 }
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn an_account_manager_keeps_exactly_the_accounts_last_assigned(pool: sqlx::PgPool) {
+    use app::server::{accounts, users};
+    for code in ["ACME", "GLOBEX", "INITECH"] {
+        accounts::create(&pool, code, code, None).await.unwrap();
+    }
+    let new = users::NewUser {
+        email: "mona@example.com".into(),
+        display_name: None,
+        role: Role::AccountManager,
+        account_codes: vec!["ACME".into(), "GLOBEX".into()],
+        password: "a long password".into(),
+    };
+    let id = users::create(&pool, new, None).await.unwrap();
+    assert_eq!(
+        store::users::assigned_account_codes(&pool, id)
+            .await
+            .unwrap(),
+        ["ACME", "GLOBEX"]
+    );
+
+    users::set_role(
+        &pool,
+        id,
+        Role::AccountManager,
+        vec!["INITECH".into()],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        store::users::assigned_account_codes(&pool, id)
+            .await
+            .unwrap(),
+        ["INITECH"]
+    );
+
+    users::set_role(&pool, id, Role::Agent, vec![], None)
+        .await
+        .unwrap();
+    assert!(store::users::assigned_account_codes(&pool, id)
+        .await
+        .unwrap()
+        .is_empty());
+}

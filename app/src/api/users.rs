@@ -46,14 +46,9 @@ pub async fn create_user(
     password: String,
 ) -> Result<Uuid, AppError> {
     use crate::domain::Role;
-    use crate::error::FieldErrors;
     use crate::server::{ctx, require_role, users};
     let admin = require_role(&[Role::Admin]).await?;
-    let role: Role = role
-        .parse()
-        .map_err(|e: crate::domain::role::UnknownRole| {
-            AppError::Validation(FieldErrors::single("role", e.to_string()))
-        })?;
+    let role = users::parse_role(&role)?;
     let new = users::NewUser {
         email,
         display_name: Some(display_name),
@@ -68,14 +63,9 @@ pub async fn create_user(
 #[server(prefix = "/fn", endpoint = "users/set_role")]
 pub async fn set_user_role(user_id: Uuid, role: String, accounts: String) -> Result<(), AppError> {
     use crate::domain::Role;
-    use crate::error::FieldErrors;
     use crate::server::{ctx, require_role, users};
     let admin = require_role(&[Role::Admin]).await?;
-    let role: Role = role
-        .parse()
-        .map_err(|e: crate::domain::role::UnknownRole| {
-            AppError::Validation(FieldErrors::single("role", e.to_string()))
-        })?;
+    let role = users::parse_role(&role)?;
     users::set_role(
         &ctx()?.pool,
         user_id,

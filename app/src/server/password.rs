@@ -48,23 +48,38 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
         .to_string()
 });
 
+/// Runs CPU-heavy password work on the blocking pool; any failure is logged as `what` and
+/// reported as `Internal`.
+async fn off_the_async_threads<T, E>(
+    what: &'static str,
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "{what} failed");
+            Err(AppError::Internal)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "{what} task failed");
+            Err(AppError::Internal)
+        }
+    }
+}
+
 /// Hashes `password` with a fresh salt.
 pub async fn hash(password: SecretString) -> Result<PasswordHashString, AppError> {
-    tokio::task::spawn_blocking(move || {
+    off_the_async_threads("password hashing", move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher()
             .hash_password(password.expose_secret().as_bytes(), &salt)
             .map(|h| PasswordHashString(h.to_string()))
     })
     .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "password hashing task failed");
-        AppError::Internal
-    })?
-    .map_err(|e| {
-        tracing::error!(error = %e, "password hashing failed");
-        AppError::Internal
-    })
 }
 
 /// Whether `password` matches `stored`; with `None`, checks against a dummy hash and returns false.
@@ -72,24 +87,17 @@ pub async fn verify(
     password: SecretString,
     stored: Option<PasswordHashString>,
 ) -> Result<bool, AppError> {
-    tokio::task::spawn_blocking(move || {
+    off_the_async_threads("password verification", move || {
         let known = stored.is_some();
         let phc = stored.map(|s| s.0).unwrap_or_else(|| DUMMY_HASH.clone());
-        let parsed = PasswordHash::new(&phc).map_err(|e| e.to_string())?;
+        // A stored hash that is not a PHC string is corrupt data: an error, not a mismatch.
+        let parsed = PasswordHash::new(&phc)?;
         let matches = hasher()
             .verify_password(password.expose_secret().as_bytes(), &parsed)
             .is_ok();
-        Ok::<bool, String>(known && matches)
+        Ok::<bool, argon2::password_hash::Error>(known && matches)
     })
     .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "password verification task failed");
-        AppError::Internal
-    })?
-    .map_err(|e| {
-        tracing::error!(error = %e, "stored password hash is not a valid PHC string");
-        AppError::Internal
-    })
 }
 
 #[cfg(test)]

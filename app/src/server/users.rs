@@ -63,6 +63,22 @@ fn validate_accounts(role: Role, codes: &[String], errors: &mut FieldErrors) {
     }
 }
 
+/// The accounts an account manager is assigned to; nobody else has assignments.
+fn assignments(role: Role, accounts: &[Uuid]) -> &[Uuid] {
+    if role == Role::AccountManager {
+        accounts
+    } else {
+        &[]
+    }
+}
+
+/// A role name from a form, or a validation error naming the field.
+pub fn parse_role(name: &str) -> Result<Role, AppError> {
+    name.parse().map_err(|e: crate::domain::role::UnknownRole| {
+        AppError::Validation(FieldErrors::single("role", e.to_string()))
+    })
+}
+
 /// Resolves account codes to ids, naming the first unknown one.
 async fn account_ids(pool: &PgPool, codes: &[String]) -> Result<Vec<Uuid>, AppError> {
     let mut ids = Vec::with_capacity(codes.len());
@@ -111,11 +127,7 @@ pub async fn create(pool: &PgPool, new: NewUser, actor: Option<Uuid>) -> Result<
         &hash,
     )
     .await?;
-    if new.role == Role::AccountManager {
-        for account_id in &accounts {
-            store::users::assign_account(&mut *tx, user_id, *account_id).await?;
-        }
-    }
+    store::users::set_assignments(&mut *tx, user_id, assignments(new.role, &accounts)).await?;
     store::audit::record(
         &mut *tx,
         actor,
@@ -147,12 +159,7 @@ pub async fn set_role(
         .ok_or(AppError::NotFound)?;
     let customer_account = (role == Role::Customer).then(|| accounts[0]);
     store::users::update_role(&mut *tx, user_id, role, customer_account).await?;
-    store::users::clear_assignments(&mut *tx, user_id).await?;
-    if role == Role::AccountManager {
-        for account_id in &accounts {
-            store::users::assign_account(&mut *tx, user_id, *account_id).await?;
-        }
-    }
+    store::users::set_assignments(&mut *tx, user_id, assignments(role, &accounts)).await?;
     store::audit::record(
         &mut *tx,
         actor,

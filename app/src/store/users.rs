@@ -205,30 +205,27 @@ pub async fn update_password_hash(
     .await
 }
 
-pub async fn assign_account(
-    db: impl PgExecutor<'_>,
+/// Replaces a user's account assignments with `account_ids` (none clears them).
+pub async fn set_assignments(
+    conn: &mut sqlx::PgConnection,
     user_id: Uuid,
-    account_id: Uuid,
+    account_ids: &[Uuid],
 ) -> sqlx::Result<()> {
-    sqlx::query!(
-        r#"
-        insert into account_manager_assignment (user_id, account_id) values ($1, $2)
-        on conflict do nothing
-        "#,
-        user_id,
-        account_id
-    )
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-pub async fn clear_assignments(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<()> {
     sqlx::query!(
         r#"delete from account_manager_assignment where user_id = $1"#,
         user_id
     )
-    .execute(db)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        r#"
+        insert into account_manager_assignment (user_id, account_id)
+        select $1, account_id from unnest($2::uuid[]) as t(account_id)
+        "#,
+        user_id,
+        account_ids
+    )
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
