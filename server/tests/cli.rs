@@ -253,7 +253,7 @@ async fn every_log_line_of_a_request_carries_its_request_id(pool: sqlx::PgPool) 
         .local_addr()
         .unwrap()
         .port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_milepost"))
+    let server = Command::new(env!("CARGO_BIN_EXE_milepost"))
         .arg("serve")
         .env("DATABASE_URL", &url)
         .env("MILEPOST_LISTEN_ADDR", format!("127.0.0.1:{port}"))
@@ -315,4 +315,39 @@ async fn every_log_line_of_a_request_carries_its_request_id(pool: sqlx::PgPool) 
         "{logs}"
     );
     assert!(out.status.success(), "a SIGTERM is a clean stop: {logs}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn worker_runs_until_sigterm_and_exits_cleanly(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let worker = Command::new(env!("CARGO_BIN_EXE_milepost"))
+        .arg("worker")
+        .env("DATABASE_URL", &url)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut running = false;
+    for _ in 0..100 {
+        if app::store::schema::migrations_applied(&pool)
+            .await
+            .unwrap_or(false)
+        {
+            running = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Give it a moment past migrations to start its loop.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(worker.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let out = worker.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(running, "{logs}");
+    assert!(logs.contains("Milepost workers running"), "{logs}");
+    assert!(logs.contains("SIGTERM received"), "{logs}");
+    assert!(out.status.success(), "{logs}");
 }

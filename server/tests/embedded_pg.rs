@@ -221,3 +221,71 @@ fn password(dir: &Path) -> String {
         .trim()
         .to_string()
 }
+
+/// Waits until `url` answers, for up to 30 s.
+async fn wait_for(url: &str) -> bool {
+    for _ in 0..300 {
+        if reqwest::get(url).await.is_ok() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn serve_without_database_url_runs_its_own_postgres_and_stops_it_on_sigint() {
+    let dir = data_dir();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = Command::new(env!("CARGO_BIN_EXE_milepost"))
+        .arg("serve")
+        .env_remove("DATABASE_URL")
+        .env("MILEPOST_DATA_DIR", dir.path())
+        .env("MILEPOST_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ready = wait_for(&format!("http://127.0.0.1:{port}/readyz")).await;
+    let pid_file = dir.path().join("pg/data/postmaster.pid");
+    let was_running = pid_file.exists();
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(server.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = server.wait_with_output().unwrap();
+
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(ready && was_running, "{logs}");
+    assert!(
+        logs.contains("no DATABASE_URL set: using the embedded Postgres"),
+        "{logs}"
+    );
+    assert!(logs.contains("stopped the embedded Postgres"), "{logs}");
+    assert!(out.status.success(), "{logs}");
+    assert!(!pid_file.exists(), "the cluster was shut down cleanly");
+}
+
+#[tokio::test]
+async fn with_database_url_set_no_local_cluster_is_started() {
+    let dir = data_dir();
+    let out = Command::new(env!("CARGO_BIN_EXE_milepost"))
+        .arg("migrate")
+        // Nothing listens here: the command must fail to connect, not fall back to a cluster.
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env("MILEPOST_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("connecting to Postgres"));
+    assert!(
+        !dir.path().join("pg").exists(),
+        "the data directory was not touched"
+    );
+}
