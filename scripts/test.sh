@@ -14,8 +14,8 @@ target_dir=${CARGO_TARGET_DIR:-target}
 milepost=$(realpath -m "$target_dir/debug/milepost")
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
-step "building the site and the server (cargo leptos build)"
-cargo leptos build
+step "building the server and the tests"
+cargo test --workspace --features app/ssr --no-run
 
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   export DATABASE_URL="$TEST_DATABASE_URL"
@@ -39,9 +39,12 @@ cargo clippy --workspace --all-targets --features app/ssr -- -D warnings
 step "unit, database, HTTP and embedded-Postgres tests"
 cargo test --workspace --features app/ssr
 
+step "building the site and the server with cargo-leptos"
+# Last, so the binary the browser tests run is the one cargo-leptos built together with the
+# wasm: a plain cargo build renders slightly different hydration markers in debug.
+cargo leptos build
+
 step "browser tests (Playwright, headless Chromium)"
-# The site was built above; cargo test may have rebuilt the binary without cargo-leptos, which
-# serves the same site.
 "$milepost" demo >/dev/null
 (cd end2end && E2E_DATABASE_URL="$DATABASE_URL" MILEPOST_BIN="$milepost" npx playwright test)
 
