@@ -1,5 +1,6 @@
 //! Pure types and rules shared by the server and the browser.
 
+pub mod event;
 pub mod role;
 pub mod user;
 
