@@ -127,7 +127,7 @@ pub async fn create(pool: &PgPool, new: NewUser, actor: Option<Uuid>) -> Result<
         &hash,
     )
     .await?;
-    store::users::set_assignments(&mut *tx, user_id, assignments(new.role, &accounts)).await?;
+    store::users::set_assignments(&mut tx, user_id, assignments(new.role, &accounts)).await?;
     store::audit::record(
         &mut *tx,
         actor,
@@ -159,7 +159,7 @@ pub async fn set_role(
         .ok_or(AppError::NotFound)?;
     let customer_account = (role == Role::Customer).then(|| accounts[0]);
     store::users::update_role(&mut *tx, user_id, role, customer_account).await?;
-    store::users::set_assignments(&mut *tx, user_id, assignments(role, &accounts)).await?;
+    store::users::set_assignments(&mut tx, user_id, assignments(role, &accounts)).await?;
     store::audit::record(
         &mut *tx,
         actor,
