@@ -25,7 +25,8 @@ else
   mkdir -p target && chmod 755 target
   DATABASE_URL=$("$milepost" db start --unsafe-fast --data-dir target/test-pg)
   export DATABASE_URL
-  trap '"$milepost" db stop --data-dir target/test-pg >/dev/null 2>&1 || true' EXIT
+  # DATABASE_URL now names this cluster; `milepost db` refuses to act while it is set.
+  trap 'env -u DATABASE_URL "$milepost" db stop --data-dir target/test-pg >/dev/null 2>&1 || true' EXIT
 fi
 "$milepost" migrate
 
