@@ -5,7 +5,7 @@ export SQLX_OFFLINE := true
 # binary asks the browser for the same wasm file name the site has.
 export LEPTOS_OUTPUT_NAME := milepost
 
-.PHONY: run test demo tools sqlx-prepare check fmt
+.PHONY: run test demo tools sqlx-prepare fmt
 
 ## Install what is missing, then build and serve http://127.0.0.1:3000 (embedded Postgres unless DATABASE_URL is set).
 run: tools
@@ -15,9 +15,12 @@ run: tools
 test:
 	scripts/test.sh
 
+MILEPOST := $(or $(CARGO_TARGET_DIR),target)/debug/milepost
+
 ## Demo account and one user per role (password: milepost-demo). Uses DATABASE_URL or the embedded Postgres.
 demo: tools
-	cargo run -p server --bin milepost -- demo
+	cargo leptos build
+	$(MILEPOST) demo
 
 tools:
 	scripts/ensure-tools.sh
