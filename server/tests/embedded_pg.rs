@@ -267,6 +267,10 @@ async fn serve_without_database_url_runs_its_own_postgres_and_stops_it_on_sigint
         logs.contains("no DATABASE_URL set: using the embedded Postgres"),
         "{logs}"
     );
+    assert!(
+        logs.contains("web server stopped") && logs.contains("workers stopped"),
+        "both halves stop: {logs}"
+    );
     assert!(logs.contains("stopped the embedded Postgres"), "{logs}");
     assert!(out.status.success(), "{logs}");
     assert!(!pid_file.exists(), "the cluster was shut down cleanly");

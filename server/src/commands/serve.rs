@@ -6,7 +6,7 @@ use crate::startup::Application;
 use crate::workers;
 use tokio_util::sync::CancellationToken;
 
-/// The web server and, unless told otherwise, the workers, as sibling tasks. Whichever ends first
+/// The web server and, unless told otherwise, the workers, side by side. Whichever ends first
 /// (a signal, or a failure) stops the other; each exit is reported.
 pub async fn serve(settings: Settings, with_workers: bool) -> anyhow::Result<()> {
     let db = Database::connect(&settings).await?;
@@ -18,27 +18,31 @@ pub async fn serve(settings: Settings, with_workers: bool) -> anyhow::Result<()>
             listen.addr = %settings.listen_addr, listen.port = app.port(), public.url = %settings.public_url,
             workers = with_workers, "Milepost is serving"
         );
-        let server = app.run_until_stopped(stop.clone().cancelled_owned());
+        // Both halves are awaited to the end (in-flight requests finish, jobs stop at a safe
+        // point); whichever ends first, by a signal or a failure, cancels the other.
+        let server = {
+            let stop = stop.clone();
+            async move {
+                let result = app.run_until_stopped(stop.clone().cancelled_owned()).await;
+                stop.cancel();
+                tracing::info!(ok = result.is_ok(), "web server stopped");
+                result.map_err(anyhow::Error::from)
+            }
+        };
         let pool = db.pool.clone();
         let workers = async move {
-            if with_workers {
+            let result = if with_workers {
                 workers::run(pool, stop.clone()).await
             } else {
                 stop.cancelled().await;
                 Ok(())
-            }
+            };
+            stop.cancel();
+            tracing::info!(ok = result.is_ok(), "workers stopped");
+            result
         };
-        tokio::pin!(server, workers);
-        tokio::select! {
-            r = &mut server => {
-                tracing::info!(ok = r.is_ok(), "web server stopped");
-                r.map_err(anyhow::Error::from)
-            }
-            r = &mut workers => {
-                tracing::info!(ok = r.is_ok(), "workers stopped");
-                r
-            }
-        }
+        let (server, workers) = tokio::join!(server, workers);
+        server.and(workers)
     }
     .await;
     db.close().await;
