@@ -202,3 +202,71 @@ async fn app_has_no_account(app: &TestApp, code: &str) -> bool {
         .unwrap()
         .is_none()
 }
+
+#[sqlx::test(migrations = false)]
+async fn an_admin_resets_a_password_which_ends_that_users_sessions(pool: sqlx::PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let ana = app.user(Role::Agent, "ana@example.com").await;
+    let ana_browser = app.browser();
+    app.login(&ana_browser, "ana@example.com", support::PASSWORD)
+        .await;
+    let admin = app.signed_in(Role::Admin).await;
+
+    let res = app
+        .call(
+            &admin,
+            "users/set_password",
+            &[
+                ("user_id", &ana.to_string()),
+                ("password", "reset by admin"),
+            ],
+        )
+        .await;
+
+    assert_eq!(res.status(), 200);
+    assert!(app.whoami(&ana_browser).await.is_null());
+    assert_eq!(
+        app.login(&app.browser(), "ana@example.com", "reset by admin")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn changing_the_role_of_a_user_who_does_not_exist_is_a_404(pool: sqlx::PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let admin = app.signed_in(Role::Admin).await;
+    let res = app
+        .call(
+            &admin,
+            "users/set_role",
+            &[
+                ("user_id", &uuid::Uuid::new_v4().to_string()),
+                ("role", "agent"),
+                ("accounts", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_user_list_shows_each_users_accounts(pool: sqlx::PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.user(Role::Customer, "cus@example.com").await;
+    app.user(Role::AccountManager, "mona@example.com").await;
+    let admin = app.signed_in(Role::Admin).await;
+
+    let users: Vec<serde_json::Value> = app
+        .call(&admin, "users/list", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let accounts_of =
+        |email: &str| users.iter().find(|u| u["email"] == email).unwrap()["account_codes"].clone();
+    assert_eq!(accounts_of("cus@example.com"), serde_json::json!(["ACME"]));
+    assert_eq!(accounts_of("mona@example.com"), serde_json::json!(["ACME"]));
+}

@@ -271,3 +271,64 @@ async fn changing_a_role_ends_that_users_sessions(pool: sqlx::PgPool) {
     assert!(app.whoami(&ana_browser).await.is_null());
     assert_eq!(app.whoami(&admin).await["role"], "admin");
 }
+
+#[sqlx::test(migrations = false)]
+async fn behind_a_proxy_the_configured_header_names_the_client_for_throttling(pool: sqlx::PgPool) {
+    let app = TestApp::spawn_with(pool, |s| {
+        s.client_ip_header = Some("x-forwarded-for".into())
+    })
+    .await;
+    app.user(Role::Agent, "ana@example.com").await;
+    let from = |addr: &'static str| {
+        let app = &app;
+        async move {
+            app.browser()
+                .post(app.url("/fn/auth/login"))
+                .header("x-forwarded-for", addr)
+                .header("accept", "application/json")
+                .form(&[
+                    ("email", "someone@example.com"),
+                    ("password", "wrong password"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(from("203.0.113.7").await, 401);
+    }
+    assert_eq!(
+        from("203.0.113.7").await,
+        429,
+        "the same client is throttled"
+    );
+    let other = app
+        .browser()
+        .post(app.url("/fn/auth/login"))
+        .header("x-forwarded-for", "198.51.100.9, 10.0.0.1")
+        .header("accept", "application/json")
+        .form(&[("email", "ana@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        other.status(),
+        200,
+        "another client behind the same proxy is not"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn behind_https_responses_ask_browsers_to_keep_using_https(pool: sqlx::PgPool) {
+    let app = TestApp::spawn_with(pool, |s| {
+        s.public_url = "https://milepost.example.com".parse().unwrap()
+    })
+    .await;
+    let res = app.browser().get(app.url("/healthz")).send().await.unwrap();
+    assert!(res.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .contains("max-age="));
+}

@@ -351,3 +351,76 @@ async fn worker_runs_until_sigterm_and_exits_cleanly(pool: sqlx::PgPool) {
     assert!(logs.contains("SIGTERM received"), "{logs}");
     assert!(out.status.success(), "{logs}");
 }
+
+#[sqlx::test(migrations = false)]
+async fn set_password_and_the_lists_work_from_the_command_line(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let env = [("DATABASE_URL", url.as_str())];
+    assert!(milepost(
+        &["account", "add", "--code", "ACME", "--name", "Acme Corp"],
+        &env,
+        None
+    )
+    .status
+    .success());
+    assert!(milepost(
+        &[
+            "user",
+            "add",
+            "--email",
+            "ana@example.com",
+            "--role",
+            "agent",
+            "--password-stdin"
+        ],
+        &env,
+        Some("a long password\n")
+    )
+    .status
+    .success());
+
+    let changed = milepost(
+        &[
+            "user",
+            "set-password",
+            "--email",
+            "ANA@example.com",
+            "--password-stdin",
+        ],
+        &env,
+        Some("another long one\n"),
+    );
+    let users = milepost(&["user", "list"], &env, None);
+    let accounts = milepost(&["account", "list"], &env, None);
+    let unknown = milepost(
+        &[
+            "user",
+            "set-password",
+            "--email",
+            "nobody@example.com",
+            "--password-stdin",
+        ],
+        &env,
+        Some("another long one\n"),
+    );
+
+    assert!(
+        changed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&changed.stderr)
+    );
+    let creds = app::store::users::find_credentials_by_email(&pool, "ana@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        app::server::password::verify("another long one".into(), Some(creds.password_hash))
+            .await
+            .unwrap()
+    );
+    assert!(String::from_utf8_lossy(&users.stdout).contains("ana@example.com"));
+    assert!(String::from_utf8_lossy(&accounts.stdout).contains("ACME"));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no user with email nobody@example.com")
+    );
+}
