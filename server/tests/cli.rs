@@ -1,5 +1,7 @@
 //! The `milepost` binary as an operator uses it.
 
+mod support;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -119,15 +121,7 @@ async fn user_add_creates_an_admin_who_can_sign_in(pool: sqlx::PgPool) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let creds = app::store::users::find_credentials_by_email(&pool, "boss@example.com")
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        app::server::password::verify("a long password".into(), Some(creds.password_hash))
-            .await
-            .unwrap()
-    );
+    assert!(support::password_is(&pool, "boss@example.com", "a long password").await);
 }
 
 #[sqlx::test(migrations = false)]
@@ -264,14 +258,7 @@ async fn every_log_line_of_a_request_carries_its_request_id(pool: sqlx::PgPool) 
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..100 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let ready = support::wait_for(&format!("{base}/healthz")).await;
     assert!(ready, "server did not start");
 
     let res = client
@@ -285,11 +272,7 @@ async fn every_log_line_of_a_request_carries_its_request_id(pool: sqlx::PgPool) 
         .unwrap();
     let request_id = res.headers()["x-request-id"].to_str().unwrap().to_string();
     assert_eq!(res.status(), 200);
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(server.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
+    support::send_signal(&server, nix::sys::signal::Signal::SIGTERM);
     let out = server.wait_with_output().unwrap();
 
     let logs = String::from_utf8_lossy(&out.stderr);
@@ -339,11 +322,7 @@ async fn worker_runs_until_sigterm_and_exits_cleanly(pool: sqlx::PgPool) {
     }
     // Give it a moment past migrations to start its loop.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(worker.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
+    support::send_signal(&worker, nix::sys::signal::Signal::SIGTERM);
     let out = worker.wait_with_output().unwrap();
     let logs = String::from_utf8_lossy(&out.stderr);
     assert!(running, "{logs}");
@@ -409,15 +388,7 @@ async fn set_password_and_the_lists_work_from_the_command_line(pool: sqlx::PgPoo
         "{}",
         String::from_utf8_lossy(&changed.stderr)
     );
-    let creds = app::store::users::find_credentials_by_email(&pool, "ana@example.com")
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        app::server::password::verify("another long one".into(), Some(creds.password_hash))
-            .await
-            .unwrap()
-    );
+    assert!(support::password_is(&pool, "ana@example.com", "another long one").await);
     assert!(String::from_utf8_lossy(&users.stdout).contains("ana@example.com"));
     assert!(String::from_utf8_lossy(&accounts.stdout).contains("ACME"));
     assert!(

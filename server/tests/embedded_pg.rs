@@ -1,6 +1,8 @@
 //! The embedded Postgres default: fresh start, reuse, clean stop, and running as root.
 //! Each test gets its own data directory; clusters are real (initdb, pg_ctl, postgres).
 
+mod support;
+
 use server::pg::{ClusterOptions, EmbeddedPostgres, PgError, DATABASE};
 use sqlx::Connection;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -222,17 +224,6 @@ fn password(dir: &Path) -> String {
         .to_string()
 }
 
-/// Waits until `url` answers, for up to 30 s.
-async fn wait_for(url: &str) -> bool {
-    for _ in 0..300 {
-        if reqwest::get(url).await.is_ok() {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    false
-}
-
 #[tokio::test]
 async fn serve_without_database_url_runs_its_own_postgres_and_stops_it_on_sigint() {
     let dir = data_dir();
@@ -250,15 +241,11 @@ async fn serve_without_database_url_runs_its_own_postgres_and_stops_it_on_sigint
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let ready = wait_for(&format!("http://127.0.0.1:{port}/readyz")).await;
+    let ready = support::wait_for(&format!("http://127.0.0.1:{port}/readyz")).await;
     let pid_file = dir.path().join("pg/data/postmaster.pid");
     let was_running = pid_file.exists();
 
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(server.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .unwrap();
+    support::send_signal(&server, nix::sys::signal::Signal::SIGINT);
     let out = server.wait_with_output().unwrap();
 
     let logs = String::from_utf8_lossy(&out.stderr);

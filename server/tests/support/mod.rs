@@ -140,3 +140,31 @@ pub fn session_cookie(res: &Response) -> Option<String> {
         .find(|v| v.starts_with(&format!("{}=", server::startup::SESSION_COOKIE)))
         .map(str::to_string)
 }
+
+/// Sends `signal` to a child process, as an operator's Ctrl-C or a supervisor's stop would.
+pub fn send_signal(child: &std::process::Child, signal: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), signal)
+        .expect("signal sent");
+}
+
+/// Whether the stored password of `email` is `password`.
+pub async fn password_is(pool: &PgPool, email: &str, password: &str) -> bool {
+    let creds = app::store::users::find_credentials_by_email(pool, email)
+        .await
+        .unwrap()
+        .expect("user exists");
+    app::server::password::verify(password.to_string().into(), Some(creds.password_hash))
+        .await
+        .unwrap()
+}
+
+/// Waits until `url` answers at all, for up to 30 s.
+pub async fn wait_for(url: &str) -> bool {
+    for _ in 0..300 {
+        if reqwest::get(url).await.is_ok() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
