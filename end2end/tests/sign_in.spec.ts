@@ -21,7 +21,7 @@ test('signing out returns to the sign-in page and the pages close again', async 
   await expectSignedInAs(page, 'agent');
   await hydrated(page);
   await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page).toHaveURL(/\/login/);
+  await expect(page).toHaveURL('/login');
   await page.goto('/exceptions');
   await expect(page).toHaveURL(/\/login\?next=\/exceptions/);
 });
@@ -48,4 +48,14 @@ test('signing in from a deep link returns to it', async ({ page }) => {
   await page.getByLabel('Password', { exact: true }).fill('milepost-demo');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL('/orders');
+});
+
+test('a deep link the role may not open leads to the home page instead', async ({ page }) => {
+  await page.goto('/admin');
+  await expect(page).toHaveURL(/\/login\?next=\/admin/);
+  await hydrated(page);
+  await page.getByLabel('Email').fill('customer@demo.milepost.test');
+  await page.getByLabel('Password', { exact: true }).fill('milepost-demo');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL('/portal');
 });

@@ -44,6 +44,10 @@ where
                         </div>
                     }
                     .into_any(),
+                    // After signing out, start afresh; otherwise come back here after sign-in.
+                    Ok(None) if auth.logout.version().get_untracked() > 0 => {
+                        view! { <Redirect path="/login"/> }.into_any()
+                    }
                     Ok(None) => view! { <Redirect path=format!("/login?next={next}")/> }.into_any(),
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),
                 }

@@ -2,7 +2,7 @@
 //! API keys and the audit log here.
 
 use crate::api::accounts::{list_accounts, CreateAccount};
-use crate::api::users::{list_users, CreateUser, SetUserRole};
+use crate::api::users::{list_users, CreateUser, SetUserPassword, SetUserRole};
 use crate::components::{action_outcome as outcome, ErrorNotice, Guarded};
 use crate::domain::{Role, Section, UserSummary};
 use leptos::form::ActionForm;
@@ -19,6 +19,7 @@ fn role_options(selected: Option<Role>) -> impl IntoView {
 pub fn AdminPage() -> impl IntoView {
     let create_user = ServerAction::<CreateUser>::new();
     let set_role = ServerAction::<SetUserRole>::new();
+    let set_password = ServerAction::<SetUserPassword>::new();
     let create_account = ServerAction::<CreateAccount>::new();
     let users = Resource::new(
         move || (create_user.version().get(), set_role.version().get()),
@@ -36,7 +37,7 @@ pub fn AdminPage() -> impl IntoView {
                 <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
                     {move || Suspend::new(async move {
                         match users.await {
-                            Ok(list) => view! { <UserTable users=list set_role/> }.into_any(),
+                            Ok(list) => view! { <UserTable users=list set_role set_password/> }.into_any(),
                             Err(error) => view! { <ErrorNotice error/> }.into_any(),
                         }
                     })}
@@ -84,7 +85,15 @@ pub fn AdminPage() -> impl IntoView {
 }
 
 #[component]
-fn UserTable(users: Vec<UserSummary>, set_role: ServerAction<SetUserRole>) -> impl IntoView {
+fn UserTable(
+    users: Vec<UserSummary>,
+    set_role: ServerAction<SetUserRole>,
+    set_password: ServerAction<SetUserPassword>,
+) -> impl IntoView {
+    let options = users
+        .iter()
+        .map(|u| view! { <option value=u.user_id.to_string()>{format!("{} ({})", u.display_name, u.email)}</option> })
+        .collect_view();
     view! {
         <table class="grid" id="users">
             <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role and accounts"</th></tr></thead>
@@ -109,5 +118,13 @@ fn UserTable(users: Vec<UserSummary>, set_role: ServerAction<SetUserRole>) -> im
             </tbody>
         </table>
         {outcome(set_role.value(), "Role saved. That user's sessions were signed out.")}
+        <h3>"Reset a password"</h3>
+        <p class="lead">"For someone who lost theirs. Their sessions end; tell them the new password in person."</p>
+        <ActionForm action=set_password attr:class="stack narrow" attr:id="reset-password">
+            <label>"User"<select name="user_id">{options}</select></label>
+            <label>"New password (at least 10 characters)"<input type="password" name="password" autocomplete="new-password" required/></label>
+            {outcome(set_password.value(), "Password reset. That user's sessions were signed out.")}
+            <button type="submit" class="primary">"Reset password"</button>
+        </ActionForm>
     }
 }

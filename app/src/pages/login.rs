@@ -1,13 +1,14 @@
 //! `/login`: the sign-in form.
 
-use crate::app::Auth;
+use crate::app::{section_of, Auth};
 use crate::error::AppError;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
-/// Where to go after signing in: `next` when it is a path on this site, else the role's home.
+/// Where to go after signing in: `next` when it is a path on this site (and, checked by the
+/// caller, one the role may open), else the role's home.
 /// Anything else (`//evil.example`, `https://...`) is ignored, so the link cannot send people away.
 pub fn safe_next(next: Option<String>) -> Option<String> {
     next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
@@ -65,6 +66,7 @@ pub fn LoginPage() -> impl IntoView {
                 match auth.user.await {
                     Ok(Some(user)) => {
                         let next = safe_next(query.with_untracked(|q| q.get("next")))
+                            .filter(|path| section_of(path).is_none_or(|s| user.role.may_open(s)))
                             .unwrap_or_else(|| user.role.home().path().to_string());
                         view! { <Redirect path=next/> }.into_any()
                     }
