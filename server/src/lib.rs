@@ -7,6 +7,7 @@ pub mod commands;
 pub mod database;
 pub mod demo;
 pub mod http;
+pub mod ingest;
 pub mod pg;
 pub mod settings;
 pub mod startup;

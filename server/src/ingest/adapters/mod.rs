@@ -1,0 +1,3 @@
+//! One adapter per source format.
+
+pub mod x12;
