@@ -1,3 +1,4 @@
 //! One adapter per source format.
 
+pub mod canonical;
 pub mod x12;

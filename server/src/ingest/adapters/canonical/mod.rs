@@ -1,0 +1,180 @@
+//! Milepost's own format: CloudEvents 1.0 in structured JSON, one event
+//! (`application/cloudevents+json`) or a batch (`application/cloudevents-batch+json`).
+//!
+//! This layer turns bytes into checked [`CanonicalEvent`]s or an error that names the event (by
+//! its index in a batch) and the field. Storing, idempotency and ownership come with the event
+//! store.
+
+use app::domain::event::{EventType, TimeProvenance};
+use chrono::{DateTime, FixedOffset};
+use serde_json::{Map, Value};
+
+/// Extension attributes Milepost reads itself; other extensions are kept as they came.
+const CORRELATION_ID: &str = "correlationid";
+
+/// A checked canonical event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CanonicalEvent {
+    pub id: String,
+    pub source: String,
+    pub event_type: EventType,
+    /// The type exactly as sent (it may be a reverse-DNS, versioned name).
+    pub type_name: String,
+    pub subject: Option<String>,
+    /// When it happened at the source, with its offset; `None` when the sender gave no time.
+    pub occurred_at: Option<DateTime<FixedOffset>>,
+    pub time_provenance: TimeProvenance,
+    pub correlation_id: Option<String>,
+    pub data: Value,
+    /// Extension attributes (e.g. `tenantid`, `partitionkey`), kept for audit.
+    pub extensions: Map<String, Value>,
+}
+
+/// Why a body was refused; each maps to one HTTP status in the ingest API.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CanonicalError {
+    /// 400: not UTF-8, not JSON, or not the expected JSON shape.
+    #[error("malformed body: {0}")]
+    Malformed(String),
+    /// 413: more events in one batch than allowed.
+    #[error("the batch has {count} events; the limit is {limit}")]
+    BatchTooLarge { count: usize, limit: usize },
+    /// 422: an event breaks a rule; `index` is its place in a batch.
+    #[error("{}{field}: {message}", index.map(|i| format!("event {i}: ")).unwrap_or_default())]
+    Invalid {
+        index: Option<usize>,
+        field: String,
+        message: String,
+    },
+}
+
+/// One structured event.
+pub fn parse_single(body: &[u8]) -> Result<CanonicalEvent, CanonicalError> {
+    match json(body)? {
+        Value::Object(object) => event(object, None),
+        _ => Err(CanonicalError::Malformed(
+            "expected one JSON object (a CloudEvent)".into(),
+        )),
+    }
+}
+
+/// A batch of structured events, at most `limit`. Any invalid event refuses the whole batch, so
+/// nothing is half-applied.
+pub fn parse_batch(body: &[u8], limit: usize) -> Result<Vec<CanonicalEvent>, CanonicalError> {
+    let Value::Array(items) = json(body)? else {
+        return Err(CanonicalError::Malformed(
+            "expected a JSON array of CloudEvents".into(),
+        ));
+    };
+    if items.is_empty() {
+        return Err(CanonicalError::Invalid {
+            index: None,
+            field: "batch".into(),
+            message: "is empty".into(),
+        });
+    }
+    if items.len() > limit {
+        return Err(CanonicalError::BatchTooLarge {
+            count: items.len(),
+            limit,
+        });
+    }
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            Value::Object(object) => event(object, Some(i)),
+            _ => Err(CanonicalError::Invalid {
+                index: Some(i),
+                field: "event".into(),
+                message: "is not a JSON object".into(),
+            }),
+        })
+        .collect()
+}
+
+fn json(body: &[u8]) -> Result<Value, CanonicalError> {
+    let text = std::str::from_utf8(body).map_err(|e| {
+        CanonicalError::Malformed(format!("the body is not UTF-8 (byte {})", e.valid_up_to()))
+    })?;
+    serde_json::from_str(text).map_err(|e| CanonicalError::Malformed(format!("not JSON: {e}")))
+}
+
+fn event(
+    mut object: Map<String, Value>,
+    index: Option<usize>,
+) -> Result<CanonicalEvent, CanonicalError> {
+    let invalid = |field: &str, message: &str| CanonicalError::Invalid {
+        index,
+        field: field.to_string(),
+        message: message.to_string(),
+    };
+    let text = |object: &mut Map<String, Value>,
+                    field: &str,
+                    required: bool|
+     -> Result<Option<String>, CanonicalError> {
+        match object.remove(field) {
+            None | Some(Value::Null) if required => Err(invalid(field, "is required")),
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => {
+                Err(invalid(field, "must not be empty"))
+            }
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(invalid(field, "must be a string")),
+        }
+    };
+    let specversion = text(&mut object, "specversion", true)?.unwrap_or_default();
+    if specversion != "1.0" {
+        return Err(invalid(
+            "specversion",
+            &format!("must be \"1.0\", not {specversion:?}"),
+        ));
+    }
+    let id = text(&mut object, "id", true)?.unwrap_or_default();
+    let source = text(&mut object, "source", true)?.unwrap_or_default();
+    let type_name = text(&mut object, "type", true)?.unwrap_or_default();
+    let event_type = type_name.parse::<EventType>().map_err(|e| {
+        invalid(
+            "type",
+            &format!("{e}; see the canonical event types in docs/"),
+        )
+    })?;
+    let subject = text(&mut object, "subject", false)?;
+    let (occurred_at, time_provenance) = match text(&mut object, "time", false)? {
+        None => (None, TimeProvenance::Unknown),
+        Some(time) => {
+            let parsed = DateTime::parse_from_rfc3339(&time).map_err(|_| {
+                invalid("time", &format!("{time:?} is not an RFC 3339 timestamp with an offset (e.g. 2026-03-02T09:14:05Z)"))
+            })?;
+            (Some(parsed), TimeProvenance::Given)
+        }
+    };
+    if let Some(content_type) = text(&mut object, "datacontenttype", false)? {
+        if !content_type.starts_with("application/json") {
+            return Err(invalid("datacontenttype", "must be application/json"));
+        }
+    }
+    let correlation_id = text(&mut object, CORRELATION_ID, false)?;
+    let data = object.remove("data").unwrap_or(Value::Null);
+    if object.contains_key("data_base64") {
+        return Err(invalid(
+            "data_base64",
+            "binary data is not accepted; send data as JSON",
+        ));
+    }
+    Ok(CanonicalEvent {
+        id,
+        source,
+        event_type,
+        type_name,
+        subject,
+        occurred_at,
+        time_provenance,
+        correlation_id,
+        data,
+        extensions: object,
+    })
+}
+
+#[cfg(test)]
+mod tests;
