@@ -110,8 +110,8 @@ fn event(
         message: message.to_string(),
     };
     let text = |object: &mut Map<String, Value>,
-                    field: &str,
-                    required: bool|
+                field: &str,
+                required: bool|
      -> Result<Option<String>, CanonicalError> {
         match object.remove(field) {
             None | Some(Value::Null) if required => Err(invalid(field, "is required")),
