@@ -97,7 +97,6 @@ fn leptos_options(settings: &Settings) -> anyhow::Result<LeptosOptions> {
 /// All routes and layers. Public so tests can drive it without a socket when they want to.
 pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) -> Router {
     let auth = Arc::new(AuthConfig {
-        idle_timeout: settings.session_idle,
         absolute_timeout: settings.session_absolute,
         client_ip_header: settings.client_ip_header.clone(),
         ..AuthConfig::default()

@@ -28,10 +28,6 @@ pub struct UserSession(Session);
 impl UserSession {
     const AUTH_KEY: &'static str = "milepost.auth";
 
-    pub fn new(session: Session) -> Self {
-        Self(session)
-    }
-
     /// The session of the request being served by a server function or page.
     pub async fn from_request() -> Result<Self, AppError> {
         let session = leptos_axum::extract::<Session>().await.map_err(|e| {

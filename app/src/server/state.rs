@@ -15,11 +15,10 @@ pub struct AppState {
     pub auth: Arc<AuthConfig>,
 }
 
-/// Session and sign-in rules, built from the settings by the server.
+/// Session and sign-in rules, built from the settings by the server. (The idle timeout is the
+/// session layer's expiry, set where the layer is built.)
 #[derive(Clone, Debug)]
 pub struct AuthConfig {
-    /// A session unused for this long ends.
-    pub idle_timeout: Duration,
     /// A session ends this long after sign-in, however active.
     pub absolute_timeout: Duration,
     /// Failed sign-ins allowed per email and per client address within `throttle_window`.
@@ -32,7 +31,6 @@ pub struct AuthConfig {
 impl Default for AuthConfig {
     fn default() -> Self {
         Self {
-            idle_timeout: Duration::from_secs(2 * 60 * 60),
             absolute_timeout: Duration::from_secs(12 * 60 * 60),
             throttle_max_failures: 5,
             throttle_window: Duration::from_secs(15 * 60),

@@ -190,11 +190,6 @@ impl EmbeddedPostgres {
         self.root.join("postgres.log")
     }
 
-    /// Whether a server is running on this cluster.
-    pub fn is_running(&self) -> bool {
-        self.running_port().is_some()
-    }
-
     /// Creates `database` if it does not exist yet.
     pub async fn ensure_database(&self, database: &str) -> Result<(), sqlx::Error> {
         use sqlx::Connection;
