@@ -57,11 +57,7 @@ async fn migrate_applies_the_schema_and_logs_json_when_asked(pool: sqlx::PgPool)
         &[("DATABASE_URL", &url), ("MILEPOST_LOG_FORMAT", "json")],
         None,
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_ok(&out);
     let logs = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<serde_json::Value> = logs
         .lines()
@@ -116,11 +112,7 @@ async fn user_add_creates_an_admin_who_can_sign_in(pool: sqlx::PgPool) {
         Some("a long password\n"),
     );
 
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_ok(&out);
     assert!(support::password_is(&pool, "boss@example.com", "a long password").await);
 }
 
@@ -191,11 +183,7 @@ async fn account_add_then_a_customer_of_it(pool: sqlx::PgPool) {
         Some("a long password\n"),
     );
 
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_ok(&out);
     let duplicate = milepost(
         &["account", "add", "--code", "ACME", "--name", "Again"],
         &env,
@@ -211,11 +199,7 @@ async fn demo_creates_one_user_per_role_and_can_run_twice(pool: sqlx::PgPool) {
     let env = [("DATABASE_URL", url.as_str())];
     assert!(milepost(&["demo"], &env, None).status.success());
     let again = milepost(&["demo"], &env, None);
-    assert!(
-        again.status.success(),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
+    support::assert_ok(&again);
     let users = app::store::users::list(&pool).await.unwrap();
     assert_eq!(users.len(), 5);
 }
@@ -237,16 +221,8 @@ async fn every_log_line_of_a_request_carries_its_request_id(pool: sqlx::PgPool) 
         &env,
         Some("a long password\n"),
     );
-    assert!(
-        added.status.success(),
-        "{}",
-        String::from_utf8_lossy(&added.stderr)
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    support::assert_ok(&added);
+    let port = support::free_port();
     let server = Command::new(env!("CARGO_BIN_EXE_milepost"))
         .arg("serve")
         .env("DATABASE_URL", &url)
@@ -383,11 +359,7 @@ async fn set_password_and_the_lists_work_from_the_command_line(pool: sqlx::PgPoo
         Some("another long one\n"),
     );
 
-    assert!(
-        changed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&changed.stderr)
-    );
+    support::assert_ok(&changed);
     assert!(support::password_is(&pool, "ana@example.com", "another long one").await);
     assert!(String::from_utf8_lossy(&users.stdout).contains("ana@example.com"));
     assert!(String::from_utf8_lossy(&accounts.stdout).contains("ACME"));

@@ -195,8 +195,8 @@ fn two_milepost_processes_on_one_data_directory_share_one_cluster() {
         let b = s.spawn(|| start(dir.path()));
         (a.join().unwrap(), b.join().unwrap())
     });
-    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
-    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    support::assert_ok(&a);
+    support::assert_ok(&b);
     assert_eq!(
         String::from_utf8_lossy(&a.stdout),
         String::from_utf8_lossy(&b.stdout),
@@ -209,11 +209,7 @@ fn two_milepost_processes_on_one_data_directory_share_one_cluster() {
         .env_remove("DATABASE_URL")
         .output()
         .unwrap();
-    assert!(
-        stop.status.success(),
-        "{}",
-        String::from_utf8_lossy(&stop.stderr)
-    );
+    support::assert_ok(&stop);
     assert!(!dir.path().join("pg/data/postmaster.pid").exists());
 }
 
@@ -227,11 +223,7 @@ fn password(dir: &Path) -> String {
 #[tokio::test]
 async fn serve_without_database_url_runs_its_own_postgres_and_stops_it_on_sigint() {
     let dir = data_dir();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::free_port();
     let server = Command::new(env!("CARGO_BIN_EXE_milepost"))
         .arg("serve")
         .env_remove("DATABASE_URL")
