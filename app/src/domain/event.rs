@@ -134,6 +134,36 @@ pub enum Disposition {
     Duplicate,
     /// Refused (e.g. a source emitting a type it does not own); kept for an integrator to see.
     Rejected,
+    /// Kept, waiting for the order (or the shipment) it refers to; applied when that arrives.
+    Pending,
+}
+
+impl Disposition {
+    pub const ALL: &'static [Disposition] = &[
+        Disposition::Applied,
+        Disposition::Superseded,
+        Disposition::Duplicate,
+        Disposition::Rejected,
+        Disposition::Pending,
+    ];
+
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Applied => "applied",
+            Disposition::Superseded => "superseded",
+            Disposition::Duplicate => "duplicate",
+            Disposition::Rejected => "rejected",
+            Disposition::Pending => "pending",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Disposition> {
+        Disposition::ALL
+            .iter()
+            .copied()
+            .find(|d| d.as_str() == word)
+    }
 }
 
 /// Where an event's `occurred_at` came from. The ingest time never silently stands in for it.
@@ -146,6 +176,17 @@ pub enum TimeProvenance {
     AssumedFacilityLocal,
     /// The source gave no usable time.
     Unknown,
+}
+
+impl TimeProvenance {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeProvenance::Given => "given",
+            TimeProvenance::AssumedFacilityLocal => "assumed_facility_local",
+            TimeProvenance::Unknown => "unknown",
+        }
+    }
 }
 
 #[cfg(test)]
