@@ -173,6 +173,9 @@ struct ShipmentState {
 struct State {
     header: OrderHeader,
     lines: BTreeMap<String, LineView>,
+    /// Quantity shipped per shipment and line: a second report of one shipment (945 and 856 of
+    /// the same parcel) replaces the first instead of adding to it.
+    shipped: BTreeMap<String, BTreeMap<String, f64>>,
     shipments: BTreeMap<String, ShipmentState>,
     packages: BTreeMap<String, PackageView>,
     milestones: BTreeMap<&'static str, MilestoneView>,
@@ -191,6 +194,7 @@ impl State {
                 ..OrderHeader::default()
             },
             lines: BTreeMap::new(),
+            shipped: BTreeMap::new(),
             shipments: BTreeMap::new(),
             packages: BTreeMap::new(),
             milestones: BTreeMap::new(),
@@ -378,8 +382,19 @@ impl State {
         }
     }
 
+    /// The line an item names: by `line_ref`, else by SKU (an 856 item carries only its SKU).
     fn line(&mut self, line: &Value) -> &mut LineView {
-        let line_ref = text(line, &["line_ref"]).unwrap_or_else(|| "?".into());
+        let sku = text(line, &["sku"]);
+        let line_ref = text(line, &["line_ref"])
+            .or_else(|| {
+                let sku = sku.as_ref()?;
+                self.lines
+                    .values()
+                    .find(|l| l.sku.as_ref() == Some(sku) && l.substitute_of.is_none())
+                    .map(|l| l.line_ref.clone())
+            })
+            .or_else(|| sku.as_ref().map(|s| format!("sku:{s}")))
+            .unwrap_or_else(|| "?".into());
         self.lines
             .entry(line_ref.clone())
             .or_insert_with(|| LineView {
@@ -418,16 +433,30 @@ impl State {
             shipment.view.dispatched_at = shipment.view.dispatched_at.or(e.occurred_at);
             shipment.final_dispatch = is_final.or(shipment.final_dispatch);
         }
+        let shipment_key = numbers
+            .first()
+            .cloned()
+            .unwrap_or_else(|| e.identity.clone());
         let mut short = Vec::new();
         for line in items(d, &["lines"]) {
             let ordered = number(line, &["qty_ordered"]);
-            let view = self.line(line);
+            let qty = number(line, &["qty_shipped"])
+                .or(number(line, &["qty"]))
+                .unwrap_or_default();
+            let line_ref = self.line(line).line_ref.clone();
+            self.shipped
+                .entry(shipment_key.clone())
+                .or_default()
+                .insert(line_ref.clone(), qty);
+            let total: f64 = self.shipped.values().filter_map(|m| m.get(&line_ref)).sum();
+            let view = self
+                .lines
+                .get_mut(&line_ref)
+                .expect("the line was just made");
             if view.qty_ordered == 0.0 {
                 view.qty_ordered = ordered.unwrap_or_default();
             }
-            view.qty_shipped += number(line, &["qty_shipped"])
-                .or(number(line, &["qty"]))
-                .unwrap_or_default();
+            view.qty_shipped = total;
             view.qty_short = number(line, &["qty_short"]).unwrap_or_default();
             let status = text(line, &["line_status"]).unwrap_or_else(|| "complete".into());
             view.reason = text(line, &["reason", "code"]);

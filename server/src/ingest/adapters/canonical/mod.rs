@@ -5,30 +5,16 @@
 //! its index in a batch) and the field. Storing, idempotency and ownership come with the event
 //! store.
 
+use super::{AdapterError, CanonicalEvent, Parsed, SourceStatus};
 use app::domain::event::{EventType, TimeProvenance};
-use chrono::{DateTime, FixedOffset};
+use chrono::DateTime;
 use serde_json::{Map, Value};
+
+/// The most events one batch may carry.
+pub const BATCH_LIMIT: usize = 1000;
 
 /// Extension attributes Milepost reads itself; other extensions are kept as they came.
 const CORRELATION_ID: &str = "correlationid";
-
-/// A checked canonical event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CanonicalEvent {
-    pub id: String,
-    pub source: String,
-    pub event_type: EventType,
-    /// The type exactly as sent (it may be a reverse-DNS, versioned name).
-    pub type_name: String,
-    pub subject: Option<String>,
-    /// When it happened at the source, with its offset; `None` when the sender gave no time.
-    pub occurred_at: Option<DateTime<FixedOffset>>,
-    pub time_provenance: TimeProvenance,
-    pub correlation_id: Option<String>,
-    pub data: Value,
-    /// Extension attributes (e.g. `tenantid`, `partitionkey`), kept for audit.
-    pub extensions: Map<String, Value>,
-}
 
 /// Why a body was refused; each maps to one HTTP status in the ingest API.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,6 +32,44 @@ pub enum CanonicalError {
         field: String,
         message: String,
     },
+}
+
+impl From<CanonicalError> for AdapterError {
+    fn from(e: CanonicalError) -> Self {
+        match e {
+            CanonicalError::Malformed(m) => AdapterError::Malformed(m),
+            CanonicalError::BatchTooLarge { count, limit } => {
+                AdapterError::TooMany { count, limit }
+            }
+            CanonicalError::Invalid {
+                index,
+                field,
+                message,
+            } => AdapterError::Invalid {
+                location: match index {
+                    Some(i) => format!("event {i}: {field}"),
+                    None => field,
+                },
+                message,
+            },
+        }
+    }
+}
+
+/// A canonical message whose shape says what it is: an array is a batch, an object one event.
+/// Used where no content type tells them apart (a signed canonical webhook).
+pub fn parse_message(body: &[u8], limit: usize) -> Result<Parsed, AdapterError> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    let events = if first == Some(&b'[') {
+        parse_batch(body, limit)?
+    } else {
+        vec![parse_single(body)?]
+    };
+    Ok(Parsed {
+        message_id: None,
+        events,
+        unknown_codes: Vec::new(),
+    })
 }
 
 /// One structured event.
@@ -156,6 +180,9 @@ fn event(
     }
     let correlation_id = text(&mut object, CORRELATION_ID, false)?;
     let data = object.remove("data").unwrap_or(Value::Null);
+    let source_status = data
+        .get("source_status")
+        .and_then(|s| serde_json::from_value::<SourceStatus>(s.clone()).ok());
     if object.contains_key("data_base64") {
         return Err(invalid(
             "data_base64",
@@ -172,6 +199,7 @@ fn event(
         time_provenance,
         correlation_id,
         data,
+        source_status,
         extensions: object,
     })
 }

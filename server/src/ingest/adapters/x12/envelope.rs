@@ -86,6 +86,9 @@ pub struct FunctionalGroup {
     pub control_number: String,
     /// GS08, e.g. `004010`.
     pub version: String,
+    /// GS04 (CCYYMMDD) and GS05 (HHMM): when the group was written.
+    pub date: Option<String>,
+    pub time: Option<String>,
     pub transactions: Vec<TransactionSet>,
 }
 
@@ -156,6 +159,8 @@ fn parse_group(cursor: &mut Cursor) -> Result<FunctionalGroup, X12Error> {
         receiver: gs.required(3)?.to_string(),
         control_number: gs.required(6)?.to_string(),
         version: gs.required(8)?.to_string(),
+        date: gs.element(4).map(str::to_string),
+        time: gs.element(5).map(str::to_string),
         transactions: Vec::new(),
     };
     while cursor.peek_id() == Some("ST") {

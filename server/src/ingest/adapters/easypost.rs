@@ -1,0 +1,322 @@
+//! EasyPost `tracker.created` / `tracker.updated` webhooks. Each tracking detail in the tracker's
+//! history becomes one event, identified by tracker, time and status, so the full history EasyPost
+//! resends with every update is stored once, and a detail that arrives late lands in its place.
+
+use super::event::Derived;
+use super::{
+    json_body, AdapterError, CanonicalEvent, Format, Origin, Parsed, SourceStatus, Stamp,
+    UnknownCode,
+};
+use app::domain::event::EventType;
+use serde_json::{json, Value};
+
+use EventType as T;
+
+/// Every documented tracker `status`: the type it means, when it means one on its own.
+pub const STATUSES: &[(&str, Option<EventType>)] = &[
+    ("unknown", None),
+    ("pre_transit", None),
+    ("in_transit", Some(T::ShipmentInTransit)),
+    ("out_for_delivery", Some(T::ShipmentOutForDelivery)),
+    ("delivered", Some(T::ShipmentDelivered)),
+    ("available_for_pickup", Some(T::ShipmentAvailableForPickup)),
+    ("return_to_sender", Some(T::ShipmentReturnedToSender)),
+    ("failure", Some(T::ShipmentDeliveryAttempted)),
+    ("cancelled", Some(T::ShipmentException)),
+    ("error", None),
+];
+
+/// Every documented `status_detail`: the more precise type and reason it gives, or `None` to keep
+/// what the status says. (`pre_transit` details are informational: the label is the WMS's fact.)
+pub const STATUS_DETAILS: &[(&str, Option<(EventType, &str)>)] = &[
+    (
+        "address_correction",
+        Some((T::ShipmentException, "address")),
+    ),
+    (
+        "arrived_at_destination",
+        Some((T::ShipmentInTransit, "arrived_at_destination")),
+    ),
+    (
+        "arrived_at_facility",
+        Some((T::ShipmentInTransit, "arrived_at_facility")),
+    ),
+    (
+        "arrived_at_pickup_location",
+        Some((T::ShipmentAvailableForPickup, "arrived_at_pickup_location")),
+    ),
+    ("awaiting_information", None),
+    ("cancelled", Some((T::ShipmentException, "cancelled"))),
+    ("damaged", Some((T::ShipmentException, "damaged"))),
+    ("delayed", Some((T::ShipmentDelayed, "delayed"))),
+    (
+        "delivery_exception",
+        Some((T::ShipmentException, "delivery_exception")),
+    ),
+    (
+        "departed_facility",
+        Some((T::ShipmentInTransit, "departed_facility")),
+    ),
+    (
+        "departed_origin_facility",
+        Some((T::ShipmentPickedUp, "departed_origin_facility")),
+    ),
+    ("expired", Some((T::ShipmentException, "expired"))),
+    ("failure", None),
+    ("held", Some((T::ShipmentException, "held"))),
+    ("in_transit", None),
+    ("label_created", None),
+    ("lost", Some((T::ShipmentException, "lost"))),
+    ("missorted", Some((T::ShipmentDelayed, "missorted"))),
+    ("out_for_delivery", None),
+    (
+        "received_at_destination_facility",
+        Some((T::ShipmentInTransit, "received_at_destination_facility")),
+    ),
+    (
+        "received_at_origin_facility",
+        Some((T::ShipmentPickedUp, "received_at_origin_facility")),
+    ),
+    ("refused", Some((T::ShipmentException, "refused"))),
+    ("return", Some((T::ShipmentReturnedToSender, "return"))),
+    ("status_update", None),
+    (
+        "transferred_to_destination_carrier",
+        Some((T::ShipmentInTransit, "transferred_to_destination_carrier")),
+    ),
+    (
+        "transit_exception",
+        Some((T::ShipmentException, "transit_exception")),
+    ),
+    ("unknown", None),
+    ("weather_delay", Some((T::ShipmentDelayed, "weather"))),
+];
+
+/// The type and reason of one (status, status_detail) pair; unknown codes are reported.
+pub fn map(
+    status: &str,
+    detail: Option<&str>,
+    unknown: &mut Vec<UnknownCode>,
+) -> Option<(EventType, Option<String>)> {
+    let by_status = match STATUSES.iter().find(|(s, _)| *s == status) {
+        Some((_, t)) => *t,
+        None => {
+            unknown.push(UnknownCode {
+                field: "status".into(),
+                code: status.into(),
+                mapped_to: None,
+            });
+            None
+        }
+    };
+    let by_detail = match detail {
+        None => None,
+        Some(d) => match STATUS_DETAILS.iter().find(|(s, _)| *s == d) {
+            Some((_, t)) => *t,
+            None => {
+                unknown.push(UnknownCode {
+                    field: "status_detail".into(),
+                    code: d.into(),
+                    mapped_to: by_status,
+                });
+                None
+            }
+        },
+    };
+    // A delivered or pre-transit status is final whatever the detail says.
+    match (status, by_detail) {
+        ("delivered", _) | ("pre_transit", _) | ("unknown", _) | ("error", _) => {
+            by_status.map(|t| (t, None))
+        }
+        (_, Some((t, reason))) => Some((t, Some(reason.to_string()))),
+        _ => by_status.map(|t| (t, detail.map(str::to_string))),
+    }
+}
+
+pub fn parse(origin: &Origin, body: &[u8]) -> Result<Parsed, AdapterError> {
+    let event = json_body(body)?;
+    let message_id = event.get("id").and_then(Value::as_str).map(str::to_string);
+    let tracker = match event.get("result") {
+        Some(r) if r.get("object").and_then(Value::as_str) == Some("Tracker") => r,
+        _ => {
+            return Err(AdapterError::invalid(
+                "result",
+                "must be a Tracker object (a tracker.created or tracker.updated event)",
+            ))
+        }
+    };
+    let tracking_number = tracker
+        .get("tracking_code")
+        .and_then(Value::as_str)
+        .ok_or_else(|| AdapterError::invalid("result.tracking_code", "is required"))?;
+    let carrier = tracker.get("carrier").and_then(Value::as_str);
+    let details = tracker
+        .get("tracking_details")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut parsed = Parsed {
+        message_id,
+        ..Parsed::default()
+    };
+    for (i, detail) in details.iter().enumerate() {
+        let status = detail
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown");
+        let status_detail = detail.get("status_detail").and_then(Value::as_str);
+        let Some((event_type, reason)) = map(status, status_detail, &mut parsed.unknown_codes)
+        else {
+            continue;
+        };
+        let raw_time = detail.get("datetime").and_then(Value::as_str);
+        let stamp = Stamp::rfc3339(raw_time);
+        let code = format!(
+            "status={status};status_detail={}",
+            status_detail.unwrap_or("")
+        );
+        let mut data = json!({
+            "tracking_number": tracking_number,
+            "carrier": carrier,
+            "location": detail.get("tracking_location"),
+        });
+        if let Some(reason) = reason {
+            data["reason"] = json!({"code": reason, "source_code": code});
+        }
+        if event_type == T::ShipmentDelivered {
+            data["pod"] = json!({"signed_by": tracker.get("signed_by")});
+        }
+        if let Some(eta) = tracker
+            .get("est_delivery_date")
+            .filter(|_| i + 1 == details.len())
+        {
+            data["eta"] = eta.clone();
+        }
+        parsed.events.push(CanonicalEvent::derived(
+            origin,
+            Format::EasyPost,
+            Derived {
+                id: format!(
+                    "easypost:{tracking_number}:{}:{status}:{}",
+                    raw_time.unwrap_or("-"),
+                    status_detail.unwrap_or("-")
+                ),
+                event_type,
+                subject: format!("shipment/{tracking_number}"),
+                stamp,
+                data,
+                status: SourceStatus {
+                    system: "easypost".into(),
+                    code,
+                    text: detail
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    raw_time: raw_time.map(str::to_string),
+                },
+            },
+        ));
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURE: &[u8] =
+        include_bytes!("../../../tests/fixtures/carriers/easypost_tracker_updated.json");
+
+    fn origin() -> Origin {
+        Origin {
+            connector: "easypost".into(),
+            time_zone: None,
+            warehouse_code: None,
+        }
+    }
+
+    #[test]
+    fn every_status_and_detail_is_known_and_maps_as_the_table_says() {
+        for (status, expected) in STATUSES {
+            let mut unknown = vec![];
+            assert_eq!(
+                map(status, None, &mut unknown).map(|m| m.0),
+                *expected,
+                "{status}"
+            );
+            assert!(unknown.is_empty());
+        }
+        for (detail, expected) in STATUS_DETAILS {
+            let mut unknown = vec![];
+            let mapped = map("in_transit", Some(detail), &mut unknown).map(|m| m.0);
+            assert_eq!(
+                mapped,
+                Some(expected.map(|e| e.0).unwrap_or(T::ShipmentInTransit)),
+                "{detail}"
+            );
+            assert!(unknown.is_empty(), "{detail}");
+        }
+    }
+
+    #[test]
+    fn a_failure_is_an_attempt_unless_the_detail_says_worse() {
+        let mut unknown = vec![];
+        assert_eq!(
+            map("failure", Some("failure"), &mut unknown).unwrap().0,
+            T::ShipmentDeliveryAttempted
+        );
+        assert_eq!(
+            map("failure", Some("refused"), &mut unknown).unwrap(),
+            (T::ShipmentException, Some("refused".into()))
+        );
+        assert_eq!(
+            map("delivered", Some("arrived_at_facility"), &mut unknown)
+                .unwrap()
+                .0,
+            T::ShipmentDelivered
+        );
+    }
+
+    #[test]
+    fn unknown_codes_are_reported_and_mapped_to_the_status_or_nothing() {
+        let mut unknown = vec![];
+        assert_eq!(
+            map("in_transit", Some("teleported"), &mut unknown)
+                .unwrap()
+                .0,
+            T::ShipmentInTransit
+        );
+        assert_eq!(map("beamed", None, &mut unknown), None);
+        assert_eq!(unknown.len(), 2);
+        assert_eq!(unknown[0].mapped_to, Some(T::ShipmentInTransit));
+        assert_eq!(unknown[1].field, "status");
+    }
+
+    #[test]
+    fn the_fixture_gives_one_event_per_tracking_detail_after_pre_transit() {
+        let parsed = parse(&origin(), FIXTURE).unwrap();
+        assert_eq!(
+            parsed.message_id.as_deref(),
+            Some("evt_3f0a7c21b6d94e1f9a2b6c7d8e9f0a11")
+        );
+        let types: Vec<EventType> = parsed.events.iter().map(|e| e.event_type).collect();
+        assert_eq!(
+            types,
+            vec![
+                T::ShipmentPickedUp,
+                T::ShipmentInTransit,
+                T::ShipmentOutForDelivery
+            ]
+        );
+        let last = parsed.events.last().unwrap();
+        assert_eq!(last.data["tracking_number"], "1Z999AA10123456784");
+        assert_eq!(last.subject.as_deref(), Some("shipment/1Z999AA10123456784"));
+        assert!(last.occurred_at.is_some());
+    }
+
+    #[test]
+    fn a_non_tracker_event_is_refused_naming_the_field() {
+        let err = parse(&origin(), br#"{"id":"evt_1","result":{"object":"Refund"}}"#).unwrap_err();
+        assert!(matches!(err, AdapterError::Invalid { ref location, .. } if location == "result"));
+    }
+}

@@ -1,0 +1,116 @@
+use super::*;
+use app::domain::event::{EventType, TimeProvenance};
+
+const X945: &str = include_str!("../../../../tests/fixtures/x12/945_partial_backorder.edi");
+const X214: &str = include_str!("../../../../tests/fixtures/x12/214_ltl_multistop.edi");
+const X856: &str = include_str!("../../../../tests/fixtures/x12/856_asn.edi");
+
+fn origin() -> Origin {
+    Origin {
+        connector: "nplt-edi".into(),
+        time_zone: Some(chrono_tz::America::Los_Angeles),
+        warehouse_code: Some("3PL-RENO".into()),
+    }
+}
+
+#[test]
+fn the_945_ships_one_line_complete_and_one_short_and_backordered() {
+    let parsed = parse_message(&origin(), X945.as_bytes()).unwrap();
+    assert_eq!(parsed.message_id.as_deref(), Some("NPLT3PL:000006124"));
+    assert_eq!(parsed.events.len(), 1);
+    let dispatch = &parsed.events[0];
+    assert_eq!(dispatch.event_type, EventType::ShipmentDispatched);
+    assert_eq!(dispatch.data["order"]["erp_order_id"], "S00042");
+    assert_eq!(dispatch.data["order"]["customer_po"], "PO-7781");
+    let lines = dispatch.data["lines"].as_array().unwrap();
+    assert_eq!(lines[0]["line_ref"], "S00042-1");
+    assert_eq!(lines[0]["line_status"], "complete");
+    assert_eq!(lines[1]["line_status"], "partial_backordered");
+    assert_eq!(lines[1]["qty_short"], 1.0);
+    assert_eq!(lines[1]["reason"]["source_code"], "W1201=BP");
+    assert_eq!(dispatch.data["is_final"], false);
+    assert_eq!(dispatch.data["packages"][0]["sscc"], "00001234560000000018");
+    // A date and the group's time, in the facility's zone: assumed, and said so.
+    assert_eq!(
+        dispatch.time_provenance,
+        TimeProvenance::AssumedFacilityLocal
+    );
+    assert_eq!(
+        dispatch.occurred_at.unwrap().to_rfc3339(),
+        "2026-03-03T16:41:00-08:00"
+    );
+}
+
+#[test]
+fn the_214_reports_each_stop_status_with_its_local_time() {
+    let parsed = parse_message(&origin(), X214.as_bytes()).unwrap();
+    let types: Vec<EventType> = parsed.events.iter().map(|e| e.event_type).collect();
+    // X3 (arrived at pick-up) carries no milestone; AF, X1 and D1 do.
+    assert_eq!(
+        types,
+        vec![
+            EventType::ShipmentPickedUp,
+            EventType::ShipmentOutForDelivery,
+            EventType::ShipmentDelivered
+        ]
+    );
+    let delivered = &parsed.events[2];
+    assert_eq!(delivered.data["tracking_number"], "107601046");
+    assert_eq!(delivered.data["order"]["erp_order_id"], "S00045");
+    assert_eq!(delivered.data["location"]["city"], "GRANGER");
+    assert!(parsed.unknown_codes.is_empty());
+}
+
+#[test]
+fn the_856_names_order_package_and_item() {
+    let parsed = parse_message(&origin(), X856.as_bytes()).unwrap();
+    let dispatch = &parsed.events[0];
+    assert_eq!(dispatch.data["order"]["erp_order_id"], "S00042");
+    assert_eq!(dispatch.data["shipment"]["tracking_numbers"][0], "BOL12399");
+    assert_eq!(dispatch.data["lines"][0]["sku"], "MUG-BLU-12");
+    assert_eq!(dispatch.data["packages"][0]["contents"][0]["qty"], 4.0);
+}
+
+#[test]
+fn without_a_facility_zone_a_local_time_stays_unknown() {
+    let mut origin = origin();
+    origin.time_zone = None;
+    let parsed = parse_message(&origin, X945.as_bytes()).unwrap();
+    assert_eq!(parsed.events[0].occurred_at, None);
+    assert_eq!(parsed.events[0].time_provenance, TimeProvenance::Unknown);
+}
+
+#[test]
+fn an_unknown_transaction_set_is_refused_by_name() {
+    let body = X945.replace("ST*945*0001", "ST*810*0001");
+    let err = parse_message(&origin(), body.as_bytes()).unwrap_err();
+    assert!(err.to_string().contains("810 is not supported"), "{err}");
+}
+
+#[test]
+fn unknown_status_codes_are_listed_for_mapping() {
+    let body = X214.replace("AT7*X1*", "AT7*Q9*");
+    let parsed = parse_message(&origin(), body.as_bytes()).unwrap();
+    assert_eq!(parsed.unknown_codes[0].field, "AT701");
+    assert_eq!(parsed.unknown_codes[0].code, "Q9");
+    assert_eq!(parsed.events.len(), 2);
+}
+
+#[test]
+fn envelope_errors_name_the_segment_and_are_semantic() {
+    let body = X945.replace("SE*15*0001", "SE*14*0001");
+    let err = parse_message(&origin(), body.as_bytes()).unwrap_err();
+    assert!(
+        matches!(err, AdapterError::Invalid { ref location, .. } if location == "segment 17 (SE)"),
+        "{err:?}"
+    );
+    let truncated = &X945[..X945.len() / 2];
+    assert!(matches!(
+        parse_message(&origin(), truncated.as_bytes()),
+        Err(AdapterError::Invalid { .. })
+    ));
+    assert!(matches!(
+        parse_message(&origin(), b"\xff\xfe"),
+        Err(AdapterError::Malformed(_))
+    ));
+}
