@@ -34,6 +34,15 @@ pub enum Command {
     /// Manage accounts (the logistics provider's customers).
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Manage connectors: the systems that send messages.
+    #[command(subcommand)]
+    Connector(ConnectorCommand),
+    /// Manage API keys for /api/v1.
+    #[command(subcommand)]
+    Apikey(ApikeyCommand),
+    /// Measure throughput.
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Manage the embedded Postgres cluster directly.
     #[command(subcommand)]
     Db(DbCommand),
@@ -84,6 +93,91 @@ pub enum AccountCommand {
     },
     /// List accounts.
     List,
+    /// Map how another system names a customer to an account (e.g. an Odoo partner id).
+    Map {
+        #[arg(long)]
+        account: String,
+        /// The other system: odoo, or a WMS connector's name.
+        #[arg(long)]
+        system: String,
+        #[arg(long)]
+        external_id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConnectorCommand {
+    /// Add a connector; prints its signing secret or URL token once.
+    Add {
+        /// Lowercase name used in URLs, e.g. shiphero-reno.
+        #[arg(long)]
+        name: String,
+        /// erp, wms or carrier.
+        #[arg(long)]
+        kind: String,
+        /// canonical, odoo, milepost_wms, shiphero, shipbob, easypost, shippo, aftership or x12.
+        #[arg(long)]
+        format: String,
+        /// Event types it may emit (default: all its kind owns). Repeat or separate by commas.
+        #[arg(long = "type", value_delimiter = ',')]
+        types: Vec<String>,
+        /// IANA zone for times sent without an offset, e.g. America/Los_Angeles.
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// The warehouse a WMS connector speaks for.
+        #[arg(long)]
+        warehouse: Option<String>,
+    },
+    /// List connectors.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApikeyCommand {
+    /// Create a key for a connector; prints it once.
+    Create {
+        #[arg(long)]
+        connector: String,
+        /// What uses the key, e.g. "reno 3PL EDI gateway".
+        #[arg(long)]
+        name: String,
+    },
+    /// List keys (prefixes only).
+    List,
+    /// Revoke a key at once.
+    Revoke {
+        #[arg(long)]
+        prefix: String,
+    },
+    /// Replace a key; the old one keeps working for the grace period.
+    Rotate {
+        #[arg(long)]
+        prefix: String,
+        #[arg(long, default_value_t = 24)]
+        grace_hours: i64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Ingest throughput: single webhooks, batches, and the raw insert rate of the same rows.
+    Ingest(BenchIngest),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchIngest {
+    /// Single events to send.
+    #[arg(long, default_value_t = 20_000)]
+    pub singles: usize,
+    /// Concurrent keep-alive HTTP clients for single events.
+    #[arg(long, default_value_t = 16)]
+    pub clients: usize,
+    /// Batches of 1,000 events to send.
+    #[arg(long, default_value_t = 40)]
+    pub batches: usize,
+    /// Rows for the raw insert measurements.
+    #[arg(long, default_value_t = 20_000)]
+    pub raw_rows: usize,
 }
 
 #[derive(Subcommand, Debug)]

@@ -2,6 +2,7 @@
 //! background workers and the command-line commands. The web application itself is the `app`
 //! crate.
 
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod database;

@@ -140,6 +140,8 @@ pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) 
         // Health checks sit outside the session and CSRF layers: probes carry no cookies.
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        // The ingest API authenticates with keys and signatures, never cookies.
+        .merge(crate::ingest::http::router())
         .layer(middleware::from_fn(move |req, next| {
             security_headers::add(hsts, req, next)
         }))

@@ -54,3 +54,22 @@ pub async fn code_of(
     .fetch_optional(db)
     .await
 }
+
+/// Records how another system names this account's customer (upserts).
+pub async fn map_external_ref(
+    db: impl PgExecutor<'_>,
+    system: &str,
+    external_id: &str,
+    account_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"insert into account_external_ref (system, external_id, account_id) values ($1, $2, $3)
+           on conflict (system, external_id) do update set account_id = excluded.account_id"#,
+        system,
+        external_id,
+        account_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}

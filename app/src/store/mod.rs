@@ -5,8 +5,13 @@
 //! transaction. Queries are checked at compile time against `.sqlx/`.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod audit;
+pub mod connectors;
+pub mod events;
+pub mod inbox;
 pub mod login_failures;
+pub mod projections;
 pub mod schema;
 pub mod users;
 

@@ -1,6 +1,9 @@
 //! One function per subcommand.
 
 mod account;
+mod apikey;
+mod bench;
+mod connector;
 mod db;
 mod serve;
 mod user;
@@ -32,6 +35,21 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             )
             .await
         }
+        Command::Connector(cmd) => {
+            with_database(
+                &settings,
+                |pool| async move { connector::run(cmd, &pool).await },
+            )
+            .await
+        }
+        Command::Apikey(cmd) => {
+            with_database(
+                &settings,
+                |pool| async move { apikey::run(cmd, &pool).await },
+            )
+            .await
+        }
+        Command::Bench(cmd) => bench::run(cmd, settings).await,
         Command::Db(cmd) => db::run(cmd, &settings).await,
     }
 }

@@ -1,4 +1,14 @@
-//! Ingest: everything that turns an inbound message into canonical events. Handlers, key and
-//! signature checks and the inbox arrive with the event store; the format adapters start here.
+//! Ingest: everything that turns an inbound message into canonical events. `http` is the API,
+//! `api_keys` and `signature` authenticate, `adapters` read each source format, `pipeline` stores
+//! the raw message and its events in one transaction, and `projector` folds the orders touched.
 
 pub mod adapters;
+pub mod api_keys;
+pub mod connector;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod pipeline;
+pub mod projector;
+pub mod setup;
+pub mod signature;

@@ -1,0 +1,105 @@
+//! Connectors: the external systems that send messages, with their secrets and allowed types.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgExecutor;
+
+#[derive(Clone, Debug)]
+pub struct ConnectorRecord {
+    pub connector_id: i64,
+    pub name: String,
+    /// `erp`, `wms` or `carrier`.
+    pub kind: String,
+    pub format: String,
+    /// Never leaves the server.
+    pub secrets: Value,
+    pub allowed_types: Vec<String>,
+    pub time_zone: Option<String>,
+    pub warehouse_code: Option<String>,
+    pub enabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What creating a connector needs.
+pub struct NewConnector<'a> {
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub format: &'a str,
+    pub secrets: Value,
+    pub allowed_types: Vec<String>,
+    pub time_zone: Option<&'a str>,
+    pub warehouse_code: Option<&'a str>,
+}
+
+pub async fn insert(db: impl PgExecutor<'_>, new: &NewConnector<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"insert into connector (name, kind, format, secrets, allowed_types, time_zone, warehouse_code)
+           values ($1, $2, $3, $4, $5, $6, $7) returning connector_id"#,
+        new.name,
+        new.kind,
+        new.format,
+        new.secrets,
+        &new.allowed_types,
+        new.time_zone,
+        new.warehouse_code
+    )
+    .fetch_one(db)
+    .await
+}
+
+pub async fn find_by_name(
+    db: impl PgExecutor<'_>,
+    name: &str,
+) -> sqlx::Result<Option<ConnectorRecord>> {
+    sqlx::query_as!(
+        ConnectorRecord,
+        r#"select connector_id, name, kind, format, secrets, allowed_types, time_zone, warehouse_code, enabled,
+                  created_at as "created_at: DateTime<Utc>"
+           from connector where name = $1"#,
+        name
+    )
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn find(
+    db: impl PgExecutor<'_>,
+    connector_id: i64,
+) -> sqlx::Result<Option<ConnectorRecord>> {
+    sqlx::query_as!(
+        ConnectorRecord,
+        r#"select connector_id, name, kind, format, secrets, allowed_types, time_zone, warehouse_code, enabled,
+                  created_at as "created_at: DateTime<Utc>"
+           from connector where connector_id = $1"#,
+        connector_id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ConnectorRecord>> {
+    sqlx::query_as!(
+        ConnectorRecord,
+        r#"select connector_id, name, kind, format, secrets, allowed_types, time_zone, warehouse_code, enabled,
+                  created_at as "created_at: DateTime<Utc>"
+           from connector order by name"#
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Replaces the connector's secrets (e.g. a rotated signing secret).
+pub async fn set_secrets(
+    db: impl PgExecutor<'_>,
+    connector_id: i64,
+    secrets: &Value,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"update connector set secrets = $2 where connector_id = $1"#,
+        connector_id,
+        secrets
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}

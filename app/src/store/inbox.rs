@@ -1,0 +1,138 @@
+//! The inbox: every raw inbound message, accepted or rejected, exactly as it came.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgConnection, PgExecutor};
+
+/// A message as received.
+pub struct NewMessage<'a> {
+    pub connector_id: i64,
+    pub message_id: &'a str,
+    pub message_id_derived: bool,
+    pub received_at: DateTime<Utc>,
+    pub content_type: Option<&'a str>,
+    pub headers: &'a Value,
+    pub body: &'a [u8],
+}
+
+/// The inbox row of an accepted message; `first_time` is false for a re-delivery.
+pub struct Accepted {
+    pub inbox_message_id: i64,
+    pub first_time: bool,
+}
+
+/// Stores an accepted message, or counts a re-delivery of one already accepted (idempotency on
+/// `(connector, message id)`).
+pub async fn accept(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx::Result<Accepted> {
+    let row = sqlx::query!(
+        r#"insert into inbox_message
+               (connector_id, message_id, message_id_derived, received_at, last_received_at, content_type, headers, body, outcome)
+           values ($1, $2, $3, $4, $4, $5, $6, $7, 'accepted')
+           on conflict (connector_id, message_id) where outcome = 'accepted'
+           do update set delivery_count = inbox_message.delivery_count + 1, last_received_at = excluded.last_received_at
+           returning inbox_message_id, (xmax = 0) as "first_time!""#,
+        m.connector_id,
+        m.message_id,
+        m.message_id_derived,
+        m.received_at as _,
+        m.content_type,
+        m.headers,
+        m.body
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(Accepted {
+        inbox_message_id: row.inbox_message_id,
+        first_time: row.first_time,
+    })
+}
+
+/// Keeps a refused message with the error its sender was given, for an integrator to see.
+pub async fn reject(
+    db: impl PgExecutor<'_>,
+    m: &NewMessage<'_>,
+    error: &Value,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"insert into inbox_message
+               (connector_id, message_id, message_id_derived, received_at, last_received_at, content_type, headers, body, outcome, error)
+           values ($1, $2, $3, $4, $4, $5, $6, $7, 'rejected', $8)
+           returning inbox_message_id"#,
+        m.connector_id,
+        m.message_id,
+        m.message_id_derived,
+        m.received_at as _,
+        m.content_type,
+        m.headers,
+        m.body,
+        error
+    )
+    .fetch_one(db)
+    .await
+}
+
+pub async fn set_event_count(
+    db: impl PgExecutor<'_>,
+    inbox_message_id: i64,
+    count: i32,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"update inbox_message set event_count = $2 where inbox_message_id = $1"#,
+        inbox_message_id,
+        count
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A stored message, for the raw view behind an event.
+#[derive(Clone, Debug)]
+pub struct StoredMessage {
+    pub inbox_message_id: i64,
+    pub connector: String,
+    pub message_id: String,
+    pub received_at: DateTime<Utc>,
+    pub content_type: Option<String>,
+    pub headers: Value,
+    pub body: Vec<u8>,
+    pub outcome: String,
+    pub error: Option<Value>,
+    pub delivery_count: i32,
+}
+
+pub async fn find(
+    db: impl PgExecutor<'_>,
+    inbox_message_id: i64,
+) -> sqlx::Result<Option<StoredMessage>> {
+    sqlx::query_as!(
+        StoredMessage,
+        r#"select m.inbox_message_id, c.name as connector, m.message_id, m.received_at as "received_at: DateTime<Utc>",
+                  m.content_type, m.headers, m.body, m.outcome, m.error, m.delivery_count
+           from inbox_message m join connector c using (connector_id)
+           where m.inbox_message_id = $1"#,
+        inbox_message_id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// The latest messages of a connector, newest first (integrators' view; tests).
+pub async fn latest(
+    db: impl PgExecutor<'_>,
+    connector_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<StoredMessage>> {
+    sqlx::query_as!(
+        StoredMessage,
+        r#"select m.inbox_message_id, c.name as connector, m.message_id, m.received_at as "received_at: DateTime<Utc>",
+                  m.content_type, m.headers, m.body, m.outcome, m.error, m.delivery_count
+           from inbox_message m join connector c using (connector_id)
+           where m.connector_id = $1
+           order by m.inbox_message_id desc limit $2"#,
+        connector_id,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}

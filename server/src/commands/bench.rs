@@ -1,0 +1,10 @@
+//! `milepost bench ...`
+
+use crate::cli::BenchCommand;
+use crate::settings::Settings;
+
+pub async fn run(cmd: BenchCommand, settings: Settings) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Ingest(args) => crate::bench::ingest::run(args, settings).await,
+    }
+}

@@ -1,0 +1,103 @@
+//! A connector as the ingest path uses it: its format, what it may emit, how it authenticates.
+
+use super::adapters::{Format, Origin};
+use app::domain::event::{EventType, SourceKind};
+use app::store::connectors::ConnectorRecord;
+use secrecy::SecretString;
+use std::collections::HashSet;
+
+#[derive(Debug)]
+pub struct Connector {
+    pub id: i64,
+    pub name: String,
+    pub kind: SourceKind,
+    pub format: Format,
+    pub origin: Origin,
+    pub allowed: HashSet<EventType>,
+    pub enabled: bool,
+    /// For signed webhooks (HMAC or Standard Webhooks `whsec_...`).
+    pub signing_secret: Option<SecretString>,
+    /// For senders that cannot sign (Odoo, Shippo): a secret token in the URL.
+    pub url_token: Option<SecretString>,
+}
+
+/// Why a stored connector cannot be used (a configuration error, logged).
+#[derive(Debug, thiserror::Error)]
+#[error("connector {name}: {problem}")]
+pub struct BadConnector {
+    pub name: String,
+    pub problem: String,
+}
+
+pub fn kind_of(word: &str) -> Option<SourceKind> {
+    match word {
+        "erp" => Some(SourceKind::Erp),
+        "wms" => Some(SourceKind::Wms),
+        "carrier" => Some(SourceKind::Carrier),
+        _ => None,
+    }
+}
+
+pub fn kind_word(kind: SourceKind) -> &'static str {
+    match kind {
+        SourceKind::Erp => "erp",
+        SourceKind::Wms => "wms",
+        SourceKind::Carrier => "carrier",
+    }
+}
+
+impl TryFrom<ConnectorRecord> for Connector {
+    type Error = BadConnector;
+
+    fn try_from(r: ConnectorRecord) -> Result<Self, Self::Error> {
+        let bad = |problem: String| BadConnector {
+            name: r.name.clone(),
+            problem,
+        };
+        let kind = kind_of(&r.kind).ok_or_else(|| bad(format!("unknown kind {}", r.kind)))?;
+        let format =
+            Format::parse(&r.format).ok_or_else(|| bad(format!("unknown format {}", r.format)))?;
+        let time_zone = match &r.time_zone {
+            Some(zone) => Some(
+                zone.parse()
+                    .map_err(|_| bad(format!("unknown time zone {zone}")))?,
+            ),
+            None => None,
+        };
+        let allowed = r
+            .allowed_types
+            .iter()
+            .map(|t| t.parse::<EventType>().map_err(|e| bad(e.to_string())))
+            .collect::<Result<HashSet<_>, _>>()?;
+        let secret = |key: &str| {
+            r.secrets
+                .get(key)
+                .and_then(|v| v.as_str())
+                .map(|s| SecretString::from(s.to_string()))
+        };
+        Ok(Connector {
+            id: r.connector_id,
+            kind,
+            format,
+            origin: Origin {
+                connector: r.name.clone(),
+                time_zone,
+                warehouse_code: r.warehouse_code.clone(),
+            },
+            allowed,
+            enabled: r.enabled,
+            signing_secret: secret("signing_secret"),
+            url_token: secret("url_token"),
+            name: r.name,
+        })
+    }
+}
+
+/// The event types a connector of this kind may emit by default: all that its kind owns.
+pub fn owned_types(kind: SourceKind) -> Vec<EventType> {
+    EventType::ALL
+        .iter()
+        .copied()
+        .filter(|t| t.owner() == kind)
+        .collect()
+}

@@ -1,0 +1,306 @@
+//! The one path every inbound message takes, from the HTTP API, the demo and the benchmark alike:
+//! keep the raw message, check ownership, append the canonical events, fold the orders they
+//! touch, all in one transaction. The answer is sent only after it commits.
+
+use super::adapters::{AdapterError, CanonicalEvent, Parsed};
+use super::connector::{kind_word, Connector};
+use super::error::IngestError;
+use super::projector;
+use app::domain::event::Disposition;
+use app::store::events::{self, NewEvent, SeenCode};
+use app::store::inbox::{self, NewMessage};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use uuid::Uuid;
+
+/// A message as it arrived.
+pub struct Inbound<'a> {
+    pub connector: &'a Connector,
+    pub body: &'a [u8],
+    pub content_type: Option<&'a str>,
+    /// Headers worth keeping (never credentials).
+    pub headers: Value,
+    /// The message id a signature scheme carried (Standard Webhooks' `webhook-id`).
+    pub header_message_id: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// What the sender is told once the message is committed.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Receipt {
+    pub inbox_message_id: i64,
+    /// New events stored.
+    pub accepted: usize,
+    /// Events already stored (a re-delivered message, or the same event in another message).
+    pub duplicates: usize,
+    pub event_ids: Vec<Uuid>,
+    /// The same message (connector, message id) was accepted before.
+    pub redelivery: bool,
+}
+
+impl Inbound<'_> {
+    /// The provider's id, else the one a signature header carried, else a hash of the bytes.
+    fn message_id(&self, parsed: Option<&Parsed>) -> (String, bool) {
+        if let Some(id) = parsed
+            .and_then(|p| p.message_id.clone())
+            .or(self.header_message_id.clone())
+        {
+            return (id, false);
+        }
+        let digest = Sha256::digest(self.body);
+        (
+            format!(
+                "sha256:{}",
+                digest
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            ),
+            true,
+        )
+    }
+
+    fn new_message<'b>(&'b self, message_id: &'b str, derived: bool) -> NewMessage<'b> {
+        NewMessage {
+            connector_id: self.connector.id,
+            message_id,
+            message_id_derived: derived,
+            received_at: self.received_at,
+            content_type: self.content_type,
+            headers: &self.headers,
+            body: self.body,
+        }
+    }
+}
+
+/// Keeps a refused message in the inbox, marked rejected with the error its sender gets.
+pub async fn reject(
+    pool: &PgPool,
+    inbound: &Inbound<'_>,
+    error: &IngestError,
+) -> Result<i64, IngestError> {
+    let (message_id, derived) = inbound.message_id(None);
+    let id = inbox::reject(
+        pool,
+        &inbound.new_message(&message_id, derived),
+        &error.body(),
+    )
+    .await?;
+    tracing::info!(connector = %inbound.connector.name, inbox_message_id = id, code = error.code(), "message rejected");
+    Ok(id)
+}
+
+/// Stores one message and everything it means, or rejects it whole.
+pub async fn ingest(
+    pool: &PgPool,
+    inbound: &Inbound<'_>,
+    parsed: Result<Parsed, AdapterError>,
+) -> Result<Receipt, IngestError> {
+    let checked = parsed.map_err(IngestError::from).and_then(|p| {
+        check_ownership(inbound.connector, &p.events)?;
+        Ok(p)
+    });
+    let parsed = match checked {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            reject(pool, inbound, &error).await?;
+            return Err(error);
+        }
+    };
+    let (message_id, derived) = inbound.message_id(Some(&parsed));
+    let mut tx = pool.begin().await?;
+    let accepted = inbox::accept(&mut tx, &inbound.new_message(&message_id, derived)).await?;
+    if !accepted.first_time {
+        let event_ids = events::ids_of_message(&mut tx, accepted.inbox_message_id).await?;
+        tx.commit().await?;
+        return Ok(Receipt {
+            inbox_message_id: accepted.inbox_message_id,
+            accepted: 0,
+            duplicates: event_ids.len(),
+            event_ids,
+            redelivery: true,
+        });
+    }
+    let mut new_events: Vec<NewEvent> = parsed.events.iter().map(to_new_event).collect();
+    mark_repeats_within(&mut new_events);
+    let tracking_only: Vec<String> = new_events
+        .iter()
+        .filter(|e| e.order_ref.is_none())
+        .filter_map(|e| e.tracking_number.clone())
+        .collect();
+    let mut keys: BTreeSet<String> = new_events
+        .iter()
+        .flat_map(|e| e.order_ref.iter().chain(e.tracking_number.iter()).cloned())
+        .collect();
+    events::lock_keys(&mut tx, &keys.iter().cloned().collect::<Vec<_>>()).await?;
+    if !tracking_only.is_empty() {
+        let owners: HashMap<String, String> =
+            events::orders_of_tracking_numbers(&mut tx, &tracking_only)
+                .await?
+                .into_iter()
+                .collect();
+        for e in new_events.iter_mut().filter(|e| e.order_ref.is_none()) {
+            e.order_ref = e
+                .tracking_number
+                .as_ref()
+                .and_then(|tn| owners.get(tn).cloned());
+        }
+        let more: Vec<String> = owners
+            .values()
+            .filter(|o| !keys.contains(*o))
+            .cloned()
+            .collect();
+        events::lock_keys(&mut tx, &more).await?;
+        keys.extend(more);
+    }
+    let fresh: Vec<NewEvent> = new_events
+        .iter()
+        .filter(|e| e.disposition != Disposition::Duplicate)
+        .cloned()
+        .collect();
+    let known = events::claim_identities(&mut tx, inbound.connector.id, &fresh).await?;
+    let known: HashMap<String, Uuid> = known.into_iter().collect();
+    for e in new_events.iter_mut() {
+        if let Some(first) = known.get(&e.external_id) {
+            e.disposition = Disposition::Duplicate;
+            e.disposition_reason = Some(format!("the same event as {first}, stored before"));
+        }
+    }
+    projector::project(&mut tx, inbound.connector.id, &mut new_events).await?;
+    events::append(
+        &mut tx,
+        inbound.connector.id,
+        accepted.inbox_message_id,
+        inbound.received_at,
+        &new_events,
+    )
+    .await?;
+    let codes: Vec<SeenCode> = parsed
+        .unknown_codes
+        .iter()
+        .map(|c| SeenCode {
+            field: c.field.clone(),
+            code: c.code.clone(),
+            mapped_to: c.mapped_to.map(|t| t.as_str().to_string()),
+        })
+        .collect();
+    events::record_unknown_codes(
+        &mut tx,
+        inbound.connector.id,
+        accepted.inbox_message_id,
+        inbound.received_at,
+        &codes,
+    )
+    .await?;
+    inbox::set_event_count(&mut *tx, accepted.inbox_message_id, new_events.len() as i32).await?;
+    tx.commit().await?;
+    let duplicates = new_events
+        .iter()
+        .filter(|e| e.disposition == Disposition::Duplicate)
+        .count();
+    Ok(Receipt {
+        inbox_message_id: accepted.inbox_message_id,
+        accepted: new_events.len() - duplicates,
+        duplicates,
+        event_ids: new_events.iter().map(|e| e.event_id).collect(),
+        redelivery: false,
+    })
+}
+
+/// Ownership (DESIGN §3): each type has one owning kind of system, and the connector's own list
+/// may narrow it further. One offending event refuses the whole message.
+fn check_ownership(connector: &Connector, events: &[CanonicalEvent]) -> Result<(), IngestError> {
+    for (index, e) in events.iter().enumerate() {
+        let owner = e.event_type.owner();
+        if owner != connector.kind || !connector.allowed.contains(&e.event_type) {
+            let why = if owner != connector.kind {
+                format!(
+                    "{} events are owned by the {} system",
+                    e.event_type,
+                    kind_word(owner)
+                )
+            } else {
+                format!(
+                    "connector {} is not allowed to emit {}",
+                    connector.name, e.event_type
+                )
+            };
+            return Err(IngestError::Forbidden {
+                message: format!(
+                    "event {index}: {why}; connector {} is a {} connector",
+                    connector.name,
+                    kind_word(connector.kind)
+                ),
+                details: json!({"index": index, "type": e.event_type.as_str(), "owner": kind_word(owner), "connector_kind": kind_word(connector.kind)}),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The same event twice in one message: the second is a duplicate of the first.
+fn mark_repeats_within(events: &mut [NewEvent]) {
+    let mut first: HashMap<String, Uuid> = HashMap::new();
+    let mut seen = HashSet::new();
+    for e in events.iter_mut() {
+        if !seen.insert(e.external_id.clone()) {
+            e.disposition = Disposition::Duplicate;
+            e.disposition_reason = Some(format!(
+                "the same event as {} in this message",
+                first[&e.external_id]
+            ));
+        } else {
+            first.insert(e.external_id.clone(), e.event_id);
+        }
+    }
+}
+
+fn to_new_event(e: &CanonicalEvent) -> NewEvent {
+    let subject = |prefix: &str| {
+        e.subject
+            .as_deref()
+            .and_then(|s| s.strip_prefix(prefix))
+            .map(str::to_string)
+    };
+    let order_ref = e
+        .data
+        .pointer("/order/erp_order_id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| subject("order/"));
+    let tracking_number = e
+        .data
+        .get("tracking_number")
+        .and_then(Value::as_str)
+        .or_else(|| {
+            e.data
+                .pointer("/shipment/tracking_numbers/0")
+                .and_then(Value::as_str)
+        })
+        .map(str::to_string)
+        .or_else(|| subject("shipment/"));
+    NewEvent {
+        event_id: Uuid::new_v4(),
+        external_id: e.id.clone(),
+        source: e.source.clone(),
+        event_type: e.event_type,
+        subject: e.subject.clone(),
+        order_ref,
+        tracking_number,
+        correlation_id: e.correlation_id.clone(),
+        occurred_at: e.occurred_at.map(|t| t.with_timezone(&Utc)),
+        occurred_offset_seconds: e.occurred_at.map(|t| t.offset().local_minus_utc()),
+        time_provenance: e.time_provenance.as_str(),
+        source_status: e
+            .source_status
+            .as_ref()
+            .and_then(|s| serde_json::to_value(s).ok()),
+        data: e.data.clone(),
+        disposition: Disposition::Pending,
+        disposition_reason: None,
+    }
+}

@@ -1,0 +1,151 @@
+//! Creating connectors and keys: shared by the command line, the demo and the tests.
+
+use super::adapters::Format;
+use super::api_keys::{self, IssuedKey};
+use super::connector::{kind_of, kind_word, owned_types};
+use super::signature::{scheme, Scheme};
+use anyhow::{bail, Context};
+use app::domain::event::EventType;
+use app::store::{self, connectors::NewConnector};
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use chrono::{Duration, Utc};
+use rand::RngCore;
+use serde_json::json;
+use sqlx::PgPool;
+
+/// What a new connector's sender must be told, once.
+#[derive(Debug, Clone)]
+pub struct CreatedConnector {
+    pub connector_id: i64,
+    pub signing_secret: Option<String>,
+    pub url_token: Option<String>,
+}
+
+pub struct ConnectorSpec<'a> {
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub format: &'a str,
+    /// Empty: every type the kind owns.
+    pub types: Vec<String>,
+    pub time_zone: Option<&'a str>,
+    pub warehouse_code: Option<&'a str>,
+}
+
+fn random(bytes: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    buf
+}
+
+pub async fn create_connector(
+    pool: &PgPool,
+    spec: &ConnectorSpec<'_>,
+) -> anyhow::Result<CreatedConnector> {
+    let kind = kind_of(spec.kind)
+        .with_context(|| format!("unknown kind {}: use erp, wms or carrier", spec.kind))?;
+    let format = Format::parse(spec.format).with_context(|| {
+        let all: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
+        format!(
+            "unknown format {}: use one of {}",
+            spec.format,
+            all.join(", ")
+        )
+    })?;
+    if let Some(zone) = spec.time_zone {
+        zone.parse::<chrono_tz::Tz>().map_err(|_| {
+            anyhow::anyhow!("unknown time zone {zone} (use an IANA name, e.g. America/Los_Angeles)")
+        })?;
+    }
+    let types: Vec<EventType> = if spec.types.is_empty() {
+        owned_types(kind)
+    } else {
+        let mut types = Vec::new();
+        for name in &spec.types {
+            let t: EventType = name.parse()?;
+            if t.owner() != kind {
+                bail!(
+                    "{t} is owned by the {} system; a {} connector may not emit it",
+                    kind_word(t.owner()),
+                    spec.kind
+                );
+            }
+            types.push(t);
+        }
+        types
+    };
+    let (signing_secret, url_token) = match scheme(format) {
+        Scheme::StandardWebhooks => (Some(format!("whsec_{}", STANDARD.encode(random(32)))), None),
+        Scheme::UrlToken => (None, Some(URL_SAFE_NO_PAD.encode(random(24)))),
+        _ => (Some(URL_SAFE_NO_PAD.encode(random(32))), None),
+    };
+    let connector_id = store::connectors::insert(
+        pool,
+        &NewConnector {
+            name: spec.name,
+            kind: kind_word(kind),
+            format: format.as_str(),
+            secrets: json!({"signing_secret": signing_secret, "url_token": url_token}),
+            allowed_types: types.iter().map(|t| t.as_str().to_string()).collect(),
+            time_zone: spec.time_zone,
+            warehouse_code: spec.warehouse_code,
+        },
+    )
+    .await
+    .map_err(
+        |e| match e.as_database_error().and_then(|d| d.constraint()) {
+            Some("connector_name_key") => {
+                anyhow::anyhow!("a connector named {} already exists", spec.name)
+            }
+            Some("connector_name_format") => {
+                anyhow::anyhow!("a connector name is lowercase letters, digits, - and _")
+            }
+            _ => e.into(),
+        },
+    )?;
+    Ok(CreatedConnector {
+        connector_id,
+        signing_secret,
+        url_token,
+    })
+}
+
+/// Issues a key for a connector; the key is returned once and never stored.
+pub async fn create_key(pool: &PgPool, connector: &str, name: &str) -> anyhow::Result<IssuedKey> {
+    let record = store::connectors::find_by_name(pool, connector)
+        .await?
+        .with_context(|| format!("no connector named {connector}"))?;
+    if name.trim().is_empty() {
+        bail!("a key needs a name (what uses it)");
+    }
+    let issued = api_keys::issue();
+    store::api_keys::insert(
+        pool,
+        record.connector_id,
+        name,
+        &issued.prefix,
+        &issued.sha256,
+    )
+    .await?;
+    Ok(issued)
+}
+
+/// Replaces a key: the new one works at once, the old one until the grace period ends.
+pub async fn rotate_key(pool: &PgPool, prefix: &str, grace: Duration) -> anyhow::Result<IssuedKey> {
+    let mut tx = pool.begin().await?;
+    let (old_id, connector_id, name) = store::api_keys::live(&mut *tx, prefix)
+        .await?
+        .with_context(|| format!("no live key with prefix {prefix}"))?;
+    let issued = api_keys::issue();
+    let new_id = store::api_keys::insert(
+        &mut *tx,
+        connector_id,
+        &name,
+        &issued.prefix,
+        &issued.sha256,
+    )
+    .await?;
+    store::api_keys::retire(&mut *tx, old_id, new_id, Utc::now() + grace).await?;
+    tx.commit().await?;
+    Ok(issued)
+}
