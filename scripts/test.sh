@@ -46,7 +46,7 @@ step "building the site and the server with cargo-leptos"
 cargo leptos build
 
 step "browser tests (Playwright, headless Chromium)"
-"$milepost" demo >/dev/null
+"$milepost" demo --orders 400 --days 30 >/dev/null
 (cd end2end && E2E_DATABASE_URL="$DATABASE_URL" MILEPOST_BIN="$milepost" npx playwright test)
 
 step "all tests passed"

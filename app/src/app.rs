@@ -66,10 +66,12 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/orders") view=pages::orders::OrdersPage ssr=SsrMode::Async/>
+                <Route path=path!("/orders/:order") view=pages::order_detail::OrderDetailPage ssr=SsrMode::Async/>
                 <Route path=path!("/exceptions") view=pages::exceptions::ExceptionsPage ssr=SsrMode::Async/>
                 <Route path=path!("/integrations") view=pages::integrations::IntegrationsPage ssr=SsrMode::Async/>
                 <Route path=path!("/reports") view=pages::reports::ReportsPage ssr=SsrMode::Async/>
-                <Route path=path!("/portal") view=pages::portal::PortalPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal") view=pages::orders::PortalPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/orders/:order") view=pages::order_detail::PortalOrderPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
             </Routes>

@@ -26,8 +26,16 @@ pub enum Command {
     Worker,
     /// Apply pending database migrations, then exit.
     Migrate,
-    /// Create demo data: one account and one user per role with documented passwords.
-    Demo,
+    /// Create demo data: accounts, one user per role (documented passwords), connectors, and an
+    /// order history fed through the ingest pipeline.
+    Demo {
+        /// Orders to create.
+        #[arg(long, default_value_t = 20_000)]
+        orders: usize,
+        /// Over how many days up to today.
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+    },
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),

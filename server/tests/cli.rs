@@ -194,12 +194,43 @@ async fn account_add_then_a_customer_of_it(pool: sqlx::PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
-async fn demo_creates_one_user_per_role_and_can_run_twice(pool: sqlx::PgPool) {
+async fn demo_creates_users_and_history_and_can_run_twice(pool: sqlx::PgPool) {
     let url = url_of(&pool).await;
     let env = [("DATABASE_URL", url.as_str())];
-    assert!(milepost(&["demo"], &env, None).status.success());
-    let again = milepost(&["demo"], &env, None);
+    let small = ["demo", "--orders", "60", "--days", "20"];
+    support::assert_ok(&milepost(&small, &env, None));
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let (orders, events) = (
+        count(r#"select count(*) from "order""#).await,
+        count("select count(*) from event").await,
+    );
+    assert!(
+        orders >= 55,
+        "nearly every order was created (some are still in the future): {orders}"
+    );
+    assert!(
+        events > orders * 5,
+        "each order has a history: {events} events"
+    );
+    assert!(
+        count("select count(distinct connector_id) from inbox_message").await >= 7,
+        "every source format is used"
+    );
+    let again = milepost(&small, &env, None);
     support::assert_ok(&again);
+    assert_eq!(
+        count("select count(*) from event").await,
+        events,
+        "a second run stores nothing new"
+    );
     let users = app::store::users::list(&pool).await.unwrap();
     assert_eq!(users.len(), 5);
 }

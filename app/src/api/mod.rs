@@ -3,4 +3,5 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod orders;
 pub mod users;

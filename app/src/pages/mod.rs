@@ -8,7 +8,7 @@ pub mod integrations;
 pub mod landing;
 pub mod login;
 pub mod not_found;
+pub mod order_detail;
 pub mod orders;
-pub mod portal;
 pub mod reports;
 pub mod upcoming;

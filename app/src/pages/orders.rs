@@ -1,22 +1,209 @@
-//! `orders` page.
+//! `/orders` (staff and account managers) and `/portal` (customers): the order list with search,
+//! filters and pages. The filters live in the URL, so a view can be bookmarked and shared; the
+//! server scopes the list to what the signed-in user may see.
 
-use super::upcoming::Upcoming;
-use crate::components::Guarded;
+use crate::api::orders::list_orders;
+use crate::components::{ErrorNotice, Guarded};
+use crate::domain::orders::{OrderFilter, OrderPage, OrderRow};
+use crate::domain::projection::ORDER_STATUSES;
 use crate::domain::Section;
 use leptos::prelude::*;
-
-const WILL_SHOW: &[&str] = &[
-    "Search by order number, customer PO, tracking number or customer.",
-    "Filters by status, warehouse, carrier and period, with pagination.",
-    "For each order: its status, SLA state, promised date and last event.",
-    "Only the accounts your role may see.",
-];
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn OrdersPage() -> impl IntoView {
     view! {
         <Guarded section=Section::Orders>
-            <Upcoming title="Orders" intro="Every order Milepost knows about, from Odoo, the warehouses and the carriers." will_show=WILL_SHOW/>
+            <OrderList title="Orders" detail_base="/orders"
+                intro="Every order Milepost knows about, from Odoo, the warehouses and the carriers."/>
         </Guarded>
+    }
+}
+
+#[component]
+pub fn PortalPage() -> impl IntoView {
+    view! {
+        <Guarded section=Section::Portal>
+            <OrderList title="My orders" detail_base="/portal/orders"
+                intro="Your orders, where they are, and what happened to them."/>
+        </Guarded>
+    }
+}
+
+/// The filter as the URL has it.
+fn filter_from_query() -> Memo<OrderFilter> {
+    let query = use_query_map();
+    Memo::new(move |_| {
+        query.with(|q| {
+            let text = |k: &str| q.get(k).unwrap_or_default();
+            OrderFilter {
+                q: text("q"),
+                status: text("status"),
+                warehouse: text("warehouse"),
+                carrier: text("carrier"),
+                from: text("from"),
+                to: text("to"),
+                page: text("page").parse().unwrap_or(1),
+            }
+        })
+    })
+}
+
+/// The same filter on another page, as a link.
+fn page_link(base: &str, f: &OrderFilter, page: i64) -> String {
+    let pairs = [
+        ("q", f.q.as_str()),
+        ("status", &f.status),
+        ("warehouse", &f.warehouse),
+        ("carrier", &f.carrier),
+        ("from", &f.from),
+        ("to", &f.to),
+    ];
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs.iter().filter(|(_, v)| !v.is_empty()))
+        .append_pair("page", &page.to_string())
+        .finish();
+    format!("{base}?{query}")
+}
+
+#[component]
+fn OrderList(title: &'static str, intro: &'static str, detail_base: &'static str) -> impl IntoView {
+    let filter = filter_from_query();
+    let page = Resource::new(move || filter.get(), list_orders);
+    view! {
+        <section class="page">
+            <h1>{title}</h1>
+            <p class="lead">{intro}</p>
+            <Form method="GET" action="" attr:class="filters" attr:id="order-filters">
+                <label>"Search"<input type="search" name="q" placeholder="Order, PO, tracking no., customer"
+                    prop:value=move || filter.get().q/></label>
+                <label>"Status"<select name="status">
+                    <option value="">"Any"</option>
+                    {move || {
+                        let chosen = filter.get().status;
+                        ORDER_STATUSES.iter().map(|s| view! {
+                            <option value=*s selected=chosen == *s>{s.replace('_', " ")}</option>
+                        }).collect_view()
+                    }}
+                </select></label>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let choices = page.await.ok();
+                        let f = filter.get_untracked();
+                        let (warehouses, carriers) = choices.map(|p| (p.warehouses, p.carriers)).unwrap_or_default();
+                        view! {
+                            <label>"Warehouse"<select name="warehouse">
+                                <option value="">"Any"</option>
+                                {warehouses.into_iter().map(|w| { let sel = f.warehouse == w; let label = w.clone(); view! { <option value=w selected=sel>{label}</option> } }).collect_view()}
+                            </select></label>
+                            <label>"Carrier"<select name="carrier">
+                                <option value="">"Any"</option>
+                                {carriers.into_iter().map(|c| { let sel = f.carrier == c; let label = c.clone(); view! { <option value=c selected=sel>{label}</option> } }).collect_view()}
+                            </select></label>
+                        }
+                    })}
+                </Transition>
+                <label>"Ordered from"<input type="date" name="from" prop:value=move || filter.get().from/></label>
+                <label>"to"<input type="date" name="to" prop:value=move || filter.get().to/></label>
+                <button type="submit" class="primary">"Search"</button>
+            </Form>
+            <Transition fallback=|| view! { <p class="loading">"Loading orders…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(p) => view! { <OrderTable page=p filter=filter.get_untracked() detail_base/> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn OrderTable(page: OrderPage, filter: OrderFilter, detail_base: &'static str) -> impl IntoView {
+    if page.rows.is_empty() {
+        return view! { <p class="empty" id="no-orders">"No orders match."</p> }.into_any();
+    }
+    let base = if detail_base == "/orders" {
+        "/orders"
+    } else {
+        "/portal"
+    };
+    let previous = (page.page > 1).then(|| page_link(base, &filter, page.page - 1));
+    let next = (page.page < page.pages).then(|| page_link(base, &filter, page.page + 1));
+    view! {
+        <p class="count" id="order-count">{format!("{} orders · page {} of {}", page.total, page.page, page.pages)}</p>
+        <table class="grid" id="orders">
+            <thead><tr>
+                <th>"Order"</th><th>"Customer"</th><th>"PO"</th><th>"Status"</th><th>"Warehouse"</th>
+                <th>"Carrier · tracking"</th><th>"Ordered"</th><th>"Promised by"</th><th>"Exceptions"</th>
+            </tr></thead>
+            <tbody>
+                {page.rows.into_iter().map(|r| view! { <Row row=r detail_base/> }).collect_view()}
+            </tbody>
+        </table>
+        <nav class="pager">
+            {previous.map(|href| view! { <A href=href attr:rel="prev">"← Previous"</A> })}
+            {next.map(|href| view! { <A href=href attr:rel="next">"Next →"</A> })}
+        </nav>
+    }
+    .into_any()
+}
+
+#[component]
+fn Row(row: OrderRow, detail_base: &'static str) -> impl IntoView {
+    let href = format!("{detail_base}/{}", row.order_ref);
+    let customer = match (&row.customer, &row.account) {
+        (Some(c), Some(a)) => format!("{c} ({a})"),
+        (Some(c), None) => c.clone(),
+        (None, Some(a)) => a.clone(),
+        (None, None) => "—".into(),
+    };
+    let tracking = row.tracking_numbers.join(", ");
+    let carrier = row.carrier.clone().unwrap_or_default();
+    let order_ref = row.order_ref.clone();
+    view! {
+        <tr data-order=row.order_ref.clone()>
+            <td><A href=href>{order_ref}</A></td>
+            <td>{customer}</td>
+            <td>{row.customer_po.clone().unwrap_or_default()}</td>
+            <td><StatusBadge status=row.status.clone()/>{row.on_hold.then(|| view! { <span class="badge badge-warn">"on hold"</span> })}</td>
+            <td>{row.warehouse.clone().unwrap_or_default()}</td>
+            <td>{carrier}<br/><small>{tracking}</small></td>
+            <td>{row.ordered_at.clone().unwrap_or_default()}</td>
+            <td>{row.promised_deliver_by.clone().unwrap_or_default()}</td>
+            <td>{(row.open_exceptions > 0).then(|| view! { <span class="badge badge-bad">{row.open_exceptions}</span> })}</td>
+        </tr>
+    }
+}
+
+/// A status in words, coloured by what it means.
+#[component]
+pub fn StatusBadge(status: String) -> impl IntoView {
+    let class = match status.as_str() {
+        "delivered" => "badge badge-ok",
+        "cancelled" | "rejected" | "returned" => "badge badge-bad",
+        "partially_shipped" | "partially_delivered" | "delivery_attempted" => "badge badge-warn",
+        _ => "badge",
+    };
+    view! { <span class=class data-status=status.clone()>{status.replace('_', " ")}</span> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_links_keep_the_filters_and_encode_them() {
+        let f = OrderFilter {
+            q: "PO 7781&x".into(),
+            status: "delivered".into(),
+            ..OrderFilter::default()
+        };
+        assert_eq!(
+            page_link("/orders", &f, 3),
+            "/orders?q=PO+7781%26x&status=delivered&page=3"
+        );
     }
 }

@@ -11,6 +11,7 @@ pub mod connectors;
 pub mod events;
 pub mod inbox;
 pub mod login_failures;
+pub mod orders;
 pub mod projections;
 pub mod schema;
 pub mod users;

@@ -246,3 +246,16 @@ pub async fn assigned_account_codes(
     .fetch_all(db)
     .await
 }
+
+/// The accounts an account manager is assigned to.
+pub async fn assigned_account_ids(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar!(
+        r#"select account_id from account_manager_assignment where user_id = $1"#,
+        user_id
+    )
+    .fetch_all(db)
+    .await
+}

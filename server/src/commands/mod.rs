@@ -18,11 +18,11 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Serve { no_workers } => serve::serve(settings, !no_workers).await,
         Command::Worker => serve::worker(settings).await,
         Command::Migrate => with_database(&settings, |_| async { Ok(()) }).await,
-        Command::Demo => {
-            with_database(
-                &settings,
-                |pool| async move { crate::demo::seed(&pool).await },
-            )
+        Command::Demo { orders, days } => {
+            let size = crate::demo::DemoSize { orders, days };
+            with_database(&settings, |pool| async move {
+                crate::demo::seed(&pool, size).await
+            })
             .await
         }
         Command::User(cmd) => {

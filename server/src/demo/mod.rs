@@ -1,6 +1,9 @@
-//! `milepost demo`: an account and one user per role, with the passwords the README documents.
-//! Running it again changes nothing (existing rows are kept). Later issues add order history and
-//! simulators here.
+//! `milepost demo`: accounts, one user per role with the passwords the README documents,
+//! connectors, and an order history fed through the ingest pipeline (`history`). Running it
+//! again the same day changes nothing.
+
+mod formats;
+pub mod history;
 
 use anyhow::Context;
 use app::domain::Role;
@@ -36,7 +39,14 @@ pub fn demo_users() -> Vec<(Role, String, &'static str)> {
     ]
 }
 
-pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
+/// How much history to make.
+#[derive(Clone, Copy, Debug)]
+pub struct DemoSize {
+    pub orders: usize,
+    pub days: i64,
+}
+
+pub async fn seed(pool: &PgPool, size: DemoSize) -> anyhow::Result<()> {
     if app::store::accounts::find_by_code(pool, DEMO_ACCOUNT)
         .await?
         .is_none()
@@ -69,6 +79,21 @@ pub async fn seed(pool: &PgPool) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{e}"))
             .with_context(|| format!("creating {email}"))?;
     }
+    let started = std::time::Instant::now();
+    println!(
+        "Feeding {} orders over {} days through the ingest pipeline…",
+        size.orders, size.days
+    );
+    let stats = history::generate(pool, size.orders, size.days, 4).await?;
+    let load = |a: &std::sync::atomic::AtomicUsize| a.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "{} messages in {:.0} s: {} events stored, {} duplicate events, {} re-delivered messages.",
+        load(&stats.messages),
+        started.elapsed().as_secs_f64(),
+        load(&stats.accepted),
+        load(&stats.duplicates),
+        load(&stats.redeliveries)
+    );
     println!("Demo data ready. Sign in at the app with any of these (password: {DEMO_PASSWORD}):");
     for (role, email, _) in demo_users() {
         println!("  {email:<40} {role}");

@@ -457,8 +457,18 @@ impl State {
                 view.qty_ordered = ordered.unwrap_or_default();
             }
             view.qty_shipped = total;
-            view.qty_short = number(line, &["qty_short"]).unwrap_or_default();
-            let status = text(line, &["line_status"]).unwrap_or_else(|| "complete".into());
+            view.qty_short =
+                number(line, &["qty_short"]).unwrap_or_else(|| (view.qty_ordered - total).max(0.0));
+            // Without a status word, the quantities tell: short and more to come, or short for good.
+            let status = text(line, &["line_status"]).unwrap_or_else(|| {
+                if view.qty_ordered <= 0.0 || total >= view.qty_ordered {
+                    "complete".into()
+                } else if is_final == Some(true) {
+                    "short".into()
+                } else {
+                    "partial_backordered".into()
+                }
+            });
             view.reason = text(line, &["reason", "code"]);
             if matches!(
                 status.as_str(),

@@ -1,0 +1,135 @@
+//! What the order pages show: the list with its filters, and one order with its timeline. Times
+//! arrive formatted by the server, so the browser shows exactly what the server rendered.
+
+use serde::{Deserialize, Serialize};
+
+/// Orders per page.
+pub const PAGE_SIZE: i64 = 50;
+
+/// The list's search and filters, as they appear in the URL.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderFilter {
+    /// Order number, customer PO, tracking number or customer name.
+    pub q: String,
+    pub status: String,
+    pub warehouse: String,
+    pub carrier: String,
+    /// Ordered on or after this day (`YYYY-MM-DD`).
+    pub from: String,
+    /// Ordered on or before this day.
+    pub to: String,
+    /// 1-based.
+    pub page: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrderRow {
+    pub order_ref: String,
+    pub account: Option<String>,
+    pub customer: Option<String>,
+    pub customer_po: Option<String>,
+    pub status: String,
+    pub on_hold: bool,
+    pub warehouse: Option<String>,
+    pub carrier: Option<String>,
+    pub ordered_at: Option<String>,
+    pub promised_deliver_by: Option<String>,
+    pub tracking_numbers: Vec<String>,
+    pub open_exceptions: i32,
+    pub last_event_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrderPage {
+    pub rows: Vec<OrderRow>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    /// What the filters offer, within the caller's scope.
+    pub warehouses: Vec<String>,
+    pub carriers: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LineDetail {
+    pub line_ref: String,
+    pub sku: Option<String>,
+    pub uom: Option<String>,
+    pub qty_ordered: f64,
+    pub qty_shipped: f64,
+    pub qty_short: f64,
+    pub line_status: String,
+    pub substitute_of: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentDetail {
+    pub tracking_number: String,
+    pub carrier: Option<String>,
+    pub status: String,
+    pub dispatched_at: Option<String>,
+    pub delivered_at: Option<String>,
+    pub eta: Option<String>,
+    pub signed_by: Option<String>,
+    pub delivery_attempts: i32,
+    pub packages: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExceptionDetail {
+    pub kind: String,
+    pub domain: String,
+    pub severity: String,
+    pub summary: String,
+    pub opened_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub open: bool,
+}
+
+/// One event on the timeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub event_type: String,
+    /// `ERP`, `Warehouse` or `Carrier`, and for staff the connector's name.
+    pub source: String,
+    /// In the source's own offset, e.g. `2026-03-03 16:40 -08:00`; `None` when unknown.
+    pub occurred_at: Option<String>,
+    /// `given`, `assumed_facility_local` or `unknown`.
+    pub time_provenance: String,
+    pub recorded_at: String,
+    pub disposition: String,
+    pub disposition_reason: Option<String>,
+    /// The source's own status words (staff only).
+    pub source_status: Option<String>,
+    /// The inbox message behind the event, for roles that may read raw messages.
+    pub inbox_message_id: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OrderDetail {
+    pub header: OrderRow,
+    pub service_level: Option<String>,
+    pub promised_ship_by: Option<String>,
+    pub lines: Vec<LineDetail>,
+    pub shipments: Vec<ShipmentDetail>,
+    pub exceptions: Vec<ExceptionDetail>,
+    pub timeline: Vec<TimelineEntry>,
+    /// Whether the viewer may open raw messages (agents, integrators, admins).
+    pub raw_allowed: bool,
+}
+
+/// A raw inbound message as it arrived.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RawMessage {
+    pub inbox_message_id: i64,
+    pub connector: String,
+    pub message_id: String,
+    pub received_at: String,
+    pub content_type: Option<String>,
+    pub headers: String,
+    /// The body as text (bytes that are not UTF-8 shown as replacement characters).
+    pub body: String,
+    pub outcome: String,
+    pub delivery_count: i32,
+}

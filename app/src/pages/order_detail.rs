@@ -1,0 +1,191 @@
+//! `/orders/:order` (staff, account managers) and `/portal/orders/:order` (customers): one order
+//! with one timeline across Odoo, the warehouse and the carriers. Staff see each event's source,
+//! disposition and, when their role allows, the raw message behind it; customers see what
+//! happened, in plain words.
+
+use crate::api::orders::{get_order, get_raw_message};
+use crate::components::{ErrorNotice, Guarded};
+use crate::domain::orders::{OrderDetail, TimelineEntry};
+use crate::domain::Section;
+use crate::pages::orders::StatusBadge;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn OrderDetailPage() -> impl IntoView {
+    view! { <Guarded section=Section::Orders><Detail back="/orders"/></Guarded> }
+}
+
+#[component]
+pub fn PortalOrderPage() -> impl IntoView {
+    view! { <Guarded section=Section::Portal><Detail back="/portal"/></Guarded> }
+}
+
+#[component]
+fn Detail(back: &'static str) -> impl IntoView {
+    let params = use_params_map();
+    let order_ref = Memo::new(move |_| params.with(|p| p.get("order").unwrap_or_default()));
+    let detail = Resource::new(move || order_ref.get(), get_order);
+    view! {
+        <section class="page">
+            <p><A href=back>"← All orders"</A></p>
+            <Transition fallback=|| view! { <p class="loading">"Loading the order…"</p> }>
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Ok(d) => view! { <Order detail=d/> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn Order(detail: OrderDetail) -> impl IntoView {
+    let h = detail.header.clone();
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "—".into());
+    let open: Vec<_> = detail
+        .exceptions
+        .iter()
+        .filter(|x| x.open)
+        .cloned()
+        .collect();
+    view! {
+        <h1 id="order-title">{format!("Order {}", h.order_ref)} " " <StatusBadge status=h.status.clone()/></h1>
+        <dl class="facts">
+            <dt>"Customer"</dt><dd>{or_dash(h.customer.clone())}{h.account.clone().map(|a| format!(" ({a})"))}</dd>
+            <dt>"Customer PO"</dt><dd>{or_dash(h.customer_po.clone())}</dd>
+            <dt>"Warehouse"</dt><dd>{or_dash(h.warehouse.clone())}</dd>
+            <dt>"Carrier · service"</dt><dd>{format!("{} · {}", or_dash(h.carrier.clone()), or_dash(detail.service_level.clone()))}</dd>
+            <dt>"Ordered"</dt><dd>{or_dash(h.ordered_at.clone())}</dd>
+            <dt>"Ship by · deliver by"</dt><dd>{format!("{} · {}", or_dash(detail.promised_ship_by.clone()), or_dash(h.promised_deliver_by.clone()))}</dd>
+        </dl>
+
+        <h2>"Open exceptions"</h2>
+        {if open.is_empty() {
+            view! { <p class="empty">"None."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="exceptions" id="open-exceptions">
+                    {open.into_iter().map(|x| view! {
+                        <li class=format!("severity-{}", x.severity)>
+                            <strong>{x.kind.replace('_', " ")}</strong>" ("{x.domain}") "{x.summary}
+                            <small>{x.opened_at.map(|t| format!(" · since {t}"))}</small>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+
+        <h2>"Lines"</h2>
+        <table class="grid" id="lines">
+            <thead><tr><th>"Line"</th><th>"SKU"</th><th>"Ordered"</th><th>"Shipped"</th><th>"Short"</th><th>"Status"</th></tr></thead>
+            <tbody>
+                {detail.lines.into_iter().map(|l| view! {
+                    <tr data-line=l.line_ref.clone()>
+                        <td>{l.line_ref.clone()}{l.substitute_of.map(|o| view! { <small>" substitute for "{o}</small> })}</td>
+                        <td>{l.sku.unwrap_or_default()}</td>
+                        <td>{format!("{} {}", l.qty_ordered, l.uom.unwrap_or_default())}</td>
+                        <td>{l.qty_shipped}</td>
+                        <td>{(l.qty_short > 0.0).then_some(l.qty_short)}</td>
+                        <td>{l.line_status.replace('_', " ")}{l.reason.map(|r| format!(" ({})", r.replace('_', " ")))}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+
+        <h2>"Shipments"</h2>
+        {if detail.shipments.is_empty() {
+            view! { <p class="empty">"Not shipped yet."</p> }.into_any()
+        } else {
+            view! {
+                <table class="grid" id="shipments">
+                    <thead><tr><th>"Tracking"</th><th>"Carrier"</th><th>"Status"</th><th>"Dispatched"</th><th>"Delivered"</th><th>"ETA"</th><th>"Attempts"</th><th>"Packages"</th></tr></thead>
+                    <tbody>
+                        {detail.shipments.into_iter().map(|s| view! {
+                            <tr data-tracking=s.tracking_number.clone()>
+                                <td>{s.tracking_number.clone()}</td>
+                                <td>{s.carrier.unwrap_or_default()}</td>
+                                <td><StatusBadge status=s.status.clone()/>{s.signed_by.map(|b| format!(" signed by {b}"))}</td>
+                                <td>{s.dispatched_at.unwrap_or_default()}</td>
+                                <td>{s.delivered_at.unwrap_or_default()}</td>
+                                <td>{s.eta.unwrap_or_default()}</td>
+                                <td>{s.delivery_attempts}</td>
+                                <td>{s.packages.join(", ")}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
+
+        <h2>"Timeline"</h2>
+        <Timeline entries=detail.timeline raw_allowed=detail.raw_allowed/>
+    }
+}
+
+#[component]
+fn Timeline(entries: Vec<TimelineEntry>, raw_allowed: bool) -> impl IntoView {
+    let shown = RwSignal::new(None::<i64>);
+    let raw = Resource::new(
+        move || shown.get(),
+        |id| async move {
+            match id {
+                Some(id) => Some(get_raw_message(id).await),
+                None => None,
+            }
+        },
+    );
+    view! {
+        <table class="grid timeline" id="timeline">
+            <thead><tr>
+                <th>"Happened"</th><th>"Event"</th><th>"Source"</th><th>"Recorded"</th><th>"Disposition"</th>
+                {raw_allowed.then(|| view! { <th>"Raw"</th> })}
+            </tr></thead>
+            <tbody>
+                {entries.into_iter().map(|e| {
+                    let happened = match (&e.occurred_at, e.time_provenance.as_str()) {
+                        (None, _) => "time unknown".to_string(),
+                        (Some(t), "assumed_facility_local") => format!("{t} (facility time, assumed)"),
+                        (Some(t), _) => t.clone(),
+                    };
+                    view! {
+                        <tr data-event=e.event_type.clone() data-disposition=e.disposition.clone()>
+                            <td>{happened}</td>
+                            <td>{e.event_type.clone()}{e.source_status.map(|s| view! { <br/><small class="source-status">{s}</small> })}</td>
+                            <td>{e.source.clone()}</td>
+                            <td>{e.recorded_at.clone()}</td>
+                            <td>
+                                <span class=format!("disposition disposition-{}", e.disposition)>{e.disposition.clone()}</span>
+                                {e.disposition_reason.map(|r| view! { <br/><small>{r}</small> })}
+                            </td>
+                            {e.inbox_message_id.map(|id| view! {
+                                <td><button type="button" class="link-button raw-button" on:click=move |_| shown.set(Some(id))>"View"</button></td>
+                            })}
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match raw.await {
+                    None => ().into_any(),
+                    Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+                    Some(Ok(m)) => view! {
+                        <div class="raw-message" id="raw-message">
+                            <h3>{format!("Raw message #{} from {}", m.inbox_message_id, m.connector)}</h3>
+                            <p><small>{format!("message id {} · received {} · {} · {} · delivered {} time(s)",
+                                m.message_id, m.received_at, m.content_type.unwrap_or_default(), m.outcome, m.delivery_count)}</small></p>
+                            <pre class="headers">{m.headers}</pre>
+                            <pre class="body">{m.body}</pre>
+                            <button type="button" on:click=move |_| shown.set(None)>"Close"</button>
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,257 @@
+//! Reading orders for the pages, always within the caller's scope. The scope comes from the
+//! session (never from the request) and is a predicate in every query here.
+
+use crate::domain::orders::{OrderFilter, PAGE_SIZE};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use serde_json::Value;
+use sqlx::{FromRow, PgExecutor, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+/// Which orders a caller may see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Staff who see every account (agents, integrators, admins), and orders not yet mapped to one.
+    All,
+    /// Only these accounts (an account manager's, or a customer's one).
+    Accounts(Vec<Uuid>),
+}
+
+impl Scope {
+    fn push(&self, q: &mut QueryBuilder<'_, Postgres>) {
+        if let Scope::Accounts(ids) = self {
+            q.push(" and o.account_id = any(")
+                .push_bind(ids.clone())
+                .push(")");
+        }
+    }
+}
+
+#[derive(Debug, FromRow)]
+pub struct OrderListRow {
+    pub order_id: i64,
+    pub order_ref: String,
+    pub account: Option<String>,
+    pub customer_name: Option<String>,
+    pub customer_po: Option<String>,
+    pub status: String,
+    pub on_hold: bool,
+    pub warehouse_code: Option<String>,
+    pub carrier: Option<String>,
+    pub service_level: Option<String>,
+    pub ordered_at: Option<DateTime<Utc>>,
+    pub promised_ship_by: Option<DateTime<Utc>>,
+    pub promised_deliver_by: Option<DateTime<Utc>>,
+    pub tracking_numbers: Vec<String>,
+    pub open_exceptions: i32,
+    pub last_event_at: Option<DateTime<Utc>>,
+}
+
+const ORDER_COLUMNS: &str = r#"select o.order_id, o.order_ref, a.code as account, o.customer_name, o.customer_po, o.status,
+       o.on_hold, o.warehouse_code, o.carrier, o.service_level, o.ordered_at, o.promised_ship_by,
+       o.promised_deliver_by, o.tracking_numbers, o.open_exceptions, o.last_event_at
+    from "order" o left join account a using (account_id) where true"#;
+
+fn day(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+}
+
+fn push_filters(q: &mut QueryBuilder<'_, Postgres>, scope: &Scope, f: &OrderFilter) {
+    scope.push(q);
+    let term = f.q.trim();
+    if !term.is_empty() {
+        q.push(" and (o.order_ref ilike ")
+            .push_bind(format!("{}%", term.replace('%', "")));
+        q.push(" or lower(o.customer_po) = lower(")
+            .push_bind(term.to_string())
+            .push(")");
+        q.push(" or o.tracking_numbers @> array[")
+            .push_bind(term.to_string())
+            .push("]::text[]");
+        q.push(" or o.customer_name ilike ")
+            .push_bind(format!("%{}%", term.replace('%', "")))
+            .push(")");
+    }
+    for (column, value) in [
+        ("o.status", &f.status),
+        ("o.warehouse_code", &f.warehouse),
+        ("o.carrier", &f.carrier),
+    ] {
+        if !value.trim().is_empty() {
+            q.push(format!(" and {column} = "))
+                .push_bind(value.trim().to_string());
+        }
+    }
+    if let Some(from) = day(&f.from) {
+        q.push(" and o.ordered_at >= ")
+            .push_bind(from)
+            .push("::date");
+    }
+    if let Some(to) = day(&f.to) {
+        q.push(" and o.ordered_at < ")
+            .push_bind(to)
+            .push("::date + 1");
+    }
+}
+
+/// One page of orders, newest first, and the total that match.
+pub async fn list(
+    db: &sqlx::PgPool,
+    scope: &Scope,
+    filter: &OrderFilter,
+) -> sqlx::Result<(Vec<OrderListRow>, i64)> {
+    let mut count = QueryBuilder::new(r#"select count(*) from "order" o where true"#);
+    push_filters(&mut count, scope, filter);
+    let total: i64 = count.build_query_scalar().fetch_one(db).await?;
+    let mut q = QueryBuilder::new(ORDER_COLUMNS);
+    push_filters(&mut q, scope, filter);
+    let page = filter.page.max(1);
+    q.push(" order by o.ordered_at desc nulls last, o.order_id desc limit ")
+        .push_bind(PAGE_SIZE)
+        .push(" offset ")
+        .push_bind((page - 1) * PAGE_SIZE);
+    let rows = q.build_query_as::<OrderListRow>().fetch_all(db).await?;
+    Ok((rows, total))
+}
+
+/// The distinct values of a column within the scope, for the filter choices.
+pub async fn choices(db: &sqlx::PgPool, scope: &Scope, column: &str) -> sqlx::Result<Vec<String>> {
+    let column = match column {
+        "warehouse" => "o.warehouse_code",
+        _ => "o.carrier",
+    };
+    let mut q = QueryBuilder::new(format!(
+        r#"select distinct {column} from "order" o where {column} is not null"#
+    ));
+    scope.push(&mut q);
+    q.push(" order by 1");
+    q.build_query_scalar().fetch_all(db).await
+}
+
+/// One order, if it exists within the scope (outside it, it does not exist for the caller).
+pub async fn find(
+    db: &sqlx::PgPool,
+    scope: &Scope,
+    order_ref: &str,
+) -> sqlx::Result<Option<OrderListRow>> {
+    let mut q = QueryBuilder::new(ORDER_COLUMNS);
+    q.push(" and o.order_ref = ")
+        .push_bind(order_ref.to_string());
+    scope.push(&mut q);
+    q.build_query_as::<OrderListRow>().fetch_optional(db).await
+}
+
+#[derive(Debug, FromRow)]
+pub struct LineRow {
+    pub line_ref: String,
+    pub sku: Option<String>,
+    pub uom: Option<String>,
+    pub qty_ordered: f64,
+    pub qty_shipped: f64,
+    pub qty_short: f64,
+    pub line_status: String,
+    pub substitute_of: Option<String>,
+    pub reason: Option<String>,
+}
+
+pub async fn lines(db: impl PgExecutor<'_>, order_id: i64) -> sqlx::Result<Vec<LineRow>> {
+    sqlx::query_as(
+        r#"select line_ref, sku, uom, qty_ordered::float8 as qty_ordered, qty_shipped::float8 as qty_shipped,
+                  qty_short::float8 as qty_short, line_status, substitute_of, reason
+           from order_line where order_id = $1 order by line_ref"#,
+    )
+    .bind(order_id)
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Debug, FromRow)]
+pub struct ShipmentRow {
+    pub tracking_number: String,
+    pub carrier: Option<String>,
+    pub status: String,
+    pub dispatched_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub eta: Option<DateTime<Utc>>,
+    pub signed_by: Option<String>,
+    pub delivery_attempts: i32,
+    pub packages: Vec<String>,
+}
+
+pub async fn shipments(db: impl PgExecutor<'_>, order_id: i64) -> sqlx::Result<Vec<ShipmentRow>> {
+    sqlx::query_as(
+        r#"select s.tracking_number, s.carrier, s.status, s.dispatched_at, s.delivered_at, s.eta, s.signed_by,
+                  s.delivery_attempts,
+                  coalesce(array(select p.package_ref || coalesce(' (' || p.weight::text || ' ' || coalesce(p.weight_unit, '') || ')', '')
+                                 from package p where p.order_id = s.order_id and p.tracking_number = s.tracking_number
+                                 order by p.package_ref), '{}') as packages
+           from shipment s where s.order_id = $1 order by s.dispatched_at nulls last, s.tracking_number"#,
+    )
+    .bind(order_id)
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Debug, FromRow)]
+pub struct ExceptionRow {
+    pub kind: String,
+    pub domain: String,
+    pub severity: String,
+    pub summary: String,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub open: bool,
+}
+
+pub async fn exceptions(db: impl PgExecutor<'_>, order_id: i64) -> sqlx::Result<Vec<ExceptionRow>> {
+    sqlx::query_as(
+        r#"select kind, domain, severity, summary, opened_at, closed_at, closed_by_event is null as open
+           from order_exception where order_id = $1 order by closed_by_event is not null, opened_at"#,
+    )
+    .bind(order_id)
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Debug, FromRow)]
+pub struct TimelineRow {
+    pub event_type: String,
+    pub connector: String,
+    pub connector_kind: String,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub occurred_offset_seconds: Option<i32>,
+    pub time_provenance: String,
+    pub recorded_at: DateTime<Utc>,
+    pub disposition: String,
+    pub disposition_reason: Option<String>,
+    pub source_status: Option<Value>,
+    pub inbox_message_id: i64,
+}
+
+impl TimelineRow {
+    /// The time in the offset the source wrote it in.
+    pub fn occurred_local(&self) -> Option<DateTime<FixedOffset>> {
+        let offset = FixedOffset::east_opt(self.occurred_offset_seconds.unwrap_or(0))?;
+        self.occurred_at.map(|t| t.with_timezone(&offset))
+    }
+}
+
+/// Every event of an order (and the carrier events that name only its parcels), in the order
+/// things happened; events of unknown time last, by when they were recorded.
+pub async fn timeline(
+    db: impl PgExecutor<'_>,
+    order_ref: &str,
+    tracking_numbers: &[String],
+) -> sqlx::Result<Vec<TimelineRow>> {
+    sqlx::query_as(
+        r#"select e.type as event_type, c.name as connector, c.kind as connector_kind, e.occurred_at,
+                  e.occurred_offset_seconds, e.time_provenance, e.recorded_at, e.disposition, e.disposition_reason,
+                  e.source_status, e.inbox_message_id
+           from event e join connector c using (connector_id)
+           where e.order_ref = $1 or (e.order_ref is null and e.tracking_number = any($2))
+           order by e.occurred_at nulls last, e.recorded_at"#,
+    )
+    .bind(order_ref)
+    .bind(tracking_numbers)
+    .fetch_all(db)
+    .await
+}
