@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 /// Orders per page.
 pub const PAGE_SIZE: i64 = 50;
 
-/// The list's search and filters, as they appear in the URL.
+/// The list's search and filters, as they appear in the URL. Absent fields mean "any".
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct OrderFilter {
     /// Order number, customer PO, tracking number or customer name.
     pub q: String,

@@ -145,3 +145,96 @@ pub fn parse(format: Format, origin: &Origin, body: &[u8]) -> Result<Parsed, Ada
         Format::X12 => x12::parse_message(origin, body),
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    //! No parser panics, whatever the bytes: random bytes, random JSON, and fixtures with random
+    //! bytes changed, fed to every format's adapter.
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    const FIXTURES: &[&str] = &[
+        include_str!("../../../tests/fixtures/carriers/easypost_tracker_updated.json"),
+        include_str!("../../../tests/fixtures/carriers/shippo_track_updated.json"),
+        include_str!("../../../tests/fixtures/carriers/aftership_tracking_update.json"),
+        include_str!("../../../tests/fixtures/wms/shiphero_shipment_update.json"),
+        include_str!("../../../tests/fixtures/wms/shiphero_order_allocated.json"),
+        include_str!("../../../tests/fixtures/wms/shipbob_order_shipped.json"),
+        include_str!("../../../tests/fixtures/x12/945_partial_backorder.edi"),
+        include_str!("../../../tests/fixtures/x12/214_ltl_multistop.edi"),
+        include_str!("../../../tests/fixtures/x12/856_asn.edi"),
+        include_str!("../../../tests/fixtures/canonical/examples.jsonl"),
+    ];
+
+    fn origin() -> Origin {
+        Origin {
+            connector: "fuzz".into(),
+            time_zone: Some(chrono_tz::Europe::Berlin),
+            warehouse_code: Some("W".into()),
+        }
+    }
+
+    fn every_format(body: &[u8]) {
+        for format in Format::ALL {
+            let _ = parse(*format, &origin(), body);
+        }
+    }
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| Value::from(n)),
+            "[a-zA-Z0-9_ :.+-]{0,24}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        Just("_model".to_string()),
+                        Just("state".to_string()),
+                        Just("result".to_string()),
+                        Just("tracking_details".to_string()),
+                        Just("msg".to_string()),
+                        Just("data".to_string()),
+                        Just("webhook_type".to_string()),
+                        Just("topic".to_string()),
+                        "[a-z_]{1,12}"
+                    ],
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
+            every_format(&bytes);
+        }
+
+        #[test]
+        fn random_json(value in json()) {
+            every_format(value.to_string().as_bytes());
+        }
+
+        #[test]
+        fn fixtures_with_bytes_changed(
+            which in 0..FIXTURES.len(),
+            changes in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        ) {
+            let mut body = FIXTURES[which].as_bytes().to_vec();
+            for (at, byte) in changes {
+                let i = at.index(body.len());
+                body[i] = byte;
+            }
+            every_format(&body);
+        }
+    }
+}
