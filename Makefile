@@ -5,22 +5,32 @@ export SQLX_OFFLINE := true
 # binary asks the browser for the same wasm file name the site has.
 export LEPTOS_OUTPUT_NAME := milepost
 
-.PHONY: run test demo tools sqlx-prepare fmt
+.PHONY: run test demo bench tools sqlx-prepare fmt
 
-## Install what is missing, then build and serve http://127.0.0.1:3000 (embedded Postgres unless DATABASE_URL is set).
+## Install what is missing, offer the demo history once, then build and serve http://127.0.0.1:3000
+## (embedded Postgres unless DATABASE_URL is set).
 run: tools
+	scripts/offer-demo.sh
 	cargo leptos serve
 
 ## Every test: unit, database, HTTP, embedded Postgres, browser.
 test:
 	scripts/test.sh
 
-MILEPOST := $(or $(CARGO_TARGET_DIR),target)/debug/milepost
+RELEASE_BIN := $(or $(CARGO_TARGET_DIR),target)/release/milepost
+DEMO_ORDERS ?= 20000
+DEMO_FLAGS ?=
 
-## Demo account and one user per role (password: milepost-demo). Uses DATABASE_URL or the embedded Postgres.
+## Demo accounts, one user per role (password: milepost-demo), connectors and DEMO_ORDERS orders
+## over 90 days fed through the ingest pipeline. Uses DATABASE_URL or the embedded Postgres.
 demo: tools
-	cargo leptos build
-	$(MILEPOST) demo
+	cargo build --release -p server
+	$(RELEASE_BIN) demo --orders $(DEMO_ORDERS) $(DEMO_FLAGS)
+
+## The ingest benchmark (release build, scratch database): single events, batches, raw inserts.
+bench: tools
+	cargo build --release -p server
+	MILEPOST_LOG=warn $(RELEASE_BIN) bench ingest
 
 tools:
 	scripts/ensure-tools.sh

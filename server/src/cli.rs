@@ -35,6 +35,9 @@ pub enum Command {
         /// Over how many days up to today.
         #[arg(long, default_value_t = 90)]
         days: i64,
+        /// Skip the order history when the database already has orders.
+        #[arg(long)]
+        if_empty: bool,
     },
     /// Manage users.
     #[command(subcommand)]

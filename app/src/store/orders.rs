@@ -46,7 +46,8 @@ pub struct OrderListRow {
     pub last_event_at: Option<DateTime<Utc>>,
 }
 
-const ORDER_COLUMNS: &str = r#"select o.order_id, o.order_ref, a.code as account, o.customer_name, o.customer_po, o.status,
+// The customer's name as the order gave it, else the account's.
+const ORDER_COLUMNS: &str = r#"select o.order_id, o.order_ref, a.code as account, coalesce(o.customer_name, a.name) as customer_name, o.customer_po, o.status,
        o.on_hold, o.warehouse_code, o.carrier, o.service_level, o.ordered_at, o.promised_ship_by,
        o.promised_deliver_by, o.tracking_numbers, o.open_exceptions, o.last_event_at
     from "order" o left join account a using (account_id) where true"#;
@@ -99,7 +100,9 @@ pub async fn list(
     scope: &Scope,
     filter: &OrderFilter,
 ) -> sqlx::Result<(Vec<OrderListRow>, i64)> {
-    let mut count = QueryBuilder::new(r#"select count(*) from "order" o where true"#);
+    let mut count = QueryBuilder::new(
+        r#"select count(*) from "order" o left join account a using (account_id) where true"#,
+    );
     push_filters(&mut count, scope, filter);
     let total: i64 = count.build_query_scalar().fetch_one(db).await?;
     let mut q = QueryBuilder::new(ORDER_COLUMNS);

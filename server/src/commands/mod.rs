@@ -18,8 +18,16 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Serve { no_workers } => serve::serve(settings, !no_workers).await,
         Command::Worker => serve::worker(settings).await,
         Command::Migrate => with_database(&settings, |_| async { Ok(()) }).await,
-        Command::Demo { orders, days } => {
-            let size = crate::demo::DemoSize { orders, days };
+        Command::Demo {
+            orders,
+            days,
+            if_empty,
+        } => {
+            let size = crate::demo::DemoSize {
+                orders,
+                days,
+                if_empty,
+            };
             with_database(&settings, |pool| async move {
                 crate::demo::seed(&pool, size).await
             })

@@ -44,6 +44,8 @@ pub fn demo_users() -> Vec<(Role, String, &'static str)> {
 pub struct DemoSize {
     pub orders: usize,
     pub days: i64,
+    /// Leave the history out when orders already exist.
+    pub if_empty: bool,
 }
 
 pub async fn seed(pool: &PgPool, size: DemoSize) -> anyhow::Result<()> {
