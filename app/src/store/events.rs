@@ -159,10 +159,12 @@ pub struct LoadedEvent {
 }
 
 /// Every non-duplicate event of the given orders, including carrier events that name only a
-/// tracking number one of the orders' dispatches carries.
+/// tracking number one of the orders' stored dispatches carries, or one of `also_tracking` (the
+/// parcels of dispatches arriving now, not stored yet).
 pub async fn load_for_orders(
     conn: &mut PgConnection,
     order_refs: &[String],
+    also_tracking: &[String],
 ) -> sqlx::Result<Vec<LoadedEvent>> {
     let rows = sqlx::query(
         r#"with mine as (
@@ -177,9 +179,11 @@ pub async fn load_for_orders(
            select event_id, connector_id, external_id, type, occurred_at, data, recorded_at, order_ref, tracking_number,
                   disposition, disposition_reason
            from event
-           where order_ref is null and disposition <> 'duplicate' and tracking_number in (select tn from tracking)"#,
+           where order_ref is null and disposition <> 'duplicate'
+             and (tracking_number in (select tn from tracking) or tracking_number = any($2))"#,
     )
     .bind(order_refs)
+    .bind(also_tracking)
     .fetch_all(conn)
     .await?;
     rows.iter().map(loaded).collect()

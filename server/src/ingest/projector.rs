@@ -63,7 +63,8 @@ pub async fn project(
         return Ok(());
     }
 
-    let stored = events::load_for_orders(conn, &order_refs).await?;
+    let arriving: Vec<String> = owner_of.keys().cloned().collect();
+    let stored = events::load_for_orders(conn, &order_refs, &arriving).await?;
     for e in &stored {
         if let (Some(order), EventType::ShipmentDispatched) = (&e.order_ref, e.fold.event_type) {
             for tn in dispatched_numbers(&e.fold.data) {
