@@ -11,6 +11,7 @@ pub struct StoredKey {
     pub secret_sha256: Vec<u8>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
 /// A key as `milepost apikey list` shows it.
@@ -50,7 +51,8 @@ pub async fn find_by_prefix(
     sqlx::query_as!(
         StoredKey,
         r#"select api_key_id, connector_id, secret_sha256,
-                  expires_at as "expires_at: DateTime<Utc>", revoked_at as "revoked_at: DateTime<Utc>"
+                  expires_at as "expires_at: DateTime<Utc>", revoked_at as "revoked_at: DateTime<Utc>",
+                  last_used_at as "last_used_at: DateTime<Utc>"
            from api_key where prefix = $1"#,
         prefix
     )

@@ -37,6 +37,9 @@ pub async fn claim_identities(
     connector_id: i64,
     events: &[NewEvent],
 ) -> sqlx::Result<Vec<(String, Uuid)>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
     let external: Vec<&str> = events.iter().map(|e| e.external_id.as_str()).collect();
     let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
     let rows = sqlx::query(

@@ -13,6 +13,8 @@ pub struct NewMessage<'a> {
     pub content_type: Option<&'a str>,
     pub headers: &'a Value,
     pub body: &'a [u8],
+    /// How many events the message carries (0 for a refused one).
+    pub event_count: i32,
 }
 
 /// The inbox row of an accepted message; `first_time` is false for a re-delivery.
@@ -26,8 +28,8 @@ pub struct Accepted {
 pub async fn accept(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx::Result<Accepted> {
     let row = sqlx::query!(
         r#"insert into inbox_message
-               (connector_id, message_id, message_id_derived, received_at, last_received_at, content_type, headers, body, outcome)
-           values ($1, $2, $3, $4, $4, $5, $6, $7, 'accepted')
+               (connector_id, message_id, message_id_derived, received_at, last_received_at, content_type, headers, body, outcome, event_count)
+           values ($1, $2, $3, $4, $4, $5, $6, $7, 'accepted', $8)
            on conflict (connector_id, message_id) where outcome = 'accepted'
            do update set delivery_count = inbox_message.delivery_count + 1, last_received_at = excluded.last_received_at
            returning inbox_message_id, (xmax = 0) as "first_time!""#,
@@ -37,7 +39,8 @@ pub async fn accept(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx::Result
         m.received_at as _,
         m.content_type,
         m.headers,
-        m.body
+        m.body,
+        m.event_count
     )
     .fetch_one(conn)
     .await?;
@@ -69,21 +72,6 @@ pub async fn reject(
     )
     .fetch_one(db)
     .await
-}
-
-pub async fn set_event_count(
-    db: impl PgExecutor<'_>,
-    inbox_message_id: i64,
-    count: i32,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        r#"update inbox_message set event_count = $2 where inbox_message_id = $1"#,
-        inbox_message_id,
-        count
-    )
-    .execute(db)
-    .await?;
-    Ok(())
 }
 
 /// A stored message, for the raw view behind an event.

@@ -76,7 +76,13 @@ pub async fn authenticate(
             "this API key was rotated and its grace period is over",
         ));
     }
-    api_keys::touch(pool, stored.api_key_id).await?;
+    // Last use is kept to the minute: a busy sender does not write on every call.
+    if stored
+        .last_used_at
+        .is_none_or(|at| Utc::now() - at > chrono::Duration::minutes(1))
+    {
+        api_keys::touch(pool, stored.api_key_id).await?;
+    }
     Ok(stored)
 }
 

@@ -64,7 +64,12 @@ impl Inbound<'_> {
         )
     }
 
-    fn new_message<'b>(&'b self, message_id: &'b str, derived: bool) -> NewMessage<'b> {
+    fn new_message<'b>(
+        &'b self,
+        message_id: &'b str,
+        derived: bool,
+        event_count: usize,
+    ) -> NewMessage<'b> {
         NewMessage {
             connector_id: self.connector.id,
             message_id,
@@ -73,6 +78,7 @@ impl Inbound<'_> {
             content_type: self.content_type,
             headers: &self.headers,
             body: self.body,
+            event_count: event_count as i32,
         }
     }
 }
@@ -86,7 +92,7 @@ pub async fn reject(
     let (message_id, derived) = inbound.message_id(None);
     let id = inbox::reject(
         pool,
-        &inbound.new_message(&message_id, derived),
+        &inbound.new_message(&message_id, derived, 0),
         &error.body(),
     )
     .await?;
@@ -113,7 +119,11 @@ pub async fn ingest(
     };
     let (message_id, derived) = inbound.message_id(Some(&parsed));
     let mut tx = pool.begin().await?;
-    let accepted = inbox::accept(&mut tx, &inbound.new_message(&message_id, derived)).await?;
+    let accepted = inbox::accept(
+        &mut tx,
+        &inbound.new_message(&message_id, derived, parsed.events.len()),
+    )
+    .await?;
     if !accepted.first_time {
         let event_ids = events::ids_of_message(&mut tx, accepted.inbox_message_id).await?;
         tx.commit().await?;
@@ -196,7 +206,6 @@ pub async fn ingest(
         &codes,
     )
     .await?;
-    inbox::set_event_count(&mut *tx, accepted.inbox_message_id, new_events.len() as i32).await?;
     tx.commit().await?;
     let duplicates = new_events
         .iter()
