@@ -1,4 +1,5 @@
-//! Background workers. For now: housekeeping (expired sessions, old sign-in failures). The sync
+//! Background workers. For now: housekeeping (expired sessions, old sign-in failures, the event
+//! table's partitions for the coming months). The sync
 //! engine's job runners join here. Every task is idempotent, so several worker processes may run.
 
 use anyhow::Context;
@@ -28,8 +29,14 @@ pub async fn run(pool: PgPool, stop: CancellationToken) -> anyhow::Result<()> {
     }
 }
 
-/// Deletes expired sessions and old sign-in failures.
+/// Monthly event partitions made ahead of time.
+const EVENT_PARTITIONS_AHEAD: i32 = 3;
+
+/// Deletes expired sessions and old sign-in failures; creates the coming months' event partitions.
 pub async fn housekeeping(pool: &PgPool) -> anyhow::Result<()> {
+    app::store::events::ensure_partitions(pool, EVENT_PARTITIONS_AHEAD)
+        .await
+        .context("creating the coming months' event partitions")?;
     PostgresStore::new(pool.clone())
         .delete_expired()
         .await

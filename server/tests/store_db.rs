@@ -196,3 +196,35 @@ async fn an_account_manager_keeps_exactly_the_accounts_last_assigned(pool: sqlx:
         .unwrap()
         .is_empty());
 }
+
+#[sqlx::test(migrations = false)]
+async fn housekeeping_creates_the_coming_months_event_partitions(pool: sqlx::PgPool) {
+    server::database::migrate(&pool).await.unwrap();
+    let far = "event_".to_string() + &(chrono::Utc::now() + chrono::Duration::days(80)).format("%Y_%m").to_string();
+    sqlx::query(&format!("drop table if exists {far}")).execute(&pool).await.unwrap();
+    server::workers::housekeeping(&pool).await.unwrap();
+    let exists: bool = sqlx::query_scalar("select to_regclass($1) is not null")
+        .bind(&far)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(exists, "{far} was created");
+}
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn event_facts_cannot_change_or_disappear(pool: sqlx::PgPool) {
+    sqlx::query(
+        r#"insert into event (event_id, recorded_at, connector_id, inbox_message_id, source, external_id, type,
+                              time_provenance, data, disposition)
+           values (gen_random_uuid(), now(), 1, 1, 's', 'e1', 'order.created', 'unknown', '{}', 'pending')"#,
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let changed = sqlx::query("update event set data = '{\"x\": 1}'").execute(&pool).await;
+    assert!(changed.unwrap_err().to_string().contains("immutable"));
+    let deleted = sqlx::query("delete from event").execute(&pool).await;
+    assert!(deleted.unwrap_err().to_string().contains("append-only"));
+    // The projector's verdict may change.
+    sqlx::query("update event set disposition = 'applied'").execute(&pool).await.unwrap();
+}
