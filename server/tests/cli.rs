@@ -403,29 +403,85 @@ async fn set_password_and_the_lists_work_from_the_command_line(pool: sqlx::PgPoo
 async fn connectors_and_api_keys_are_managed_from_the_command_line(pool: sqlx::PgPool) {
     let url = url_of(&pool).await;
     let env = [("DATABASE_URL", url.as_str())];
-    let added = milepost(&["connector", "add", "--name", "reno-edi", "--kind", "wms", "--format", "x12", "--time-zone", "America/Los_Angeles"], &env, None);
+    let added = milepost(
+        &[
+            "connector",
+            "add",
+            "--name",
+            "reno-edi",
+            "--kind",
+            "wms",
+            "--format",
+            "x12",
+            "--time-zone",
+            "America/Los_Angeles",
+        ],
+        &env,
+        None,
+    );
     support::assert_ok(&added);
-    let wrong = milepost(&["connector", "add", "--name", "bad", "--kind", "wms", "--format", "x12", "--type", "shipment.delivered"], &env, None);
+    let wrong = milepost(
+        &[
+            "connector",
+            "add",
+            "--name",
+            "bad",
+            "--kind",
+            "wms",
+            "--format",
+            "x12",
+            "--type",
+            "shipment.delivered",
+        ],
+        &env,
+        None,
+    );
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("owned by the carrier system"));
 
-    let created = milepost(&["apikey", "create", "--connector", "reno-edi", "--name", "gateway"], &env, None);
+    let created = milepost(
+        &[
+            "apikey",
+            "create",
+            "--connector",
+            "reno-edi",
+            "--name",
+            "gateway",
+        ],
+        &env,
+        None,
+    );
     support::assert_ok(&created);
     let key = String::from_utf8_lossy(&created.stdout).trim().to_string();
     assert!(key.starts_with("mpk_") && key.len() > 40, "{key}");
     let prefix = &key[..16];
-    let stored: Vec<u8> = sqlx::query_scalar("select secret_sha256 from api_key").fetch_one(&pool).await.unwrap();
+    let stored: Vec<u8> = sqlx::query_scalar("select secret_sha256 from api_key")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(stored.len(), 32, "only a hash is stored");
 
     let listed = milepost(&["apikey", "list"], &env, None);
     let listed = String::from_utf8_lossy(&listed.stdout).to_string();
-    assert!(listed.contains(prefix) && listed.contains("active") && !listed.contains(&key), "{listed}");
+    assert!(
+        listed.contains(prefix) && listed.contains("active") && !listed.contains(&key),
+        "{listed}"
+    );
 
-    let rotated = milepost(&["apikey", "rotate", "--prefix", prefix, "--grace-hours", "2"], &env, None);
+    let rotated = milepost(
+        &["apikey", "rotate", "--prefix", prefix, "--grace-hours", "2"],
+        &env,
+        None,
+    );
     support::assert_ok(&rotated);
-    let listed = String::from_utf8_lossy(&milepost(&["apikey", "list"], &env, None).stdout).to_string();
+    let listed =
+        String::from_utf8_lossy(&milepost(&["apikey", "list"], &env, None).stdout).to_string();
     assert!(listed.contains("rotated, works until"), "{listed}");
 
-    support::assert_ok(&milepost(&["apikey", "revoke", "--prefix", prefix], &env, None));
+    support::assert_ok(&milepost(
+        &["apikey", "revoke", "--prefix", prefix],
+        &env,
+        None,
+    ));
     let again = milepost(&["apikey", "revoke", "--prefix", prefix], &env, None);
     assert!(String::from_utf8_lossy(&again.stderr).contains("no live key"));
 }

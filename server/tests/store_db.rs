@@ -200,8 +200,14 @@ async fn an_account_manager_keeps_exactly_the_accounts_last_assigned(pool: sqlx:
 #[sqlx::test(migrations = false)]
 async fn housekeeping_creates_the_coming_months_event_partitions(pool: sqlx::PgPool) {
     server::database::migrate(&pool).await.unwrap();
-    let far = "event_".to_string() + &(chrono::Utc::now() + chrono::Duration::days(80)).format("%Y_%m").to_string();
-    sqlx::query(&format!("drop table if exists {far}")).execute(&pool).await.unwrap();
+    let far = "event_".to_string()
+        + &(chrono::Utc::now() + chrono::Duration::days(80))
+            .format("%Y_%m")
+            .to_string();
+    sqlx::query(&format!("drop table if exists {far}"))
+        .execute(&pool)
+        .await
+        .unwrap();
     server::workers::housekeeping(&pool).await.unwrap();
     let exists: bool = sqlx::query_scalar("select to_regclass($1) is not null")
         .bind(&far)
@@ -221,10 +227,15 @@ async fn event_facts_cannot_change_or_disappear(pool: sqlx::PgPool) {
     .execute(&pool)
     .await
     .unwrap();
-    let changed = sqlx::query("update event set data = '{\"x\": 1}'").execute(&pool).await;
+    let changed = sqlx::query("update event set data = '{\"x\": 1}'")
+        .execute(&pool)
+        .await;
     assert!(changed.unwrap_err().to_string().contains("immutable"));
     let deleted = sqlx::query("delete from event").execute(&pool).await;
     assert!(deleted.unwrap_err().to_string().contains("append-only"));
     // The projector's verdict may change.
-    sqlx::query("update event set disposition = 'applied'").execute(&pool).await.unwrap();
+    sqlx::query("update event set disposition = 'applied'")
+        .execute(&pool)
+        .await
+        .unwrap();
 }

@@ -294,7 +294,10 @@ pub async fn ids_of_message(
 
 /// Makes sure the event table has a partition for this month and the next `months_ahead`, so
 /// rows land in their month rather than in the default partition.
-pub async fn ensure_partitions(db: impl sqlx::PgExecutor<'_>, months_ahead: i32) -> sqlx::Result<()> {
+pub async fn ensure_partitions(
+    db: impl sqlx::PgExecutor<'_>,
+    months_ahead: i32,
+) -> sqlx::Result<()> {
     sqlx::query(r#"select event_ensure_partitions(date_trunc('month', now())::date, $1)"#)
         .bind(months_ahead + 1)
         .execute(db)

@@ -251,6 +251,11 @@ async fn singles(target: &Arc<Target>, count: usize, clients: usize) -> anyhow::
     Ok(measured(latencies.len(), started.elapsed(), latencies))
 }
 
+async fn next_batch(queue: &Mutex<Vec<(usize, String)>>) -> Option<(usize, String)> {
+    let mut queue = queue.lock().await;
+    (!queue.is_empty()).then(|| queue.remove(0))
+}
+
 /// Batches of 1,000 events of one kind of system (a batch comes from one sender), from two clients.
 async fn batches(target: &Arc<Target>, count: usize) -> anyhow::Result<Measured> {
     // Per batch: 100 orders' events of one kind, kinds in story order so each order's facts arrive as in life.
@@ -284,17 +289,7 @@ async fn batches(target: &Arc<Target>, count: usize) -> anyhow::Result<Measured>
         tasks.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
             let mut latencies = Vec::new();
-            loop {
-                let Some((kind, body)) = ({
-                    let mut q = queue.lock().await;
-                    if q.is_empty() {
-                        None
-                    } else {
-                        Some(q.remove(0))
-                    }
-                }) else {
-                    break;
-                };
+            while let Some((kind, body)) = next_batch(&queue).await {
                 let sent = Instant::now();
                 let response = client
                     .post(format!("{}/api/v1/events", target.base))

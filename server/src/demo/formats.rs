@@ -19,19 +19,29 @@ fn odoo_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-/// What Odoo's "Send Webhook Notification" rule posts for a `sale.order` (with the lines the sync
-/// engine reads over JSON-RPC, as objects).
-pub fn odoo_sale_order(
-    id: u32,
-    name: &str,
-    partner_id: u32,
-    po: Option<&str>,
-    state: &str,
-    ordered: DateTime<Utc>,
-    written: DateTime<Utc>,
-    promise: DateTime<Utc>,
-    lines: &[Line],
-) -> Value {
+/// A `sale.order` as the demo's Odoo holds it.
+pub struct SaleOrder<'a> {
+    pub id: u32,
+    pub name: &'a str,
+    pub partner_id: u32,
+    pub po: Option<&'a str>,
+    pub ordered: DateTime<Utc>,
+    pub promise: DateTime<Utc>,
+    pub lines: &'a [Line],
+}
+
+/// What Odoo's "Send Webhook Notification" rule posts for a `sale.order` in `state`, written at
+/// `written` (with the lines the sync engine reads over JSON-RPC, as objects).
+pub fn odoo_sale_order(order: &SaleOrder, state: &str, written: DateTime<Utc>) -> Value {
+    let SaleOrder {
+        id,
+        name,
+        partner_id,
+        po,
+        ordered,
+        promise,
+        lines,
+    } = *order;
     let total: f64 = lines.iter().map(|l| l.qty as f64 * 12.5).sum();
     json!({
         "_action": "POST sale.order to integration(#461)", "_id": id, "_model": "sale.order",
@@ -81,17 +91,27 @@ pub fn shiphero_packed(order: &str, order_id: u64, at: DateTime<Utc>, zone: Tz) 
            "created_at": local(at, zone, "%Y-%m-%d %H:%M:%S"), "line_items": []})
 }
 
-/// A ShipHero "Shipment Update": `shipped` is (line, quantity).
-pub fn shiphero_shipment(
-    order: &str,
-    shipment_id: u64,
-    tracking: &str,
-    carrier: &str,
-    shipped: &[(Line, u32)],
-    complete: bool,
-    at: DateTime<Utc>,
-    zone: Tz,
-) -> Value {
+/// One parcel as a warehouse ships it: `shipped` is (line, quantity).
+pub struct Parcel<'a> {
+    pub order: &'a str,
+    pub shipment_id: u64,
+    pub tracking: &'a str,
+    pub carrier: &'a str,
+    pub shipped: &'a [(Line, u32)],
+    /// Nothing more will follow for this order.
+    pub complete: bool,
+}
+
+/// A ShipHero "Shipment Update".
+pub fn shiphero_shipment(parcel: &Parcel, at: DateTime<Utc>, zone: Tz) -> Value {
+    let Parcel {
+        order,
+        shipment_id,
+        tracking,
+        carrier,
+        shipped,
+        complete,
+    } = *parcel;
     json!({"test": "0", "webhook_type": "Shipment Update", "fulfillment": {
         "shipment_id": shipment_id, "warehouse": "Reno 3PL", "warehouse_id": 76733, "partner_order_id": order,
         "order_number": order, "tracking_number": tracking,

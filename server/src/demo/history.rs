@@ -259,18 +259,17 @@ fn order_messages(plan: &Plan, n: usize, start: DateTime<Utc>) -> Vec<Message> {
 
     // Odoo: the quotation, then the confirmation (sometimes the payload fires twice, as Odoo does).
     let confirmed = start + Duration::minutes(rng.random_range(5..90));
+    let sale_order = f::SaleOrder {
+        id: odoo_id,
+        name: &name,
+        partner_id: partner,
+        po: po.as_deref(),
+        ordered: start,
+        promise,
+        lines: &lines,
+    };
     for (state, written) in [("draft", start), ("sale", confirmed)] {
-        let body = f::odoo_sale_order(
-            odoo_id,
-            &name,
-            partner,
-            po.as_deref(),
-            state,
-            start,
-            written,
-            promise,
-            &lines,
-        );
+        let body = f::odoo_sale_order(&sale_order, state, written);
         out.push(json_message(
             plan,
             "odoo",
@@ -288,17 +287,7 @@ fn order_messages(plan: &Plan, n: usize, start: DateTime<Utc>) -> Vec<Message> {
     }
     if rng.random_bool(0.01) {
         let cancelled = confirmed + Duration::minutes(20);
-        let body = f::odoo_sale_order(
-            odoo_id,
-            &name,
-            partner,
-            po.as_deref(),
-            "cancel",
-            start,
-            cancelled,
-            promise,
-            &lines,
-        );
+        let body = f::odoo_sale_order(&sale_order, "cancel", cancelled);
         out.push(json_message(plan, "odoo", &body, cancelled));
         return finish(out, upto);
     }
@@ -375,12 +364,14 @@ fn order_messages(plan: &Plan, n: usize, start: DateTime<Utc>) -> Vec<Message> {
                 plan,
                 wms,
                 &f::shiphero_shipment(
-                    &name,
-                    odoo_id as u64 * 10,
-                    &tracking,
-                    carrier,
-                    &shipped,
-                    !backorder,
+                    &f::Parcel {
+                        order: &name,
+                        shipment_id: odoo_id as u64 * 10,
+                        tracking: &tracking,
+                        carrier,
+                        shipped: &shipped,
+                        complete: !backorder,
+                    },
                     dispatched,
                     zone_w,
                 ),
@@ -518,12 +509,14 @@ fn order_messages(plan: &Plan, n: usize, start: DateTime<Utc>) -> Vec<Message> {
                 plan,
                 wms,
                 &f::shiphero_shipment(
-                    &name,
-                    odoo_id as u64 * 10 + 1,
-                    &second,
-                    carrier,
-                    &[(l.clone(), l.qty - l.qty / 2)],
-                    true,
+                    &f::Parcel {
+                        order: &name,
+                        shipment_id: odoo_id as u64 * 10 + 1,
+                        tracking: &second,
+                        carrier,
+                        shipped: &[(l.clone(), l.qty - l.qty / 2)],
+                        complete: true,
+                    },
                     later,
                     zone_w,
                 ),

@@ -258,10 +258,7 @@ mod tests {
             let tag = subtag.split('_').next().unwrap();
             let mut unknown = vec![];
             let by_tag = TAGS.iter().find(|(t, _)| *t == tag).unwrap().1;
-            let want = match by_tag {
-                None => None,
-                Some(t) => Some(expected.map(|e| e.0).unwrap_or(t)),
-            };
+            let want = by_tag.map(|t| expected.map(|e| e.0).unwrap_or(t));
             assert_eq!(
                 map(tag, Some(subtag), &mut unknown).map(|m| m.0),
                 want,

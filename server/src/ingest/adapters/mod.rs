@@ -185,7 +185,7 @@ mod fuzz {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(|n| Value::from(n)),
+            any::<i64>().prop_map(Value::from),
             "[a-zA-Z0-9_ :.+-]{0,24}".prop_map(Value::String),
         ];
         leaf.prop_recursive(4, 64, 8, |inner| {
