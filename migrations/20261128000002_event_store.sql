@@ -154,6 +154,23 @@ create table event_key (
     primary key (connector_id, external_id)
 );
 
+-- The fold's input, per order: its events as the fold reads them (id, identity, type, time, data,
+-- verdict), so a new event is folded without searching the partitioned event table. Derived from
+-- `event` and rebuildable from it.
+create table order_history (
+    order_ref        text primary key,
+    events           jsonb not null default '[]'::jsonb,
+    -- The parcels the order's dispatches named: carrier events that name only a parcel find their order here.
+    tracking_numbers text[] not null default '{}'
+);
+create index order_history_tracking_numbers_idx on order_history using gin (tracking_numbers);
+
+-- Carrier events naming a parcel no dispatch has named yet; moved to their order when one does.
+create table parcel_history (
+    tracking_number text primary key,
+    events          jsonb not null default '[]'::jsonb
+);
+
 -- Projections: a function of the set of applied events of an order, rebuilt when one arrives.
 create table "order" (
     order_id        bigint generated always as identity primary key,

@@ -5,7 +5,6 @@
 //! time macros cannot type arrays of nullable timestamps. The database tests exercise each one.
 
 use crate::domain::event::{Disposition, EventType};
-use crate::domain::projection::FoldEvent;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgConnection, Row};
@@ -111,29 +110,6 @@ pub async fn append(
     Ok(())
 }
 
-/// The orders the given tracking numbers belong to, as far as is known yet.
-pub async fn orders_of_tracking_numbers(
-    conn: &mut PgConnection,
-    tracking_numbers: &[String],
-) -> sqlx::Result<Vec<(String, String)>> {
-    let rows = sqlx::query(
-        r#"select s.tracking_number, o.order_ref
-           from shipment s join "order" o using (order_id)
-           where s.tracking_number = any($1)
-           union
-           select distinct on (tn) tn, e.order_ref
-           from event e, jsonb_array_elements_text(coalesce(e.data #> '{shipment,tracking_numbers}', '[]')) tn
-           where e.tracking_number = any($1) and e.order_ref is not null and e.type = 'shipment.dispatched'
-             and tn = any($1)"#,
-    )
-    .bind(tracking_numbers)
-    .fetch_all(conn)
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
-}
-
 /// Serializes work on the given orders and shipments until the transaction ends, in one order
 /// everywhere so two transactions never wait on each other in a cycle.
 pub async fn lock_keys(conn: &mut PgConnection, keys: &[String]) -> sqlx::Result<()> {
@@ -148,71 +124,6 @@ pub async fn lock_keys(conn: &mut PgConnection, keys: &[String]) -> sqlx::Result
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// An event as the fold reads it, with what locates it.
-#[derive(Clone, Debug)]
-pub struct LoadedEvent {
-    pub fold: FoldEvent,
-    pub recorded_at: DateTime<Utc>,
-    pub order_ref: Option<String>,
-    pub tracking_number: Option<String>,
-    pub disposition: String,
-    pub disposition_reason: Option<String>,
-}
-
-/// Every non-duplicate event of the given orders, including carrier events that name only a
-/// tracking number one of the orders' stored dispatches carries, or one of `also_tracking` (the
-/// parcels of dispatches arriving now, not stored yet).
-pub async fn load_for_orders(
-    conn: &mut PgConnection,
-    order_refs: &[String],
-    also_tracking: &[String],
-) -> sqlx::Result<Vec<LoadedEvent>> {
-    let rows = sqlx::query(
-        r#"with mine as (
-               select * from event where order_ref = any($1) and disposition <> 'duplicate'),
-           tracking as (
-               select distinct tn from mine, jsonb_array_elements_text(coalesce(data #> '{shipment,tracking_numbers}', '[]')) tn
-               where type = 'shipment.dispatched')
-           select event_id, connector_id, external_id, type, occurred_at, data, recorded_at, order_ref, tracking_number,
-                  disposition, disposition_reason
-           from mine
-           union all
-           select event_id, connector_id, external_id, type, occurred_at, data, recorded_at, order_ref, tracking_number,
-                  disposition, disposition_reason
-           from event
-           where order_ref is null and disposition <> 'duplicate'
-             and (tracking_number in (select tn from tracking) or tracking_number = any($2))"#,
-    )
-    .bind(order_refs)
-    .bind(also_tracking)
-    .fetch_all(conn)
-    .await?;
-    rows.iter().map(loaded).collect()
-}
-
-fn loaded(r: &sqlx::postgres::PgRow) -> sqlx::Result<LoadedEvent> {
-    let type_name: String = r.try_get("type")?;
-    let event_type = type_name
-        .parse::<EventType>()
-        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    let connector_id: i64 = r.try_get("connector_id")?;
-    let external_id: String = r.try_get("external_id")?;
-    Ok(LoadedEvent {
-        fold: FoldEvent {
-            event_id: r.try_get("event_id")?,
-            identity: format!("{connector_id}:{external_id}"),
-            event_type,
-            occurred_at: r.try_get("occurred_at")?,
-            data: r.try_get("data")?,
-        },
-        recorded_at: r.try_get("recorded_at")?,
-        order_ref: r.try_get("order_ref")?,
-        tracking_number: r.try_get("tracking_number")?,
-        disposition: r.try_get("disposition")?,
-        disposition_reason: r.try_get("disposition_reason")?,
-    })
 }
 
 /// A changed verdict on a stored event.

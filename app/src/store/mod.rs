@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod connectors;
 pub mod events;
+pub mod history;
 pub mod inbox;
 pub mod login_failures;
 pub mod orders;

@@ -250,8 +250,13 @@ pub async fn timeline(
                   e.occurred_offset_seconds, e.time_provenance, e.recorded_at, e.disposition, e.disposition_reason,
                   e.source_status, e.inbox_message_id
            from event e join connector c using (connector_id)
-           where e.order_ref = $1 or (e.order_ref is null and e.tracking_number = any($2))
-           order by e.occurred_at nulls last, e.recorded_at"#,
+           where e.order_ref = $1
+           union all
+           select e.type, c.name, c.kind, e.occurred_at, e.occurred_offset_seconds, e.time_provenance, e.recorded_at,
+                  e.disposition, e.disposition_reason, e.source_status, e.inbox_message_id
+           from event e join connector c using (connector_id)
+           where e.order_ref is null and e.tracking_number = any($2)
+           order by 4 nulls last, 7"#,
     )
     .bind(order_ref)
     .bind(tracking_numbers)

@@ -149,7 +149,7 @@ pub async fn ingest(
     events::lock_keys(&mut tx, &keys.iter().cloned().collect::<Vec<_>>()).await?;
     if !tracking_only.is_empty() {
         let owners: HashMap<String, String> =
-            events::orders_of_tracking_numbers(&mut tx, &tracking_only)
+            app::store::history::owners_of_parcels(&mut tx, &tracking_only)
                 .await?
                 .into_iter()
                 .collect();
@@ -180,7 +180,13 @@ pub async fn ingest(
             e.disposition_reason = Some(format!("the same event as {first}, stored before"));
         }
     }
-    projector::project(&mut tx, inbound.connector.id, &mut new_events).await?;
+    projector::project(
+        &mut tx,
+        inbound.connector.id,
+        inbound.received_at,
+        &mut new_events,
+    )
+    .await?;
     events::append(
         &mut tx,
         inbound.connector.id,

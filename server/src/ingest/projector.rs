@@ -1,22 +1,27 @@
-//! Folds the orders a message touches: their stored events plus the new ones (not yet appended,
-//! so each new event is written once, with its final verdict), then writes the projections and
-//! any verdict a late event changed. The caller holds the orders' locks.
+//! Folds the orders a message touches: each order's history (`store::history`) plus the new
+//! events (not yet appended, so each new event is written once, with its final verdict), then
+//! writes the projections, the histories, and any verdict a late event changed. Carrier events
+//! naming a parcel no dispatch has named yet wait in the parcel's history and join the order when
+//! its dispatch arrives. The caller holds the orders' and parcels' locks.
 
 use app::domain::event::{Disposition, EventType};
 use app::domain::projection::{fold, FoldEvent, OrderProjection};
 use app::store::events::{self, NewEvent, VerdictChange};
+use app::store::history::{self, Entry};
 use app::store::projections;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 pub async fn project(
     conn: &mut PgConnection,
     connector_id: i64,
+    recorded_at: DateTime<Utc>,
     new_events: &mut [NewEvent],
 ) -> sqlx::Result<()> {
     let live = |e: &NewEvent| e.disposition != Disposition::Duplicate;
-    // Tracking numbers dispatched in this very message belong to its orders.
+    // Parcels dispatched in this very message belong to its orders.
     let mut owner_of: HashMap<String, String> = HashMap::new();
     for e in new_events
         .iter()
@@ -34,101 +39,109 @@ pub async fn project(
             .as_ref()
             .and_then(|tn| owner_of.get(tn).cloned());
     }
-    for e in new_events
-        .iter_mut()
-        .filter(|e| live(e) && e.order_ref.is_none())
-    {
-        (e.disposition, e.disposition_reason) = match (&e.tracking_number, e.event_type) {
-            (_, EventType::InventorySnapshot | EventType::InventoryAdjusted) => {
-                (Disposition::Applied, None)
-            }
-            (Some(tn), _) => (
-                Disposition::Pending,
-                Some(format!("waiting for a dispatch with tracking number {tn}")),
-            ),
-            (None, _) => (
-                Disposition::Pending,
-                Some("names no order or shipment".into()),
-            ),
-        };
-    }
-    let mut order_refs: Vec<String> = new_events
+    let entry = |e: &NewEvent| Entry {
+        event_id: e.event_id,
+        recorded_at,
+        // The identity a stored event has, so every later fold sorts ties the same way.
+        identity: format!("{connector_id}:{}", e.external_id),
+        event_type: e.event_type.as_str().to_string(),
+        occurred_at: e.occurred_at,
+        data: e.data.clone(),
+        disposition: Disposition::Pending.as_str().to_string(),
+        reason: None,
+    };
+
+    let order_refs: BTreeSet<String> = new_events
         .iter()
         .filter(|e| live(e))
         .filter_map(|e| e.order_ref.clone())
         .collect();
-    order_refs.sort();
-    order_refs.dedup();
-    if order_refs.is_empty() {
-        return Ok(());
+    let order_refs: Vec<String> = order_refs.into_iter().collect();
+    let mut histories: BTreeMap<String, Vec<Entry>> =
+        order_refs.iter().map(|o| (o.clone(), Vec::new())).collect();
+    for (order, entries) in history::of_orders(conn, &order_refs).await? {
+        histories.insert(order, entries);
     }
-
     let arriving: Vec<String> = owner_of.keys().cloned().collect();
-    let stored = events::load_for_orders(conn, &order_refs, &arriving).await?;
-    for e in &stored {
-        if let (Some(order), EventType::ShipmentDispatched) = (&e.order_ref, e.fold.event_type) {
-            for tn in dispatched_numbers(&e.fold.data) {
-                owner_of.entry(tn).or_insert_with(|| order.clone());
+    for (tn, waiting) in history::take_parcels(conn, &arriving).await? {
+        if let Some(list) = owner_of.get(&tn).and_then(|o| histories.get_mut(o)) {
+            list.extend(waiting);
+        }
+    }
+    let stored: HashSet<uuid::Uuid> = histories.values().flatten().map(|e| e.event_id).collect();
+
+    let mut parcels: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
+    for e in new_events.iter_mut().filter(|e| live(e)) {
+        match (&e.order_ref, &e.tracking_number) {
+            (Some(order), _) => histories
+                .get_mut(order)
+                .expect("every order has a list")
+                .push(entry(e)),
+            (None, Some(tn)) => {
+                e.disposition = Disposition::Pending;
+                e.disposition_reason =
+                    Some(format!("waiting for a dispatch with tracking number {tn}"));
+                let mut waiting = entry(e);
+                waiting.reason = e.disposition_reason.clone();
+                parcels.entry(tn.clone()).or_default().push(waiting);
             }
-        }
-    }
-    let mut by_order: BTreeMap<String, Vec<FoldEvent>> =
-        order_refs.iter().map(|o| (o.clone(), vec![])).collect();
-    let order_of = |order_ref: &Option<String>, tn: &Option<String>| {
-        order_ref
-            .clone()
-            .or_else(|| tn.as_ref().and_then(|tn| owner_of.get(tn).cloned()))
-    };
-    for e in &stored {
-        if let Some(list) =
-            order_of(&e.order_ref, &e.tracking_number).and_then(|o| by_order.get_mut(&o))
-        {
-            list.push(e.fold.clone());
-        }
-    }
-    for e in new_events.iter().filter(|e| live(e)) {
-        if let Some(list) = e.order_ref.as_ref().and_then(|o| by_order.get_mut(o)) {
-            list.push(FoldEvent {
-                event_id: e.event_id,
-                // The identity a stored event has, so a refold later sorts ties the same way.
-                identity: format!("{connector_id}:{}", e.external_id),
-                event_type: e.event_type,
-                occurred_at: e.occurred_at,
-                data: e.data.clone(),
-            });
+            (None, None)
+                if matches!(
+                    e.event_type,
+                    EventType::InventorySnapshot | EventType::InventoryAdjusted
+                ) =>
+            {
+                e.disposition = Disposition::Applied;
+            }
+            (None, None) => {
+                e.disposition = Disposition::Pending;
+                e.disposition_reason = Some("names no order or shipment".into());
+            }
         }
     }
 
     let mut written: Vec<OrderProjection> = Vec::new();
-    let mut verdicts = HashMap::new();
-    for (order_ref, list) in &by_order {
-        let outcome = fold(order_ref, list);
+    let mut changes: Vec<VerdictChange> = Vec::new();
+    let mut verdict_of: HashMap<uuid::Uuid, (Disposition, Option<String>)> = HashMap::new();
+    let mut saved = Vec::new();
+    for (order, mut list) in histories {
+        let inputs: Vec<FoldEvent> = list.iter().filter_map(Entry::fold_event).collect();
+        let outcome = fold(&order, &inputs);
+        for e in list.iter_mut() {
+            let Some(v) = outcome.verdicts.get(&e.event_id) else {
+                continue;
+            };
+            let changed = e.set_verdict(v.disposition, v.reason.clone());
+            if stored.contains(&e.event_id) {
+                if changed {
+                    changes.push(VerdictChange {
+                        event_id: e.event_id,
+                        recorded_at: e.recorded_at,
+                        disposition: v.disposition,
+                        reason: v.reason.clone(),
+                    });
+                }
+            } else {
+                verdict_of.insert(e.event_id, (v.disposition, v.reason.clone()));
+            }
+        }
+        let parcels_of_order: BTreeSet<String> = list
+            .iter()
+            .filter(|e| e.event_type == EventType::ShipmentDispatched.as_str())
+            .flat_map(|e| dispatched_numbers(&e.data))
+            .collect();
         written.extend(outcome.projection);
-        verdicts.extend(outcome.verdicts);
+        saved.push((order, list, parcels_of_order.into_iter().collect()));
     }
-    for e in new_events
-        .iter_mut()
-        .filter(|e| live(e) && e.order_ref.is_some())
-    {
-        if let Some(v) = verdicts.get(&e.event_id) {
-            e.disposition = v.disposition;
-            e.disposition_reason = v.reason.clone();
+    for e in new_events.iter_mut() {
+        if let Some((disposition, reason)) = verdict_of.remove(&e.event_id) {
+            e.disposition = disposition;
+            e.disposition_reason = reason;
         }
     }
-    let changes: Vec<VerdictChange> = stored
-        .iter()
-        .filter_map(|e| {
-            let v = verdicts.get(&e.fold.event_id)?;
-            let same = v.disposition.as_str() == e.disposition && v.reason == e.disposition_reason;
-            (!same).then(|| VerdictChange {
-                event_id: e.fold.event_id,
-                recorded_at: e.recorded_at,
-                disposition: v.disposition,
-                reason: v.reason.clone(),
-            })
-        })
-        .collect();
     projections::write(conn, &written).await?;
+    history::save_orders(conn, &saved).await?;
+    history::add_to_parcels(conn, &parcels.into_iter().collect::<Vec<_>>()).await?;
     events::set_verdicts(conn, &changes).await?;
     Ok(())
 }

@@ -1,0 +1,158 @@
+//! The fold's input per order (`order_history`) and per parcel not yet dispatched
+//! (`parcel_history`): the events as the fold reads them, kept beside the event store so folding
+//! a new event reads one row instead of searching every monthly partition.
+
+use crate::domain::event::{Disposition, EventType};
+use crate::domain::projection::FoldEvent;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+/// One event in a history, with where it is stored and its current verdict.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub event_id: Uuid,
+    pub recorded_at: DateTime<Utc>,
+    pub identity: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub data: Value,
+    pub disposition: String,
+    pub reason: Option<String>,
+}
+
+impl Entry {
+    pub fn fold_event(&self) -> Option<FoldEvent> {
+        Some(FoldEvent {
+            event_id: self.event_id,
+            identity: self.identity.clone(),
+            event_type: self.event_type.parse::<EventType>().ok()?,
+            occurred_at: self.occurred_at,
+            data: self.data.clone(),
+        })
+    }
+
+    pub fn set_verdict(&mut self, disposition: Disposition, reason: Option<String>) -> bool {
+        let changed = self.disposition != disposition.as_str() || self.reason != reason;
+        self.disposition = disposition.as_str().to_string();
+        self.reason = reason;
+        changed
+    }
+}
+
+fn entries(value: Value) -> sqlx::Result<Vec<Entry>> {
+    serde_json::from_value(value).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// The histories of these orders (those that have one).
+pub async fn of_orders(
+    conn: &mut PgConnection,
+    order_refs: &[String],
+) -> sqlx::Result<Vec<(String, Vec<Entry>)>> {
+    let rows =
+        sqlx::query(r#"select order_ref, events from order_history where order_ref = any($1)"#)
+            .bind(order_refs)
+            .fetch_all(conn)
+            .await?;
+    rows.into_iter()
+        .map(|r| Ok((r.try_get("order_ref")?, entries(r.try_get("events")?)?)))
+        .collect()
+}
+
+/// Which order each of these parcels belongs to, as far as dispatches have said.
+pub async fn owners_of_parcels(
+    conn: &mut PgConnection,
+    tracking_numbers: &[String],
+) -> sqlx::Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        r#"select tn, h.order_ref from order_history h, unnest(h.tracking_numbers) tn
+           where h.tracking_numbers && $1 and tn = any($1)"#,
+    )
+    .bind(tracking_numbers)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+/// Takes the waiting carrier events of these parcels (they now belong to an order).
+pub async fn take_parcels(
+    conn: &mut PgConnection,
+    tracking_numbers: &[String],
+) -> sqlx::Result<Vec<(String, Vec<Entry>)>> {
+    if tracking_numbers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(r#"delete from parcel_history where tracking_number = any($1) returning tracking_number, events"#)
+        .bind(tracking_numbers)
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok((
+                r.try_get("tracking_number")?,
+                entries(r.try_get("events")?)?,
+            ))
+        })
+        .collect()
+}
+
+/// Adds carrier events to the parcels' waiting lists.
+pub async fn add_to_parcels(
+    conn: &mut PgConnection,
+    parcels: &[(String, Vec<Entry>)],
+) -> sqlx::Result<()> {
+    if parcels.is_empty() {
+        return Ok(());
+    }
+    let numbers: Vec<&str> = parcels.iter().map(|(tn, _)| tn.as_str()).collect();
+    let lists: Vec<Value> = parcels
+        .iter()
+        .map(|(_, e)| serde_json::to_value(e).unwrap_or_default())
+        .collect();
+    sqlx::query(
+        r#"insert into parcel_history (tracking_number, events)
+           select * from unnest($1::text[], $2::jsonb[])
+           on conflict (tracking_number) do update set events = parcel_history.events || excluded.events"#,
+    )
+    .bind(numbers)
+    .bind(lists)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes the orders' histories whole.
+pub async fn save_orders(
+    conn: &mut PgConnection,
+    orders: &[(String, Vec<Entry>, Vec<String>)],
+) -> sqlx::Result<()> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    let refs: Vec<&str> = orders.iter().map(|(o, _, _)| o.as_str()).collect();
+    let lists: Vec<Value> = orders
+        .iter()
+        .map(|(_, e, _)| serde_json::to_value(e).unwrap_or_default())
+        .collect();
+    // Arrays of arrays must be rectangular in Postgres, so the parcel lists travel as JSON.
+    let parcels: Vec<Value> = orders
+        .iter()
+        .map(|(_, _, t)| serde_json::to_value(t).unwrap_or_default())
+        .collect();
+    sqlx::query(
+        r#"insert into order_history (order_ref, events, tracking_numbers)
+           select o, e, array(select jsonb_array_elements_text(t)) from unnest($1::text[], $2::jsonb[], $3::jsonb[]) as x(o, e, t)
+           on conflict (order_ref) do update set events = excluded.events, tracking_numbers = excluded.tracking_numbers"#,
+    )
+    .bind(refs)
+    .bind(lists)
+    .bind(parcels)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
