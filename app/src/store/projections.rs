@@ -105,8 +105,10 @@ pub async fn write(conn: &mut PgConnection, orders: &[OrderProjection]) -> sqlx:
             continue;
         };
         let now = hashes(p);
+        // A part never written before is empty: nothing to rewrite while it still is.
+        let empty = Value::String(digest(&Vec::<()>::new()));
         for part in PARTS {
-            if previous.get(part) == now.get(part) {
+            if previous.get(part).unwrap_or(&empty) == now.get(part).unwrap_or(&empty) {
                 continue;
             }
             let (order_ids, rows) = changed.get_mut(part).expect("every part has an entry");

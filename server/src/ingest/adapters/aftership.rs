@@ -2,7 +2,7 @@
 
 use super::event::Derived;
 use super::{
-    json_body, AdapterError, CanonicalEvent, Format, Origin, Parsed, SourceStatus, Stamp,
+    json_body, look_up, AdapterError, CanonicalEvent, Format, Origin, Parsed, SourceStatus, Stamp,
     UnknownCode,
 };
 use app::domain::event::EventType;
@@ -133,28 +133,10 @@ pub fn map(
     subtag: Option<&str>,
     unknown: &mut Vec<UnknownCode>,
 ) -> Option<(EventType, Option<String>)> {
-    let by_tag = match TAGS.iter().find(|(t, _)| *t == tag) {
-        Some((_, t)) => *t,
-        None => {
-            unknown.push(UnknownCode {
-                field: "tag".into(),
-                code: tag.into(),
-                mapped_to: None,
-            });
-            None
-        }
-    };
-    let by_subtag = subtag.and_then(|code| match SUBTAGS.iter().find(|(s, _)| *s == code) {
-        Some((_, t)) => *t,
-        None => {
-            unknown.push(UnknownCode {
-                field: "subtag".into(),
-                code: code.into(),
-                mapped_to: by_tag,
-            });
-            None
-        }
-    });
+    let by_tag = look_up(TAGS, "tag", tag, None, unknown).flatten();
+    let by_subtag = subtag
+        .and_then(|code| look_up(SUBTAGS, "subtag", code, by_tag, unknown))
+        .flatten();
     match by_subtag {
         Some((t, reason)) if by_tag.is_some() => Some((t, Some(reason.to_string()))),
         _ => by_tag.map(|t| (t, None)),

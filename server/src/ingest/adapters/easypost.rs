@@ -4,7 +4,7 @@
 
 use super::event::Derived;
 use super::{
-    json_body, AdapterError, CanonicalEvent, Format, Origin, Parsed, SourceStatus, Stamp,
+    json_body, look_up, AdapterError, CanonicalEvent, Format, Origin, Parsed, SourceStatus, Stamp,
     UnknownCode,
 };
 use app::domain::event::EventType;
@@ -98,31 +98,10 @@ pub fn map(
     detail: Option<&str>,
     unknown: &mut Vec<UnknownCode>,
 ) -> Option<(EventType, Option<String>)> {
-    let by_status = match STATUSES.iter().find(|(s, _)| *s == status) {
-        Some((_, t)) => *t,
-        None => {
-            unknown.push(UnknownCode {
-                field: "status".into(),
-                code: status.into(),
-                mapped_to: None,
-            });
-            None
-        }
-    };
-    let by_detail = match detail {
-        None => None,
-        Some(d) => match STATUS_DETAILS.iter().find(|(s, _)| *s == d) {
-            Some((_, t)) => *t,
-            None => {
-                unknown.push(UnknownCode {
-                    field: "status_detail".into(),
-                    code: d.into(),
-                    mapped_to: by_status,
-                });
-                None
-            }
-        },
-    };
+    let by_status = look_up(STATUSES, "status", status, None, unknown).flatten();
+    let by_detail = detail
+        .and_then(|d| look_up(STATUS_DETAILS, "status_detail", d, by_status, unknown))
+        .flatten();
     // A delivered or pre-transit status is final whatever the detail says.
     match (status, by_detail) {
         ("delivered", _) | ("pre_transit", _) | ("unknown", _) | ("error", _) => {

@@ -91,6 +91,26 @@ pub struct UnknownCode {
     pub mapped_to: Option<EventType>,
 }
 
+/// Looks `code` up in a format's mapping table. A code the table lacks is reported as unknown,
+/// with `fallback` as what it was mapped to meanwhile, and gives `None`.
+pub fn look_up<T: Copy>(
+    table: &[(&str, T)],
+    field: &str,
+    code: &str,
+    fallback: Option<EventType>,
+    unknown: &mut Vec<UnknownCode>,
+) -> Option<T> {
+    let found = table.iter().find(|(c, _)| *c == code).map(|(_, t)| *t);
+    if found.is_none() {
+        unknown.push(UnknownCode {
+            field: field.into(),
+            code: code.into(),
+            mapped_to: fallback,
+        });
+    }
+    found
+}
+
 /// An adapter's result.
 #[derive(Clone, Debug, Default)]
 pub struct Parsed {

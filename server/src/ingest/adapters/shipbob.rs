@@ -3,8 +3,7 @@
 
 use super::event::Derived;
 use super::{
-    json_body, AdapterError, CanonicalEvent, Format, Origin, Parsed, SourceStatus, Stamp,
-    UnknownCode,
+    json_body, look_up, AdapterError, CanonicalEvent, Format, Origin, Parsed, SourceStatus, Stamp,
 };
 use app::domain::event::EventType;
 use serde_json::{json, Value};
@@ -32,17 +31,10 @@ pub fn parse(origin: &Origin, body: &[u8]) -> Result<Parsed, AdapterError> {
         .and_then(Value::as_str)
         .ok_or_else(|| AdapterError::invalid("topic", "is required"))?;
     let mut parsed = Parsed::default();
-    let event_type = match TOPICS.iter().find(|(t, _)| *t == topic) {
-        Some((_, Some(t))) => *t,
-        Some((_, None)) => return Ok(parsed),
-        None => {
-            parsed.unknown_codes.push(UnknownCode {
-                field: "topic".into(),
-                code: topic.into(),
-                mapped_to: None,
-            });
-            return Ok(parsed);
-        }
+    let event_type = match look_up(TOPICS, "topic", topic, None, &mut parsed.unknown_codes) {
+        Some(Some(t)) => t,
+        // Known but informational, or owned by another system; unknown: listed for mapping.
+        Some(None) | None => return Ok(parsed),
     };
     let order = message
         .get("reference_id")

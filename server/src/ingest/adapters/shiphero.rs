@@ -3,8 +3,7 @@
 
 use super::event::Derived;
 use super::{
-    json_body, AdapterError, CanonicalEvent, Format, Origin, Parsed, SourceStatus, Stamp,
-    UnknownCode,
+    json_body, look_up, AdapterError, CanonicalEvent, Format, Origin, Parsed, SourceStatus, Stamp,
 };
 use app::domain::event::EventType;
 use serde_json::{json, Value};
@@ -40,17 +39,16 @@ pub fn parse(origin: &Origin, body: &[u8]) -> Result<Parsed, AdapterError> {
         .and_then(Value::as_str)
         .ok_or_else(|| AdapterError::invalid("webhook_type", "is required"))?;
     let mut parsed = Parsed::default();
-    let event_type = match WEBHOOK_TYPES.iter().find(|(k, _)| *k == kind) {
-        Some((_, Some(t))) => *t,
-        Some((_, None)) => return Ok(parsed),
-        None => {
-            parsed.unknown_codes.push(UnknownCode {
-                field: "webhook_type".into(),
-                code: kind.into(),
-                mapped_to: None,
-            });
-            return Ok(parsed);
-        }
+    let event_type = match look_up(
+        WEBHOOK_TYPES,
+        "webhook_type",
+        kind,
+        None,
+        &mut parsed.unknown_codes,
+    ) {
+        Some(Some(t)) => t,
+        // Known but informational, or owned by another system; unknown: listed for mapping.
+        Some(None) | None => return Ok(parsed),
     };
     let body = message.get("fulfillment").unwrap_or(&message);
     let order_ref = text(body, "partner_order_id").or_else(|| text(body, "order_number"));

@@ -3,7 +3,7 @@
 
 use super::event::Derived;
 use super::{
-    json_body, AdapterError, CanonicalEvent, Format, Origin, Parsed, SourceStatus, Stamp,
+    json_body, look_up, AdapterError, CanonicalEvent, Format, Origin, Parsed, SourceStatus, Stamp,
     UnknownCode,
 };
 use app::domain::event::EventType;
@@ -57,29 +57,10 @@ pub fn map(
     substatus: Option<&str>,
     unknown: &mut Vec<UnknownCode>,
 ) -> Option<EventType> {
-    let by_status = match STATUSES.iter().find(|(s, _)| *s == status) {
-        Some((_, t)) => *t,
-        None => {
-            unknown.push(UnknownCode {
-                field: "status".into(),
-                code: status.into(),
-                mapped_to: None,
-            });
-            None
-        }
-    };
-    let by_substatus =
-        substatus.and_then(|code| match SUBSTATUSES.iter().find(|(s, _)| *s == code) {
-            Some((_, t)) => *t,
-            None => {
-                unknown.push(UnknownCode {
-                    field: "substatus".into(),
-                    code: code.into(),
-                    mapped_to: by_status,
-                });
-                None
-            }
-        });
+    let by_status = look_up(STATUSES, "status", status, None, unknown).flatten();
+    let by_substatus = substatus
+        .and_then(|code| look_up(SUBSTATUSES, "substatus", code, by_status, unknown))
+        .flatten();
     match status {
         "DELIVERED" | "PRE_TRANSIT" | "UNKNOWN" => by_status,
         _ => by_substatus.or(by_status),
