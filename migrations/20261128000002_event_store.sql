@@ -159,11 +159,15 @@ create table event_key (
 -- `event` and rebuildable from it.
 create table order_history (
     order_ref        text primary key,
-    events           jsonb not null default '[]'::jsonb,
-    -- The parcels the order's dispatches named: carrier events that name only a parcel find their order here.
-    tracking_numbers text[] not null default '{}'
+    events           jsonb not null default '[]'::jsonb
 );
-create index order_history_tracking_numbers_idx on order_history using gin (tracking_numbers);
+
+-- Which order a parcel belongs to, as its dispatch said: carrier events that name only a parcel
+-- find their order here.
+create table parcel (
+    tracking_number text primary key,
+    order_ref       text not null
+);
 
 -- Carrier events naming a parcel no dispatch has named yet; moved to their order when one does.
 create table parcel_history (
@@ -198,9 +202,7 @@ create table "order" (
 create unique index order_ref_key on "order" (order_ref);
 create index order_account_idx on "order" (account_id, ordered_at desc);
 create index order_ordered_at_idx on "order" (ordered_at desc, order_id desc);
-create index order_status_idx on "order" (status);
 create index order_customer_po_idx on "order" (lower(customer_po));
-create index order_tracking_numbers_idx on "order" using gin (tracking_numbers);
 
 create table order_line (
     order_id      bigint not null references "order" (order_id) on delete cascade,

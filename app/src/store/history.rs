@@ -68,8 +68,7 @@ pub async fn owners_of_parcels(
     tracking_numbers: &[String],
 ) -> sqlx::Result<Vec<(String, String)>> {
     let rows = sqlx::query(
-        r#"select tn, h.order_ref from order_history h, unnest(h.tracking_numbers) tn
-           where h.tracking_numbers && $1 and tn = any($1)"#,
+        r#"select tracking_number, order_ref from parcel where tracking_number = any($1)"#,
     )
     .bind(tracking_numbers)
     .fetch_all(conn)
@@ -77,6 +76,27 @@ pub async fn owners_of_parcels(
     rows.into_iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect()
+}
+
+/// Records which order dispatched parcels belong to (the first dispatch to name one wins).
+pub async fn claim_parcels(
+    conn: &mut PgConnection,
+    parcels: &[(String, String)],
+) -> sqlx::Result<()> {
+    if parcels.is_empty() {
+        return Ok(());
+    }
+    let numbers: Vec<&str> = parcels.iter().map(|(tn, _)| tn.as_str()).collect();
+    let orders: Vec<&str> = parcels.iter().map(|(_, o)| o.as_str()).collect();
+    sqlx::query(
+        r#"insert into parcel (tracking_number, order_ref) select * from unnest($1::text[], $2::text[])
+           on conflict (tracking_number) do nothing"#,
+    )
+    .bind(numbers)
+    .bind(orders)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Takes the waiting carrier events of these parcels (they now belong to an order).
@@ -129,29 +149,22 @@ pub async fn add_to_parcels(
 /// Writes the orders' histories whole.
 pub async fn save_orders(
     conn: &mut PgConnection,
-    orders: &[(String, Vec<Entry>, Vec<String>)],
+    orders: &[(String, Vec<Entry>)],
 ) -> sqlx::Result<()> {
     if orders.is_empty() {
         return Ok(());
     }
-    let refs: Vec<&str> = orders.iter().map(|(o, _, _)| o.as_str()).collect();
+    let refs: Vec<&str> = orders.iter().map(|(o, _)| o.as_str()).collect();
     let lists: Vec<Value> = orders
         .iter()
-        .map(|(_, e, _)| serde_json::to_value(e).unwrap_or_default())
-        .collect();
-    // Arrays of arrays must be rectangular in Postgres, so the parcel lists travel as JSON.
-    let parcels: Vec<Value> = orders
-        .iter()
-        .map(|(_, _, t)| serde_json::to_value(t).unwrap_or_default())
+        .map(|(_, e)| serde_json::to_value(e).unwrap_or_default())
         .collect();
     sqlx::query(
-        r#"insert into order_history (order_ref, events, tracking_numbers)
-           select o, e, array(select jsonb_array_elements_text(t)) from unnest($1::text[], $2::jsonb[], $3::jsonb[]) as x(o, e, t)
-           on conflict (order_ref) do update set events = excluded.events, tracking_numbers = excluded.tracking_numbers"#,
+        r#"insert into order_history (order_ref, events) select * from unnest($1::text[], $2::jsonb[])
+           on conflict (order_ref) do update set events = excluded.events"#,
     )
     .bind(refs)
     .bind(lists)
-    .bind(parcels)
     .execute(conn)
     .await?;
     Ok(())

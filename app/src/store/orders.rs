@@ -65,9 +65,9 @@ fn push_filters(q: &mut QueryBuilder<'_, Postgres>, scope: &Scope, f: &OrderFilt
         q.push(" or lower(o.customer_po) = lower(")
             .push_bind(term.to_string())
             .push(")");
-        q.push(" or o.tracking_numbers @> array[")
+        q.push(" or exists (select 1 from shipment s where s.order_id = o.order_id and s.tracking_number = ")
             .push_bind(term.to_string())
-            .push("]::text[]");
+            .push(")");
         q.push(" or o.customer_name ilike ")
             .push_bind(format!("%{}%", term.replace('%', "")))
             .push(")");

@@ -125,13 +125,8 @@ pub async fn project(
                 verdict_of.insert(e.event_id, (v.disposition, v.reason.clone()));
             }
         }
-        let parcels_of_order: BTreeSet<String> = list
-            .iter()
-            .filter(|e| e.event_type == EventType::ShipmentDispatched.as_str())
-            .flat_map(|e| dispatched_numbers(&e.data))
-            .collect();
         written.extend(outcome.projection);
-        saved.push((order, list, parcels_of_order.into_iter().collect()));
+        saved.push((order, list));
     }
     for e in new_events.iter_mut() {
         if let Some((disposition, reason)) = verdict_of.remove(&e.event_id) {
@@ -139,6 +134,8 @@ pub async fn project(
             e.disposition_reason = reason;
         }
     }
+    let claimed: Vec<(String, String)> = owner_of.into_iter().collect();
+    history::claim_parcels(conn, &claimed).await?;
     projections::write(conn, &written).await?;
     history::save_orders(conn, &saved).await?;
     history::add_to_parcels(conn, &parcels.into_iter().collect::<Vec<_>>()).await?;
