@@ -86,7 +86,7 @@ pub async fn seed(pool: &PgPool, size: DemoSize) -> anyhow::Result<()> {
         "Feeding {} orders over {} days through the ingest pipeline…",
         size.orders, size.days
     );
-    let stats = history::generate(pool, size.orders, size.days, 4).await?;
+    let stats = history::generate(pool, size.orders, size.days, 8).await?;
     let load = |a: &std::sync::atomic::AtomicUsize| a.load(std::sync::atomic::Ordering::Relaxed);
     println!(
         "{} messages in {:.0} s: {} events stored, {} duplicate events, {} re-delivered messages.",
