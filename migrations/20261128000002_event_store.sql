@@ -175,6 +175,16 @@ create table parcel_history (
     events          jsonb not null default '[]'::jsonb
 );
 
+-- Events stored but not folded into their order yet: the projector's work queue. An accepted
+-- message adds its events here in the same transaction; the projector folds them in batches.
+create table projection_queue (
+    queue_id        bigint generated always as identity primary key,
+    -- The event as the fold reads it (store::history::Entry).
+    entry           jsonb not null,
+    order_ref       text,
+    tracking_number text
+);
+
 -- Projections: a function of the set of applied events of an order, rebuilt when one arrives.
 create table "order" (
     order_id        bigint generated always as identity primary key,

@@ -1,5 +1,5 @@
-//! Background workers. For now: housekeeping (expired sessions, old sign-in failures, the event
-//! table's partitions for the coming months). The sync
+//! Background workers: the projector (folds stored events into their orders) and housekeeping
+//! (expired sessions, old sign-in failures, the event table's partitions for the coming months). The sync
 //! engine's job runners join here. Every task is idempotent, so several worker processes may run.
 
 use anyhow::Context;
@@ -14,8 +14,43 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(5 * 60);
 /// Sign-in failures are only counted for minutes; a day of them is kept for investigation.
 const KEEP_LOGIN_FAILURES: chrono::Duration = chrono::Duration::days(1);
 
-/// Runs until `stop` is cancelled.
+/// How often the projector looks for work when no notification came (a lost one, another
+/// process's queue).
+const PROJECTOR_POLL: Duration = Duration::from_secs(1);
+
+/// Runs until `stop` is cancelled: the projector, and housekeeping every few minutes.
 pub async fn run(pool: PgPool, stop: CancellationToken) -> anyhow::Result<()> {
+    let projector = tokio::spawn(project(pool.clone(), stop.clone()));
+    let housekeeping = keep_house(pool, stop).await;
+    projector.await.context("the projector task")??;
+    housekeeping
+}
+
+/// Folds queued events into their orders as soon as an ingest transaction announces them
+/// (`LISTEN milepost_projection`), and every second in case a notification was missed.
+async fn project(pool: PgPool, stop: CancellationToken) -> anyhow::Result<()> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(&pool)
+        .await
+        .context("listening for new events")?;
+    listener.listen("milepost_projection").await?;
+    let mut tick = tokio::time::interval(PROJECTOR_POLL);
+    loop {
+        if let Err(e) = crate::ingest::projector::drain(&pool).await {
+            tracing::warn!(error = %e, "projector failed; the events stay queued and are retried");
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return Ok(()),
+            received = listener.recv() => {
+                if let Err(e) = received {
+                    tracing::warn!(error = %e, "lost the notification connection; reconnecting");
+                }
+            }
+            _ = tick.tick() => {}
+        }
+    }
+}
+
+async fn keep_house(pool: PgPool, stop: CancellationToken) -> anyhow::Result<()> {
     let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
     loop {
         tokio::select! {

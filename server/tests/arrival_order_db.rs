@@ -161,6 +161,7 @@ async fn deliver(pool: &PgPool, connectors: &[Connector], messages: &[(usize, Va
             received_at: chrono::Utc::now(),
         };
         pipeline::ingest(pool, &inbound, parsed).await.unwrap();
+        server::ingest::projector::drain(pool).await.unwrap();
     }
 }
 

@@ -88,7 +88,15 @@ impl Setup {
             .await
     }
 
+    /// Folds what the ingest queued, as the server's workers do right after each commit.
+    async fn settle(&self) {
+        server::ingest::projector::drain(&self.app.pool)
+            .await
+            .unwrap();
+    }
+
     async fn count(&self, sql: &str) -> i64 {
+        self.settle().await;
         sqlx::query_scalar(sql)
             .fetch_one(&self.app.pool)
             .await
@@ -142,6 +150,7 @@ async fn the_canonical_examples_build_the_order_and_its_timeline(pool: PgPool) {
             StatusCode::ACCEPTED
         );
     }
+    s.settle().await;
     let (status, warehouse, carrier_events): (String, Option<String>, i64) = sqlx::query_as(
         r#"select o.status, o.warehouse_code, (select count(*) from event e where e.tracking_number = '1Z000000000000001')
            from "order" o where o.order_ref = 'S00042'"#,
@@ -221,6 +230,7 @@ async fn the_same_event_in_another_message_is_kept_as_a_duplicate(pool: PgPool) 
         (receipt["accepted"].as_u64(), receipt["duplicates"].as_u64()),
         (Some(1), Some(1))
     );
+    s.settle().await;
     let reason: String =
         sqlx::query_scalar("select disposition_reason from event where disposition = 'duplicate'")
             .fetch_one(&s.app.pool)
@@ -243,6 +253,7 @@ async fn a_late_scan_is_superseded_and_never_moves_delivery_back(pool: PgPool) {
         s.event(&s.carrier_key, &late).await.status(),
         StatusCode::ACCEPTED
     );
+    s.settle().await;
     let (disposition, reason): (String, String) = sqlx::query_as(
         "select disposition, disposition_reason from event where external_id = 'late-in-transit'",
     )
@@ -306,6 +317,7 @@ async fn a_missing_time_stays_unknown_and_a_time_without_offset_is_refused(pool:
         s.event(&s.erp_key, &untimed).await.status(),
         StatusCode::ACCEPTED
     );
+    s.settle().await;
     let (occurred, provenance): (Option<chrono::DateTime<chrono::Utc>>, String) =
         sqlx::query_as("select occurred_at, time_provenance from event")
             .fetch_one(&s.app.pool)
@@ -821,4 +833,36 @@ async fn the_openapi_document_describes_every_ingest_route_and_status(pool: PgPo
             .status();
         assert!(status != StatusCode::METHOD_NOT_ALLOWED, "{path}");
     }
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_workers_fold_an_accepted_message_right_after_it_commits(pool: PgPool) {
+    let s = setup(pool).await;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let workers = tokio::spawn(server::workers::run(s.app.pool.clone(), stop.clone()));
+    assert_eq!(
+        s.event(&s.erp_key, &order_created()).await.status(),
+        StatusCode::ACCEPTED
+    );
+    let mut folded = false;
+    for _ in 0..100 {
+        let orders: i64 =
+            sqlx::query_scalar(r#"select count(*) from "order" where order_ref = 'S00042'"#)
+                .fetch_one(&s.app.pool)
+                .await
+                .unwrap();
+        if orders == 1 {
+            folded = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(folded, "the projector folded the order without being asked");
+    let (disposition,): (String,) = sqlx::query_as("select disposition from event")
+        .fetch_one(&s.app.pool)
+        .await
+        .unwrap();
+    assert_eq!(disposition, "applied");
+    stop.cancel();
+    workers.await.unwrap().unwrap();
 }

@@ -66,6 +66,8 @@ async fn orders(app: &TestApp) {
     send("carrier", json!({"specversion": "1.0", "id": "v2", "source": "t", "type": "shipment.delivered", "subject": "shipment/1ZTRACK2",
         "time": "2026-03-07T10:00:00Z", "data": {"tracking_number": "1ZTRACK2", "pod": {"signed_by": "ANA"}}}))
     .await;
+    // Fold what was stored, as the server's workers do right after each commit.
+    server::ingest::projector::drain(&app.pool).await.unwrap();
 }
 
 async fn list(app: &TestApp, client: &Client, form: &[(&str, &str)]) -> (u16, Value) {

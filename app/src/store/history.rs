@@ -169,3 +169,68 @@ pub async fn save_orders(
     .await?;
     Ok(())
 }
+
+/// An event waiting to be folded.
+#[derive(Clone, Debug)]
+pub struct Queued {
+    pub queue_id: i64,
+    pub entry: Entry,
+    pub order_ref: Option<String>,
+    pub tracking_number: Option<String>,
+}
+
+/// Queues stored events for the projector (in the transaction that stores them).
+pub async fn enqueue(
+    conn: &mut PgConnection,
+    events: &[(Entry, Option<String>, Option<String>)],
+) -> sqlx::Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let entries: Vec<Value> = events
+        .iter()
+        .map(|(e, _, _)| serde_json::to_value(e).unwrap_or_default())
+        .collect();
+    let orders: Vec<Option<String>> = events.iter().map(|(_, o, _)| o.clone()).collect();
+    let parcels: Vec<Option<String>> = events.iter().map(|(_, _, t)| t.clone()).collect();
+    sqlx::query(
+        r#"insert into projection_queue (entry, order_ref, tracking_number)
+           select * from unnest($1::jsonb[], $2::text[], $3::text[])"#,
+    )
+    .bind(entries)
+    .bind(orders)
+    .bind(parcels)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(r#"select pg_notify('milepost_projection', '')"#)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Takes up to `limit` queued events, oldest first, skipping those another projector holds.
+/// They leave the queue when the caller's transaction commits.
+pub async fn take_queued(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Queued>> {
+    let rows = sqlx::query(
+        r#"delete from projection_queue where queue_id in (
+               select queue_id from projection_queue order by queue_id for update skip locked limit $1)
+           returning queue_id, entry, order_ref, tracking_number"#,
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    let mut queued: Vec<Queued> = rows
+        .into_iter()
+        .map(|r| {
+            Ok(Queued {
+                queue_id: r.try_get("queue_id")?,
+                entry: serde_json::from_value(r.try_get("entry")?)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                order_ref: r.try_get("order_ref")?,
+                tracking_number: r.try_get("tracking_number")?,
+            })
+        })
+        .collect::<sqlx::Result<_>>()?;
+    queued.sort_by_key(|q| q.queue_id);
+    Ok(queued)
+}

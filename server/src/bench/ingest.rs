@@ -135,7 +135,9 @@ async fn measure(
 
     println!("Milepost ingest benchmark: {} single events from {} clients, {} batches of 1,000, {} raw rows", args.singles, args.clients, args.batches, args.raw_rows);
     let singles = singles(&target, args.singles, args.clients).await?;
+    let folded_singles = fold_all(&pool).await?;
     let batches = batches(&target, args.batches).await?;
+    let folded_batches = fold_all(&pool).await?;
     let raw_single = raw_per_row(&pool, args.raw_rows, args.clients).await?;
     let raw_multi = raw_multi_row(&pool, args.raw_rows).await?;
     let _ = stop.send(());
@@ -151,8 +153,16 @@ async fn measure(
         "(a) single events over HTTP", singles.rate, singles.p50, singles.p99
     );
     println!(
+        "{:<44} {:>12.0}",
+        "    then folded into orders by the projector", folded_singles
+    );
+    println!(
         "{:<44} {:>12.0} {:>9.2} {:>9.2}",
         "(b) batches of 1,000 over HTTP", batches.rate, batches.p50, batches.p99
+    );
+    println!(
+        "{:<44} {:>12.0}",
+        "    then folded into orders by the projector", folded_batches
     );
     println!(
         "{:<44} {:>12.0}",
@@ -176,6 +186,13 @@ async fn measure(
     );
     pool.close().await;
     Ok(())
+}
+
+/// Folds everything the ingest queued, as the workers would; returns events folded per second.
+async fn fold_all(pool: &PgPool) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let folded = crate::ingest::projector::drain(pool).await?;
+    Ok(folded as f64 / started.elapsed().as_secs_f64())
 }
 
 struct Measured {

@@ -87,9 +87,11 @@ pub async fn seed(pool: &PgPool, size: DemoSize) -> anyhow::Result<()> {
         size.orders, size.days
     );
     let stats = history::generate(pool, size.orders, size.days, 8).await?;
+    // Fold what was stored now, so the pages show it even before a server runs the projector.
+    let folded = crate::ingest::projector::drain(pool).await?;
     let load = |a: &std::sync::atomic::AtomicUsize| a.load(std::sync::atomic::Ordering::Relaxed);
     println!(
-        "{} messages in {:.0} s: {} events stored, {} duplicate events, {} re-delivered messages.",
+        "{} messages in {:.0} s: {} events stored, {} duplicate events, {} re-delivered messages; {folded} events folded into orders.",
         load(&stats.messages),
         started.elapsed().as_secs_f64(),
         load(&stats.accepted),

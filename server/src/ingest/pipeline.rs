@@ -1,20 +1,21 @@
 //! The one path every inbound message takes, from the HTTP API, the demo and the benchmark alike:
-//! keep the raw message, check ownership, append the canonical events, fold the orders they
-//! touch, all in one transaction. The answer is sent only after it commits.
+//! keep the raw message, check ownership, append the canonical events and queue them for the
+//! projector, all in one transaction. The answer is sent only after it commits; the projector
+//! folds the events into their orders right after (`projector.rs`).
 
 use super::adapters::{AdapterError, CanonicalEvent, Parsed};
 use super::connector::{kind_word, Connector};
 use super::error::IngestError;
-use super::projector;
 use app::domain::event::Disposition;
 use app::store::events::{self, NewEvent, SeenCode};
+use app::store::history::{self, Entry};
 use app::store::inbox::{self, NewMessage};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// A message as it arrived.
@@ -137,56 +138,31 @@ pub async fn ingest(
     }
     let mut new_events: Vec<NewEvent> = parsed.events.iter().map(to_new_event).collect();
     mark_repeats_within(&mut new_events);
-    let tracking_only: Vec<String> = new_events
-        .iter()
-        .filter(|e| e.order_ref.is_none())
-        .filter_map(|e| e.tracking_number.clone())
-        .collect();
-    let mut keys: BTreeSet<String> = new_events
-        .iter()
-        .flat_map(|e| e.order_ref.iter().chain(e.tracking_number.iter()).cloned())
-        .collect();
-    events::lock_keys(&mut tx, &keys.iter().cloned().collect::<Vec<_>>()).await?;
-    if !tracking_only.is_empty() {
-        let owners: HashMap<String, String> =
-            app::store::history::owners_of_parcels(&mut tx, &tracking_only)
-                .await?
-                .into_iter()
-                .collect();
-        for e in new_events.iter_mut().filter(|e| e.order_ref.is_none()) {
-            e.order_ref = e
-                .tracking_number
-                .as_ref()
-                .and_then(|tn| owners.get(tn).cloned());
-        }
-        let more: Vec<String> = owners
-            .values()
-            .filter(|o| !keys.contains(*o))
-            .cloned()
-            .collect();
-        events::lock_keys(&mut tx, &more).await?;
-        keys.extend(more);
-    }
     let fresh: Vec<NewEvent> = new_events
         .iter()
         .filter(|e| e.disposition != Disposition::Duplicate)
         .cloned()
         .collect();
-    let known = events::claim_identities(&mut tx, inbound.connector.id, &fresh).await?;
-    let known: HashMap<String, Uuid> = known.into_iter().collect();
+    let known: HashMap<String, Uuid> =
+        events::claim_identities(&mut tx, inbound.connector.id, &fresh)
+            .await?
+            .into_iter()
+            .collect();
+    let mut queue = Vec::new();
     for e in new_events.iter_mut() {
         if let Some(first) = known.get(&e.external_id) {
             e.disposition = Disposition::Duplicate;
             e.disposition_reason = Some(format!("the same event as {first}, stored before"));
+        } else if e.disposition != Disposition::Duplicate {
+            // The projector gives the real verdict when it folds the event into its order.
+            e.disposition_reason = Some(QUEUED.to_string());
+            queue.push((
+                entry(inbound.connector.id, inbound.received_at, e),
+                e.order_ref.clone(),
+                e.tracking_number.clone(),
+            ));
         }
     }
-    projector::project(
-        &mut tx,
-        inbound.connector.id,
-        inbound.received_at,
-        &mut new_events,
-    )
-    .await?;
     events::append(
         &mut tx,
         inbound.connector.id,
@@ -195,6 +171,7 @@ pub async fn ingest(
         &new_events,
     )
     .await?;
+    history::enqueue(&mut tx, &queue).await?;
     let codes: Vec<SeenCode> = parsed
         .unknown_codes
         .iter()
@@ -224,6 +201,24 @@ pub async fn ingest(
         event_ids: new_events.iter().map(|e| e.event_id).collect(),
         redelivery: false,
     })
+}
+
+/// The provisional reason of an event stored but not folded yet.
+pub const QUEUED: &str = "stored; waiting to be folded into its order";
+
+/// The event as the projector's fold reads it.
+fn entry(connector_id: i64, recorded_at: DateTime<Utc>, e: &NewEvent) -> Entry {
+    Entry {
+        event_id: e.event_id,
+        recorded_at,
+        // The identity the fold sorts ties by: stable however often the order is refolded.
+        identity: format!("{connector_id}:{}", e.external_id),
+        event_type: e.event_type.as_str().to_string(),
+        occurred_at: e.occurred_at,
+        data: e.data.clone(),
+        disposition: e.disposition.as_str().to_string(),
+        reason: e.disposition_reason.clone(),
+    }
 }
 
 /// Ownership (DESIGN §3): each type has one owning kind of system, and the connector's own list

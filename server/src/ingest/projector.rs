@@ -1,138 +1,157 @@
-//! Folds the orders a message touches: each order's history (`store::history`) plus the new
-//! events (not yet appended, so each new event is written once, with its final verdict), then
-//! writes the projections, the histories, and any verdict a late event changed. Carrier events
-//! naming a parcel no dispatch has named yet wait in the parcel's history and join the order when
-//! its dispatch arrives. The caller holds the orders' and parcels' locks.
+//! The projector: folds stored events into their orders, in batches, after the ingest
+//! transaction has committed them (the sender's 202 waits only for the store, not for this).
+//!
+//! Each run takes a batch from `projection_queue` (skipping rows another projector holds), locks
+//! the orders and parcels it touches, folds each order's history (`store::history`) with the new
+//! events, and writes the projections, the histories and every verdict that changed, then commits;
+//! a crash leaves the batch queued for the next run. Carrier events naming a parcel no dispatch
+//! has named yet wait in the parcel's history and join the order when its dispatch arrives.
 
 use app::domain::event::{Disposition, EventType};
 use app::domain::projection::{fold, FoldEvent, OrderProjection};
-use app::store::events::{self, NewEvent, VerdictChange};
-use app::store::history::{self, Entry};
+use app::store::events::{self, VerdictChange};
+use app::store::history::{self, Entry, Queued};
 use app::store::projections;
-use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::PgConnection;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use sqlx::{PgConnection, PgPool};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-pub async fn project(
-    conn: &mut PgConnection,
-    connector_id: i64,
-    recorded_at: DateTime<Utc>,
-    new_events: &mut [NewEvent],
-) -> sqlx::Result<()> {
-    let live = |e: &NewEvent| e.disposition != Disposition::Duplicate;
-    // Parcels dispatched in this very message belong to its orders.
-    let mut owner_of: HashMap<String, String> = HashMap::new();
-    for e in new_events
+/// Events folded per transaction.
+pub const BATCH: i64 = 2000;
+
+/// Folds queued events until none are left; returns how many were folded.
+pub async fn drain(pool: &PgPool) -> sqlx::Result<usize> {
+    let mut total = 0;
+    loop {
+        let done = run_once(pool, BATCH).await?;
+        if done == 0 {
+            return Ok(total);
+        }
+        total += done;
+    }
+}
+
+/// Folds one batch of queued events in one transaction; returns how many.
+pub async fn run_once(pool: &PgPool, limit: i64) -> sqlx::Result<usize> {
+    let mut tx = pool.begin().await?;
+    let queued = history::take_queued(&mut tx, limit).await?;
+    if queued.is_empty() {
+        tx.commit().await?;
+        return Ok(0);
+    }
+    let count = queued.len();
+    project(&mut tx, queued).await?;
+    tx.commit().await?;
+    Ok(count)
+}
+
+async fn project(conn: &mut PgConnection, mut queued: Vec<Queued>) -> sqlx::Result<()> {
+    let keys: Vec<String> = queued
         .iter()
-        .filter(|e| live(e) && e.event_type == EventType::ShipmentDispatched)
+        .flat_map(|q| q.order_ref.iter().chain(q.tracking_number.iter()).cloned())
+        .collect();
+    events::lock_keys(conn, &keys).await?;
+
+    // Which order each parcel belongs to: dispatches in this batch, then those stored before.
+    let mut owner_of: HashMap<String, String> = HashMap::new();
+    for q in queued
+        .iter()
+        .filter(|q| q.entry.event_type == EventType::ShipmentDispatched.as_str())
     {
-        if let Some(order) = &e.order_ref {
-            for tn in dispatched_numbers(&e.data) {
+        if let Some(order) = &q.order_ref {
+            for tn in dispatched_numbers(&q.entry.data) {
                 owner_of.insert(tn, order.clone());
             }
         }
     }
-    for e in new_events.iter_mut().filter(|e| e.order_ref.is_none()) {
-        e.order_ref = e
+    let arriving: Vec<String> = owner_of.keys().cloned().collect();
+    let unresolved: Vec<String> = queued
+        .iter()
+        .filter(|q| q.order_ref.is_none())
+        .filter_map(|q| q.tracking_number.clone())
+        .filter(|tn| !owner_of.contains_key(tn))
+        .collect();
+    let known: HashMap<String, String> = history::owners_of_parcels(conn, &unresolved)
+        .await?
+        .into_iter()
+        .collect();
+    let extra: Vec<String> = known.values().cloned().collect();
+    events::lock_keys(conn, &extra).await?;
+    for q in queued.iter_mut().filter(|q| q.order_ref.is_none()) {
+        q.order_ref = q
             .tracking_number
             .as_ref()
-            .and_then(|tn| owner_of.get(tn).cloned());
+            .and_then(|tn| owner_of.get(tn).or(known.get(tn)).cloned());
     }
-    let entry = |e: &NewEvent| Entry {
-        event_id: e.event_id,
-        recorded_at,
-        // The identity a stored event has, so every later fold sorts ties the same way.
-        identity: format!("{connector_id}:{}", e.external_id),
-        event_type: e.event_type.as_str().to_string(),
-        occurred_at: e.occurred_at,
-        data: e.data.clone(),
-        disposition: Disposition::Pending.as_str().to_string(),
-        reason: None,
-    };
 
-    let order_refs: BTreeSet<String> = new_events
+    let order_refs: Vec<String> = queued
         .iter()
-        .filter(|e| live(e))
-        .filter_map(|e| e.order_ref.clone())
+        .filter_map(|q| q.order_ref.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
         .collect();
-    let order_refs: Vec<String> = order_refs.into_iter().collect();
     let mut histories: BTreeMap<String, Vec<Entry>> =
         order_refs.iter().map(|o| (o.clone(), Vec::new())).collect();
     for (order, entries) in history::of_orders(conn, &order_refs).await? {
         histories.insert(order, entries);
     }
-    let arriving: Vec<String> = owner_of.keys().cloned().collect();
     for (tn, waiting) in history::take_parcels(conn, &arriving).await? {
         if let Some(list) = owner_of.get(&tn).and_then(|o| histories.get_mut(o)) {
             list.extend(waiting);
         }
     }
-    let stored: HashSet<uuid::Uuid> = histories.values().flatten().map(|e| e.event_id).collect();
 
+    // Every queued event is stored with a provisional verdict; each gets its real one now.
+    let mut changes: Vec<VerdictChange> = Vec::new();
     let mut parcels: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
-    for e in new_events.iter_mut().filter(|e| live(e)) {
-        match (&e.order_ref, &e.tracking_number) {
+    for q in queued {
+        let mut entry = q.entry;
+        match (&q.order_ref, &q.tracking_number) {
             (Some(order), _) => histories
                 .get_mut(order)
                 .expect("every order has a list")
-                .push(entry(e)),
+                .push(entry),
             (None, Some(tn)) => {
-                e.disposition = Disposition::Pending;
-                e.disposition_reason =
-                    Some(format!("waiting for a dispatch with tracking number {tn}"));
-                let mut waiting = entry(e);
-                waiting.reason = e.disposition_reason.clone();
-                parcels.entry(tn.clone()).or_default().push(waiting);
-            }
-            (None, None)
-                if matches!(
-                    e.event_type,
-                    EventType::InventorySnapshot | EventType::InventoryAdjusted
-                ) =>
-            {
-                e.disposition = Disposition::Applied;
+                let reason = Some(format!("waiting for a dispatch with tracking number {tn}"));
+                if entry.set_verdict(Disposition::Pending, reason.clone()) {
+                    changes.push(change(&entry));
+                }
+                parcels.entry(tn.clone()).or_default().push(entry);
             }
             (None, None) => {
-                e.disposition = Disposition::Pending;
-                e.disposition_reason = Some("names no order or shipment".into());
+                let inventory = matches!(
+                    entry.event_type.as_str(),
+                    "inventory.snapshot" | "inventory.adjusted"
+                );
+                let (disposition, reason) = if inventory {
+                    (Disposition::Applied, None)
+                } else {
+                    (
+                        Disposition::Pending,
+                        Some("names no order or shipment".to_string()),
+                    )
+                };
+                if entry.set_verdict(disposition, reason) {
+                    changes.push(change(&entry));
+                }
             }
         }
     }
 
     let mut written: Vec<OrderProjection> = Vec::new();
-    let mut changes: Vec<VerdictChange> = Vec::new();
-    let mut verdict_of: HashMap<uuid::Uuid, (Disposition, Option<String>)> = HashMap::new();
     let mut saved = Vec::new();
     for (order, mut list) in histories {
         let inputs: Vec<FoldEvent> = list.iter().filter_map(Entry::fold_event).collect();
         let outcome = fold(&order, &inputs);
         for e in list.iter_mut() {
-            let Some(v) = outcome.verdicts.get(&e.event_id) else {
-                continue;
-            };
-            let changed = e.set_verdict(v.disposition, v.reason.clone());
-            if stored.contains(&e.event_id) {
-                if changed {
-                    changes.push(VerdictChange {
-                        event_id: e.event_id,
-                        recorded_at: e.recorded_at,
-                        disposition: v.disposition,
-                        reason: v.reason.clone(),
-                    });
+            if let Some(v) = outcome.verdicts.get(&e.event_id) {
+                if e.set_verdict(v.disposition, v.reason.clone()) {
+                    changes.push(change(e));
                 }
-            } else {
-                verdict_of.insert(e.event_id, (v.disposition, v.reason.clone()));
             }
         }
         written.extend(outcome.projection);
         saved.push((order, list));
-    }
-    for e in new_events.iter_mut() {
-        if let Some((disposition, reason)) = verdict_of.remove(&e.event_id) {
-            e.disposition = disposition;
-            e.disposition_reason = reason;
-        }
     }
     let claimed: Vec<(String, String)> = owner_of.into_iter().collect();
     history::claim_parcels(conn, &claimed).await?;
@@ -141,6 +160,15 @@ pub async fn project(
     history::add_to_parcels(conn, &parcels.into_iter().collect::<Vec<_>>()).await?;
     events::set_verdicts(conn, &changes).await?;
     Ok(())
+}
+
+fn change(e: &Entry) -> VerdictChange {
+    VerdictChange {
+        event_id: e.event_id,
+        recorded_at: e.recorded_at,
+        disposition: Disposition::parse(&e.disposition).unwrap_or(Disposition::Pending),
+        reason: e.reason.clone(),
+    }
 }
 
 fn dispatched_numbers(data: &Value) -> Vec<String> {
