@@ -14,38 +14,30 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(5 * 60);
 /// Sign-in failures are only counted for minutes; a day of them is kept for investigation.
 const KEEP_LOGIN_FAILURES: chrono::Duration = chrono::Duration::days(1);
 
-/// How often the projector looks for work when no notification came (a lost one, another
-/// process's queue).
-const PROJECTOR_POLL: Duration = Duration::from_secs(1);
+/// How often the projector looks for queued events. Ingest does not NOTIFY: Postgres serialises
+/// the commits of notifying transactions, which capped concurrent ingest; a short poll costs less.
+const PROJECTOR_POLL: Duration = Duration::from_millis(200);
 
 /// Runs until `stop` is cancelled: the projector, and housekeeping every few minutes.
 pub async fn run(pool: PgPool, stop: CancellationToken) -> anyhow::Result<()> {
     let projector = tokio::spawn(project(pool.clone(), stop.clone()));
     let housekeeping = keep_house(pool, stop).await;
-    projector.await.context("the projector task")??;
+    projector.await.context("the projector task")?;
     housekeeping
 }
 
-/// Folds queued events into their orders as soon as an ingest transaction announces them
-/// (`LISTEN milepost_projection`), and every second in case a notification was missed.
-async fn project(pool: PgPool, stop: CancellationToken) -> anyhow::Result<()> {
-    let mut listener = sqlx::postgres::PgListener::connect_with(&pool)
-        .await
-        .context("listening for new events")?;
-    listener.listen("milepost_projection").await?;
+/// Folds queued events into their orders, draining the queue every poll.
+async fn project(pool: PgPool, stop: CancellationToken) {
     let mut tick = tokio::time::interval(PROJECTOR_POLL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        if let Err(e) = crate::ingest::projector::drain(&pool).await {
-            tracing::warn!(error = %e, "projector failed; the events stay queued and are retried");
-        }
         tokio::select! {
-            _ = stop.cancelled() => return Ok(()),
-            received = listener.recv() => {
-                if let Err(e) = received {
-                    tracing::warn!(error = %e, "lost the notification connection; reconnecting");
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => {
+                if let Err(e) = crate::ingest::projector::drain(&pool).await {
+                    tracing::warn!(error = %e, "projector failed; the events stay queued and are retried");
                 }
             }
-            _ = tick.tick() => {}
         }
     }
 }

@@ -200,11 +200,8 @@ pub async fn enqueue(
     .bind(entries)
     .bind(orders)
     .bind(parcels)
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
-    sqlx::query(r#"select pg_notify('milepost_projection', '')"#)
-        .execute(conn)
-        .await?;
     Ok(())
 }
 
