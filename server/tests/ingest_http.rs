@@ -866,3 +866,39 @@ async fn the_workers_fold_an_accepted_message_right_after_it_commits(pool: PgPoo
     stop.cancel();
     workers.await.unwrap().unwrap();
 }
+
+#[sqlx::test(migrations = false)]
+async fn the_same_event_sent_twice_at_once_is_stored_once(pool: PgPool) {
+    let s = setup(pool).await;
+    let batch = |other: &str| {
+        let mut extra = example(0);
+        extra["id"] = json!(other);
+        Value::Array(vec![order_created(), extra]).to_string()
+    };
+    let (a, b) = tokio::join!(
+        s.post(
+            &s.erp_key,
+            "application/cloudevents-batch+json",
+            batch("extra-a")
+        ),
+        s.post(
+            &s.erp_key,
+            "application/cloudevents-batch+json",
+            batch("extra-b")
+        ),
+    );
+    assert_eq!(
+        (a.status(), b.status()),
+        (StatusCode::ACCEPTED, StatusCode::ACCEPTED)
+    );
+    assert_eq!(
+        s.count("select count(*) from event where external_id = 'odoo-S00042-created' and disposition <> 'duplicate'").await,
+        1
+    );
+    assert_eq!(
+        s.count("select count(*) from event where external_id = 'odoo-S00042-created'")
+            .await,
+        2
+    );
+    assert_eq!(s.count("select count(*) from event_key").await, 3);
+}

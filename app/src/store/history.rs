@@ -179,32 +179,6 @@ pub struct Queued {
     pub tracking_number: Option<String>,
 }
 
-/// Queues stored events for the projector (in the transaction that stores them).
-pub async fn enqueue(
-    conn: &mut PgConnection,
-    events: &[(Entry, Option<String>, Option<String>)],
-) -> sqlx::Result<()> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let entries: Vec<Value> = events
-        .iter()
-        .map(|(e, _, _)| serde_json::to_value(e).unwrap_or_default())
-        .collect();
-    let orders: Vec<Option<String>> = events.iter().map(|(_, o, _)| o.clone()).collect();
-    let parcels: Vec<Option<String>> = events.iter().map(|(_, _, t)| t.clone()).collect();
-    sqlx::query(
-        r#"insert into projection_queue (entry, order_ref, tracking_number)
-           select * from unnest($1::jsonb[], $2::text[], $3::text[])"#,
-    )
-    .bind(entries)
-    .bind(orders)
-    .bind(parcels)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// Takes up to `limit` queued events, oldest first, skipping those another projector holds.
 /// They leave the queue when the caller's transaction commits.
 pub async fn take_queued(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Queued>> {

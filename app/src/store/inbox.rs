@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::PgExecutor;
 
 /// A message as received.
 pub struct NewMessage<'a> {
@@ -15,39 +15,6 @@ pub struct NewMessage<'a> {
     pub body: &'a [u8],
     /// How many events the message carries (0 for a refused one).
     pub event_count: i32,
-}
-
-/// The inbox row of an accepted message; `first_time` is false for a re-delivery.
-pub struct Accepted {
-    pub inbox_message_id: i64,
-    pub first_time: bool,
-}
-
-/// Stores an accepted message, or counts a re-delivery of one already accepted (idempotency on
-/// `(connector, message id)`).
-pub async fn accept(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx::Result<Accepted> {
-    let row = sqlx::query!(
-        r#"insert into inbox_message
-               (connector_id, message_id, message_id_derived, received_at, last_received_at, content_type, headers, body, outcome, event_count)
-           values ($1, $2, $3, $4, $4, $5, $6, $7, 'accepted', $8)
-           on conflict (connector_id, message_id) where outcome = 'accepted'
-           do update set delivery_count = inbox_message.delivery_count + 1, last_received_at = excluded.last_received_at
-           returning inbox_message_id, (xmax = 0) as "first_time!""#,
-        m.connector_id,
-        m.message_id,
-        m.message_id_derived,
-        m.received_at as _,
-        m.content_type,
-        m.headers,
-        m.body,
-        m.event_count
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok(Accepted {
-        inbox_message_id: row.inbox_message_id,
-        first_time: row.first_time,
-    })
 }
 
 /// Keeps a refused message with the error its sender was given, for an integrator to see.

@@ -8,7 +8,7 @@ use super::connector::{kind_word, Connector};
 use super::error::IngestError;
 use app::domain::event::Disposition;
 use app::store::events::{self, NewEvent, SeenCode};
-use app::store::history::{self, Entry};
+use app::store::history::Entry;
 use app::store::inbox::{self, NewMessage};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -119,86 +119,68 @@ pub async fn ingest(
         }
     };
     let (message_id, derived) = inbound.message_id(Some(&parsed));
-    let mut tx = pool.begin().await?;
-    let accepted = inbox::accept(
-        &mut tx,
-        &inbound.new_message(&message_id, derived, parsed.events.len()),
-    )
-    .await?;
-    if !accepted.first_time {
-        let event_ids = events::ids_of_message(&mut tx, accepted.inbox_message_id).await?;
+    let mut new_events: Vec<NewEvent> = parsed.events.iter().map(to_new_event).collect();
+    mark_repeats_within(&mut new_events);
+    let connector_id = inbound.connector.id;
+    let mut entries = Vec::with_capacity(new_events.len());
+    for e in new_events.iter_mut() {
+        if e.disposition != Disposition::Duplicate {
+            // The projector gives the real verdict when it folds the event into its order.
+            e.disposition_reason = Some(QUEUED.to_string());
+        }
+        let entry = entry(connector_id, inbound.received_at, e);
+        entries.push(serde_json::to_value(entry).map_err(|_| IngestError::Internal)?);
+    }
+    let message = inbound.new_message(&message_id, derived, new_events.len());
+    // One statement, committed on its own, unless unknown codes must be counted with it.
+    let stored = if parsed.unknown_codes.is_empty() {
+        events::store_message(pool, &message, &new_events, &entries).await?
+    } else {
+        let mut tx = pool.begin().await?;
+        let stored = events::store_message(&mut *tx, &message, &new_events, &entries).await?;
+        if stored.first_time {
+            let codes: Vec<SeenCode> = parsed
+                .unknown_codes
+                .iter()
+                .map(|c| SeenCode {
+                    field: c.field.clone(),
+                    code: c.code.clone(),
+                    mapped_to: c.mapped_to.map(|t| t.as_str().to_string()),
+                })
+                .collect();
+            events::record_unknown_codes(
+                &mut tx,
+                connector_id,
+                stored.inbox_message_id,
+                inbound.received_at,
+                &codes,
+            )
+            .await?;
+        }
         tx.commit().await?;
+        stored
+    };
+    if !stored.first_time {
+        let mut conn = pool.acquire().await?;
+        let event_ids = events::ids_of_message(&mut conn, stored.inbox_message_id).await?;
         return Ok(Receipt {
-            inbox_message_id: accepted.inbox_message_id,
+            inbox_message_id: stored.inbox_message_id,
             accepted: 0,
             duplicates: event_ids.len(),
             event_ids,
             redelivery: true,
         });
     }
-    let mut new_events: Vec<NewEvent> = parsed.events.iter().map(to_new_event).collect();
-    mark_repeats_within(&mut new_events);
-    let fresh: Vec<NewEvent> = new_events
+    let duplicates = stored
+        .dispositions
         .iter()
-        .filter(|e| e.disposition != Disposition::Duplicate)
-        .cloned()
-        .collect();
-    let known: HashMap<String, Uuid> =
-        events::claim_identities(&mut tx, inbound.connector.id, &fresh)
-            .await?
-            .into_iter()
-            .collect();
-    let mut queue = Vec::new();
-    for e in new_events.iter_mut() {
-        if let Some(first) = known.get(&e.external_id) {
-            e.disposition = Disposition::Duplicate;
-            e.disposition_reason = Some(format!("the same event as {first}, stored before"));
-        } else if e.disposition != Disposition::Duplicate {
-            // The projector gives the real verdict when it folds the event into its order.
-            e.disposition_reason = Some(QUEUED.to_string());
-            queue.push((
-                entry(inbound.connector.id, inbound.received_at, e),
-                e.order_ref.clone(),
-                e.tracking_number.clone(),
-            ));
-        }
-    }
-    events::append(
-        &mut tx,
-        inbound.connector.id,
-        accepted.inbox_message_id,
-        inbound.received_at,
-        &new_events,
-    )
-    .await?;
-    history::enqueue(&mut tx, &queue).await?;
-    let codes: Vec<SeenCode> = parsed
-        .unknown_codes
-        .iter()
-        .map(|c| SeenCode {
-            field: c.field.clone(),
-            code: c.code.clone(),
-            mapped_to: c.mapped_to.map(|t| t.as_str().to_string()),
-        })
-        .collect();
-    events::record_unknown_codes(
-        &mut tx,
-        inbound.connector.id,
-        accepted.inbox_message_id,
-        inbound.received_at,
-        &codes,
-    )
-    .await?;
-    tx.commit().await?;
-    let duplicates = new_events
-        .iter()
-        .filter(|e| e.disposition == Disposition::Duplicate)
+        .filter(|(_, d)| d == Disposition::Duplicate.as_str())
         .count();
     Ok(Receipt {
-        inbox_message_id: accepted.inbox_message_id,
-        accepted: new_events.len() - duplicates,
+        inbox_message_id: stored.inbox_message_id,
+        accepted: stored.dispositions.len() - duplicates,
         duplicates,
-        event_ids: new_events.iter().map(|e| e.event_id).collect(),
+        event_ids: stored.dispositions.into_iter().map(|(id, _)| id).collect(),
         redelivery: false,
     })
 }
