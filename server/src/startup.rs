@@ -6,6 +6,7 @@ use anyhow::Context;
 use app::server::{AppState, AuthConfig};
 use app::{shell, App};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::{middleware, Router};
 use leptos::config::{get_configuration, LeptosOptions};
 use leptos::prelude::provide_context;
@@ -63,8 +64,14 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        // TCP_NODELAY: a small response must not wait for the client's delayed ACK (Nagle).
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY on a connection");
+            }
+        });
         axum::serve(
-            self.listener,
+            listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
