@@ -100,9 +100,11 @@ test('a customer sees only their own orders, without raw messages', async ({ pag
   await expect(page.locator('#no-orders')).toBeVisible();
 
   await page.goto(`/portal/orders/${foreign}`);
+  await hydrated(page);
   await expect(page.getByRole('alert')).toContainText('not found');
 
   await page.goto('/portal');
+  await hydrated(page);
   await page.locator('#orders tbody tr td a').first().click();
   await expect(page.locator('#timeline tbody tr').first()).toBeVisible();
   await expect(page.getByRole('button', { name: 'View' })).toHaveCount(0);

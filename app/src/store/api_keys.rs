@@ -14,6 +14,52 @@ pub struct StoredKey {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
+/// A key with its connector, read in one query on every API call.
+#[derive(Clone, Debug)]
+pub struct KeyWithConnector {
+    pub key: StoredKey,
+    pub connector: crate::store::connectors::ConnectorRecord,
+}
+
+pub async fn find_with_connector(
+    db: impl PgExecutor<'_>,
+    prefix: &str,
+) -> sqlx::Result<Option<KeyWithConnector>> {
+    let row = sqlx::query!(
+        r#"select k.api_key_id, k.connector_id, k.secret_sha256,
+                  k.expires_at as "expires_at: DateTime<Utc>", k.revoked_at as "revoked_at: DateTime<Utc>",
+                  k.last_used_at as "last_used_at: DateTime<Utc>",
+                  c.name, c.kind, c.format, c.secrets, c.allowed_types, c.time_zone, c.warehouse_code, c.enabled,
+                  c.created_at as "created_at: DateTime<Utc>"
+           from api_key k join connector c using (connector_id) where k.prefix = $1"#,
+        prefix
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| KeyWithConnector {
+        key: StoredKey {
+            api_key_id: r.api_key_id,
+            connector_id: r.connector_id,
+            secret_sha256: r.secret_sha256,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+            last_used_at: r.last_used_at,
+        },
+        connector: crate::store::connectors::ConnectorRecord {
+            connector_id: r.connector_id,
+            name: r.name,
+            kind: r.kind,
+            format: r.format,
+            secrets: r.secrets,
+            allowed_types: r.allowed_types,
+            time_zone: r.time_zone,
+            warehouse_code: r.warehouse_code,
+            enabled: r.enabled,
+            created_at: r.created_at,
+        },
+    }))
+}
+
 /// A key as `milepost apikey list` shows it.
 #[derive(Clone, Debug)]
 pub struct KeySummary {
@@ -41,22 +87,6 @@ pub async fn insert(
         secret_sha256
     )
     .fetch_one(db)
-    .await
-}
-
-pub async fn find_by_prefix(
-    db: impl PgExecutor<'_>,
-    prefix: &str,
-) -> sqlx::Result<Option<StoredKey>> {
-    sqlx::query_as!(
-        StoredKey,
-        r#"select api_key_id, connector_id, secret_sha256,
-                  expires_at as "expires_at: DateTime<Utc>", revoked_at as "revoked_at: DateTime<Utc>",
-                  last_used_at as "last_used_at: DateTime<Utc>"
-           from api_key where prefix = $1"#,
-        prefix
-    )
-    .fetch_optional(db)
     .await
 }
 

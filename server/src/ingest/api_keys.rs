@@ -3,7 +3,7 @@
 //! it cannot be guessed, and every API call checks it.
 
 use super::error::IngestError;
-use app::store::api_keys::{self, StoredKey};
+use app::store::api_keys::{self, KeyWithConnector};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::Utc;
@@ -47,11 +47,11 @@ fn prefix_of(key: &str) -> Option<&str> {
     (prefix.starts_with("mpk_") && key.as_bytes().get(16) == Some(&b'_')).then_some(prefix)
 }
 
-/// Checks `Authorization: Bearer <key>`; returns the key's connector.
+/// Checks `Authorization: Bearer <key>`; returns the key with its connector (one query).
 pub async fn authenticate(
     pool: &PgPool,
     authorization: Option<&str>,
-) -> Result<StoredKey, IngestError> {
+) -> Result<KeyWithConnector, IngestError> {
     let unauthorized = |m: &str| IngestError::Unauthorized(m.to_string());
     let header =
         authorization.ok_or_else(|| unauthorized("missing Authorization: Bearer <API key>"))?;
@@ -61,9 +61,10 @@ pub async fn authenticate(
         .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <API key>`"))?
         .trim();
     let prefix = prefix_of(key).ok_or_else(|| unauthorized("this is not a Milepost API key"))?;
-    let stored = api_keys::find_by_prefix(pool, prefix)
+    let found = api_keys::find_with_connector(pool, prefix)
         .await?
         .ok_or_else(|| unauthorized("unknown API key"))?;
+    let stored = &found.key;
     let presented = Sha256::digest(key.as_bytes());
     if !bool::from(presented.as_slice().ct_eq(&stored.secret_sha256)) {
         return Err(unauthorized("unknown API key"));
@@ -83,7 +84,7 @@ pub async fn authenticate(
     {
         api_keys::touch(pool, stored.api_key_id).await?;
     }
-    Ok(stored)
+    Ok(found)
 }
 
 #[cfg(test)]

@@ -157,20 +157,16 @@ pub async fn events(State(state): State<AppState>, headers: HeaderMap, body: Bod
     let authorization = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let key = match api_keys::authenticate(&state.pool, authorization).await {
-        Ok(key) => key,
+    let record = match api_keys::authenticate(&state.pool, authorization).await {
+        Ok(found) => found.connector,
         Err(e) => return e.into_response(),
     };
-    let connector = match connectors::find(&state.pool, key.connector_id).await {
-        Ok(Some(record)) => match Connector::try_from(record) {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(error = %e, "connector misconfigured");
-                return IngestError::Internal.into_response();
-            }
-        },
-        Ok(None) => return IngestError::Internal.into_response(),
-        Err(e) => return IngestError::from(e).into_response(),
+    let connector = match Connector::try_from(record) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "connector misconfigured");
+            return IngestError::Internal.into_response();
+        }
     };
     let request = Request {
         state: &state,
@@ -322,7 +318,7 @@ pub async fn edi(
         Err(e) => return request.refuse(b"", e).await,
     };
     match api_keys::authenticate(&state.pool, authorization).await {
-        Ok(key) if key.connector_id == connector.id => {}
+        Ok(found) if found.key.connector_id == connector.id => {}
         Ok(_) => {
             let error = IngestError::Forbidden {
                 message: format!("this API key belongs to another connector, not {name}"),
