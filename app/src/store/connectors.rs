@@ -62,21 +62,6 @@ pub async fn find_by_name(
     .await
 }
 
-pub async fn find(
-    db: impl PgExecutor<'_>,
-    connector_id: i64,
-) -> sqlx::Result<Option<ConnectorRecord>> {
-    sqlx::query_as!(
-        ConnectorRecord,
-        r#"select connector_id, name, kind, format, secrets, allowed_types, time_zone, warehouse_code, enabled,
-                  created_at as "created_at: DateTime<Utc>"
-           from connector where connector_id = $1"#,
-        connector_id
-    )
-    .fetch_optional(db)
-    .await
-}
-
 pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ConnectorRecord>> {
     sqlx::query_as!(
         ConnectorRecord,
@@ -86,20 +71,4 @@ pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ConnectorRecord>>
     )
     .fetch_all(db)
     .await
-}
-
-/// Replaces the connector's secrets (e.g. a rotated signing secret).
-pub async fn set_secrets(
-    db: impl PgExecutor<'_>,
-    connector_id: i64,
-    secrets: &Value,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        r#"update connector set secrets = $2 where connector_id = $1"#,
-        connector_id,
-        secrets
-    )
-    .execute(db)
-    .await?;
-    Ok(())
 }

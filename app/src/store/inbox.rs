@@ -71,23 +71,3 @@ pub async fn find(
     .fetch_optional(db)
     .await
 }
-
-/// The latest messages of a connector, newest first (integrators' view; tests).
-pub async fn latest(
-    db: impl PgExecutor<'_>,
-    connector_id: i64,
-    limit: i64,
-) -> sqlx::Result<Vec<StoredMessage>> {
-    sqlx::query_as!(
-        StoredMessage,
-        r#"select m.inbox_message_id, c.name as connector, m.message_id, m.received_at as "received_at: DateTime<Utc>",
-                  m.content_type, m.headers, m.body, m.outcome, m.error, m.delivery_count
-           from inbox_message m join connector c using (connector_id)
-           where m.connector_id = $1
-           order by m.inbox_message_id desc limit $2"#,
-        connector_id,
-        limit
-    )
-    .fetch_all(db)
-    .await
-}
