@@ -113,7 +113,7 @@ pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) 
         pool: pool.clone(),
         auth,
     };
-    let sessions = SessionManagerLayer::new(PostgresStore::new(pool))
+    let sessions = SessionManagerLayer::new(PostgresStore::new(pool.clone()))
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -148,7 +148,7 @@ pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) 
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         // The ingest API authenticates with keys and signatures, never cookies.
-        .merge(crate::ingest::http::router())
+        .merge(crate::ingest::http::router(pool.clone()))
         .layer(middleware::from_fn(move |req, next| {
             security_headers::add(hsts, req, next)
         }))

@@ -11,6 +11,7 @@ use server::ingest::adapters::{canonical, Parsed};
 use server::ingest::connector::Connector;
 use server::ingest::pipeline::{self, Inbound};
 use server::ingest::setup::{create_connector, ConnectorSpec};
+use server::ingest::writer::Writer;
 use sqlx::PgPool;
 
 /// The story of order `order`: release, allocation, a short dispatch, a failed attempt, delivery,
@@ -143,6 +144,7 @@ async fn connectors(pool: &PgPool) -> Vec<Connector> {
 }
 
 async fn deliver(pool: &PgPool, connectors: &[Connector], messages: &[(usize, Value)]) {
+    let writer = Writer::start(pool.clone());
     for (i, (sender, event)) in messages.iter().enumerate() {
         let body = event.to_string().into_bytes();
         let parsed = canonical::parse_single(&body)
@@ -160,7 +162,7 @@ async fn deliver(pool: &PgPool, connectors: &[Connector], messages: &[(usize, Va
             header_message_id: Some(format!("delivery-{}-{i}", event["id"].as_str().unwrap())),
             received_at: chrono::Utc::now(),
         };
-        pipeline::ingest(pool, &inbound, parsed).await.unwrap();
+        pipeline::ingest(&writer, &inbound, parsed).await.unwrap();
         server::ingest::projector::drain(pool).await.unwrap();
     }
 }

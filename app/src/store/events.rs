@@ -145,101 +145,145 @@ pub struct StoredMessage {
     pub dispositions: Vec<(Uuid, String)>,
 }
 
-/// Stores an accepted message in one statement: the inbox row (or a re-delivery count), the
-/// event identities, the events, and the projector's queue entries for the new ones. One round
-/// trip, so a busy sender's single events cost little more than a plain insert.
+/// One accepted message and the events it carries, to store.
+pub struct MessageToStore<'a> {
+    pub message: &'a crate::store::inbox::NewMessage<'a>,
+    /// Each carries its provisional disposition: `pending`, or `duplicate` for a repeat within the
+    /// message.
+    pub events: &'a [NewEvent],
+}
+
+/// Stores accepted messages in one statement: each inbox row (or a re-delivery count), the event
+/// identities, the events, and the projector's queue entries (event ids) for the new ones. One round trip
+/// and one commit for many messages, so a busy sender's single events cost less than a plain
+/// insert committed per row (the ingest writer groups concurrent messages; see
+/// `server/src/ingest/writer.rs`).
 ///
-/// `events` carry their provisional disposition (`pending`, or `duplicate` for a repeat within
-/// the message); an event whose identity was stored before becomes a `duplicate` naming the first.
-/// `queue_entries[i]` is what the projector reads for `events[i]` if it turns out new.
-pub async fn store_message(
+/// An event whose identity was stored before becomes a `duplicate` naming the first; the same
+/// event in two messages of one call is stored once. The caller must not pass the same
+/// (connector, message id) twice in one call: Postgres refuses to update one row twice in one
+/// statement. Results come back in input order.
+pub async fn store_messages(
     db: impl sqlx::PgExecutor<'_>,
-    message: &crate::store::inbox::NewMessage<'_>,
-    events: &[NewEvent],
-    queue_entries: &[Value],
-) -> sqlx::Result<StoredMessage> {
-    let col = |f: fn(&NewEvent) -> Option<String>| events.iter().map(f).collect::<Vec<_>>();
-    let row = sqlx::query(
-        r#"with msg as (
+    messages: &[MessageToStore<'_>],
+) -> sqlx::Result<Vec<StoredMessage>> {
+    let all = || {
+        messages
+            .iter()
+            .enumerate()
+            .flat_map(|(i, x)| x.events.iter().map(move |e| (i as i64 + 1, e)))
+    };
+    let col = |f: fn(&NewEvent) -> Option<String>| all().map(|(_, e)| f(e)).collect::<Vec<_>>();
+    let connector_ids: Vec<i64> = messages.iter().map(|x| x.message.connector_id).collect();
+    let message_ids: Vec<&str> = messages.iter().map(|x| x.message.message_id).collect();
+    let derived: Vec<bool> = messages
+        .iter()
+        .map(|x| x.message.message_id_derived)
+        .collect();
+    let received: Vec<DateTime<Utc>> = messages.iter().map(|x| x.message.received_at).collect();
+    let content_types: Vec<Option<&str>> =
+        messages.iter().map(|x| x.message.content_type).collect();
+    let headers: Vec<&Value> = messages.iter().map(|x| x.message.headers).collect();
+    let bodies: Vec<&[u8]> = messages.iter().map(|x| x.message.body).collect();
+    let counts: Vec<i32> = messages.iter().map(|x| x.message.event_count).collect();
+    let rows = sqlx::query(
+        r#"with msg_in as (
+               select * from unnest($1::int8[], $2::text[], $3::bool[], $4::timestamptz[], $5::text[], $6::jsonb[],
+                                    $7::bytea[], $8::int4[])
+                   with ordinality as t(connector_id, message_id, message_id_derived, received_at, content_type, headers,
+                                        body, event_count, m)),
+           msg as (
                insert into inbox_message (connector_id, message_id, message_id_derived, received_at, last_received_at,
                                           content_type, headers, body, outcome, event_count)
-               values ($1, $2, $3, $4, $4, $5, $6, $7, 'accepted', $8)
+               select connector_id, message_id, message_id_derived, received_at, received_at, content_type, headers, body,
+                      'accepted', event_count
+               from msg_in order by m
                on conflict (connector_id, message_id) where outcome = 'accepted'
                do update set delivery_count = inbox_message.delivery_count + 1, last_received_at = excluded.last_received_at
-               returning inbox_message_id, (xmax = 0) as first_time),
+               returning inbox_message_id, connector_id, message_id, (xmax = 0) as first_time),
+           msgs as (
+               select i.m, i.connector_id, i.received_at, msg.inbox_message_id, msg.first_time
+               from msg_in i join msg using (connector_id, message_id)),
            input as (
-               select * from unnest($9::uuid[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-                                    $16::text[], $17::timestamptz[], $18::int4[], $19::text[], $20::jsonb[], $21::jsonb[],
-                                    $22::text[], $23::text[], $24::jsonb[])
-                   with ordinality as t(event_id, source, external_id, type, subject, order_ref, tracking_number,
+               select * from unnest($9::int8[], $10::uuid[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+                                    $16::text[], $17::text[], $18::timestamptz[], $19::int4[], $20::text[], $21::jsonb[],
+                                    $22::jsonb[], $23::text[], $24::text[])
+                   with ordinality as t(m, event_id, source, external_id, type, subject, order_ref, tracking_number,
                                         correlation_id, occurred_at, occurred_offset_seconds, time_provenance,
-                                        source_status, data, disposition, disposition_reason, entry, n)),
+                                        source_status, data, disposition, disposition_reason, n)),
+           candidate as (
+               select i.*, msgs.connector_id, msgs.received_at, msgs.inbox_message_id, msgs.first_time
+               from input i join msgs using (m)),
            earlier as (
-               select k.external_id, k.event_id from event_key k
-               where k.connector_id = $1 and k.external_id in (select external_id from input)),
+               select k.connector_id, k.external_id, k.event_id from event_key k
+               where (k.connector_id, k.external_id) in (select connector_id, external_id from candidate)),
            claimed as (
                insert into event_key (connector_id, external_id, event_id)
-               select $1, i.external_id, i.event_id from input i, msg
-               where msg.first_time and i.disposition <> 'duplicate'
-                 and i.external_id not in (select external_id from earlier)
+               select c.connector_id, c.external_id, c.event_id from candidate c
+               where c.first_time and c.disposition <> 'duplicate'
+                 and (c.connector_id, c.external_id) not in (select connector_id, external_id from earlier)
                on conflict do nothing
                returning event_id),
            verdict as (
-               select i.*,
-                      case when i.event_id in (select event_id from claimed) then i.disposition else 'duplicate' end as final,
-                      case when i.event_id in (select event_id from claimed) then i.disposition_reason
+               select c.*,
+                      case when c.event_id in (select event_id from claimed) then c.disposition else 'duplicate' end as final,
+                      case when c.event_id in (select event_id from claimed) then c.disposition_reason
                            when e.event_id is not null then 'the same event as ' || e.event_id || ', stored before'
-                           when i.disposition = 'duplicate' then i.disposition_reason
+                           when c.disposition = 'duplicate' then c.disposition_reason
                            else 'the same event, stored at the same moment by another message' end as final_reason
-               from input i left join earlier e using (external_id)),
+               from candidate c left join earlier e using (connector_id, external_id)),
            stored as (
                insert into event (event_id, recorded_at, connector_id, inbox_message_id, source, external_id, type, subject,
                                   order_ref, tracking_number, correlation_id, occurred_at, occurred_offset_seconds,
                                   time_provenance, source_status, data, disposition, disposition_reason)
-               select v.event_id, $4, $1, msg.inbox_message_id, v.source, v.external_id, v.type, v.subject, v.order_ref,
-                      v.tracking_number, v.correlation_id, v.occurred_at, v.occurred_offset_seconds, v.time_provenance,
-                      v.source_status, v.data, v.final, v.final_reason
-               from verdict v, msg where msg.first_time),
+               select v.event_id, v.received_at, v.connector_id, v.inbox_message_id, v.source, v.external_id, v.type,
+                      v.subject, v.order_ref, v.tracking_number, v.correlation_id, v.occurred_at,
+                      v.occurred_offset_seconds, v.time_provenance, v.source_status, v.data, v.final, v.final_reason
+               from verdict v where v.first_time),
            queued as (
-               insert into projection_queue (entry, order_ref, tracking_number)
-               select v.entry, v.order_ref, v.tracking_number from verdict v, msg
-               where msg.first_time and v.final <> 'duplicate')
-           select msg.inbox_message_id, msg.first_time,
-                  coalesce((select array_agg(v.event_id order by v.n) from verdict v), '{}') as event_ids,
-                  coalesce((select array_agg(v.final order by v.n) from verdict v), '{}') as finals
-           from msg"#,
+               insert into projection_queue (event_id, recorded_at, order_ref, tracking_number)
+               select v.event_id, v.received_at, v.order_ref, v.tracking_number from verdict v
+               where v.first_time and v.final <> 'duplicate')
+           select msgs.inbox_message_id, msgs.first_time,
+                  coalesce((select array_agg(v.event_id order by v.n) from verdict v where v.m = msgs.m), '{}') as event_ids,
+                  coalesce((select array_agg(v.final order by v.n) from verdict v where v.m = msgs.m), '{}') as finals
+           from msgs order by msgs.m"#,
     )
-    .bind(message.connector_id)
-    .bind(message.message_id)
-    .bind(message.message_id_derived)
-    .bind(message.received_at)
-    .bind(message.content_type)
-    .bind(message.headers)
-    .bind(message.body)
-    .bind(message.event_count)
-    .bind(events.iter().map(|e| e.event_id).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.source.clone()).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.external_id.clone()).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>())
+    .bind(connector_ids)
+    .bind(message_ids)
+    .bind(derived)
+    .bind(received)
+    .bind(content_types)
+    .bind(headers)
+    .bind(bodies)
+    .bind(counts)
+    .bind(all().map(|(i, _)| i).collect::<Vec<_>>())
+    .bind(all().map(|(_, e)| e.event_id).collect::<Vec<_>>())
+    .bind(all().map(|(_, e)| e.source.as_str()).collect::<Vec<_>>())
+    .bind(all().map(|(_, e)| e.external_id.as_str()).collect::<Vec<_>>())
+    .bind(all().map(|(_, e)| e.event_type.as_str()).collect::<Vec<_>>())
     .bind(col(|e| e.subject.clone()))
     .bind(col(|e| e.order_ref.clone()))
     .bind(col(|e| e.tracking_number.clone()))
     .bind(col(|e| e.correlation_id.clone()))
-    .bind(events.iter().map(|e| e.occurred_at).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.occurred_offset_seconds).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.time_provenance).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.source_status.clone()).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.data.clone()).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.disposition.as_str()).collect::<Vec<_>>())
+    .bind(all().map(|(_, e)| e.occurred_at).collect::<Vec<_>>())
+    .bind(all().map(|(_, e)| e.occurred_offset_seconds).collect::<Vec<_>>())
+    .bind(all().map(|(_, e)| e.time_provenance).collect::<Vec<_>>())
+    .bind(all().map(|(_, e)| e.source_status.as_ref()).collect::<Vec<_>>())
+    .bind(all().map(|(_, e)| &e.data).collect::<Vec<_>>())
+    .bind(all().map(|(_, e)| e.disposition.as_str()).collect::<Vec<_>>())
     .bind(col(|e| e.disposition_reason.clone()))
-    .bind(queue_entries)
-    .fetch_one(db)
+    .fetch_all(db)
     .await?;
-    let ids: Vec<Uuid> = row.try_get("event_ids")?;
-    let finals: Vec<String> = row.try_get("finals")?;
-    Ok(StoredMessage {
-        inbox_message_id: row.try_get("inbox_message_id")?,
-        first_time: row.try_get("first_time")?,
-        dispositions: ids.into_iter().zip(finals).collect(),
-    })
+    rows.into_iter()
+        .map(|row| {
+            let ids: Vec<Uuid> = row.try_get("event_ids")?;
+            let finals: Vec<String> = row.try_get("finals")?;
+            Ok(StoredMessage {
+                inbox_message_id: row.try_get("inbox_message_id")?,
+                first_time: row.try_get("first_time")?,
+                dispositions: ids.into_iter().zip(finals).collect(),
+            })
+        })
+        .collect()
 }

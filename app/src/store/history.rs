@@ -179,13 +179,20 @@ pub struct Queued {
     pub tracking_number: Option<String>,
 }
 
-/// Takes up to `limit` queued events, oldest first, skipping those another projector holds.
-/// They leave the queue when the caller's transaction commits.
+/// Takes up to `limit` queued events, oldest first, skipping those another projector holds,
+/// each read from the event store as the fold reads it. They leave the queue when the caller's
+/// transaction commits.
 pub async fn take_queued(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Queued>> {
     let rows = sqlx::query(
-        r#"delete from projection_queue where queue_id in (
-               select queue_id from projection_queue order by queue_id for update skip locked limit $1)
-           returning queue_id, entry, order_ref, tracking_number"#,
+        r#"with taken as (
+               delete from projection_queue where queue_id in (
+                   select queue_id from projection_queue order by queue_id for update skip locked limit $1)
+               returning queue_id, event_id, recorded_at, order_ref, tracking_number)
+           select t.queue_id, t.order_ref, t.tracking_number, e.event_id, e.recorded_at,
+                  -- The identity the fold sorts ties by: stable however often the order is refolded.
+                  e.connector_id || ':' || e.external_id as identity,
+                  e.type, e.occurred_at, e.data, e.disposition, e.disposition_reason
+           from taken t join event e on e.event_id = t.event_id and e.recorded_at = t.recorded_at"#,
     )
     .bind(limit)
     .fetch_all(conn)
@@ -195,8 +202,16 @@ pub async fn take_queued(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Ve
         .map(|r| {
             Ok(Queued {
                 queue_id: r.try_get("queue_id")?,
-                entry: serde_json::from_value(r.try_get("entry")?)
-                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                entry: Entry {
+                    event_id: r.try_get("event_id")?,
+                    recorded_at: r.try_get("recorded_at")?,
+                    identity: r.try_get("identity")?,
+                    event_type: r.try_get("type")?,
+                    occurred_at: r.try_get("occurred_at")?,
+                    data: r.try_get("data")?,
+                    disposition: r.try_get("disposition")?,
+                    reason: r.try_get("disposition_reason")?,
+                },
                 order_ref: r.try_get("order_ref")?,
                 tracking_number: r.try_get("tracking_number")?,
             })

@@ -10,6 +10,7 @@ use crate::ingest::adapters::{self, Format};
 use crate::ingest::connector::Connector;
 use crate::ingest::pipeline::{self, Inbound};
 use crate::ingest::setup::{create_connector, ConnectorSpec};
+use crate::ingest::writer::Writer;
 use anyhow::Context;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use chrono_tz::Tz;
@@ -145,9 +146,11 @@ pub async fn generate(
     let plan = Arc::new(Plan { now, connectors });
     let stats = Arc::new(Stats::default());
     let next = Arc::new(AtomicUsize::new(0));
+    let writer = Writer::start(pool.clone());
     let mut tasks = Vec::new();
     for _ in 0..workers.max(1) {
-        let (pool, plan, stats, next) = (pool.clone(), plan.clone(), stats.clone(), next.clone());
+        let (writer, plan, stats, next) =
+            (writer.clone(), plan.clone(), stats.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
@@ -158,7 +161,7 @@ pub async fn generate(
                     + Duration::seconds((days * 86_400) * n as i64 / orders as i64);
                 let messages = order_messages(&plan, n, start);
                 for m in messages {
-                    feed(&pool, &plan, m, &stats).await?;
+                    feed(&writer, &plan, m, &stats).await?;
                 }
             }
         }));
@@ -169,7 +172,7 @@ pub async fn generate(
     Ok(stats)
 }
 
-async fn feed(pool: &PgPool, plan: &Plan, m: Message, stats: &Stats) -> anyhow::Result<()> {
+async fn feed(writer: &Writer, plan: &Plan, m: Message, stats: &Stats) -> anyhow::Result<()> {
     let connector = &plan.connectors[m.connector];
     let parsed = if connector.format == Format::Canonical {
         adapters::canonical::parse_message(&m.body, adapters::canonical::BATCH_LIMIT)
@@ -184,7 +187,7 @@ async fn feed(pool: &PgPool, plan: &Plan, m: Message, stats: &Stats) -> anyhow::
         header_message_id: None,
         received_at: m.arrives,
     };
-    let receipt = pipeline::ingest(pool, &inbound, parsed)
+    let receipt = pipeline::ingest(writer, &inbound, parsed)
         .await
         .with_context(|| {
             format!(

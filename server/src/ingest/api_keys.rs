@@ -2,14 +2,16 @@
 //! key is stored. A fast hash is right here (unlike passwords): the secret is 256 random bits, so
 //! it cannot be guessed, and every API call checks it.
 
+use super::directory::{Directory, KnownKey};
 use super::error::IngestError;
-use app::store::api_keys::{self, KeyWithConnector};
+use app::store::api_keys;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::Utc;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
 /// A new key: shown once, then only its prefix and hash exist.
@@ -47,11 +49,12 @@ fn prefix_of(key: &str) -> Option<&str> {
     (prefix.starts_with("mpk_") && key.as_bytes().get(16) == Some(&b'_')).then_some(prefix)
 }
 
-/// Checks `Authorization: Bearer <key>`; returns the key with its connector (one query).
+/// Checks `Authorization: Bearer <key>`; returns the key with its connector, from the
+/// directory's cache when it can.
 pub async fn authenticate(
-    pool: &PgPool,
+    directory: &Directory,
     authorization: Option<&str>,
-) -> Result<KeyWithConnector, IngestError> {
+) -> Result<Arc<KnownKey>, IngestError> {
     let unauthorized = |m: &str| IngestError::Unauthorized(m.to_string());
     let header =
         authorization.ok_or_else(|| unauthorized("missing Authorization: Bearer <API key>"))?;
@@ -61,7 +64,8 @@ pub async fn authenticate(
         .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <API key>`"))?
         .trim();
     let prefix = prefix_of(key).ok_or_else(|| unauthorized("this is not a Milepost API key"))?;
-    let found = api_keys::find_with_connector(pool, prefix)
+    let found = directory
+        .key(prefix)
         .await?
         .ok_or_else(|| unauthorized("unknown API key"))?;
     let stored = &found.key;
@@ -72,17 +76,22 @@ pub async fn authenticate(
     if stored.revoked_at.is_some() {
         return Err(unauthorized("this API key was revoked"));
     }
-    if stored.expires_at.is_some_and(|at| at <= Utc::now()) {
+    let now = Utc::now();
+    if stored.expires_at.is_some_and(|at| at <= now) {
         return Err(unauthorized(
             "this API key was rotated and its grace period is over",
         ));
     }
-    // Last use is kept to the minute: a busy sender does not write on every call.
-    if stored
-        .last_used_at
-        .is_none_or(|at| Utc::now() - at > chrono::Duration::minutes(1))
+    // Last use is kept to the minute: a busy sender does not write on every call, and of the
+    // calls that arrive together only the one that moves the mark writes.
+    let last = found.last_recorded_use.load(Ordering::Relaxed);
+    if now.timestamp() - last > 60
+        && found
+            .last_recorded_use
+            .compare_exchange(last, now.timestamp(), Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
     {
-        api_keys::touch(pool, stored.api_key_id).await?;
+        api_keys::touch(directory.pool(), stored.api_key_id).await?;
     }
     Ok(found)
 }

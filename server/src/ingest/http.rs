@@ -4,11 +4,11 @@
 
 use super::adapters::{self, canonical, AdapterError, Format, Parsed};
 use super::connector::Connector;
+use super::directory::{Directory, KnownConnector};
 use super::error::IngestError;
 use super::pipeline::{self, Inbound, Receipt};
+use super::writer::Writer;
 use super::{api_keys, openapi, signature};
-use app::server::AppState;
-use app::store::connectors;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -18,6 +18,8 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use sqlx::PgPool;
+use std::sync::Arc;
 
 /// The largest body accepted, in bytes: a full batch of 1,000 events fits with room to spare.
 pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
@@ -33,12 +35,29 @@ const KEPT_HEADERS: &[&str] = &[
     "x-shiphero-message-id",
 ];
 
-pub fn router() -> Router<AppState> {
+/// What the ingest handlers share: the pool for reads and refusals, the writer for accepted
+/// messages.
+#[derive(Clone)]
+pub struct IngestState {
+    pub pool: PgPool,
+    pub writer: Writer,
+    pub directory: Directory,
+}
+
+/// The ingest routes, with their own state; starts the group-commit writer on the current runtime.
+pub fn router<S: Clone + Send + Sync + 'static>(pool: PgPool) -> Router<S> {
+    let writer = Writer::start(pool.clone());
+    let directory = Directory::start(pool.clone());
     Router::new()
         .route("/api/v1/events", post(events))
         .route("/api/v1/webhooks/{connector}", post(webhook))
         .route("/api/v1/edi/{connector}", post(edi))
         .route("/api/v1/openapi.json", get(openapi::document))
+        .with_state(IngestState {
+            pool,
+            writer,
+            directory,
+        })
 }
 
 #[derive(Deserialize)]
@@ -69,11 +88,18 @@ fn content_type(headers: &HeaderMap) -> Option<String> {
         .map(|v| v.split(';').next().unwrap_or(v).trim().to_ascii_lowercase())
 }
 
-async fn load_connector(state: &AppState, name: &str) -> Result<Connector, IngestError> {
-    let record = connectors::find_by_name(&state.pool, name)
+async fn load_connector(state: &IngestState, name: &str) -> Result<Arc<Connector>, IngestError> {
+    let found = state
+        .directory
+        .connector(name)
         .await?
         .ok_or_else(|| IngestError::UnknownConnector(name.to_string()))?;
-    Connector::try_from(record).map_err(|e| {
+    usable(&found)
+}
+
+/// A stored connector this server can use; one it cannot is a configuration error, logged.
+fn usable(connector: &KnownConnector) -> Result<Arc<Connector>, IngestError> {
+    connector.clone().map_err(|e| {
         tracing::error!(error = %e, "connector misconfigured");
         IngestError::Internal
     })
@@ -93,7 +119,7 @@ async fn read_body(body: Body) -> Result<Bytes, IngestError> {
 /// Everything after authentication is the same for each endpoint: refusals are kept in the
 /// inbox; the rest goes through the pipeline.
 struct Request<'a> {
-    state: &'a AppState,
+    state: &'a IngestState,
     connector: &'a Connector,
     headers: &'a HeaderMap,
     header_message_id: Option<String>,
@@ -128,7 +154,7 @@ impl Request<'_> {
     async fn ingest(&self, body: &[u8], parsed: Result<Parsed, AdapterError>) -> Response {
         let content_type = content_type(self.headers);
         match pipeline::ingest(
-            &self.state.pool,
+            &self.state.writer,
             &self.inbound(body, content_type.as_deref()),
             parsed,
         )
@@ -153,20 +179,16 @@ impl Request<'_> {
         (status = 413, description = "Body over 4 MiB or batch over 1,000 events", body = openapi::ErrorDoc),
         (status = 415, description = "Not a CloudEvents JSON content type", body = openapi::ErrorDoc),
         (status = 422, description = "An event breaks a rule; details name the event and field", body = openapi::ErrorDoc)))]
-pub async fn events(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+pub async fn events(State(state): State<IngestState>, headers: HeaderMap, body: Body) -> Response {
     let authorization = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let record = match api_keys::authenticate(&state.pool, authorization).await {
-        Ok(found) => found.connector,
+    let connector = match api_keys::authenticate(&state.directory, authorization)
+        .await
+        .and_then(|found| usable(&found.connector))
+    {
+        Ok(connector) => connector,
         Err(e) => return e.into_response(),
-    };
-    let connector = match Connector::try_from(record) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "connector misconfigured");
-            return IngestError::Internal.into_response();
-        }
     };
     let request = Request {
         state: &state,
@@ -226,7 +248,7 @@ fn disabled(connector: &Connector) -> IngestError {
         (status = 415, description = "Not JSON", body = openapi::ErrorDoc),
         (status = 422, description = "Readable but wrong; details name the field", body = openapi::ErrorDoc)))]
 pub async fn webhook(
-    State(state): State<AppState>,
+    State(state): State<IngestState>,
     Path(name): Path<String>,
     Query(query): Query<TokenQuery>,
     headers: HeaderMap,
@@ -295,7 +317,7 @@ pub async fn webhook(
         (status = 415, description = "Not application/edi-x12 or text/plain", body = openapi::ErrorDoc),
         (status = 422, description = "Truncated, miscounted, or an unsupported transaction set; details name the segment", body = openapi::ErrorDoc)))]
 pub async fn edi(
-    State(state): State<AppState>,
+    State(state): State<IngestState>,
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -317,7 +339,7 @@ pub async fn edi(
         Ok(body) => body,
         Err(e) => return request.refuse(b"", e).await,
     };
-    match api_keys::authenticate(&state.pool, authorization).await {
+    match api_keys::authenticate(&state.directory, authorization).await {
         Ok(found) if found.key.connector_id == connector.id => {}
         Ok(_) => {
             let error = IngestError::Forbidden {

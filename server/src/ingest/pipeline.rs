@@ -1,14 +1,14 @@
 //! The one path every inbound message takes, from the HTTP API, the demo and the benchmark alike:
 //! keep the raw message, check ownership, append the canonical events and queue them for the
-//! projector, all in one transaction. The answer is sent only after it commits; the projector
+//! projector, all in one statement (grouped with concurrent messages by `writer.rs`). The answer is sent only after it commits; the projector
 //! folds the events into their orders right after (`projector.rs`).
 
 use super::adapters::{AdapterError, CanonicalEvent, Parsed};
 use super::connector::{kind_word, Connector};
 use super::error::IngestError;
+use super::writer::{Job, Writer};
 use app::domain::event::Disposition;
 use app::store::events::{self, NewEvent, SeenCode};
-use app::store::history::Entry;
 use app::store::inbox::{self, NewMessage};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -103,7 +103,7 @@ pub async fn reject(
 
 /// Stores one message and everything it means, or rejects it whole.
 pub async fn ingest(
-    pool: &PgPool,
+    writer: &Writer,
     inbound: &Inbound<'_>,
     parsed: Result<Parsed, AdapterError>,
 ) -> Result<Receipt, IngestError> {
@@ -114,7 +114,7 @@ pub async fn ingest(
     let parsed = match checked {
         Ok(parsed) => parsed,
         Err(error) => {
-            reject(pool, inbound, &error).await?;
+            reject(writer.pool(), inbound, &error).await?;
             return Err(error);
         }
     };
@@ -122,24 +122,23 @@ pub async fn ingest(
     let mut new_events: Vec<NewEvent> = parsed.events.iter().map(to_new_event).collect();
     mark_repeats_within(&mut new_events);
     let connector_id = inbound.connector.id;
-    let mut entries = Vec::with_capacity(new_events.len());
     for e in new_events.iter_mut() {
         if e.disposition != Disposition::Duplicate {
             // The projector gives the real verdict when it folds the event into its order.
             e.disposition_reason = Some(QUEUED.to_string());
         }
-        let entry = entry(connector_id, inbound.received_at, e);
-        entries.push(serde_json::to_value(entry).map_err(|_| IngestError::Internal)?);
     }
-    let message = inbound.new_message(&message_id, derived, new_events.len());
-    // One statement, committed on its own, unless unknown codes must be counted with it.
-    let stored = if parsed.unknown_codes.is_empty() {
-        events::store_message(pool, &message, &new_events, &entries).await?
-    } else {
-        let mut tx = pool.begin().await?;
-        let stored = events::store_message(&mut *tx, &message, &new_events, &entries).await?;
-        if stored.first_time {
-            let codes: Vec<SeenCode> = parsed
+    let stored = writer
+        .store(Job {
+            connector_id,
+            message_id,
+            message_id_derived: derived,
+            received_at: inbound.received_at,
+            content_type: inbound.content_type.map(str::to_string),
+            headers: inbound.headers.clone(),
+            body: inbound.body.to_vec(),
+            events: new_events,
+            unknown_codes: parsed
                 .unknown_codes
                 .iter()
                 .map(|c| SeenCode {
@@ -147,21 +146,11 @@ pub async fn ingest(
                     code: c.code.clone(),
                     mapped_to: c.mapped_to.map(|t| t.as_str().to_string()),
                 })
-                .collect();
-            events::record_unknown_codes(
-                &mut tx,
-                connector_id,
-                stored.inbox_message_id,
-                inbound.received_at,
-                &codes,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        stored
-    };
+                .collect(),
+        })
+        .await?;
     if !stored.first_time {
-        let mut conn = pool.acquire().await?;
+        let mut conn = writer.pool().acquire().await?;
         let event_ids = events::ids_of_message(&mut conn, stored.inbox_message_id).await?;
         return Ok(Receipt {
             inbox_message_id: stored.inbox_message_id,
@@ -187,21 +176,6 @@ pub async fn ingest(
 
 /// The provisional reason of an event stored but not folded yet.
 pub const QUEUED: &str = "stored; waiting to be folded into its order";
-
-/// The event as the projector's fold reads it.
-fn entry(connector_id: i64, recorded_at: DateTime<Utc>, e: &NewEvent) -> Entry {
-    Entry {
-        event_id: e.event_id,
-        recorded_at,
-        // The identity the fold sorts ties by: stable however often the order is refolded.
-        identity: format!("{connector_id}:{}", e.external_id),
-        event_type: e.event_type.as_str().to_string(),
-        occurred_at: e.occurred_at,
-        data: e.data.clone(),
-        disposition: e.disposition.as_str().to_string(),
-        reason: e.disposition_reason.clone(),
-    }
-}
 
 /// Ownership (DESIGN §3): each type has one owning kind of system, and the connector's own list
 /// may narrow it further. One offending event refuses the whole message.
