@@ -180,8 +180,9 @@ pub struct BenchIngest {
     /// Single events to send.
     #[arg(long, default_value_t = 20_000)]
     pub singles: usize,
-    /// Concurrent keep-alive HTTP clients for single events.
-    #[arg(long, default_value_t = 16)]
+    /// Concurrent keep-alive HTTP clients for single events (and connections for the raw
+    /// per-row insert it is compared with).
+    #[arg(long, default_value_t = 32)]
     pub clients: usize,
     /// Batches of 1,000 events to send.
     #[arg(long, default_value_t = 40)]

@@ -221,11 +221,13 @@ pub async fn store_messages(
                insert into event_key (connector_id, external_id, event_id)
                select c.connector_id, c.external_id, c.event_id from candidate c
                where c.first_time and c.disposition <> 'duplicate'
-                 and (c.connector_id, c.external_id) not in (select connector_id, external_id from earlier)
+               -- An identity stored before conflicts here and stays unclaimed.
                on conflict do nothing
                returning event_id),
            verdict as (
                select c.*,
+                      -- Hashed subplans: the planner cannot count these rows, and a nested loop
+                      -- over a batch of 1,000 would cost a million comparisons.
                       case when c.event_id in (select event_id from claimed) then c.disposition else 'duplicate' end as final,
                       case when c.event_id in (select event_id from claimed) then c.disposition_reason
                            when e.event_id is not null then 'the same event as ' || e.event_id || ', stored before'

@@ -12,6 +12,7 @@ use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::Mutex;
@@ -99,7 +100,8 @@ async fn measure(
     options: PgConnectOptions,
 ) -> anyhow::Result<()> {
     let pool = PgPoolOptions::new()
-        .max_connections(settings.db_max_connections.max(16))
+        // The raw per-row insert uses one connection per HTTP client, as many as they are.
+        .max_connections(settings.db_max_connections.max(args.clients as u32 + 4))
         .connect_with(options)
         .await?;
     crate::database::migrate(&pool).await?;
@@ -218,36 +220,42 @@ fn measured(count: usize, elapsed: std::time::Duration, mut latencies: Vec<f64>)
 }
 
 /// Each client owns a share of the orders and tells each order's story in order, one event per
-/// request, on one keep-alive connection.
+/// request, on one keep-alive connection. Bodies are built before the clock starts: the load
+/// generator's own JSON work is not the system's.
 async fn singles(target: &Arc<Target>, count: usize, clients: usize) -> anyhow::Result<Measured> {
     let orders = count.div_ceil(STORY.len());
-    let next = Arc::new(Mutex::new(0usize));
+    let stories: Arc<Vec<Vec<(usize, String)>>> = Arc::new(
+        (1..=orders)
+            .map(|n| {
+                (0..STORY.len())
+                    .map(|step| {
+                        let (kind, body) = event("s", n, step);
+                        (kind, body.to_string())
+                    })
+                    .collect()
+            })
+            .collect(),
+    );
+    let url = format!("{}/api/v1/events", target.base);
+    let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (target, next) = (target.clone(), next.clone());
+        let (target, next, stories, url) =
+            (target.clone(), next.clone(), stories.clone(), url.clone());
         tasks.push(tokio::spawn(async move {
             let client = reqwest::Client::builder()
                 .pool_max_idle_per_host(1)
                 .build()?;
             let mut latencies = Vec::new();
-            loop {
-                let n = {
-                    let mut next = next.lock().await;
-                    *next += 1;
-                    *next
-                };
-                if n > orders {
-                    break;
-                }
-                for step in 0..STORY.len() {
-                    let (kind, body) = event("s", n, step);
+            while let Some(story) = stories.get(next.fetch_add(1, Ordering::Relaxed)) {
+                for (kind, body) in story {
                     let sent = Instant::now();
                     let response = client
-                        .post(format!("{}/api/v1/events", target.base))
-                        .bearer_auth(&target.keys[kind])
+                        .post(&url)
+                        .bearer_auth(&target.keys[*kind])
                         .header("content-type", "application/cloudevents+json")
-                        .body(body.to_string())
+                        .body(body.clone())
                         .send()
                         .await?;
                     anyhow::ensure!(
@@ -367,24 +375,19 @@ fn raw_rows(from: usize, count: usize) -> (Vec<String>, Vec<String>, Vec<String>
 }
 
 /// One row per transaction from as many connections as HTTP clients: the commit-bound limit.
+/// Rows are built before the clock starts, as the single events' bodies are.
 async fn raw_per_row(pool: &PgPool, rows: usize, clients: usize) -> anyhow::Result<f64> {
     raw_table(pool).await?;
-    let next = Arc::new(Mutex::new(0usize));
+    let prepared: Arc<Vec<_>> = Arc::new((0..rows).map(|n| raw_rows(n, 1)).collect());
+    let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (pool, next) = (pool.clone(), next.clone());
+        let (pool, next, prepared) = (pool.clone(), next.clone(), prepared.clone());
         tasks.push(tokio::spawn(async move {
-            loop {
-                let n = {
-                    let mut next = next.lock().await;
-                    *next += 1;
-                    *next
-                };
-                if n > rows {
-                    break;
-                }
-                let (ids, subjects, orders, data) = raw_rows(n, 1);
+            while let Some((ids, subjects, orders, data)) =
+                prepared.get(next.fetch_add(1, Ordering::Relaxed))
+            {
                 sqlx::query(RAW_INSERT)
                     .bind(ids)
                     .bind(subjects)
@@ -402,10 +405,14 @@ async fn raw_per_row(pool: &PgPool, rows: usize, clients: usize) -> anyhow::Resu
     Ok(rows as f64 / started.elapsed().as_secs_f64())
 }
 
-/// 1,000 rows per statement and transaction, from two connections as the batches use.
+/// 1,000 rows per statement and transaction, from two connections as the batches use; rows
+/// built before the clock starts.
 async fn raw_multi_row(pool: &PgPool, rows: usize) -> anyhow::Result<f64> {
     raw_table(pool).await?;
-    let chunks: Vec<usize> = (0..rows).step_by(1000).collect();
+    let chunks: Vec<_> = (0..rows)
+        .step_by(1000)
+        .map(|from| raw_rows(from, 1000.min(rows - from)))
+        .collect();
     let queue = Arc::new(Mutex::new(chunks));
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -413,10 +420,9 @@ async fn raw_multi_row(pool: &PgPool, rows: usize) -> anyhow::Result<f64> {
         let (pool, queue) = (pool.clone(), queue.clone());
         tasks.push(tokio::spawn(async move {
             loop {
-                let Some(from) = queue.lock().await.pop() else {
+                let Some((ids, subjects, orders, data)) = queue.lock().await.pop() else {
                     break;
                 };
-                let (ids, subjects, orders, data) = raw_rows(from, 1000.min(rows - from));
                 sqlx::query(RAW_INSERT)
                     .bind(ids)
                     .bind(subjects)
