@@ -12,5 +12,6 @@ pub mod ingest;
 pub mod pg;
 pub mod settings;
 pub mod startup;
+pub mod sync;
 pub mod telemetry;
 pub mod workers;

@@ -1,6 +1,7 @@
-//! Background workers: the projector (folds stored events into their orders) and housekeeping
-//! (expired sessions, old sign-in failures, the event table's partitions for the coming months). The sync
-//! engine's job runners join here. Every task is idempotent, so several worker processes may run.
+//! Background workers: the projector (folds stored events into their orders), housekeeping
+//! (expired sessions, old sign-in failures, the event table's partitions for the coming months),
+//! and the sync engine (its job runner and schedules; connectors register their queues and job
+//! kinds in `sync_runner`). Every task is idempotent, so several worker processes may run.
 
 use anyhow::Context;
 use chrono::Utc;
@@ -21,9 +22,26 @@ const PROJECTOR_POLL: Duration = Duration::from_millis(200);
 /// Runs until `stop` is cancelled: the projector, and housekeeping every few minutes.
 pub async fn run(pool: PgPool, stop: CancellationToken) -> anyhow::Result<()> {
     let projector = tokio::spawn(project(pool.clone(), stop.clone()));
+    let jobs = tokio::spawn(sync_runner().run(pool.clone(), stop.clone()));
+    let schedules = tokio::spawn(crate::sync::schedules::run(
+        pool.clone(),
+        SCHEDULE_TICK,
+        stop.clone(),
+    ));
     let housekeeping = keep_house(pool, stop).await;
     projector.await.context("the projector task")?;
+    jobs.await.context("the job runner")?;
+    schedules.await.context("the scheduler")?;
     housekeeping
+}
+
+/// How often due schedules are looked for (they are as precise as this).
+const SCHEDULE_TICK: Duration = Duration::from_secs(1);
+
+/// The job queues and kinds this process runs. With no connector registered yet it still returns
+/// the jobs of crashed workers to their queues.
+fn sync_runner() -> crate::sync::runner::Runner {
+    crate::sync::runner::Runner::new(crate::sync::runner::RunnerSettings::default())
 }
 
 /// Folds queued events into their orders, draining the queue every poll.

@@ -11,6 +11,7 @@ pub mod connectors;
 pub mod events;
 pub mod history;
 pub mod inbox;
+pub mod jobs;
 pub mod login_failures;
 pub mod orders;
 pub mod projections;

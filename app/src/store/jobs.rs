@@ -1,0 +1,354 @@
+//! The sync engine's jobs, their attempts, the circuit breaker per queue and the schedules.
+//! Every state change is one statement guarded by the state it expects, so two workers (or a
+//! worker whose lease ran out) cannot both move a job.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{FromRow, PgConnection, PgExecutor};
+
+/// A job to enqueue. Enqueue it in the transaction of the change that causes it.
+#[derive(Clone, Debug, Default)]
+pub struct NewJob {
+    pub queue: String,
+    pub kind: String,
+    pub payload: Value,
+    pub dedupe_key: Option<String>,
+    pub ordering_key: Option<String>,
+    pub correlation_id: Option<String>,
+    /// Not before this time (now when `None`).
+    pub run_at: Option<DateTime<Utc>>,
+    /// Attempts before the job is dead (the default when `None`).
+    pub max_attempts: Option<i32>,
+}
+
+/// Enqueues a job; returns its id, or `None` when an unfinished job of the same queue and dedupe
+/// key exists already (the trigger that caused this one is already being handled).
+pub async fn enqueue(db: impl PgExecutor<'_>, job: &NewJob) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        r#"insert into job (queue, kind, payload, dedupe_key, ordering_key, correlation_id, run_at, max_attempts)
+           values ($1, $2, $3, $4, $5, $6, coalesce($7, now()), coalesce($8, 8))
+           on conflict (queue, dedupe_key) where dedupe_key is not null and state in ('pending', 'running', 'failed')
+           do nothing
+           returning job_id"#,
+    )
+    .bind(&job.queue)
+    .bind(&job.kind)
+    .bind(&job.payload)
+    .bind(&job.dedupe_key)
+    .bind(&job.ordering_key)
+    .bind(&job.correlation_id)
+    .bind(job.run_at)
+    .bind(job.max_attempts)
+    .fetch_optional(db)
+    .await
+}
+
+/// A job a worker holds until `lease_until`.
+#[derive(Clone, Debug, FromRow)]
+pub struct ClaimedJob {
+    pub job_id: i64,
+    pub queue: String,
+    pub kind: String,
+    pub payload: Value,
+    /// This attempt's number, from 1 (since enqueued or last replayed).
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub replays: i32,
+    pub ordering_key: Option<String>,
+    pub correlation_id: Option<String>,
+    pub lease_until: DateTime<Utc>,
+    /// When this attempt began (the database's clock).
+    pub claimed_at: DateTime<Utc>,
+}
+
+/// Claims up to `limit` ready jobs of `queue`, oldest due first. A job waits while an earlier
+/// unfinished job of the same queue has its ordering key.
+pub async fn claim(
+    db: impl PgExecutor<'_>,
+    queue: &str,
+    limit: i64,
+    lease: std::time::Duration,
+) -> sqlx::Result<Vec<ClaimedJob>> {
+    sqlx::query_as(
+        r#"with ready as (
+               select j.job_id from job j
+               where j.queue = $1 and j.state in ('pending', 'failed') and j.run_at <= now()
+                 and (j.ordering_key is null or not exists (
+                     select 1 from job o
+                     where o.queue = j.queue and o.ordering_key = j.ordering_key and o.job_id < j.job_id
+                       and o.state in ('pending', 'running', 'failed')))
+               order by j.run_at, j.job_id
+               for update skip locked
+               limit $2)
+           update job set state = 'running', attempts = job.attempts + 1, updated_at = now(),
+                          lease_until = now() + make_interval(secs => $3)
+           from ready where job.job_id = ready.job_id
+           returning job.job_id, job.queue, job.kind, job.payload, job.attempts, job.max_attempts, job.replays,
+                     job.ordering_key, job.correlation_id, job.lease_until, now() as claimed_at"#,
+    )
+    .bind(queue)
+    .bind(limit)
+    .bind(lease.as_secs_f64())
+    .fetch_all(db)
+    .await
+}
+
+/// What one attempt sent and got, kept with the attempt.
+#[derive(Clone, Debug, Default)]
+pub struct AttemptRecord {
+    pub request: Option<Value>,
+    pub response: Option<Value>,
+    pub error: Option<String>,
+}
+
+/// How an attempt ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    /// Failed; run again after this wait (from the database's clock).
+    Retry(std::time::Duration),
+    /// Failed for good (fatal, or out of attempts).
+    Dead,
+}
+
+/// Records an attempt's end and moves the job, if this worker still holds it (same attempt,
+/// still running). Returns false when the lease was lost: another worker owns the job now.
+pub async fn finish(
+    conn: &mut PgConnection,
+    job: &ClaimedJob,
+    outcome: Outcome,
+    record: &AttemptRecord,
+) -> sqlx::Result<bool> {
+    let (state, run_at, word) = match outcome {
+        Outcome::Succeeded => ("succeeded", None, "succeeded"),
+        Outcome::Retry(wait) => ("failed", Some(wait.as_secs_f64()), "retry"),
+        Outcome::Dead => ("dead", None, "dead"),
+    };
+    let moved = sqlx::query(
+        r#"with moved as (
+               update job set state = $3, run_at = coalesce(now() + make_interval(secs => $4), run_at),
+                              lease_until = null, updated_at = now(),
+                              last_error = case when $3 = 'succeeded' then last_error else $7 end,
+                              finished_at = case when $3 in ('succeeded', 'dead') then now() end
+               where job_id = $1 and attempts = $2 and state = 'running'
+               returning job_id)
+           insert into job_attempt (job_id, replay, attempt, started_at, outcome, request, response, error, duration_ms)
+           select job_id, $10, $2, $8, $9, $5, $6, $7, greatest(0, extract(epoch from now() - $8) * 1000)::int from moved"#,
+    )
+    .bind(job.job_id)
+    .bind(job.attempts)
+    .bind(state)
+    .bind(run_at)
+    .bind(&record.request)
+    .bind(&record.response)
+    .bind(&record.error)
+    .bind(job.claimed_at)
+    .bind(word)
+    .bind(job.replays)
+    .execute(conn)
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+/// Returns the jobs whose lease ran out (their worker died or hung) to `pending`, recording the
+/// lost attempt; a job out of attempts is dead. Returns how many were released.
+pub async fn release_expired_leases(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
+    let released = sqlx::query(
+        r#"with expired as (
+               select job_id, attempts, max_attempts, replays, lease_until from job
+               where state = 'running' and lease_until < now()
+               for update skip locked),
+           moved as (
+               update job j set state = case when e.attempts >= e.max_attempts then 'dead' else 'pending' end,
+                                lease_until = null, updated_at = now(),
+                                last_error = 'the worker running it stopped answering (lease expired)',
+                                finished_at = case when e.attempts >= e.max_attempts then now() end
+               from expired e where j.job_id = e.job_id
+               returning j.job_id, e.attempts, e.replays, e.lease_until)
+           insert into job_attempt (job_id, replay, attempt, started_at, outcome, error, duration_ms)
+           select job_id, replays, attempts, lease_until, 'lease_expired', 'lease expired', 0 from moved
+           on conflict do nothing"#,
+    )
+    .execute(db)
+    .await?;
+    Ok(released.rows_affected())
+}
+
+/// A job as operators see it.
+#[derive(Clone, Debug, FromRow)]
+pub struct JobRow {
+    pub job_id: i64,
+    pub queue: String,
+    pub kind: String,
+    pub payload: Value,
+    pub state: String,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub dedupe_key: Option<String>,
+    pub ordering_key: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn find(db: impl PgExecutor<'_>, job_id: i64) -> sqlx::Result<Option<JobRow>> {
+    sqlx::query_as(
+        r#"select job_id, queue, kind, payload, state, attempts, max_attempts, run_at, last_error,
+                  dedupe_key, ordering_key, updated_at
+           from job where job_id = $1"#,
+    )
+    .bind(job_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Puts a dead (or cancelled) job back in line with fresh attempts, its payload replaced when
+/// given (edit-then-replay). Returns the job as it was, or `None` when it is not replayable.
+pub async fn replay(
+    conn: &mut PgConnection,
+    job_id: i64,
+    payload: Option<&Value>,
+) -> sqlx::Result<Option<JobRow>> {
+    let before = sqlx::query_as::<_, JobRow>(
+        r#"select job_id, queue, kind, payload, state, attempts, max_attempts, run_at, last_error,
+                  dedupe_key, ordering_key, updated_at
+           from job where job_id = $1 and state in ('dead', 'cancelled') for update"#,
+    )
+    .bind(job_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if before.is_some() {
+        sqlx::query(
+            r#"update job set state = 'pending', attempts = 0, replays = replays + 1, run_at = now(), finished_at = null,
+                              payload = coalesce($2, payload), updated_at = now()
+               where job_id = $1"#,
+        )
+        .bind(job_id)
+        .bind(payload)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(before)
+}
+
+/// A queue's breaker as stored.
+#[derive(Clone, Debug, FromRow, PartialEq)]
+pub struct Circuit {
+    pub queue: String,
+    pub state: String,
+    pub failures: i32,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub next_probe_at: Option<DateTime<Utc>>,
+    pub cooldown_ms: i32,
+    pub paused: bool,
+    pub paused_reason: Option<String>,
+}
+
+/// The queue's breaker (closed when never used).
+pub async fn circuit(db: impl PgExecutor<'_>, queue: &str) -> sqlx::Result<Circuit> {
+    let found: Option<Circuit> = sqlx::query_as(
+        r#"select queue, state, failures, opened_at, next_probe_at, cooldown_ms, paused, paused_reason
+           from circuit where queue = $1"#,
+    )
+    .bind(queue)
+    .fetch_optional(db)
+    .await?;
+    Ok(found.unwrap_or_else(|| Circuit {
+        queue: queue.to_string(),
+        state: "closed".into(),
+        failures: 0,
+        opened_at: None,
+        next_probe_at: None,
+        cooldown_ms: 0,
+        paused: false,
+        paused_reason: None,
+    }))
+}
+
+/// Writes the breaker's new state (decided by the caller under `lock_circuit`).
+pub async fn save_circuit(conn: &mut PgConnection, c: &Circuit) -> sqlx::Result<()> {
+    sqlx::query(
+        r#"insert into circuit (queue, state, failures, opened_at, next_probe_at, cooldown_ms, paused, paused_reason, updated_at)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, now())
+           on conflict (queue) do update set state = excluded.state, failures = excluded.failures,
+               opened_at = excluded.opened_at, next_probe_at = excluded.next_probe_at,
+               cooldown_ms = excluded.cooldown_ms, paused = excluded.paused,
+               paused_reason = excluded.paused_reason, updated_at = now()"#,
+    )
+    .bind(&c.queue)
+    .bind(&c.state)
+    .bind(c.failures)
+    .bind(c.opened_at)
+    .bind(c.next_probe_at)
+    .bind(c.cooldown_ms)
+    .bind(c.paused)
+    .bind(&c.paused_reason)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Serializes breaker decisions for one queue across workers until the transaction ends.
+pub async fn lock_circuit(conn: &mut PgConnection, queue: &str) -> sqlx::Result<()> {
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('circuit:' || $1, 0))")
+        .bind(queue)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A recurring job.
+#[derive(Clone, Debug, FromRow)]
+pub struct Schedule {
+    pub name: String,
+    pub queue: String,
+    pub kind: String,
+    pub payload: Value,
+    pub cron: String,
+    pub next_run_at: DateTime<Utc>,
+}
+
+/// Adds or changes a schedule; its next run is `next_run_at`.
+pub async fn upsert_schedule(db: impl PgExecutor<'_>, s: &Schedule) -> sqlx::Result<()> {
+    sqlx::query(
+        r#"insert into schedule (name, queue, kind, payload, cron, next_run_at) values ($1, $2, $3, $4, $5, $6)
+           on conflict (name) do update set queue = excluded.queue, kind = excluded.kind,
+               payload = excluded.payload, cron = excluded.cron,
+               next_run_at = case when schedule.cron = excluded.cron then schedule.next_run_at else excluded.next_run_at end"#,
+    )
+    .bind(&s.name)
+    .bind(&s.queue)
+    .bind(&s.kind)
+    .bind(&s.payload)
+    .bind(&s.cron)
+    .bind(s.next_run_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The schedules due now, locked so no other worker takes them until this transaction ends.
+pub async fn take_due_schedules(conn: &mut PgConnection) -> sqlx::Result<Vec<Schedule>> {
+    sqlx::query_as(
+        r#"select name, queue, kind, payload, cron, next_run_at from schedule
+           where enabled and next_run_at <= now() order by next_run_at for update skip locked"#,
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Moves a schedule on after its run was enqueued.
+pub async fn schedule_ran(
+    conn: &mut PgConnection,
+    name: &str,
+    ran_for: DateTime<Utc>,
+    next_run_at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(r#"update schedule set last_run_at = $2, next_run_at = $3 where name = $1"#)
+        .bind(name)
+        .bind(ran_for)
+        .bind(next_run_at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! The sync engine (DESIGN §4): jobs in Postgres, enqueued with the change that causes them and
+//! run by `runner` per queue (one per external endpoint) with `retry` rules and a `breaker` per
+//! endpoint; `schedules` enqueue recurring jobs once across every worker process. The connectors
+//! that do the work (Odoo, WMS, customer webhooks) register their job kinds with the runner.
+
+pub mod breaker;
+pub mod retry;
+pub mod runner;
+pub mod schedules;
