@@ -4,6 +4,7 @@
 //! that do the work (Odoo, WMS, customer webhooks) register their job kinds with the runner.
 
 pub mod breaker;
+pub mod connectors;
 pub mod retry;
 pub mod runner;
 pub mod schedules;
