@@ -3,3 +3,4 @@
 //! Odoo's error shapes as recorded from a real Odoo 19 (`../shared/fixtures/odoo19`).
 
 pub mod client;
+pub mod writeback;
