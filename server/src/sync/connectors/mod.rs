@@ -2,3 +2,4 @@
 //! system's answers into `JobError`s the runner understands (retry or give up).
 
 pub mod odoo;
+pub mod wms;
