@@ -72,3 +72,63 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
         .context("creating the session store tables")?;
     Ok(())
 }
+
+/// What a `follow`ed notification channel reports.
+#[derive(Debug)]
+pub enum Heard {
+    /// Listening (again): from now on no notification is missed until `Lost`.
+    Listening,
+    /// A notification, with its payload.
+    Notified(String),
+    /// The listening connection dropped: notifications may have been missed until `Listening`.
+    Lost,
+}
+
+/// Listens on `channel` until `stop` resolves or the pool closes, reconnecting after a lost
+/// connection, and tells `on` what it hears.
+pub async fn follow(
+    pool: PgPool,
+    channel: &'static str,
+    stop: impl std::future::Future<Output = ()>,
+    mut on: impl FnMut(Heard),
+) {
+    tokio::pin!(stop);
+    loop {
+        let connect = async {
+            let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+            listener.listen(channel).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        let mut listener = tokio::select! {
+            _ = &mut stop => return,
+            _ = pool.close_event() => return,
+            listener = connect => match listener {
+                Ok(listener) => listener,
+                Err(_) if pool.is_closed() => return,
+                Err(error) => {
+                    tracing::warn!(%error, channel, "cannot listen for notifications; retrying");
+                    tokio::select! {
+                        _ = &mut stop => return,
+                        _ = pool.close_event() => return,
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    }
+                }
+            },
+        };
+        on(Heard::Listening);
+        loop {
+            let received = tokio::select! {
+                _ = &mut stop => return,
+                _ = pool.close_event() => return,
+                received = listener.try_recv() => received,
+            };
+            match received {
+                Ok(Some(n)) => on(Heard::Notified(n.payload().to_string())),
+                Ok(None) | Err(_) => {
+                    on(Heard::Lost);
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -244,6 +244,22 @@ pub struct Circuit {
     pub paused_reason: Option<String>,
 }
 
+impl Circuit {
+    /// A breaker that never tripped.
+    pub fn closed(queue: &str) -> Self {
+        Self {
+            queue: queue.to_string(),
+            state: "closed".into(),
+            failures: 0,
+            opened_at: None,
+            next_probe_at: None,
+            cooldown_ms: 0,
+            paused: false,
+            paused_reason: None,
+        }
+    }
+}
+
 /// The queue's breaker (closed when never used).
 pub async fn circuit(db: impl PgExecutor<'_>, queue: &str) -> sqlx::Result<Circuit> {
     let found: Option<Circuit> = sqlx::query_as(
@@ -253,16 +269,7 @@ pub async fn circuit(db: impl PgExecutor<'_>, queue: &str) -> sqlx::Result<Circu
     .bind(queue)
     .fetch_optional(db)
     .await?;
-    Ok(found.unwrap_or_else(|| Circuit {
-        queue: queue.to_string(),
-        state: "closed".into(),
-        failures: 0,
-        opened_at: None,
-        next_probe_at: None,
-        cooldown_ms: 0,
-        paused: false,
-        paused_reason: None,
-    }))
+    Ok(found.unwrap_or_else(|| Circuit::closed(queue)))
 }
 
 /// Writes the breaker's new state (decided by the caller under `lock_circuit`).

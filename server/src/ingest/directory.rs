@@ -9,9 +9,9 @@
 //! raced a revocation cannot outlive it.
 
 use super::connector::{BadConnector, Connector};
+use crate::database::Heard;
 use app::store::api_keys::{self, StoredKey};
 use app::store::connectors;
-use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -23,8 +23,6 @@ const CHANNEL: &str = "milepost_ingest_directory";
 /// An entry is read again after this long even without a notification: a safety net, not the
 /// mechanism.
 const MAX_AGE: Duration = Duration::from_secs(60);
-/// Wait between attempts to listen again after the connection dropped.
-const RELISTEN_AFTER: Duration = Duration::from_secs(1);
 
 /// A stored connector: usable, or why not (a configuration error, logged where it is used).
 pub type KnownConnector = Result<Arc<Connector>, Arc<BadConnector>>;
@@ -151,41 +149,14 @@ impl Directory {
 }
 
 async fn listen(pool: PgPool, shared: Arc<Shared>) {
-    loop {
-        let listener = async {
-            let mut listener = PgListener::connect_with(&pool).await?;
-            listener.listen(CHANNEL).await?;
-            Ok::<_, sqlx::Error>(listener)
-        };
-        let mut listener = tokio::select! {
-            _ = pool.close_event() => return,
-            listener = listener => match listener {
-                Ok(listener) => listener,
-                Err(_) if pool.is_closed() => return,
-                Err(error) => {
-                    tracing::warn!(%error, "cannot listen for key and connector changes; not caching them");
-                    tokio::select! {
-                        _ = pool.close_event() => return,
-                        _ = tokio::time::sleep(RELISTEN_AFTER) => continue,
-                    }
-                }
-            },
-        };
-        shared.listening.store(true, Ordering::SeqCst);
-        loop {
-            let received = tokio::select! {
-                _ = pool.close_event() => return,
-                received = listener.try_recv() => received,
-            };
-            match received {
-                Ok(Some(_)) => shared.forget_all(),
-                // The connection dropped: a change may have gone unheard.
-                Ok(None) | Err(_) => {
-                    shared.listening.store(false, Ordering::SeqCst);
-                    shared.forget_all();
-                    break;
-                }
-            }
+    crate::database::follow(pool, CHANNEL, std::future::pending(), |heard| match heard {
+        Heard::Listening => shared.listening.store(true, Ordering::SeqCst),
+        Heard::Notified(_) => shared.forget_all(),
+        // A change may have gone unheard.
+        Heard::Lost => {
+            shared.listening.store(false, Ordering::SeqCst);
+            shared.forget_all();
         }
-    }
+    })
+    .await
 }

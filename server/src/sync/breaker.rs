@@ -97,16 +97,7 @@ mod tests {
     use super::*;
 
     fn closed() -> Circuit {
-        Circuit {
-            queue: "wms:a".into(),
-            state: "closed".into(),
-            failures: 0,
-            opened_at: None,
-            next_probe_at: None,
-            cooldown_ms: 0,
-            paused: false,
-            paused_reason: None,
-        }
+        Circuit::closed("wms:a")
     }
 
     fn at(seconds: i64) -> DateTime<Utc> {

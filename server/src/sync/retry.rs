@@ -82,6 +82,14 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
+/// The `Retry-After` of an HTTP answer, if it has a readable one.
+pub fn retry_after_header(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, Utc::now()))
+}
+
 /// Exponential backoff with jitter.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {

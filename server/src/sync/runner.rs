@@ -6,9 +6,9 @@
 
 use super::breaker::{BreakerPolicy, Gate};
 use super::retry::{Failure, JobError, RetryPolicy};
+use crate::database::Heard;
 use app::store::jobs::{self, AttemptRecord, ClaimedJob, Outcome};
 use chrono::Utc;
-use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::future::Future;
@@ -144,43 +144,16 @@ impl Runner {
     }
 }
 
-/// Wakes a queue's loop when a job is enqueued on it. Reconnects after a lost connection; the
-/// poll covers what was missed meanwhile.
+/// Wakes a queue's loop when a job is enqueued on it; the poll covers what a lost connection missed.
 async fn listen(pool: PgPool, wakers: Arc<HashMap<String, Arc<Notify>>>, stop: CancellationToken) {
-    loop {
-        let listener = async {
-            let mut listener = PgListener::connect_with(&pool).await?;
-            listener.listen(CHANNEL).await?;
-            Ok::<_, sqlx::Error>(listener)
-        };
-        let mut listener = tokio::select! {
-            _ = stop.cancelled() => return,
-            listener = listener => match listener {
-                Ok(l) => l,
-                Err(error) => {
-                    tracing::warn!(%error, "cannot listen for new jobs; polling only");
-                    tokio::select! {
-                        _ = stop.cancelled() => return,
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
-                    }
-                }
-            },
-        };
-        loop {
-            let received = tokio::select! {
-                _ = stop.cancelled() => return,
-                received = listener.try_recv() => received,
-            };
-            match received {
-                Ok(Some(n)) => {
-                    if let Some(waker) = wakers.get(n.payload()) {
-                        waker.notify_one();
-                    }
-                }
-                Ok(None) | Err(_) => break,
+    crate::database::follow(pool, CHANNEL, stop.cancelled_owned(), |heard| {
+        if let Heard::Notified(queue) = heard {
+            if let Some(waker) = wakers.get(&queue) {
+                waker.notify_one();
             }
         }
-    }
+    })
+    .await
 }
 
 async fn release_leases(pool: PgPool, every: Duration, stop: CancellationToken) {

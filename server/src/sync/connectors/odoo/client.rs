@@ -8,9 +8,8 @@
 //! access and missing-record errors are fatal (retrying cannot help; the job is dead and kept);
 //! timeouts, refused connections, 429, 5xx, lock conflicts and database trouble are transient.
 
-use crate::sync::retry::{parse_retry_after, JobError};
+use crate::sync::retry::{retry_after_header, JobError};
 use app::store::jobs::AttemptRecord;
-use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value};
 use std::time::Duration;
@@ -186,28 +185,18 @@ impl OdooClient {
                 .bearer_auth(api_key.expose_secret())
                 .header("X-Odoo-Database", &self.config.database);
         }
-        let response = request.send().await.map_err(|e| {
+        let transport = |e: reqwest::Error| {
             let error = if e.is_timeout() {
                 OdooError::Timeout(self.config.timeout.as_secs())
             } else {
                 OdooError::Unreachable(e.to_string())
             };
             fail(error, &record)
-        })?;
+        };
+        let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, Utc::now()));
-        let text = response.text().await.map_err(|e| {
-            let error = if e.is_timeout() {
-                OdooError::Timeout(self.config.timeout.as_secs())
-            } else {
-                OdooError::Unreachable(e.to_string())
-            };
-            fail(error, &record)
-        })?;
+        let retry_after = retry_after_header(response.headers());
+        let text = response.text().await.map_err(transport)?;
         let answer: Option<Value> = serde_json::from_str(&text).ok();
         record.response = Some(
             json!({"status": status, "body": answer.clone().unwrap_or(Value::String(text.chars().take(2_000).collect()))}),

@@ -3,7 +3,7 @@
 //! `Idempotency-Key` naming the instruction, so a WMS that saw it before (our answer was lost, a
 //! job ran again after a crash) can answer without doing it twice.
 
-use crate::sync::retry::{parse_retry_after, JobError};
+use crate::sync::retry::{retry_after_header, JobError};
 use crate::sync::runner::Done;
 use app::store::jobs::AttemptRecord;
 use chrono::Utc;
@@ -96,11 +96,7 @@ impl WmsClient {
             }
         };
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, Utc::now()));
+        let retry_after = retry_after_header(response.headers());
         let text = response.text().await.unwrap_or_default();
         let answer = serde_json::from_str::<Value>(&text)
             .unwrap_or_else(|_| Value::String(text.chars().take(2_000).collect()));
