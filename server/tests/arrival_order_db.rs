@@ -3,6 +3,8 @@
 //! dispositions. (The pure fold has its own property test; this one covers what the database
 //! adds: pending events, parcels known only by tracking number, refolds, verdict changes.)
 
+mod support;
+
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -10,7 +12,6 @@ use serde_json::{json, Value};
 use server::ingest::adapters::{canonical, Parsed};
 use server::ingest::connector::Connector;
 use server::ingest::pipeline::{self, Inbound};
-use server::ingest::setup::{create_connector, ConnectorSpec};
 use server::ingest::writer::Writer;
 use sqlx::PgPool;
 
@@ -120,25 +121,8 @@ fn story(order: &str) -> Vec<(usize, Value)> {
 
 async fn connectors(pool: &PgPool) -> Vec<Connector> {
     let mut out = Vec::new();
-    for (name, kind) in [("erp", "erp"), ("wms", "wms"), ("carrier", "carrier")] {
-        create_connector(
-            pool,
-            &ConnectorSpec {
-                name,
-                kind,
-                format: "canonical",
-                types: vec![],
-                time_zone: None,
-                warehouse_code: None,
-            },
-        )
-        .await
-        .unwrap();
-        let record = app::store::connectors::find_by_name(pool, name)
-            .await
-            .unwrap()
-            .unwrap();
-        out.push(Connector::try_from(record).unwrap());
+    for kind in ["erp", "wms", "carrier"] {
+        out.push(support::canonical_connector(pool, kind, kind).await);
     }
     out
 }

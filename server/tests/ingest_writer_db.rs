@@ -2,34 +2,18 @@
 //! gets its own answer, repeats and shared events keep their rules, and one bad message fails
 //! only its own sender.
 
+mod support;
+
 use serde_json::{json, Value};
 use server::ingest::adapters::{canonical, Parsed};
 use server::ingest::connector::Connector;
 use server::ingest::pipeline::{self, Inbound, Receipt};
-use server::ingest::setup::{create_connector, ConnectorSpec};
 use server::ingest::writer::{Job, Writer};
 use sqlx::PgPool;
 use std::sync::Arc;
 
 async fn erp(pool: &PgPool) -> Arc<Connector> {
-    create_connector(
-        pool,
-        &ConnectorSpec {
-            name: "erp",
-            kind: "erp",
-            format: "canonical",
-            types: vec![],
-            time_zone: None,
-            warehouse_code: None,
-        },
-    )
-    .await
-    .unwrap();
-    let record = app::store::connectors::find_by_name(pool, "erp")
-        .await
-        .unwrap()
-        .unwrap();
-    Arc::new(Connector::try_from(record).unwrap())
+    Arc::new(support::canonical_connector(pool, "erp", "erp").await)
 }
 
 fn created(order: &str, event_id: &str) -> Value {

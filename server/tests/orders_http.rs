@@ -7,27 +7,15 @@ mod support;
 use app::domain::Role;
 use reqwest::Client;
 use serde_json::{json, Value};
-use server::ingest::setup::{create_connector, create_key, ConnectorSpec};
+use server::ingest::setup::create_key;
 use support::TestApp;
 
 /// ACME's S1 and S2 (S2 shipped and delivered), and OTHER's S3.
 async fn orders(app: &TestApp) {
     app.account("ACME").await;
     app.account("OTHER").await;
-    for (name, kind) in [("erp", "erp"), ("wms", "wms"), ("carrier", "carrier")] {
-        create_connector(
-            &app.pool,
-            &ConnectorSpec {
-                name,
-                kind,
-                format: "canonical",
-                types: vec![],
-                time_zone: None,
-                warehouse_code: None,
-            },
-        )
-        .await
-        .unwrap();
+    for kind in ["erp", "wms", "carrier"] {
+        support::canonical_connector(&app.pool, kind, kind).await;
     }
     let client = Client::new();
     let send = |connector: &'static str, event: Value| {

@@ -186,3 +186,30 @@ pub fn assert_ok(out: &std::process::Output) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A canonical-format connector named `name` of `kind` (`erp`, `wms`, `carrier`), created and
+/// read back as the ingest path uses it.
+pub async fn canonical_connector(
+    pool: &PgPool,
+    name: &str,
+    kind: &str,
+) -> server::ingest::connector::Connector {
+    server::ingest::setup::create_connector(
+        pool,
+        &server::ingest::setup::ConnectorSpec {
+            name,
+            kind,
+            format: "canonical",
+            types: vec![],
+            time_zone: None,
+            warehouse_code: None,
+        },
+    )
+    .await
+    .unwrap();
+    let record = app::store::connectors::find_by_name(pool, name)
+        .await
+        .unwrap()
+        .unwrap();
+    server::ingest::connector::Connector::try_from(record).unwrap()
+}
