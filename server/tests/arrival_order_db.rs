@@ -9,9 +9,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use server::ingest::adapters::{canonical, Parsed};
 use server::ingest::connector::Connector;
-use server::ingest::pipeline::{self, Inbound};
 use server::ingest::writer::Writer;
 use sqlx::PgPool;
 
@@ -130,23 +128,9 @@ async fn connectors(pool: &PgPool) -> Vec<Connector> {
 async fn deliver(pool: &PgPool, connectors: &[Connector], messages: &[(usize, Value)]) {
     let writer = Writer::start(pool.clone());
     for (i, (sender, event)) in messages.iter().enumerate() {
-        let body = event.to_string().into_bytes();
-        let parsed = canonical::parse_single(&body)
-            .map(|e| Parsed {
-                events: vec![e],
-                ..Parsed::default()
-            })
-            .map_err(Into::into);
-        let inbound = Inbound {
-            connector: &connectors[*sender],
-            body: &body,
-            content_type: Some("application/cloudevents+json"),
-            headers: json!({}),
-            // Each delivery its own message: a duplicate here is the same event resent.
-            header_message_id: Some(format!("delivery-{}-{i}", event["id"].as_str().unwrap())),
-            received_at: chrono::Utc::now(),
-        };
-        pipeline::ingest(&writer, &inbound, parsed).await.unwrap();
+        // Each delivery its own message: a duplicate here is the same event resent.
+        let message_id = format!("delivery-{}-{i}", event["id"].as_str().unwrap());
+        support::send_canonical(&writer, &connectors[*sender], message_id, event).await;
         server::ingest::projector::drain(pool).await.unwrap();
     }
 }

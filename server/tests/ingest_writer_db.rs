@@ -5,9 +5,8 @@
 mod support;
 
 use serde_json::{json, Value};
-use server::ingest::adapters::{canonical, Parsed};
 use server::ingest::connector::Connector;
-use server::ingest::pipeline::{self, Inbound, Receipt};
+use server::ingest::pipeline::Receipt;
 use server::ingest::writer::{Job, Writer};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -22,26 +21,6 @@ fn created(order: &str, event_id: &str) -> Value {
            "data": {"order": {"erp_order_id": order}, "lines": [{"line_ref": "L1", "sku": "A", "qty_ordered": 1}]}})
 }
 
-/// Sends one canonical event as its own message (`message_id`) through the pipeline.
-async fn send(writer: &Writer, connector: &Connector, message_id: String, event: Value) -> Receipt {
-    let body = event.to_string().into_bytes();
-    let parsed = canonical::parse_single(&body)
-        .map(|e| Parsed {
-            events: vec![e],
-            ..Parsed::default()
-        })
-        .map_err(Into::into);
-    let inbound = Inbound {
-        connector,
-        body: &body,
-        content_type: Some("application/cloudevents+json"),
-        headers: json!({}),
-        header_message_id: Some(message_id),
-        received_at: chrono::Utc::now(),
-    };
-    pipeline::ingest(writer, &inbound, parsed).await.unwrap()
-}
-
 /// Sends every (message id, event) at once, each from its own task.
 async fn send_together(
     writer: &Writer,
@@ -52,7 +31,9 @@ async fn send_together(
         .into_iter()
         .map(|(id, event)| {
             let (writer, connector) = (writer.clone(), connector.clone());
-            tokio::spawn(async move { send(&writer, &connector, id, event).await })
+            tokio::spawn(
+                async move { support::send_canonical(&writer, &connector, id, &event).await },
+            )
         })
         .collect();
     let mut receipts = Vec::new();
@@ -180,7 +161,7 @@ async fn a_message_the_database_refuses_fails_only_its_own_sender(pool: PgPool) 
         let (writer, connector) = (writer.clone(), connector.clone());
         let event = created(&format!("O{n}"), &format!("e{n}"));
         tasks.push(tokio::spawn(async move {
-            send(&writer, &connector, format!("m{n}"), event).await
+            support::send_canonical(&writer, &connector, format!("m{n}"), &event).await
         }));
     }
     let refused = {
@@ -191,7 +172,7 @@ async fn a_message_the_database_refuses_fails_only_its_own_sender(pool: PgPool) 
         let (writer, connector) = (writer.clone(), connector.clone());
         let event = created(&format!("O{n}"), &format!("e{n}"));
         tasks.push(tokio::spawn(async move {
-            send(&writer, &connector, format!("m{n}"), event).await
+            support::send_canonical(&writer, &connector, format!("m{n}"), &event).await
         }));
     }
     let mut receipts = Vec::new();

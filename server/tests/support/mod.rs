@@ -213,3 +213,32 @@ pub async fn canonical_connector(
         .unwrap();
     server::ingest::connector::Connector::try_from(record).unwrap()
 }
+
+/// Sends one canonical event as its own message (`message_id`) through the ingest pipeline, as
+/// the HTTP API would after authentication.
+pub async fn send_canonical(
+    writer: &server::ingest::writer::Writer,
+    connector: &server::ingest::connector::Connector,
+    message_id: String,
+    event: &serde_json::Value,
+) -> server::ingest::pipeline::Receipt {
+    use server::ingest::adapters::{canonical, Parsed};
+    let body = event.to_string().into_bytes();
+    let parsed = canonical::parse_single(&body)
+        .map(|e| Parsed {
+            events: vec![e],
+            ..Parsed::default()
+        })
+        .map_err(Into::into);
+    let inbound = server::ingest::pipeline::Inbound {
+        connector,
+        body: &body,
+        content_type: Some("application/cloudevents+json"),
+        headers: serde_json::json!({}),
+        header_message_id: Some(message_id),
+        received_at: chrono::Utc::now(),
+    };
+    server::ingest::pipeline::ingest(writer, &inbound, parsed)
+        .await
+        .unwrap()
+}
