@@ -141,6 +141,19 @@ pub enum ConnectorCommand {
     },
     /// List connectors.
     List,
+    /// Set how Milepost calls the connector's system (docs/connectors.md), checked before it is
+    /// saved; the credential (Odoo API key or WMS token) is read from standard input.
+    Outbound {
+        #[arg(long)]
+        name: String,
+        /// JSON, e.g. '{"system":"wms","url":"https://wms.example.com/milepost"}', or `none`
+        /// to stop calling it.
+        #[arg(long)]
+        settings: String,
+        /// Read the credential from standard input (one line).
+        #[arg(long)]
+        secret_stdin: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -11,6 +11,7 @@ pub mod http;
 pub mod ingest;
 pub mod pg;
 pub mod settings;
+pub mod simulators;
 pub mod startup;
 pub mod sync;
 pub mod telemetry;

@@ -1,7 +1,7 @@
 //! Background workers: the projector (folds stored events into their orders), housekeeping
 //! (expired sessions, old sign-in failures, the event table's partitions for the coming months),
-//! and the sync engine (its job runner and schedules; connectors register their queues and job
-//! kinds in `sync_runner`). Every task is idempotent, so several worker processes may run.
+//! and the sync engine (`sync::engine`: a queue per connector Milepost calls, rebuilt when a
+//! connector changes, and the schedules). Every task is idempotent, so several worker processes may run.
 
 use anyhow::Context;
 use chrono::Utc;
@@ -19,10 +19,26 @@ const KEEP_LOGIN_FAILURES: chrono::Duration = chrono::Duration::days(1);
 /// the commits of notifying transactions, which capped concurrent ingest; a short poll costs less.
 const PROJECTOR_POLL: Duration = Duration::from_millis(200);
 
-/// Runs until `stop` is cancelled: the projector, and housekeeping every few minutes.
+/// Runs until `stop` is cancelled: the projector, the sync engine, the schedules, and
+/// housekeeping every few minutes.
 pub async fn run(pool: PgPool, stop: CancellationToken) -> anyhow::Result<()> {
+    run_with(pool, crate::sync::engine::EngineSettings::default(), stop).await
+}
+
+/// `run`, with the sync engine's waits as given (tests shorten them).
+pub async fn run_with(
+    pool: PgPool,
+    engine: crate::sync::engine::EngineSettings,
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
     let projector = tokio::spawn(project(pool.clone(), stop.clone()));
-    let jobs = tokio::spawn(sync_runner().run(pool.clone(), stop.clone()));
+    let writer = crate::ingest::writer::Writer::start(pool.clone());
+    let jobs = tokio::spawn(crate::sync::engine::supervise(
+        pool.clone(),
+        writer,
+        engine,
+        stop.clone(),
+    ));
     let schedules = tokio::spawn(crate::sync::schedules::run(
         pool.clone(),
         SCHEDULE_TICK,
@@ -37,12 +53,6 @@ pub async fn run(pool: PgPool, stop: CancellationToken) -> anyhow::Result<()> {
 
 /// How often due schedules are looked for (they are as precise as this).
 const SCHEDULE_TICK: Duration = Duration::from_secs(1);
-
-/// The job queues and kinds this process runs. With no connector registered yet it still returns
-/// the jobs of crashed workers to their queues.
-fn sync_runner() -> crate::sync::runner::Runner {
-    crate::sync::runner::Runner::new(crate::sync::runner::RunnerSettings::default())
-}
 
 /// Folds queued events into their orders, draining the queue every poll.
 async fn project(pool: PgPool, stop: CancellationToken) {

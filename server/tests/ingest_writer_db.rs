@@ -154,6 +154,7 @@ async fn a_message_the_database_refuses_fails_only_its_own_sender(pool: PgPool) 
         body: b"{}".to_vec(),
         events: vec![],
         unknown_codes: vec![],
+        follow_ups: vec![],
     };
     // Sent amid the good ones, so it shares a group with some of them.
     let mut tasks = Vec::new();

@@ -72,3 +72,47 @@ pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ConnectorRecord>>
     .fetch_all(db)
     .await
 }
+
+/// A connector as the sync engine reads it: how Milepost calls its system, if it does.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OutboundRow {
+    pub connector_id: i64,
+    pub name: String,
+    pub kind: String,
+    pub warehouse_code: Option<String>,
+    /// `None` for a system that only sends.
+    pub outbound: Option<Value>,
+    /// Never leaves the server.
+    pub secrets: Value,
+    pub enabled: bool,
+}
+
+pub async fn outbound_all(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<OutboundRow>> {
+    sqlx::query_as(
+        r#"select connector_id, name, kind, warehouse_code, outbound, secrets, enabled
+           from connector order by name"#,
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Sets how Milepost calls the connector's system, merging `secrets` into the stored ones;
+/// returns the settings before, or `None` when there is no such connector.
+pub async fn set_outbound(
+    db: impl PgExecutor<'_>,
+    name: &str,
+    outbound: Option<&Value>,
+    secrets: &Value,
+) -> sqlx::Result<Option<Option<Value>>> {
+    sqlx::query_scalar(
+        r#"update connector c set outbound = $2, secrets = c.secrets || $3
+           from (select connector_id, outbound from connector where name = $1 for update) before
+           where c.connector_id = before.connector_id
+           returning before.outbound"#,
+    )
+    .bind(name)
+    .bind(outbound)
+    .bind(secrets)
+    .fetch_optional(db)
+    .await
+}

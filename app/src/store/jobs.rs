@@ -19,16 +19,18 @@ pub struct NewJob {
     pub run_at: Option<DateTime<Utc>>,
     /// Attempts before the job is dead (the default when `None`).
     pub max_attempts: Option<i32>,
+    /// The event this job is a consequence of (the outbox): one job per event, queue and kind.
+    pub caused_by: Option<uuid::Uuid>,
 }
 
 /// Enqueues a job; returns its id, or `None` when an unfinished job of the same queue and dedupe
-/// key exists already (the trigger that caused this one is already being handled).
+/// key exists already (the trigger that caused this one is already being handled), or a job
+/// caused by the same event was enqueued before.
 pub async fn enqueue(db: impl PgExecutor<'_>, job: &NewJob) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar(
-        r#"insert into job (queue, kind, payload, dedupe_key, ordering_key, correlation_id, run_at, max_attempts)
-           values ($1, $2, $3, $4, $5, $6, coalesce($7, now()), coalesce($8, 8))
-           on conflict (queue, dedupe_key) where dedupe_key is not null and state in ('pending', 'running', 'failed')
-           do nothing
+        r#"insert into job (queue, kind, payload, dedupe_key, ordering_key, correlation_id, run_at, max_attempts, caused_by)
+           values ($1, $2, $3, $4, $5, $6, coalesce($7, now()), coalesce($8, 8), $9)
+           on conflict do nothing
            returning job_id"#,
     )
     .bind(&job.queue)
@@ -39,8 +41,41 @@ pub async fn enqueue(db: impl PgExecutor<'_>, job: &NewJob) -> sqlx::Result<Opti
     .bind(&job.correlation_id)
     .bind(job.run_at)
     .bind(job.max_attempts)
+    .bind(job.caused_by)
     .fetch_optional(db)
     .await
+}
+
+/// Enqueues many jobs in one statement, in order (the projector's outbox); returns how many
+/// were new. Jobs already enqueued for the same cause or dedupe key are skipped.
+pub async fn enqueue_many(conn: &mut PgConnection, jobs: &[NewJob]) -> sqlx::Result<u64> {
+    if jobs.is_empty() {
+        return Ok(0);
+    }
+    let col = |f: fn(&NewJob) -> Option<String>| jobs.iter().map(f).collect::<Vec<_>>();
+    let done = sqlx::query(
+        r#"insert into job (queue, kind, payload, dedupe_key, ordering_key, correlation_id, run_at, max_attempts, caused_by)
+           select queue, kind, payload, dedupe_key, ordering_key, correlation_id, coalesce(run_at, now()),
+                  coalesce(max_attempts, 8), caused_by
+           from unnest($1::text[], $2::text[], $3::jsonb[], $4::text[], $5::text[], $6::text[],
+                       $7::timestamptz[], $8::int[], $9::uuid[])
+                with ordinality as j(queue, kind, payload, dedupe_key, ordering_key, correlation_id,
+                                     run_at, max_attempts, caused_by, n)
+           order by n
+           on conflict do nothing"#,
+    )
+    .bind(jobs.iter().map(|j| j.queue.clone()).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|j| j.kind.clone()).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|j| j.payload.clone()).collect::<Vec<_>>())
+    .bind(col(|j| j.dedupe_key.clone()))
+    .bind(col(|j| j.ordering_key.clone()))
+    .bind(col(|j| j.correlation_id.clone()))
+    .bind(jobs.iter().map(|j| j.run_at).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|j| j.max_attempts).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|j| j.caused_by).collect::<Vec<_>>())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// A job a worker holds until `lease_until`.
@@ -357,5 +392,58 @@ pub async fn schedule_ran(
         .bind(next_run_at)
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// Enqueues jobs for a connector's system only when Milepost calls it (the connector has
+/// outbound settings); otherwise nothing would ever run them.
+pub async fn enqueue_if_called(
+    conn: &mut PgConnection,
+    connector_id: i64,
+    jobs: &[NewJob],
+) -> sqlx::Result<u64> {
+    let called: bool = sqlx::query_scalar(
+        "select outbound is not null and enabled from connector where connector_id = $1",
+    )
+    .bind(connector_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .unwrap_or(false);
+    if !called {
+        return Ok(0);
+    }
+    enqueue_many(conn, jobs).await
+}
+
+/// Where a pull of `model` from the connector's system got to.
+pub async fn cursor(
+    db: impl PgExecutor<'_>,
+    connector_id: i64,
+    model: &str,
+) -> sqlx::Result<Option<DateTime<Utc>>> {
+    sqlx::query_scalar("select position from sync_cursor where connector_id = $1 and model = $2")
+        .bind(connector_id)
+        .bind(model)
+        .fetch_optional(db)
+        .await
+}
+
+/// Moves the cursor forward (never back: two pulls finishing out of order keep the later one).
+pub async fn save_cursor(
+    db: impl PgExecutor<'_>,
+    connector_id: i64,
+    model: &str,
+    position: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        r#"insert into sync_cursor (connector_id, model, position) values ($1, $2, $3)
+           on conflict (connector_id, model) do update
+           set position = greatest(sync_cursor.position, excluded.position), updated_at = now()"#,
+    )
+    .bind(connector_id)
+    .bind(model)
+    .bind(position)
+    .execute(db)
+    .await?;
     Ok(())
 }

@@ -39,6 +39,11 @@ pub async fn run(cmd: ConnectorCommand, pool: &PgPool) -> anyhow::Result<()> {
                 println!("Create an API key with: milepost apikey create --connector {name} --name <who uses it>");
             }
         }
+        ConnectorCommand::Outbound {
+            name,
+            settings,
+            secret_stdin,
+        } => set_outbound(pool, &name, &settings, secret_stdin).await?,
         ConnectorCommand::List => {
             for c in app::store::connectors::list(pool).await? {
                 let state = if c.enabled { "enabled" } else { "disabled" };
@@ -51,6 +56,72 @@ pub async fn run(cmd: ConnectorCommand, pool: &PgPool) -> anyhow::Result<()> {
                 );
             }
         }
+    }
+    Ok(())
+}
+
+async fn set_outbound(
+    pool: &PgPool,
+    name: &str,
+    settings: &str,
+    secret_stdin: bool,
+) -> anyhow::Result<()> {
+    use crate::sync::connectors::outbound::{Endpoint, ODOO_API_KEY, WMS_TOKEN};
+    use anyhow::Context;
+    let Some(current) = app::store::connectors::outbound_all(pool)
+        .await?
+        .into_iter()
+        .find(|c| c.name == name)
+    else {
+        anyhow::bail!("no connector is named {name} (see milepost connector list)");
+    };
+    let outbound: Option<serde_json::Value> = if settings.trim() == "none" {
+        None
+    } else {
+        Some(serde_json::from_str(settings).context("--settings is not JSON")?)
+    };
+    let mut secrets = serde_json::json!({});
+    if secret_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        let key = match outbound
+            .as_ref()
+            .and_then(|o| o.get("system"))
+            .and_then(|s| s.as_str())
+        {
+            Some("odoo") => ODOO_API_KEY,
+            Some("wms") => WMS_TOKEN,
+            _ => {
+                anyhow::bail!("--secret-stdin needs settings with \"system\": \"odoo\" or \"wms\"")
+            }
+        };
+        secrets[key] = serde_json::Value::String(line.trim().to_string());
+    }
+    let mut proposed = current.clone();
+    proposed.outbound = outbound.clone();
+    if let (Some(all), Some(new)) = (proposed.secrets.as_object_mut(), secrets.as_object()) {
+        all.extend(new.clone());
+    }
+    Endpoint::from_row(&proposed)?;
+    let mut tx = pool.begin().await?;
+    let before = app::store::connectors::set_outbound(&mut *tx, name, outbound.as_ref(), &secrets)
+        .await?
+        .flatten();
+    app::store::audit::record(
+        &mut *tx,
+        None,
+        "connector.outbound",
+        &format!("connector:{name}"),
+        serde_json::json!({"by": "cli", "before": before, "after": outbound,
+                           "secrets_changed": secrets.as_object().map(|s| s.keys().cloned().collect::<Vec<_>>())}),
+    )
+    .await?;
+    tx.commit().await?;
+    match outbound {
+        Some(_) => {
+            println!("Milepost now calls {name}'s system; running workers pick this up at once.")
+        }
+        None => println!("Milepost no longer calls {name}'s system."),
     }
     Ok(())
 }

@@ -147,6 +147,11 @@ pub async fn ingest(
                     mapped_to: c.mapped_to.map(|t| t.as_str().to_string()),
                 })
                 .collect(),
+            follow_ups: parsed
+                .reads
+                .iter()
+                .map(|r| read_job(&inbound.connector.name, r))
+                .collect(),
         })
         .await?;
     if !stored.first_time {
@@ -172,6 +177,18 @@ pub async fn ingest(
         event_ids: stored.dispositions.into_iter().map(|(id, _)| id).collect(),
         redelivery: false,
     })
+}
+
+/// The deduplicated read of a record a webhook pointed at (enqueued with the message, and only
+/// when Milepost calls the connector's system).
+fn read_job(connector: &str, r: &super::adapters::RecordRef) -> app::store::jobs::NewJob {
+    app::store::jobs::NewJob {
+        queue: crate::sync::connectors::outbound::queue_of("odoo", connector),
+        kind: crate::sync::connectors::odoo::read::READ.to_string(),
+        payload: json!({"model": r.model, "id": r.id}),
+        dedupe_key: Some(format!("read:{}:{}", r.model, r.id)),
+        ..Default::default()
+    }
 }
 
 /// The provisional reason of an event stored but not folded yet.

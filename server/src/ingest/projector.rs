@@ -6,12 +6,18 @@
 //! events, and writes the projections, the histories and every verdict that changed, then commits;
 //! a crash leaves the batch queued for the next run. Carrier events naming a parcel no dispatch
 //! has named yet wait in the parcel's history and join the order when its dispatch arrives.
+//!
+//! The same transaction is the outbox: each event applied for the first time is shown to
+//! `sync::outbox::plan`, and the jobs it asks for (a release to the WMS, a write-back to Odoo)
+//! are enqueued before the commit, so an applied event and its consequences are never apart.
 
-use app::domain::event::{Disposition, EventType};
+use crate::sync::connectors::outbound;
+use crate::sync::outbox::{self, Applied, OrderContext, Routes};
+use app::domain::event::{Disposition, EventType, SourceKind};
 use app::domain::projection::{fold, FoldEvent, OrderProjection};
 use app::store::events::{self, VerdictChange};
 use app::store::history::{self, Entry, Queued};
-use app::store::projections;
+use app::store::{connectors, jobs, projections};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -40,12 +46,20 @@ pub async fn run_once(pool: &PgPool, limit: i64) -> sqlx::Result<usize> {
         return Ok(0);
     }
     let count = queued.len();
-    project(&mut tx, queued).await?;
+    let (endpoints, bad) = outbound::endpoints(&connectors::outbound_all(&mut *tx).await?);
+    for error in bad {
+        tracing::warn!(%error, "a connector's outbound settings are unusable; nothing is sent to it");
+    }
+    project(&mut tx, queued, &Routes::new(&endpoints)).await?;
     tx.commit().await?;
     Ok(count)
 }
 
-async fn project(conn: &mut PgConnection, mut queued: Vec<Queued>) -> sqlx::Result<()> {
+async fn project(
+    conn: &mut PgConnection,
+    mut queued: Vec<Queued>,
+    routes: &Routes,
+) -> sqlx::Result<()> {
     let keys: Vec<String> = queued
         .iter()
         .flat_map(|q| q.order_ref.iter().chain(q.tracking_number.iter()).cloned())
@@ -95,6 +109,17 @@ async fn project(conn: &mut PgConnection, mut queued: Vec<Queued>) -> sqlx::Resu
     for (order, entries) in history::of_orders(conn, &order_refs).await? {
         histories.insert(order, entries);
     }
+    // Orders released before this batch: a later change amends the release instead of waiting.
+    let released_before: BTreeSet<String> = histories
+        .iter()
+        .filter(|(_, list)| {
+            list.iter().any(|e| {
+                e.event_type == EventType::OrderReleaseRequested.as_str()
+                    && e.disposition == Disposition::Applied.as_str()
+            })
+        })
+        .map(|(order, _)| order.clone())
+        .collect();
     for (tn, waiting) in history::take_parcels(conn, &arriving).await? {
         if let Some(list) = owner_of.get(&tn).and_then(|o| histories.get_mut(o)) {
             list.extend(waiting);
@@ -140,13 +165,35 @@ async fn project(conn: &mut PgConnection, mut queued: Vec<Queued>) -> sqlx::Resu
 
     let mut written: Vec<OrderProjection> = Vec::new();
     let mut saved = Vec::new();
+    let mut outbox_jobs = Vec::new();
     for (order, mut list) in histories {
         let inputs: Vec<FoldEvent> = list.iter().filter_map(Entry::fold_event).collect();
         let outcome = fold(&order, &inputs);
+        let mut newly_applied = Vec::new();
         for e in list.iter_mut() {
             if let Some(v) = outcome.verdicts.get(&e.event_id) {
                 if e.set_verdict(v.disposition, v.reason.clone()) {
                     changes.push(change(e));
+                    if v.disposition == Disposition::Applied {
+                        newly_applied.push(e.event_id);
+                    }
+                }
+            }
+        }
+        if let (Some(projection), false) = (&outcome.projection, routes.is_empty()) {
+            let context = OrderContext {
+                order: projection,
+                erp_connector: erp_connector(&list),
+                released_before: released_before.contains(&order),
+            };
+            for e in list.iter().filter(|e| newly_applied.contains(&e.event_id)) {
+                if let Ok(event_type) = e.event_type.parse::<EventType>() {
+                    let applied = Applied {
+                        event_id: e.event_id,
+                        event_type,
+                        data: &e.data,
+                    };
+                    outbox_jobs.extend(outbox::plan(&applied, &context, routes));
                 }
             }
         }
@@ -159,7 +206,20 @@ async fn project(conn: &mut PgConnection, mut queued: Vec<Queued>) -> sqlx::Resu
     history::save_orders(conn, &saved).await?;
     history::add_to_parcels(conn, &parcels.into_iter().collect::<Vec<_>>()).await?;
     events::set_verdicts(conn, &changes).await?;
+    jobs::enqueue_many(conn, &outbox_jobs).await?;
     Ok(())
+}
+
+/// The connector an order's commercial events came from (identities are `connector_id:id`).
+fn erp_connector(list: &[Entry]) -> Option<i64> {
+    list.iter()
+        .find(|e| {
+            e.event_type
+                .parse::<EventType>()
+                .is_ok_and(|t| t.owner() == SourceKind::Erp)
+        })
+        .and_then(|e| e.identity.split_once(':'))
+        .and_then(|(connector, _)| connector.parse().ok())
 }
 
 fn change(e: &Entry) -> VerdictChange {

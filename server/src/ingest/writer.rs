@@ -9,6 +9,7 @@
 
 use app::store::events::{self, MessageToStore, NewEvent, SeenCode, StoredMessage};
 use app::store::inbox::NewMessage;
+use app::store::jobs::{self, NewJob};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -45,6 +46,9 @@ pub struct Job {
     pub events: Vec<NewEvent>,
     /// Codes no mapping knew, counted into the mapping inbox with the message.
     pub unknown_codes: Vec<SeenCode>,
+    /// Jobs the message asks for (reads of records it pointed at), enqueued with it when its
+    /// connector's system is one Milepost calls.
+    pub follow_ups: Vec<NewJob>,
 }
 
 type Answer = oneshot::Sender<sqlx::Result<StoredMessage>>;
@@ -183,7 +187,10 @@ async fn store(pool: &PgPool, jobs: &[Job]) -> sqlx::Result<Vec<StoredMessage>> 
             events: &j.events,
         })
         .collect();
-    if jobs.iter().all(|j| j.unknown_codes.is_empty()) {
+    if jobs
+        .iter()
+        .all(|j| j.unknown_codes.is_empty() && j.follow_ups.is_empty())
+    {
         // One statement, committed on its own: one round trip.
         return events::store_messages(pool, &to_store).await;
     }
@@ -200,6 +207,9 @@ async fn store(pool: &PgPool, jobs: &[Job]) -> sqlx::Result<Vec<StoredMessage>> 
                 &job.unknown_codes,
             )
             .await?;
+        }
+        if stored.first_time && !job.follow_ups.is_empty() {
+            jobs::enqueue_if_called(&mut tx, job.connector_id, &job.follow_ups).await?;
         }
     }
     tx.commit().await?;

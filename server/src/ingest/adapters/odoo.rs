@@ -7,14 +7,20 @@
 //! arrive twice, identical: the event id is derived from the record, its state and `write_date`,
 //! and identical payloads are one event. A `stock.picking` payload, or one with no fields, is a
 //! trigger only: it is kept in the inbox and the sync engine reads the record (the truth).
+//! Every webhook asks for that read (`Parsed::reads`); a read's own result (`_action`
+//! `milepost.read`, see `sync::connectors::odoo::read`) does not, and it alone carries the
+//! delivery pickings (`_pickings`), whose readiness releases the order to the warehouse.
 
 use super::event::Derived;
 use super::{
-    json_body, AdapterError, CanonicalEvent, Format, Origin, Parsed, SourceStatus, Stamp,
-    UnknownCode,
+    json_body, AdapterError, CanonicalEvent, Format, Origin, Parsed, RecordRef, SourceStatus,
+    Stamp, UnknownCode,
 };
 use app::domain::event::EventType;
 use serde_json::{json, Value};
+
+/// The `_action` of a record Milepost read itself (not a webhook).
+pub const READ_ACTION: &str = "milepost.read";
 
 const ODOO_TIME: &[&str] = &["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"];
 
@@ -40,6 +46,13 @@ pub fn parse(origin: &Origin, body: &[u8]) -> Result<Parsed, AdapterError> {
         .and_then(Value::as_i64)
         .ok_or_else(|| AdapterError::invalid("_id", "must be the record's integer id"))?;
     let mut parsed = Parsed::default();
+    let read_result = record.get("_action").and_then(Value::as_str) == Some(READ_ACTION);
+    if !read_result && matches!(model, "sale.order" | "stock.picking") {
+        parsed.reads.push(RecordRef {
+            model: model.to_string(),
+            id,
+        });
+    }
     if model != "sale.order" || record.get("state").is_none() {
         // A trigger without the facts: the sync engine reads the record.
         return Ok(parsed);
@@ -93,11 +106,20 @@ pub fn parse(origin: &Origin, body: &[u8]) -> Result<Parsed, AdapterError> {
     if !lines.is_empty() {
         data["lines"] = Value::Array(lines);
     }
-    for key in ["priority", "service_level", "warehouse", "service"] {
+    for key in [
+        "priority",
+        "service_level",
+        "warehouse",
+        "service",
+        "ship_to",
+    ] {
         if let Some(v) = record.get(key).filter(|v| !is_empty(v)) {
             data[key] = v.clone();
         }
     }
+    let release = ready_delivery(&record)
+        .filter(|_| state == "sale")
+        .map(|picking| (picking, data.clone()));
     parsed.events.push(CanonicalEvent::derived(
         origin,
         Format::Odoo,
@@ -122,7 +144,42 @@ pub fn parse(origin: &Origin, body: &[u8]) -> Result<Parsed, AdapterError> {
             },
         },
     ));
+    if let Some((picking, mut release_data)) = release {
+        // The delivery is ready: release the order to its warehouse, once per picking.
+        let picking_id = picking
+            .get("id")
+            .and_then(Value::as_i64)
+            .unwrap_or_default();
+        let picking_write = text(picking, "write_date");
+        release_data["delivery"] =
+            json!({"odoo_picking_id": picking_id, "name": text(picking, "name")});
+        parsed.events.push(CanonicalEvent::derived(
+            origin,
+            Format::Odoo,
+            Derived {
+                id: format!("odoo:stock.picking:{picking_id}:ready"),
+                event_type: EventType::OrderReleaseRequested,
+                subject: format!("order/{name}"),
+                stamp: Stamp::utc_by_convention(picking_write.as_deref(), ODOO_TIME),
+                data: release_data,
+                status: SourceStatus {
+                    system: "odoo".into(),
+                    code: "stock.picking.state=assigned".into(),
+                    text: Some("delivery ready".into()),
+                    raw_time: picking_write,
+                },
+            },
+        ));
+    }
     Ok(parsed)
+}
+
+/// The order's first outgoing picking that is ready to ship (`assigned`), when it was read.
+fn ready_delivery(record: &Value) -> Option<&Value> {
+    record.get("_pickings")?.as_array()?.iter().find(|p| {
+        p.get("state").and_then(Value::as_str) == Some("assigned")
+            && p.get("picking_type_code").and_then(Value::as_str) != Some("incoming")
+    })
 }
 
 /// A `sale.order.line` as read: the SKU is Odoo's internal reference, shown as `[CODE] Name`.

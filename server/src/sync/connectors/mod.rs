@@ -1,5 +1,7 @@
 //! One folder per external system the sync engine writes to or reads from. Each turns its
-//! system's answers into `JobError`s the runner understands (retry or give up).
+//! system's answers into `JobError`s the runner understands (retry or give up). `outbound` reads
+//! each connector's settings into the endpoint its queue calls.
 
 pub mod odoo;
+pub mod outbound;
 pub mod wms;

@@ -66,9 +66,8 @@ pub fn parse_message(body: &[u8], limit: usize) -> Result<Parsed, AdapterError> 
         vec![parse_single(body)?]
     };
     Ok(Parsed {
-        message_id: None,
         events,
-        unknown_codes: Vec::new(),
+        ..Parsed::default()
     })
 }
 

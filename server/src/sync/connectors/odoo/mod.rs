@@ -1,6 +1,11 @@
 //! Odoo, over JSON-RPC (`/jsonrpc`, `execute_kw`, Odoo 14 to 19) or JSON-2 (`/json/2/<model>/
 //! <method>`, Odoo 19, bearer API key), chosen by configuration. `client` makes calls and reads
-//! Odoo's error shapes as recorded from a real Odoo 19 (`../shared/fixtures/odoo19`).
+//! Odoo's error shapes as recorded from a real Odoo 19 (`../shared/fixtures/odoo19`); `calls`
+//! keeps a job's calls for its attempt log; `read` reads orders (trigger and pull),
+//! `writeback` writes a dispatch onto the delivery picking, `notes` posts chatter and activities.
 
+pub mod calls;
 pub mod client;
+pub mod notes;
+pub mod read;
 pub mod writeback;

@@ -8,12 +8,12 @@
 //! A job may run twice (a crash after Odoo committed, a lost answer): before acting it looks for
 //! the picking already done with this tracking number and then does nothing.
 
-use super::client::{Failed, OdooClient};
+use super::calls::Exchanges;
+use super::client::OdooClient;
 use crate::sync::retry::JobError;
 use crate::sync::runner::Done;
-use app::store::jobs::AttemptRecord;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::HashMap;
 
 /// The job's payload (`odoo.dispatch` jobs).
@@ -34,56 +34,7 @@ pub struct ShippedLine {
     pub qty_shipped: f64,
 }
 
-/// Every call of one write-back, for the attempt log.
-#[derive(Default)]
-struct Exchanges {
-    requests: Vec<Value>,
-    responses: Vec<Value>,
-}
-
-impl Exchanges {
-    fn keep(&mut self, record: AttemptRecord) {
-        self.requests.extend(record.request);
-        self.responses.extend(record.response);
-    }
-
-    fn record(self) -> AttemptRecord {
-        AttemptRecord {
-            request: Some(Value::Array(self.requests)),
-            response: Some(Value::Array(self.responses)),
-            error: None,
-        }
-    }
-
-    async fn call(
-        &mut self,
-        odoo: &OdooClient,
-        model: &str,
-        method: &str,
-        ids: Option<&[i64]>,
-        kwargs: Value,
-    ) -> Result<Value, JobError> {
-        let kwargs: Map<String, Value> = kwargs.as_object().cloned().unwrap_or_default();
-        match odoo.call(model, method, ids, kwargs).await {
-            Ok((value, record)) => {
-                self.keep(record);
-                Ok(value)
-            }
-            Err(Failed { error, record }) => {
-                self.keep(record);
-                let failed = Failed {
-                    error,
-                    record: AttemptRecord::default(),
-                };
-                let mut job_error = JobError::from(failed);
-                job_error.record = std::mem::take(self).record();
-                Err(job_error)
-            }
-        }
-    }
-}
-
-fn id_of(many2one: &Value) -> Option<i64> {
+pub(crate) fn id_of(many2one: &Value) -> Option<i64> {
     many2one.get(0).and_then(Value::as_i64)
 }
 
@@ -113,14 +64,10 @@ pub async fn dispatch(odoo: &OdooClient, d: &Dispatch) -> Result<Done, JobError>
         .iter()
         .find(|p| !matches!(p["state"].as_str(), Some("done" | "cancel")))
     else {
-        let error = JobError::fatal(format!(
+        return Err(x.fatal(format!(
             "Odoo has no open delivery for {} to write dispatch {} to",
             d.order_ref, d.tracking_number
-        ));
-        return Err(JobError {
-            record: x.record(),
-            ..error
-        });
+        )));
     };
     let picking_id = picking["id"].as_i64().unwrap_or_default();
     x.call(
@@ -236,14 +183,10 @@ pub async fn dispatch(odoo: &OdooClient, d: &Dispatch) -> Result<Done, JobError>
         )
         .await?;
     } else if validated != Value::Bool(true) {
-        let error = JobError::fatal(format!(
+        return Err(x.fatal(format!(
             "Odoo answered the validation of picking {picking_id} with an action Milepost does not know: {}",
             validated.get("res_model").unwrap_or(&validated)
-        ));
-        return Err(JobError {
-            record: x.record(),
-            ..error
-        });
+        )));
     }
     Ok(Done { record: x.record() })
 }

@@ -1,0 +1,63 @@
+//! The calls one job makes to Odoo, kept together for the attempt log.
+
+use super::client::{Failed, OdooClient};
+use crate::sync::retry::JobError;
+use app::store::jobs::AttemptRecord;
+use serde_json::{Map, Value};
+
+/// Every call of one job, for its attempt log: a dead letter shows each request and answer.
+#[derive(Default)]
+pub struct Exchanges {
+    requests: Vec<Value>,
+    responses: Vec<Value>,
+}
+
+impl Exchanges {
+    pub fn keep(&mut self, record: AttemptRecord) {
+        self.requests.extend(record.request);
+        self.responses.extend(record.response);
+    }
+
+    pub fn record(self) -> AttemptRecord {
+        AttemptRecord {
+            request: Some(Value::Array(self.requests)),
+            response: Some(Value::Array(self.responses)),
+            error: None,
+        }
+    }
+
+    pub async fn call(
+        &mut self,
+        odoo: &OdooClient,
+        model: &str,
+        method: &str,
+        ids: Option<&[i64]>,
+        kwargs: Value,
+    ) -> Result<Value, JobError> {
+        let kwargs: Map<String, Value> = kwargs.as_object().cloned().unwrap_or_default();
+        match odoo.call(model, method, ids, kwargs).await {
+            Ok((value, record)) => {
+                self.keep(record);
+                Ok(value)
+            }
+            Err(Failed { error, record }) => {
+                self.keep(record);
+                let failed = Failed {
+                    error,
+                    record: AttemptRecord::default(),
+                };
+                let mut job_error = JobError::from(failed);
+                job_error.record = std::mem::take(self).record();
+                Err(job_error)
+            }
+        }
+    }
+
+    /// A fatal error with every call so far attached.
+    pub fn fatal(self, message: String) -> JobError {
+        JobError {
+            record: self.record(),
+            ..JobError::fatal(message)
+        }
+    }
+}
