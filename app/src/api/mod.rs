@@ -3,5 +3,6 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod integrations;
 pub mod orders;
 pub mod users;

@@ -116,8 +116,11 @@ pub struct OrderDetail {
     pub shipments: Vec<ShipmentDetail>,
     pub exceptions: Vec<ExceptionDetail>,
     pub timeline: Vec<TimelineEntry>,
-    /// Whether the viewer may open raw messages (agents, integrators, admins).
+    /// Whether the viewer may open raw messages and see the order's sync jobs (agents,
+    /// integrators, admins).
     pub raw_allowed: bool,
+    /// Whether the viewer may replay the order's failed jobs (integrators, admins).
+    pub replay_allowed: bool,
 }
 
 /// A raw inbound message as it arrived.

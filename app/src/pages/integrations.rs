@@ -1,21 +1,331 @@
-//! `integrations` page.
+//! `/integrations` (integrators, admins): each connection's health, its jobs with filters, the
+//! dead letters with what was sent and answered, replay of one or many (edited first if need
+//! be), pause and resume, and the mapping inbox. `OrderJobs` is the order page's slice of it.
 
-use super::upcoming::Upcoming;
-use crate::components::Guarded;
+use crate::api::integrations::{
+    get_integrations, get_job, list_jobs, PauseQueue, ReplayJob, ReplayJobs,
+};
+use crate::components::{action_outcome as outcome, ErrorNotice, Guarded};
+use crate::domain::integrations::{JobDetail, JobFilter, JobView, QueueHealth, UnknownCodeView};
 use crate::domain::Section;
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 
-const WILL_SHOW: &[&str] = &[
-        "Per connector: last success, freshness, error rate, circuit state, queue depth, throughput and latency.",
-        "Jobs with filters, and dead letters with their request, response and error.",
-        "Replay of one job or many, edit-then-replay, pause and resume, all audited.",
-        "The mapping inbox of codes a source sent that Milepost does not know yet.",];
+fn or_dash<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_else(|| "—".into())
+}
+
+fn blank_to_none(s: String) -> Option<String> {
+    let s = s.trim().to_string();
+    (!s.is_empty()).then_some(s)
+}
 
 #[component]
 pub fn IntegrationsPage() -> impl IntoView {
+    let replay = ServerAction::<ReplayJob>::new();
+    let replay_many = ServerAction::<ReplayJobs>::new();
+    let pause = ServerAction::<PauseQueue>::new();
+    let changed = move || {
+        (
+            replay.version().get(),
+            replay_many.version().get(),
+            pause.version().get(),
+        )
+    };
+    let overview = Resource::new(changed, |_| get_integrations());
+    let filter = RwSignal::new(JobFilter::default());
+    let jobs = Resource::new(move || (filter.get(), changed()), |(f, _)| list_jobs(f));
+    let selected = RwSignal::new(None::<i64>);
+
     view! {
         <Guarded section=Section::Integrations>
-            <Upcoming title="Integrations" intro="The health of every connection to Odoo, the warehouses and the carriers." will_show=WILL_SHOW/>
+            <section class="page">
+                <h1>"Integrations"</h1>
+                <p class="lead">"Every connection to Odoo, the warehouses and the carriers: how healthy it is, what failed, and replay."</p>
+
+                <h2>"Connections"</h2>
+                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match overview.await {
+                            Ok(o) => view! {
+                                <HealthTable queues=o.queues pause/>
+                                <h2>"Mapping inbox"</h2>
+                                <UnknownCodes codes=o.unknown_codes/>
+                            }.into_any(),
+                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+                {outcome(pause.value(), "Saved. The workers follow within a second.")}
+
+                <h2>"Jobs"</h2>
+                <JobFilters filter/>
+                <Transition fallback=|| view! { <p class="loading">"Loading jobs…"</p> }>
+                    {move || Suspend::new(async move {
+                        match jobs.await {
+                            Ok(list) => view! { <JobTable jobs=list selected/> }.into_any(),
+                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+                <BulkReplay filter replay_many/>
+                <JobPanel selected replay replay_allowed=true/>
+            </section>
         </Guarded>
+    }
+}
+
+#[component]
+fn HealthTable(queues: Vec<QueueHealth>, pause: ServerAction<PauseQueue>) -> impl IntoView {
+    if queues.is_empty() {
+        return view! { <p class="empty">"No connection has run a job yet. Give a connector outbound settings (milepost connector outbound) to start."</p> }.into_any();
+    }
+    view! {
+        <table class="grid" id="queues">
+            <thead><tr>
+                <th>"Queue"</th><th>"Circuit"</th><th>"Waiting"</th><th>"Running"</th><th>"Dead"</th>
+                <th>"Last success"</th><th>"Errors (1 h)"</th><th>"Done (1 h)"</th><th>"p50 / p95"</th><th>"Pause or resume"</th>
+            </tr></thead>
+            <tbody>
+                {queues.into_iter().map(|q| {
+                    let circuit = if q.paused { "paused".to_string() } else { q.circuit.replace('_', " ") };
+                    let stale = q.minutes_since_success.map(|m| format!(" ({m} min ago)")).unwrap_or_default();
+                    let circuit_class = format!("circuit circuit-{}", circuit.replace(' ', "-"));
+                    let queue_name = q.queue.clone();
+                    view! {
+                        <tr data-queue=q.queue.clone()>
+                            <td>{q.queue.clone()}</td>
+                            <td><span class=circuit_class>{circuit}</span>
+                                {q.paused_reason.clone().map(|r| view! { <br/><small>{r}</small> })}</td>
+                            <td>{q.depth}</td>
+                            <td>{q.running}</td>
+                            <td>{q.dead}</td>
+                            <td>{or_dash(q.last_success_at.clone())}{stale}</td>
+                            <td>{q.error_rate_pct.map(|p| format!("{p}%")).unwrap_or_else(|| "—".into())}</td>
+                            <td>{q.succeeded_last_hour}</td>
+                            <td>{format!("{} / {} ms", or_dash(q.p50_ms), or_dash(q.p95_ms))}</td>
+                            <td>
+                                <ActionForm action=pause attr:class="inline">
+                                    <input type="hidden" name="queue" value=queue_name/>
+                                    <input type="hidden" name="paused" value=(!q.paused).to_string()/>
+                                    <input type="text" name="reason" placeholder="why" aria-label="Reason" required/>
+                                    <button type="submit">{if q.paused { "Resume" } else { "Pause" }}</button>
+                                </ActionForm>
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }.into_any()
+}
+
+#[component]
+fn UnknownCodes(codes: Vec<UnknownCodeView>) -> impl IntoView {
+    if codes.is_empty() {
+        return view! { <p class="empty">"Every code received so far is mapped."</p> }.into_any();
+    }
+    view! {
+        <table class="grid" id="unknown-codes">
+            <thead><tr><th>"Connector"</th><th>"Field"</th><th>"Code"</th><th>"Seen"</th><th>"Last seen"</th></tr></thead>
+            <tbody>
+                {codes.into_iter().map(|c| view! {
+                    <tr><td>{c.connector}</td><td>{c.field}</td><td><code>{c.code}</code></td><td>{c.occurrences}</td><td>{c.last_seen_at}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }.into_any()
+}
+
+#[component]
+fn JobFilters(filter: RwSignal<JobFilter>) -> impl IntoView {
+    let field = move |name: &'static str, label: &'static str| {
+        view! {
+            <label>{label}
+                <input type="text" name=name
+                    on:change=move |ev| {
+                        let value = blank_to_none(event_target_value(&ev));
+                        filter.update(|f| match name {
+                            "queue" => f.queue = value,
+                            "kind" => f.kind = value,
+                            _ => f.order_ref = value,
+                        });
+                    }/>
+            </label>
+        }
+    };
+    view! {
+        <div class="filters" id="job-filters">
+            {field("queue", "Queue")}
+            <label>"State"
+                <select name="state" on:change=move |ev| {
+                    let value = blank_to_none(event_target_value(&ev));
+                    filter.update(|f| f.state = value);
+                }>
+                    <option value="">"any"</option>
+                    {["pending", "running", "failed", "dead", "succeeded", "cancelled"].into_iter()
+                        .map(|s| view! { <option value=s>{s}</option> }).collect_view()}
+                </select>
+            </label>
+            {field("kind", "Kind")}
+            {field("order_ref", "Order")}
+        </div>
+    }
+}
+
+/// Jobs as rows; a row's button opens its attempts below the table.
+#[component]
+pub fn JobTable(jobs: Vec<JobView>, selected: RwSignal<Option<i64>>) -> impl IntoView {
+    if jobs.is_empty() {
+        return view! { <p class="empty">"No jobs match."</p> }.into_any();
+    }
+    view! {
+        <table class="grid" id="jobs">
+            <thead><tr><th>"Job"</th><th>"Queue"</th><th>"Kind"</th><th>"Order"</th><th>"State"</th><th>"Attempts"</th><th>"Last error"</th><th>"Updated"</th><th></th></tr></thead>
+            <tbody>
+                {jobs.into_iter().map(|j| {
+                    let id = j.job_id;
+                    view! {
+                        <tr data-job=id.to_string() data-state=j.state.clone()>
+                            <td>{id}</td>
+                            <td>{j.queue}</td>
+                            <td>{j.kind}</td>
+                            <td>{j.order_ref.unwrap_or_default()}</td>
+                            <td><span class=format!("job-state job-{}", j.state)>{j.state.clone()}</span></td>
+                            <td>{format!("{}/{}", j.attempts, j.max_attempts)}{(j.replays > 0).then(|| format!(" · replayed {}", j.replays))}</td>
+                            <td><small>{j.last_error.unwrap_or_default()}</small></td>
+                            <td>{j.updated_at}</td>
+                            <td><button type="button" class="link-button" on:click=move |_| selected.set(Some(id))>"Details"</button></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }.into_any()
+}
+
+#[component]
+fn BulkReplay(filter: RwSignal<JobFilter>, replay_many: ServerAction<ReplayJobs>) -> impl IntoView {
+    let hidden = move |name: &'static str, value: Option<String>| {
+        view! { <input type="hidden" name=format!("filter[{name}]") value=value.unwrap_or_default()/> }
+    };
+    let result = move || {
+        replay_many.value().get().map(|r| match r {
+            Ok(done) => view! {
+                <div class="notice notice-ok" role="status">
+                    {format!("{} job(s) replayed.", done.replayed)}
+                    {(!done.refused.is_empty()).then(|| view! {
+                        <ul>{done.refused.into_iter().map(|why| view! { <li>{why}</li> }).collect_view()}</ul>
+                    })}
+                </div>
+            }.into_any(),
+            Err(e) => view! { <p class="notice notice-error" role="alert">{e.to_string()}</p> }.into_any(),
+        })
+    };
+    view! {
+        <h3>"Replay every dead job that matches the filters"</h3>
+        <ActionForm action=replay_many attr:class="inline" attr:id="replay-many">
+            {move || { let f = filter.get(); view! {
+                {hidden("queue", f.queue)}{hidden("kind", f.kind)}{hidden("order_ref", f.order_ref)}
+            } }}
+            <input type="text" name="reason" placeholder="why (kept in the audit log)" aria-label="Reason" required/>
+            <button type="submit">"Replay matching dead jobs"</button>
+        </ActionForm>
+        {result}
+    }
+}
+
+/// One job's payload and attempts, with its replay form when it is dead.
+#[component]
+fn JobPanel(
+    selected: RwSignal<Option<i64>>,
+    replay: ServerAction<ReplayJob>,
+    replay_allowed: bool,
+) -> impl IntoView {
+    let detail = Resource::new(
+        move || (selected.get(), replay.version().get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => Some(get_job(id).await),
+                None => None,
+            }
+        },
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    None => ().into_any(),
+                    Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+                    Some(Ok(d)) => view! { <Attempts detail=d replay replay_allowed selected/> }.into_any(),
+                }
+            })}
+        </Transition>
+        {outcome(replay.value(), "Replayed: the job is back in its queue.")}
+    }
+}
+
+#[component]
+fn Attempts(
+    detail: JobDetail,
+    replay: ServerAction<ReplayJob>,
+    replay_allowed: bool,
+    selected: RwSignal<Option<i64>>,
+) -> impl IntoView {
+    let j = detail.job;
+    let payload = j.payload.clone();
+    view! {
+        <div class="job-detail" id="job-detail">
+            <h3>{format!("Job {} · {} on {} · {}", j.job_id, j.kind, j.queue, j.state)}</h3>
+            {j.last_error.clone().map(|e| view! { <p class="notice notice-error">{e}</p> })}
+            <ol class="attempts">
+                {detail.attempts.into_iter().map(|a| view! {
+                    <li>
+                        <strong>{format!("Replay {} · attempt {}: {}", a.replay, a.attempt, a.outcome)}</strong>
+                        {format!(" · {} · {} ms", a.started_at, a.duration_ms)}
+                        {a.error.map(|e| view! { <p><small>{e}</small></p> })}
+                        {a.request.map(|r| view! { <details><summary>"Request"</summary><pre>{r}</pre></details> })}
+                        {a.response.map(|r| view! { <details><summary>"Response"</summary><pre>{r}</pre></details> })}
+                    </li>
+                }).collect_view()}
+            </ol>
+            {(j.replayable && replay_allowed).then(|| view! {
+                <ActionForm action=replay attr:class="stack" attr:id="replay-job">
+                    <input type="hidden" name="job_id" value=j.job_id.to_string()/>
+                    <label>"Payload (edit before replaying if it was wrong)"
+                        <textarea name="payload" rows="10">{payload}</textarea></label>
+                    <label>"Why"<input type="text" name="reason" required/></label>
+                    <button type="submit" class="primary">"Replay"</button>
+                </ActionForm>
+            })}
+            {(!j.replayable).then(|| view! { <details><summary>"Payload"</summary><pre>{j.payload.clone()}</pre></details> })}
+            <button type="button" on:click=move |_| selected.set(None)>"Close"</button>
+        </div>
+    }
+}
+
+/// The order page's jobs: what was sent for this order, and replay for those allowed.
+#[component]
+pub fn OrderJobs(order_ref: String, replay_allowed: bool) -> impl IntoView {
+    let replay = ServerAction::<ReplayJob>::new();
+    let filter = JobFilter {
+        order_ref: Some(order_ref),
+        ..JobFilter::default()
+    };
+    let jobs = Resource::new(
+        move || replay.version().get(),
+        move |_| list_jobs(filter.clone()),
+    );
+    let selected = RwSignal::new(None::<i64>);
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading jobs…"</p> }>
+            {move || Suspend::new(async move {
+                match jobs.await {
+                    Ok(list) => view! { <JobTable jobs=list selected/> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                }
+            })}
+        </Transition>
+        <JobPanel selected replay replay_allowed/>
     }
 }

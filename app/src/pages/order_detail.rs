@@ -7,6 +7,7 @@ use crate::api::orders::{get_order, get_raw_message};
 use crate::components::{ErrorNotice, Guarded};
 use crate::domain::orders::{OrderDetail, TimelineEntry};
 use crate::domain::Section;
+use crate::pages::integrations::OrderJobs;
 use crate::pages::orders::StatusBadge;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -123,6 +124,12 @@ fn Order(detail: OrderDetail) -> impl IntoView {
 
         <h2>"Timeline"</h2>
         <Timeline entries=detail.timeline raw_allowed=detail.raw_allowed/>
+
+        {detail.raw_allowed.then(|| view! {
+            <h2>"Sync jobs"</h2>
+            <p class="lead">"What Milepost sent to other systems for this order, and how it went."</p>
+            <OrderJobs order_ref=h.order_ref.clone() replay_allowed=detail.replay_allowed/>
+        })}
     }
 }
 

@@ -144,6 +144,7 @@ pub async fn detail(
             .collect(),
         timeline,
         raw_allowed,
+        replay_allowed: matches!(role, Role::Admin | Role::Integrator),
     })
 }
 

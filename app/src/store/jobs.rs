@@ -224,17 +224,18 @@ pub struct JobRow {
     pub dedupe_key: Option<String>,
     pub ordering_key: Option<String>,
     pub updated_at: DateTime<Utc>,
+    pub replays: i32,
 }
 
+const JOB_COLUMNS: &str =
+    "job_id, queue, kind, payload, state, attempts, max_attempts, run_at, last_error, \
+                           dedupe_key, ordering_key, updated_at, replays";
+
 pub async fn find(db: impl PgExecutor<'_>, job_id: i64) -> sqlx::Result<Option<JobRow>> {
-    sqlx::query_as(
-        r#"select job_id, queue, kind, payload, state, attempts, max_attempts, run_at, last_error,
-                  dedupe_key, ordering_key, updated_at
-           from job where job_id = $1"#,
-    )
-    .bind(job_id)
-    .fetch_optional(db)
-    .await
+    sqlx::query_as(&format!("select {JOB_COLUMNS} from job where job_id = $1"))
+        .bind(job_id)
+        .fetch_optional(db)
+        .await
 }
 
 /// Puts a dead (or cancelled) job back in line with fresh attempts, its payload replaced when
@@ -244,11 +245,9 @@ pub async fn replay(
     job_id: i64,
     payload: Option<&Value>,
 ) -> sqlx::Result<Option<JobRow>> {
-    let before = sqlx::query_as::<_, JobRow>(
-        r#"select job_id, queue, kind, payload, state, attempts, max_attempts, run_at, last_error,
-                  dedupe_key, ordering_key, updated_at
-           from job where job_id = $1 and state in ('dead', 'cancelled') for update"#,
-    )
+    let before = sqlx::query_as::<_, JobRow>(&format!(
+        "select {JOB_COLUMNS} from job where job_id = $1 and state in ('dead', 'cancelled') for update"
+    ))
     .bind(job_id)
     .fetch_optional(&mut *conn)
     .await?;
@@ -446,4 +445,172 @@ pub async fn save_cursor(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Jobs by filter, newest first (`None` matches everything).
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    queue: Option<&str>,
+    state: Option<&str>,
+    kind: Option<&str>,
+    ordering_key: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<JobRow>> {
+    sqlx::query_as(&format!(
+        r#"select {JOB_COLUMNS} from job
+           where ($1::text is null or queue = $1) and ($2::text is null or state = $2)
+             and ($3::text is null or kind = $3) and ($4::text is null or ordering_key = $4)
+           order by job_id desc limit $5"#
+    ))
+    .bind(queue)
+    .bind(state)
+    .bind(kind)
+    .bind(ordering_key)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// The newest job of the same queue, kind and order that succeeded after this one was enqueued:
+/// replaying this one would overwrite what it did.
+pub async fn newer_success(
+    db: impl PgExecutor<'_>,
+    job: &JobRow,
+) -> sqlx::Result<Option<(i64, DateTime<Utc>)>> {
+    sqlx::query_as(
+        r#"select job_id, finished_at from job
+           where queue = $1 and kind = $2 and ordering_key = $3 and job_id > $4 and state = 'succeeded'
+           order by job_id desc limit 1"#,
+    )
+    .bind(&job.queue)
+    .bind(&job.kind)
+    .bind(&job.ordering_key)
+    .bind(job.job_id)
+    .fetch_optional(db)
+    .await
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct AttemptRow {
+    pub replay: i32,
+    pub attempt: i32,
+    pub outcome: String,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: i32,
+    pub request: Option<Value>,
+    pub response: Option<Value>,
+    pub error: Option<String>,
+}
+
+pub async fn attempts(db: impl PgExecutor<'_>, job_id: i64) -> sqlx::Result<Vec<AttemptRow>> {
+    sqlx::query_as(
+        r#"select replay, attempt, outcome, started_at, duration_ms, request, response, error
+           from job_attempt where job_id = $1 order by replay, attempt"#,
+    )
+    .bind(job_id)
+    .fetch_all(db)
+    .await
+}
+
+/// A queue's numbers for the health table.
+#[derive(Clone, Debug, FromRow)]
+pub struct QueueStats {
+    pub queue: String,
+    pub depth: i64,
+    pub running: i64,
+    pub dead: i64,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub attempts_last_hour: i64,
+    pub failed_last_hour: i64,
+    pub succeeded_last_hour: i64,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub circuit: Option<String>,
+    pub paused: Option<bool>,
+    pub paused_reason: Option<String>,
+}
+
+/// Every queue that has jobs or a breaker: depth, dead letters, last success, the last hour's
+/// error rate, throughput and latency percentiles, and the breaker.
+pub async fn queue_stats(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<QueueStats>> {
+    sqlx::query_as(
+        r#"with queues as (select distinct queue from job union select queue from circuit),
+           counts as (
+               select queue,
+                      count(*) filter (where state in ('pending', 'failed')) as depth,
+                      count(*) filter (where state = 'running') as running,
+                      count(*) filter (where state = 'dead') as dead
+               from job where state in ('pending', 'failed', 'running', 'dead') group by queue),
+           recent as (
+               select j.queue,
+                      count(*) as attempts,
+                      count(*) filter (where a.outcome <> 'succeeded') as failed,
+                      count(*) filter (where a.outcome = 'succeeded') as succeeded,
+                      max(a.finished_at) filter (where a.outcome = 'succeeded') as last_success,
+                      percentile_cont(0.5) within group (order by a.duration_ms) as p50,
+                      percentile_cont(0.95) within group (order by a.duration_ms) as p95
+               from job_attempt a join job j using (job_id)
+               where a.finished_at > now() - interval '1 hour' group by j.queue),
+           last_ok as (
+               select queue, max(finished_at) as at from job where state = 'succeeded' group by queue)
+           select q.queue, coalesce(c.depth, 0) as depth, coalesce(c.running, 0) as running,
+                  coalesce(c.dead, 0) as dead, coalesce(r.last_success, l.at) as last_success_at,
+                  coalesce(r.attempts, 0) as attempts_last_hour, coalesce(r.failed, 0) as failed_last_hour,
+                  coalesce(r.succeeded, 0) as succeeded_last_hour, r.p50 as p50_ms, r.p95 as p95_ms,
+                  b.state as circuit, b.paused, b.paused_reason
+           from queues q left join counts c using (queue) left join recent r using (queue)
+                left join last_ok l using (queue) left join circuit b using (queue)
+           order by q.queue"#,
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Pauses or resumes a queue (an operator's decision, kept apart from the breaker's own
+/// state); returns whether it was paused before.
+pub async fn set_paused(
+    conn: &mut PgConnection,
+    queue: &str,
+    paused: bool,
+    reason: Option<&str>,
+) -> sqlx::Result<bool> {
+    let before: Option<bool> =
+        sqlx::query_scalar("select paused from circuit where queue = $1 for update")
+            .bind(queue)
+            .fetch_optional(&mut *conn)
+            .await?;
+    sqlx::query(
+        r#"insert into circuit (queue, paused, paused_reason) values ($1, $2, $3)
+           on conflict (queue) do update set paused = $2, paused_reason = $3, updated_at = now()"#,
+    )
+    .bind(queue)
+    .bind(paused)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    Ok(before.unwrap_or(false))
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct UnknownCodeRow {
+    pub connector: String,
+    pub field: String,
+    pub code: String,
+    pub occurrences: i64,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// The mapping inbox: codes no mapping knew, most recent first.
+pub async fn unknown_codes(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+) -> sqlx::Result<Vec<UnknownCodeRow>> {
+    sqlx::query_as(
+        r#"select c.name as connector, u.field, u.code, u.occurrences, u.last_seen_at
+           from unknown_code u join connector c using (connector_id)
+           order by u.last_seen_at desc limit $1"#,
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await
 }
