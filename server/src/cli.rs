@@ -38,6 +38,15 @@ pub enum Command {
         /// Skip the order history when the database already has orders.
         #[arg(long)]
         if_empty: bool,
+        /// Then keep running the Odoo, warehouse and carrier stand-ins against the Milepost
+        /// serving at --milepost-url: a new order is confirmed in Odoo every --every seconds
+        /// and moves live through the real connectors (start `milepost serve` first).
+        #[arg(long)]
+        live: bool,
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        milepost_url: String,
+        #[arg(long, default_value_t = 20)]
+        every: u64,
     },
     /// Manage users.
     #[command(subcommand)]

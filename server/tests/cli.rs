@@ -485,3 +485,78 @@ async fn connectors_and_api_keys_are_managed_from_the_command_line(pool: sqlx::P
     let again = milepost(&["apikey", "revoke", "--prefix", prefix], &env, None);
     assert!(String::from_utf8_lossy(&again.stderr).contains("no live key"));
 }
+
+#[sqlx::test(migrations = false)]
+async fn outbound_settings_are_checked_before_they_are_saved_and_audited(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let env = [("DATABASE_URL", url.as_str())];
+    support::assert_ok(&milepost(
+        &[
+            "connector",
+            "add",
+            "--name",
+            "reno",
+            "--kind",
+            "wms",
+            "--format",
+            "milepost_wms",
+            "--warehouse",
+            "RNO",
+        ],
+        &env,
+        None,
+    ));
+    let outbound = |settings: &str, secret: Option<&str>| {
+        let mut args = vec![
+            "connector",
+            "outbound",
+            "--name",
+            "reno",
+            "--settings",
+            settings,
+        ];
+        if secret.is_some() {
+            args.push("--secret-stdin");
+        }
+        milepost(&args, &env, secret)
+    };
+    let no_token = outbound(
+        r#"{"system": "wms", "url": "https://wms.example.com/in"}"#,
+        None,
+    );
+    assert!(!no_token.status.success());
+    assert!(String::from_utf8_lossy(&no_token.stderr).contains("wms_token is missing"));
+    let wrong_system = outbound(
+        r#"{"system": "odoo", "base_url": "https://erp", "database": "prod"}"#,
+        Some("key\n"),
+    );
+    assert!(String::from_utf8_lossy(&wrong_system.stderr).contains("for erp connectors"));
+    let stored: Option<serde_json::Value> =
+        sqlx::query_scalar("select outbound from connector where name = 'reno'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, None, "refused settings are not saved");
+
+    support::assert_ok(&outbound(
+        r#"{"system": "wms", "url": "https://wms.example.com/in"}"#,
+        Some("s3cret-token\n"),
+    ));
+    let (outbound_now, token): (serde_json::Value, Option<String>) =
+        sqlx::query_as("select outbound, secrets->>'wms_token' from connector where name = 'reno'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(outbound_now["url"], "https://wms.example.com/in");
+    assert_eq!(token.as_deref(), Some("s3cret-token"));
+    let audit: serde_json::Value =
+        sqlx::query_scalar("select detail from audit_log where action = 'connector.outbound'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(audit["after"]["url"], "https://wms.example.com/in");
+    assert!(
+        !audit.to_string().contains("s3cret-token"),
+        "no secret in the audit log"
+    );
+}

@@ -22,6 +22,9 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             orders,
             days,
             if_empty,
+            live,
+            milepost_url,
+            every,
         } => {
             let size = crate::demo::DemoSize {
                 orders,
@@ -29,7 +32,16 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 if_empty,
             };
             with_database(&settings, |pool| async move {
-                crate::demo::seed(&pool, size).await
+                crate::demo::seed(&pool, size).await?;
+                if live {
+                    crate::demo::live(
+                        &pool,
+                        &milepost_url,
+                        std::time::Duration::from_secs(every.max(1)),
+                    )
+                    .await?;
+                }
+                Ok(())
             })
             .await
         }

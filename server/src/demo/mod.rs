@@ -104,3 +104,47 @@ pub async fn seed(pool: &PgPool, size: DemoSize) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `demo --live`: the Odoo, warehouse and carrier stand-ins wired to the Milepost serving at
+/// `milepost_url` through the real connectors; a new order is created and confirmed in Odoo
+/// every `every` until Ctrl-C, and moves through release, fulfillment, transport and write-back.
+pub async fn live(
+    pool: &PgPool,
+    milepost_url: &str,
+    every: std::time::Duration,
+) -> anyhow::Result<()> {
+    use crate::simulators::live::{self, LiveOptions};
+    let options = LiveOptions::new(milepost_url);
+    let stand_ins = live::start(pool, &options)
+        .await
+        .context("starting the live stand-ins")?;
+    println!(
+        "Live demo: Odoo stand-in at {} (JSON-2 and JSON-RPC), WMS stand-in at {}.\n\
+         A new order is confirmed in Odoo every {} s; watch them on {milepost_url}/orders and {milepost_url}/integrations.\n\
+         Ctrl-C stops the stand-ins (Milepost keeps what it received).",
+        stand_ins.odoo.url,
+        stand_ins.wms.url,
+        every.as_secs()
+    );
+    let products = [(21, 4.0), (26, 2.0), (29, 1.0), (30, 3.0)];
+    let mut n: usize = 0;
+    loop {
+        n += 1;
+        let partner = if n.is_multiple_of(2) { 45 } else { 47 };
+        let lines: Vec<(i64, f64)> = products
+            .iter()
+            .copied()
+            .take(1 + n % products.len())
+            .collect();
+        let (id, name) = stand_ins
+            .odoo
+            .create_order(partner, &lines, &format!("LIVE-{n:04}"))
+            .await;
+        stand_ins.odoo.confirm(id).await;
+        println!("Odoo confirmed {name}");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = tokio::time::sleep(every) => {}
+        }
+    }
+}

@@ -175,7 +175,7 @@ impl Endpoint {
         };
         if row.kind != kind_needed {
             return Err(fail(format!(
-                "these settings are for a {kind_needed} connector; {} is a {} connector",
+                "these settings are for {kind_needed} connectors; {} is a {} connector",
                 row.name, row.kind
             )));
         }
@@ -273,7 +273,7 @@ mod tests {
             json!({"system": "wms", "url": "http://x"}),
             json!({"wms_token": "t"})
         )
-        .contains("for a wms connector"));
+        .contains("for wms connectors"));
         assert!(problem(
             "wms",
             json!({"system": "wms", "url": "http://x", "colour": 1}),
