@@ -1,268 +1,26 @@
-//! Dispatch write-back against a stand-in Odoo 19 (JSON-2) that keeps pickings and moves as the
-//! recorded server does: `button_validate` returns the backorder wizard when a picking is short
+//! Dispatch write-back against the Odoo 19 stand-in (`server::simulators::odoo`, JSON-2), which
+//! keeps pickings and moves as the recorded server does: `button_validate` returns the backorder wizard when a picking is short
 //! unless the context decides, `skip_backorder` with `picking_ids_not_to_backorder` cancels the
 //! rest, a zero-quantity validation is a UserError. Then through the job runner, with Odoo
 //! failing once: the write-back happens exactly once.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use secrecy::SecretString;
-use serde_json::{json, Value};
+use serde_json::Value;
+use server::simulators::odoo::{Fault, OdooStandIn};
 use server::sync::connectors::odoo::client::{OdooClient, OdooConfig, Protocol};
 use server::sync::connectors::odoo::writeback::{dispatch, Dispatch, ShippedLine};
 use server::sync::retry::Failure;
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-#[derive(Clone, Debug)]
-struct Move {
-    product_id: i64,
-    demand: f64,
-    quantity: f64,
-}
-
-#[derive(Clone, Debug)]
-struct Picking {
-    name: String,
-    origin: String,
-    state: String,
-    tracking: Option<String>,
-    moves: Vec<i64>,
-    backorder_of: Option<i64>,
-}
-
-#[derive(Default)]
-struct Odoo {
-    pickings: BTreeMap<i64, Picking>,
-    moves: BTreeMap<i64, Move>,
-    products: BTreeMap<i64, String>,
-    next_id: i64,
-    /// Behave as if the context flags were unknown: always ask through the wizard.
-    always_ask: bool,
-    /// Answer the next N calls with HTTP 500.
-    fail_next: usize,
-    calls: Vec<String>,
-}
-
-type Shared = Arc<Mutex<Odoo>>;
-
-fn odoo_error(status: StatusCode, name: &str, message: &str) -> Response {
-    (
-        status,
-        Json(json!({"name": name, "message": message, "arguments": [message], "context": {}})),
-    )
-        .into_response()
-}
-
-impl Odoo {
-    fn with_order(order: &str) -> Self {
-        let mut odoo = Odoo {
-            next_id: 100,
-            ..Odoo::default()
-        };
-        odoo.products.insert(21, "E-COM08".into());
-        odoo.products.insert(26, "E-COM11".into());
-        odoo.moves.insert(
-            44,
-            Move {
-                product_id: 21,
-                demand: 5.0,
-                quantity: 5.0,
-            },
-        );
-        odoo.moves.insert(
-            45,
-            Move {
-                product_id: 26,
-                demand: 3.0,
-                quantity: 3.0,
-            },
-        );
-        odoo.pickings.insert(
-            22,
-            Picking {
-                name: "WH/OUT/00017".into(),
-                origin: order.into(),
-                state: "assigned".into(),
-                tracking: None,
-                moves: vec![44, 45],
-                backorder_of: None,
-            },
-        );
-        odoo
-    }
-
-    fn ids(body: &Value) -> Vec<i64> {
-        body["ids"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_i64).collect())
-            .unwrap_or_default()
-    }
-
-    fn picking_json(&self, id: i64) -> Value {
-        let p = &self.pickings[&id];
-        json!({"id": id, "name": p.name, "state": p.state, "origin": p.origin,
-               "carrier_tracking_ref": p.tracking.clone().map(Value::from).unwrap_or(Value::Bool(false)),
-               "move_ids": p.moves, "backorder_id": p.backorder_of.map(Value::from).unwrap_or(Value::Bool(false))})
-    }
-
-    /// Done with what was picked; the rest on a backorder, or cancelled.
-    fn validate(&mut self, id: i64, backorder: bool) {
-        let mut rest = Vec::new();
-        for move_id in self.pickings[&id].moves.clone() {
-            let m = self.moves.get_mut(&move_id).unwrap();
-            if m.quantity < m.demand {
-                let left = m.demand - m.quantity;
-                m.demand = m.quantity;
-                rest.push((m.product_id, left));
-            }
-        }
-        let picking = self.pickings.get_mut(&id).unwrap();
-        picking.state = "done".into();
-        let origin = picking.origin.clone();
-        if backorder && !rest.is_empty() {
-            let mut moves = Vec::new();
-            for (product_id, left) in rest {
-                self.next_id += 1;
-                self.moves.insert(
-                    self.next_id,
-                    Move {
-                        product_id,
-                        demand: left,
-                        quantity: left,
-                    },
-                );
-                moves.push(self.next_id);
-            }
-            self.next_id += 1;
-            self.pickings.insert(
-                self.next_id,
-                Picking {
-                    name: format!("WH/OUT/{:05}", self.next_id),
-                    origin,
-                    state: "assigned".into(),
-                    tracking: None,
-                    moves,
-                    backorder_of: Some(id),
-                },
-            );
-        }
-    }
-
-    fn handle(&mut self, model: &str, method: &str, body: &Value) -> Response {
-        self.calls.push(format!("{model}.{method}"));
-        if self.fail_next > 0 {
-            self.fail_next -= 1;
-            return odoo_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "builtins.RuntimeError",
-                "database busy",
-            );
-        }
-        let ids = Odoo::ids(body);
-        match (model, method) {
-            ("stock.picking", "search_read") => {
-                let origin = body["domain"][0][2].as_str().unwrap_or_default();
-                let found: Vec<Value> = self
-                    .pickings
-                    .iter()
-                    .filter(|(_, p)| p.origin == origin)
-                    .map(|(id, _)| self.picking_json(*id))
-                    .collect();
-                Json(found).into_response()
-            }
-            ("stock.picking", "write") => {
-                for id in &ids {
-                    if let Some(t) = body["vals"]["carrier_tracking_ref"].as_str() {
-                        self.pickings.get_mut(id).unwrap().tracking = Some(t.into());
-                    }
-                }
-                Json(true).into_response()
-            }
-            ("stock.move", "read") => Json(
-                ids.iter()
-                    .filter_map(|id| {
-                        let m = self.moves.get(id)?;
-                        Some(json!({"id": id, "product_id": [m.product_id, format!("[{}] Product", self.products[&m.product_id])],
-                                    "product_uom_qty": m.demand}))
-                    })
-                    .collect::<Vec<_>>(),
-            )
-            .into_response(),
-            ("stock.move", "write") => {
-                for id in &ids {
-                    self.moves.get_mut(id).unwrap().quantity = body["vals"]["quantity"].as_f64().unwrap();
-                }
-                Json(true).into_response()
-            }
-            ("product.product", "read") => Json(
-                ids.iter()
-                    .map(|id| json!({"id": id, "default_code": self.products[id]}))
-                    .collect::<Vec<_>>(),
-            )
-            .into_response(),
-            ("stock.picking", "button_validate") => {
-                let id = ids[0];
-                let moves = &self.pickings[&id].moves;
-                if moves.iter().all(|m| self.moves[m].quantity == 0.0) {
-                    return odoo_error(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "odoo.exceptions.UserError",
-                        "Transfer trouble alert! Validating a zero quantity transfer? Please set quantities first.",
-                    );
-                }
-                let short = moves.iter().any(|m| self.moves[m].quantity < self.moves[m].demand);
-                let context = &body["context"];
-                if short && (self.always_ask || context["skip_backorder"] != true) {
-                    return Json(json!({"name": "Create Backorder?", "type": "ir.actions.act_window",
-                        "res_model": "stock.backorder.confirmation", "target": "new",
-                        "context": {"button_validate_picking_ids": [id], "default_show_transfers": false,
-                                    "default_pick_ids": [[4, id]]}}))
-                    .into_response();
-                }
-                let no_backorder = context["picking_ids_not_to_backorder"]
-                    .as_array()
-                    .is_some_and(|a| a.contains(&json!(id)));
-                self.validate(id, !no_backorder);
-                Json(true).into_response()
-            }
-            ("stock.backorder.confirmation", "create") => Json(json!([7])).into_response(),
-            ("stock.backorder.confirmation", "process" | "process_cancel_backorder") => {
-                let id = body["context"]["button_validate_picking_ids"][0].as_i64().unwrap();
-                self.validate(id, method == "process");
-                Json(true).into_response()
-            }
-            _ => odoo_error(
-                StatusCode::NOT_FOUND,
-                "werkzeug.exceptions.NotFound",
-                &format!("The method '{model}.{method}' does not exist"),
-            ),
-        }
-    }
-}
-
-async fn json2(
-    State(odoo): State<Shared>,
-    Path((model, method)): Path<(String, String)>,
-    Json(body): Json<Value>,
-) -> Response {
-    odoo.lock().unwrap().handle(&model, &method, &body)
-}
-
-async fn stand_in(odoo: Odoo) -> (OdooClient, Shared) {
-    let shared = Arc::new(Mutex::new(odoo));
-    let app = Router::new()
-        .route("/json/2/{model}/{method}", post(json2))
-        .with_state(shared.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+/// The shared Odoo 19 stand-in with one confirmed order: E-COM08 x 5 and E-COM11 x 3 on one
+/// ready delivery. Returns a JSON-2 client, the stand-in and the order's name.
+async fn stand_in() -> (OdooClient, OdooStandIn, String) {
+    let odoo = OdooStandIn::start("key").await.unwrap();
+    let (id, name) = odoo.create_order(45, &[(21, 5.0), (26, 3.0)], "PO-1").await;
+    odoo.confirm(id).await;
     let client = OdooClient::new(OdooConfig {
-        base_url: base,
+        base_url: odoo.url.clone(),
         database: "odoo_probe".into(),
         protocol: Protocol::Json2 {
             api_key: SecretString::from("key".to_string()),
@@ -270,12 +28,27 @@ async fn stand_in(odoo: Odoo) -> (OdooClient, Shared) {
         timeout: Duration::from_secs(5),
     })
     .unwrap();
-    (client, shared)
+    (client, odoo, name)
 }
 
-fn shipped(lines: &[(&str, f64)], backorder: bool) -> Dispatch {
+/// The order's delivery pickings as Odoo has them.
+fn pickings(odoo: &OdooStandIn, order: &str) -> Vec<Value> {
+    odoo.with(|o| {
+        o.all("stock.picking")
+            .into_iter()
+            .filter(|p| p["origin"] == order)
+            .map(|p| Value::Object(p.clone()))
+            .collect()
+    })
+}
+
+fn calls(odoo: &OdooStandIn, call: &str) -> usize {
+    odoo.with(|o| o.calls.iter().filter(|c| *c == call).count())
+}
+
+fn shipped(order: &str, lines: &[(&str, f64)], backorder: bool) -> Dispatch {
     Dispatch {
-        order_ref: "S00026".into(),
+        order_ref: order.into(),
         tracking_number: "1Z999AA10123456784".into(),
         lines: lines
             .iter()
@@ -290,107 +63,118 @@ fn shipped(lines: &[(&str, f64)], backorder: bool) -> Dispatch {
 
 #[tokio::test]
 async fn a_full_dispatch_sets_tracking_and_validates_without_a_backorder() {
-    let (client, odoo) = stand_in(Odoo::with_order("S00026")).await;
+    let (client, odoo, order) = stand_in().await;
     dispatch(
         &client,
-        &shipped(&[("E-COM08", 5.0), ("E-COM11", 3.0)], true),
+        &shipped(&order, &[("E-COM08", 5.0), ("E-COM11", 3.0)], true),
     )
     .await
     .unwrap();
-    let odoo = odoo.lock().unwrap();
-    let picking = &odoo.pickings[&22];
-    assert_eq!(picking.state, "done");
-    assert_eq!(picking.tracking.as_deref(), Some("1Z999AA10123456784"));
-    assert_eq!(odoo.pickings.len(), 1, "no backorder");
+    let pickings = pickings(&odoo, &order);
+    assert_eq!(pickings.len(), 1, "no backorder");
+    assert_eq!(pickings[0]["state"], "done");
+    assert_eq!(pickings[0]["carrier_tracking_ref"], "1Z999AA10123456784");
 }
 
 #[tokio::test]
 async fn a_short_dispatch_leaves_the_rest_on_a_backorder_when_the_wms_says_so() {
-    let (client, odoo) = stand_in(Odoo::with_order("S00026")).await;
+    let (client, odoo, order) = stand_in().await;
     dispatch(
         &client,
-        &shipped(&[("E-COM08", 5.0), ("E-COM11", 1.0)], true),
+        &shipped(&order, &[("E-COM08", 5.0), ("E-COM11", 1.0)], true),
     )
     .await
     .unwrap();
-    let odoo = odoo.lock().unwrap();
-    let (_, backorder) = odoo
-        .pickings
+    let all = pickings(&odoo, &order);
+    let backorder = all
         .iter()
-        .find(|(_, p)| p.backorder_of == Some(22))
+        .find(|p| p["backorder_id"] != false)
         .expect("a backorder");
-    assert_eq!(backorder.state, "assigned");
+    assert_eq!(backorder["state"], "assigned");
     assert_eq!(
-        backorder.tracking, None,
+        backorder["carrier_tracking_ref"], false,
         "the backorder has no tracking yet"
     );
-    let left: f64 = backorder.moves.iter().map(|m| odoo.moves[m].demand).sum();
+    let left: f64 = odoo.with(|o| {
+        backorder["move_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                o.get("stock.move", m.as_i64().unwrap()).unwrap()["product_uom_qty"]
+                    .as_f64()
+                    .unwrap()
+            })
+            .sum()
+    });
     assert_eq!(left, 2.0);
 }
 
 #[tokio::test]
 async fn a_short_final_dispatch_cancels_the_rest() {
-    let (client, odoo) = stand_in(Odoo::with_order("S00026")).await;
+    let (client, odoo, order) = stand_in().await;
     dispatch(
         &client,
-        &shipped(&[("E-COM08", 5.0), ("E-COM11", 1.0)], false),
+        &shipped(&order, &[("E-COM08", 5.0), ("E-COM11", 1.0)], false),
     )
     .await
     .unwrap();
-    let odoo = odoo.lock().unwrap();
-    assert_eq!(odoo.pickings.len(), 1, "no backorder");
-    assert_eq!(odoo.pickings[&22].state, "done");
+    let pickings = pickings(&odoo, &order);
+    assert_eq!(pickings.len(), 1, "no backorder");
+    assert_eq!(pickings[0]["state"], "done");
 }
 
 #[tokio::test]
 async fn the_backorder_wizard_is_answered_when_odoo_asks() {
-    let mut standing = Odoo::with_order("S00026");
-    standing.always_ask = true;
-    let (client, odoo) = stand_in(standing).await;
+    let (client, odoo, order) = stand_in().await;
+    odoo.with(|o| o.always_ask_backorder = true);
     dispatch(
         &client,
-        &shipped(&[("E-COM08", 2.0), ("E-COM11", 3.0)], true),
+        &shipped(&order, &[("E-COM08", 2.0), ("E-COM11", 3.0)], true),
     )
     .await
     .unwrap();
-    let odoo = odoo.lock().unwrap();
-    assert!(odoo
-        .calls
-        .contains(&"stock.backorder.confirmation.process".to_string()));
-    assert!(odoo.pickings.values().any(|p| p.backorder_of == Some(22)));
+    assert_eq!(calls(&odoo, "stock.backorder.confirmation.process"), 1);
+    assert!(pickings(&odoo, &order)
+        .iter()
+        .any(|p| p["backorder_id"] != false));
 }
 
 #[tokio::test]
 async fn a_second_run_after_a_lost_answer_changes_nothing() {
-    let (client, odoo) = stand_in(Odoo::with_order("S00026")).await;
-    let d = shipped(&[("E-COM08", 5.0), ("E-COM11", 1.0)], true);
+    let (client, odoo, order) = stand_in().await;
+    let d = shipped(&order, &[("E-COM08", 5.0), ("E-COM11", 1.0)], true);
     dispatch(&client, &d).await.unwrap();
-    let (pickings, calls) = {
-        let o = odoo.lock().unwrap();
-        (o.pickings.len(), o.calls.len())
-    };
+    let before = (pickings(&odoo, &order).len(), odoo.with(|o| o.calls.len()));
     let done = dispatch(&client, &d).await.unwrap();
-    let o = odoo.lock().unwrap();
-    assert_eq!(o.pickings.len(), pickings, "no second backorder");
-    assert_eq!(o.calls.len(), calls + 1, "only the look-up ran");
+    assert_eq!(
+        pickings(&odoo, &order).len(),
+        before.0,
+        "no second backorder"
+    );
+    assert_eq!(
+        odoo.with(|o| o.calls.len()),
+        before.1 + 1,
+        "only the look-up ran"
+    );
     assert_eq!(done.record.request.unwrap().as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn nothing_to_validate_and_odoos_refusals_are_dead_letters_with_the_exchange() {
-    let (client, _) = stand_in(Odoo::with_order("S00099")).await;
-    let error = dispatch(&client, &shipped(&[("E-COM08", 5.0)], true))
+    let (client, _odoo, _order) = stand_in().await;
+    let error = dispatch(&client, &shipped("S09999", &[("E-COM08", 5.0)], true))
         .await
         .unwrap_err();
     assert_eq!(error.failure, Failure::Fatal);
     assert!(
-        error.message.contains("no open delivery for S00026"),
+        error.message.contains("no open delivery for S09999"),
         "{}",
         error.message
     );
 
-    let (client, _) = stand_in(Odoo::with_order("S00026")).await;
-    let error = dispatch(&client, &shipped(&[("OTHER", 1.0)], true))
+    let (client, _odoo, order) = stand_in().await;
+    let error = dispatch(&client, &shipped(&order, &[("OTHER", 1.0)], true))
         .await
         .unwrap_err();
     assert_eq!(error.failure, Failure::Fatal);
@@ -409,11 +193,10 @@ async fn through_the_runner_an_odoo_outage_is_retried_and_written_once(pool: sql
     use server::sync::runner::{QueueSpec, Runner, RunnerSettings};
     use tokio_util::sync::CancellationToken;
 
-    let mut standing = Odoo::with_order("S00026");
-    standing.fail_next = 2;
-    let (client, odoo) = stand_in(standing).await;
+    let (client, odoo, order) = stand_in().await;
+    odoo.with(|o| o.faults.extend([Fault::Status(500), Fault::Status(500)]));
     let client = Arc::new(client);
-    let d = shipped(&[("E-COM08", 5.0), ("E-COM11", 3.0)], true);
+    let d = shipped(&order, &[("E-COM08", 5.0), ("E-COM11", 3.0)], true);
     let id = jobs::enqueue(
         &pool,
         &NewJob {
@@ -421,7 +204,7 @@ async fn through_the_runner_an_odoo_outage_is_retried_and_written_once(pool: sql
             kind: "odoo.dispatch".into(),
             payload: serde_json::to_value(&d).unwrap(),
             dedupe_key: Some("dispatch:1Z999AA10123456784".into()),
-            ordering_key: Some("S00026".into()),
+            ordering_key: Some(order.clone()),
             ..NewJob::default()
         },
     )
@@ -460,16 +243,12 @@ async fn through_the_runner_an_odoo_outage_is_retried_and_written_once(pool: sql
     stop.cancel();
     task.await.unwrap();
     assert_eq!(state, "succeeded");
-    {
-        let odoo = odoo.lock().unwrap();
-        assert_eq!(odoo.pickings[&22].state, "done");
-        let validations = odoo
-            .calls
-            .iter()
-            .filter(|c| *c == "stock.picking.button_validate")
-            .count();
-        assert_eq!(validations, 1, "validated exactly once: {:?}", odoo.calls);
-    }
+    assert_eq!(pickings(&odoo, &order)[0]["state"], "done");
+    assert_eq!(
+        calls(&odoo, "stock.picking.button_validate"),
+        1,
+        "validated exactly once"
+    );
     let attempts: i64 = sqlx::query_scalar("select count(*) from job_attempt where job_id = $1")
         .bind(id)
         .fetch_one(&pool)

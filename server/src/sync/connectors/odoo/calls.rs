@@ -53,6 +53,25 @@ impl Exchanges {
         }
     }
 
+    /// The sale order named `name` (e.g. `S00025`) with `fields`, if Odoo has one.
+    pub async fn sale_order_named(
+        &mut self,
+        odoo: &OdooClient,
+        name: &str,
+        fields: &[&str],
+    ) -> Result<Option<Value>, JobError> {
+        let found = self
+            .call(
+                odoo,
+                "sale.order",
+                "search_read",
+                None,
+                serde_json::json!({"domain": [["name", "=", name]], "fields": fields, "limit": 1}),
+            )
+            .await?;
+        Ok(found.as_array().and_then(|a| a.first()).cloned())
+    }
+
     /// A fatal error with every call so far attached.
     pub fn fatal(self, message: String) -> JobError {
         JobError {

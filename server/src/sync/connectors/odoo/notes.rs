@@ -29,15 +29,9 @@ pub struct Note {
 pub async fn post(odoo: &OdooClient, n: &Note) -> Result<Done, JobError> {
     let mut x = Exchanges::default();
     let found = x
-        .call(
-            odoo,
-            "sale.order",
-            "search_read",
-            None,
-            json!({"domain": [["name", "=", n.order_ref]], "fields": ["id", "user_id"], "limit": 1}),
-        )
+        .sale_order_named(odoo, &n.order_ref, &["id", "user_id"])
         .await?;
-    let Some(order) = found.as_array().and_then(|a| a.first()).cloned() else {
+    let Some(order) = found else {
         return Err(x.fatal(format!(
             "Odoo has no sale order {} to post the note to",
             n.order_ref

@@ -88,16 +88,8 @@ async fn order_id(
             let Some(origin) = picking["origin"].as_str() else {
                 return Ok(None);
             };
-            let found = x
-                .call(
-                    odoo,
-                    "sale.order",
-                    "search_read",
-                    None,
-                    json!({"domain": [["name", "=", origin]], "fields": ["id"], "limit": 1}),
-                )
-                .await?;
-            Ok(first(&found).and_then(|o| o["id"].as_i64()))
+            let found = x.sale_order_named(odoo, origin, &["id"]).await?;
+            Ok(found.and_then(|o| o["id"].as_i64()))
         }
         other => Err(JobError::fatal(format!(
             "Milepost reads sale.order and stock.picking records, not {other}"
