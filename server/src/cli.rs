@@ -60,6 +60,9 @@ pub enum Command {
     /// Manage API keys for /api/v1.
     #[command(subcommand)]
     Apikey(ApikeyCommand),
+    /// Manage customer webhooks: accounts' subscriptions to canonical events.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Measure throughput.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -166,6 +169,36 @@ pub enum ConnectorCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum WebhookCommand {
+    /// Subscribe an account's URL; prints the signing secret once.
+    Add {
+        /// The account's code.
+        #[arg(long)]
+        account: String,
+        /// Where events are POSTed (http or https).
+        #[arg(long)]
+        url: String,
+        /// Canonical types to deliver (default: all). Repeat or separate by commas.
+        #[arg(long = "type", value_delimiter = ',')]
+        types: Vec<String>,
+    },
+    /// List subscriptions, with any pause notice.
+    List,
+    /// Resume a paused subscription (its waiting deliveries go out).
+    Resume {
+        #[arg(long)]
+        id: i64,
+    },
+    /// Deliver again every event recorded since a time (RFC 3339).
+    Replay {
+        #[arg(long)]
+        id: i64,
+        #[arg(long)]
+        since: chrono::DateTime<chrono::Utc>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum ApikeyCommand {
     /// Create a key for a connector; prints it once.
     Create {
@@ -195,6 +228,21 @@ pub enum ApikeyCommand {
 pub enum BenchCommand {
     /// Ingest throughput: single webhooks, batches, and the raw insert rate of the same rows.
     Ingest(BenchIngest),
+    /// Release instructions to a stand-in WMS: throughput, and the drain after an outage.
+    Release(BenchRelease),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchRelease {
+    /// Jobs per phase (throughput, then the backlog of the outage).
+    #[arg(long, default_value_t = 10_000)]
+    pub jobs: usize,
+    /// Instructions in flight to the WMS at once (the connector's concurrency).
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// How long the WMS stays down while the backlog builds.
+    #[arg(long, default_value_t = 5)]
+    pub outage_seconds: u64,
 }
 
 #[derive(Args, Debug)]

@@ -560,3 +560,60 @@ async fn outbound_settings_are_checked_before_they_are_saved_and_audited(pool: s
         "no secret in the audit log"
     );
 }
+
+#[sqlx::test(migrations = false)]
+async fn webhook_subscriptions_refuse_bad_input_and_show_the_secret_once(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let env = [("DATABASE_URL", url.as_str())];
+    support::assert_ok(&milepost(
+        &["account", "add", "--code", "ACME", "--name", "Acme"],
+        &env,
+        None,
+    ));
+    let add = |args: &[&str]| {
+        let mut all = vec!["webhook", "add"];
+        all.extend_from_slice(args);
+        milepost(&all, &env, None)
+    };
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).to_string();
+    let unknown = add(&["--account", "NOPE", "--url", "https://x.example/h"]);
+    assert!(stderr(&unknown).contains("no account has the code NOPE"));
+    let bad_url = add(&["--account", "ACME", "--url", "ftp://x.example/h"]);
+    assert!(stderr(&bad_url).contains("must be an http(s) URL"));
+    let bad_type = add(&[
+        "--account",
+        "ACME",
+        "--url",
+        "https://x.example/h",
+        "--type",
+        "order.teleported",
+    ]);
+    assert!(stderr(&bad_type).contains("--type order.teleported"));
+    let count: i64 = sqlx::query_scalar("select count(*) from webhook_subscription")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0, "nothing saved from bad input");
+
+    let added = add(&[
+        "--account",
+        "acme",
+        "--url",
+        "https://x.example/h",
+        "--type",
+        "shipment.delivered",
+    ]);
+    support::assert_ok(&added);
+    assert!(String::from_utf8_lossy(&added.stdout).contains("whsec_"));
+    let listed =
+        String::from_utf8_lossy(&milepost(&["webhook", "list"], &env, None).stdout).to_string();
+    assert!(
+        listed.contains("ACME")
+            && listed.contains("shipment.delivered")
+            && listed.contains("active"),
+        "{listed}"
+    );
+    assert!(!listed.contains("whsec_"), "the secret is shown only once");
+    let missing = milepost(&["webhook", "resume", "--id", "999"], &env, None);
+    assert!(stderr(&missing).contains("no webhook 999"));
+}

@@ -17,6 +17,7 @@ pub mod orders;
 pub mod projections;
 pub mod schema;
 pub mod users;
+pub mod webhooks;
 
 /// The schema migrations in `migrations/`, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");

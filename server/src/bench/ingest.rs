@@ -7,7 +7,6 @@ use crate::cli::BenchIngest;
 use crate::ingest::setup::{create_connector, create_key, ConnectorSpec};
 use crate::settings::Settings;
 use crate::startup::Application;
-use anyhow::Context;
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -79,19 +78,7 @@ struct Target {
 }
 
 pub async fn run(args: BenchIngest, settings: Settings) -> anyhow::Result<()> {
-    let db = crate::database::Database::connect(&settings).await?;
-    let name = format!("milepost_bench_{}", std::process::id());
-    sqlx::query(&format!("create database {name}"))
-        .execute(&db.pool)
-        .await
-        .context("creating the scratch database")?;
-    let options: PgConnectOptions = db.pool.connect_options().as_ref().clone().database(&name);
-    let result = measure(&args, &settings, options).await;
-    sqlx::query(&format!("drop database if exists {name} with (force)"))
-        .execute(&db.pool)
-        .await?;
-    db.close().await;
-    result
+    super::in_scratch_database(&settings, |options| measure(&args, &settings, options)).await
 }
 
 async fn measure(

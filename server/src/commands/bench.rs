@@ -6,5 +6,6 @@ use crate::settings::Settings;
 pub async fn run(cmd: BenchCommand, settings: Settings) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Ingest(args) => crate::bench::ingest::run(args, settings).await,
+        BenchCommand::Release(args) => crate::bench::release::run(args, settings).await,
     }
 }

@@ -7,6 +7,7 @@ mod connector;
 mod db;
 mod serve;
 mod user;
+mod webhook;
 
 use crate::cli::Command;
 use crate::database::{migrate, Database};
@@ -59,6 +60,13 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             with_database(
                 &settings,
                 |pool| async move { connector::run(cmd, &pool).await },
+            )
+            .await
+        }
+        Command::Webhook(cmd) => {
+            with_database(
+                &settings,
+                |pool| async move { webhook::run(cmd, &pool).await },
             )
             .await
         }

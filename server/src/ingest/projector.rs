@@ -9,7 +9,8 @@
 //!
 //! The same transaction is the outbox: each event applied for the first time is shown to
 //! `sync::outbox::plan`, and the jobs it asks for (a release to the WMS, a write-back to Odoo)
-//! are enqueued before the commit, so an applied event and its consequences are never apart.
+//! are enqueued before the commit, so an applied event and its consequences are never apart;
+//! so are the deliveries to customer webhook subscriptions of the order's account.
 
 use crate::sync::connectors::outbound;
 use crate::sync::outbox::{self, Applied, OrderContext, Routes};
@@ -17,7 +18,7 @@ use app::domain::event::{Disposition, EventType, SourceKind};
 use app::domain::projection::{fold, FoldEvent, OrderProjection};
 use app::store::events::{self, VerdictChange};
 use app::store::history::{self, Entry, Queued};
-use app::store::{connectors, jobs, projections};
+use app::store::{connectors, jobs, projections, webhooks};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -166,6 +167,8 @@ async fn project(
     let mut written: Vec<OrderProjection> = Vec::new();
     let mut saved = Vec::new();
     let mut outbox_jobs = Vec::new();
+    // (event, order, type) of every event applied for the first time: customer webhooks.
+    let mut deliveries: Vec<(uuid::Uuid, String, String)> = Vec::new();
     for (order, mut list) in histories {
         let inputs: Vec<FoldEvent> = list.iter().filter_map(Entry::fold_event).collect();
         let outcome = fold(&order, &inputs);
@@ -180,6 +183,11 @@ async fn project(
                 }
             }
         }
+        deliveries.extend(
+            list.iter()
+                .filter(|e| newly_applied.contains(&e.event_id))
+                .map(|e| (e.event_id, order.clone(), e.event_type.clone())),
+        );
         if let (Some(projection), false) = (&outcome.projection, routes.is_empty()) {
             let context = OrderContext {
                 order: projection,
@@ -207,6 +215,8 @@ async fn project(
     history::add_to_parcels(conn, &parcels.into_iter().collect::<Vec<_>>()).await?;
     events::set_verdicts(conn, &changes).await?;
     jobs::enqueue_many(conn, &outbox_jobs).await?;
+    // After the orders are written: a delivery goes to the subscriptions of the order's account.
+    webhooks::enqueue_deliveries(conn, &deliveries).await?;
     Ok(())
 }
 

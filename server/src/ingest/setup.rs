@@ -38,6 +38,11 @@ fn random(bytes: usize) -> Vec<u8> {
     buf
 }
 
+/// A new Standard Webhooks signing secret (`whsec_` + 32 random bytes in base64).
+pub fn signing_secret() -> String {
+    format!("whsec_{}", STANDARD.encode(random(32)))
+}
+
 pub async fn create_connector(
     pool: &PgPool,
     spec: &ConnectorSpec<'_>,
@@ -75,7 +80,7 @@ pub async fn create_connector(
         types
     };
     let (signing_secret, url_token) = match scheme(format) {
-        Scheme::StandardWebhooks => (Some(format!("whsec_{}", STANDARD.encode(random(32)))), None),
+        Scheme::StandardWebhooks => (Some(signing_secret()), None),
         Scheme::UrlToken => (None, Some(URL_SAFE_NO_PAD.encode(random(24)))),
         _ => (Some(URL_SAFE_NO_PAD.encode(random(32))), None),
     };

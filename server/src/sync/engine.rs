@@ -10,6 +10,7 @@
 //! | `odoo.pull` | `{}` | enqueue reads of orders changed since the cursor, move the cursor |
 //! | `odoo.dispatch` | `odoo::writeback::Dispatch` | tracking, quantities, validation |
 //! | `odoo.note` | `odoo::notes::Note` | chatter note, activity for exceptions |
+//! | `webhook.deliver` | `{subscription_id, event_id}` | the event to a customer's URL, signed |
 
 use super::breaker::BreakerPolicy;
 use super::connectors::odoo::calls::Exchanges;
@@ -76,6 +77,7 @@ fn payload<T: DeserializeOwned>(job: &ClaimedJob) -> Result<T, String> {
 /// The runner for these endpoints: a queue each, and every job kind's handler.
 pub fn runner(
     endpoints: &[Endpoint],
+    subscriptions: &[i64],
     pool: PgPool,
     writer: Writer,
     settings: EngineSettings,
@@ -110,7 +112,25 @@ pub fn runner(
             }
         }
     }
+    for id in subscriptions {
+        runner = runner.queue(QueueSpec {
+            retry: settings.retry,
+            breaker: settings.breaker,
+            ..QueueSpec::new(&app::store::webhooks::queue_of(*id), 2)
+        });
+    }
     let clients = Arc::new(clients);
+    let (p, http) = (
+        pool.clone(),
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .build()
+            .expect("a plain HTTP client"),
+    );
+    runner = runner.handle(app::store::webhooks::DELIVER, move |job: ClaimedJob| {
+        let (pool, http) = (p.clone(), http.clone());
+        async move { super::connectors::webhooks::deliver::deliver(&pool, &http, &job).await }
+    });
 
     let c = clients.clone();
     runner = runner.handle(WMS_INSTRUCTION, move |job: ClaimedJob| {
@@ -320,7 +340,7 @@ pub async fn supervise(
                 "milepost_ingest_directory",
                 stop.cancelled_owned(),
                 |heard| {
-                    if matches!(&heard, Heard::Notified(table) if table == "connector") {
+                    if matches!(&heard, Heard::Notified(table) if table == "connector" || table == "webhook_subscription") {
                         changed.notify_one();
                     }
                 },
@@ -345,12 +365,29 @@ pub async fn supervise(
                 }
             }
         };
+        let subscriptions: Vec<i64> = match app::store::webhooks::list(&pool).await {
+            Ok(list) => list.iter().map(|s| s.subscription_id).collect(),
+            Err(error) => {
+                tracing::warn!(%error, "could not read the webhook subscriptions");
+                Vec::new()
+            }
+        };
         define_schedules(&pool, &endpoints).await;
-        tracing::info!(queues = endpoints.len(), "sync engine running");
+        tracing::info!(
+            queues = endpoints.len(),
+            webhooks = subscriptions.len(),
+            "sync engine running"
+        );
         let round = stop.child_token();
         let task = tokio::spawn(
-            runner(&endpoints, pool.clone(), writer.clone(), settings)
-                .run(pool.clone(), round.clone()),
+            runner(
+                &endpoints,
+                &subscriptions,
+                pool.clone(),
+                writer.clone(),
+                settings,
+            )
+            .run(pool.clone(), round.clone()),
         );
         tokio::select! {
             _ = stop.cancelled() => {}

@@ -4,4 +4,5 @@
 
 pub mod odoo;
 pub mod outbound;
+pub mod webhooks;
 pub mod wms;

@@ -1,0 +1,101 @@
+//! `milepost webhook ...`: customer webhook subscriptions. Every change is audited.
+
+use crate::cli::WebhookCommand;
+use anyhow::{bail, Context};
+use app::domain::event::EventType;
+use app::store::{accounts, audit, webhooks};
+use serde_json::json;
+use sqlx::PgPool;
+
+pub async fn run(cmd: WebhookCommand, pool: &PgPool) -> anyhow::Result<()> {
+    match cmd {
+        WebhookCommand::Add {
+            account,
+            url,
+            types,
+        } => {
+            let found = accounts::find_by_code(pool, &account.to_uppercase())
+                .await?
+                .with_context(|| {
+                    format!("no account has the code {account} (see milepost account list)")
+                })?;
+            match reqwest::Url::parse(&url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                _ => bail!("--url must be an http(s) URL, not {url:?}"),
+            }
+            for t in &types {
+                t.parse::<EventType>()
+                    .map_err(|e| anyhow::anyhow!("--type {t}: {e}"))?;
+            }
+            let secret = crate::ingest::setup::signing_secret();
+            let mut tx = pool.begin().await?;
+            let id = webhooks::insert(&mut *tx, found.account_id, &url, &secret, &types).await?;
+            audit::record(
+                &mut *tx,
+                None,
+                "webhook.add",
+                &format!("webhook:{id}"),
+                json!({"by": "cli", "account": found.code, "url": url, "types": types}),
+            )
+            .await?;
+            tx.commit().await?;
+            println!("Added webhook {id} for {}: {url}", found.code);
+            println!(
+                "Signing secret (Standard Webhooks; shown once, give it to the receiver): {secret}"
+            );
+        }
+        WebhookCommand::List => {
+            for s in webhooks::list(pool).await? {
+                let types = if s.event_types.is_empty() {
+                    "all types".to_string()
+                } else {
+                    s.event_types.join(",")
+                };
+                let state = match &s.paused_reason {
+                    Some(reason) => format!("PAUSED: {reason}"),
+                    None => "active".into(),
+                };
+                println!(
+                    "{:<5} {:<10} {} ({types}) {state}",
+                    s.subscription_id, s.account_code, s.url
+                );
+            }
+        }
+        WebhookCommand::Resume { id } => {
+            let mut tx = pool.begin().await?;
+            if !webhooks::resume(&mut tx, id).await? {
+                bail!("no webhook {id} (see milepost webhook list)");
+            }
+            audit::record(
+                &mut *tx,
+                None,
+                "webhook.resume",
+                &format!("webhook:{id}"),
+                json!({"by": "cli"}),
+            )
+            .await?;
+            tx.commit().await?;
+            println!("Webhook {id} resumed; its waiting deliveries go out now.");
+        }
+        WebhookCommand::Replay { id, since } => {
+            let mut tx = pool.begin().await?;
+            if webhooks::target(&mut *tx, id).await?.is_none() {
+                bail!("no webhook {id} (see milepost webhook list)");
+            }
+            let queued = webhooks::replay_since(&mut tx, id, since).await?;
+            audit::record(
+                &mut *tx,
+                None,
+                "webhook.replay",
+                &format!("webhook:{id}"),
+                json!({"by": "cli", "since": since, "deliveries": queued}),
+            )
+            .await?;
+            tx.commit().await?;
+            println!(
+                "{queued} deliveries queued for webhook {id} (events recorded since {since})."
+            );
+        }
+    }
+    Ok(())
+}
