@@ -5,7 +5,7 @@
 //!
 //! | kind | payload | does |
 //! |---|---|---|
-//! | `wms.instruction` | `wms::release::Instruction` | POST the release contract to the WMS |
+//! | `wms.instruction` | `wms::release::Instruction` | POST the release contract to the WMS, or write an X12 940 into its drop folder |
 //! | `odoo.read` | `{model, id}` | read the order (trigger), store it through the ingest pipeline |
 //! | `odoo.pull` | `{}` | enqueue reads of orders changed since the cursor, move the cursor |
 //! | `odoo.dispatch` | `odoo::writeback::Dispatch` | tracking, quantities, validation |
@@ -19,6 +19,7 @@ use super::connectors::odoo::read::{self, PULL, READ};
 use super::connectors::odoo::{notes, writeback};
 use super::connectors::outbound::{self, Endpoint, Target};
 use super::connectors::wms::release::{Instruction, WmsClient};
+use super::connectors::wms::x12_940::DropFolder;
 use super::outbox::{ODOO_DISPATCH, ODOO_NOTE, WMS_INSTRUCTION};
 use super::retry::{JobError, RetryPolicy};
 use super::runner::{Done, QueueSpec, Runner, RunnerSettings};
@@ -49,7 +50,23 @@ pub struct EngineSettings {
 #[derive(Default)]
 struct Clients {
     odoo: HashMap<String, (Arc<OdooClient>, i64)>,
-    wms: HashMap<String, Arc<WmsClient>>,
+    wms: HashMap<String, WmsDelivery>,
+}
+
+/// How a warehouse takes its instructions.
+#[derive(Clone)]
+enum WmsDelivery {
+    Http(Arc<WmsClient>),
+    Folder(Arc<DropFolder>),
+}
+
+impl WmsDelivery {
+    async fn send(&self, i: &Instruction) -> Result<Done, JobError> {
+        match self {
+            WmsDelivery::Http(client) => client.send(i).await,
+            WmsDelivery::Folder(folder) => folder.write(i).await,
+        }
+    }
 }
 
 impl Clients {
@@ -62,7 +79,7 @@ impl Clients {
         self.odoo.get(queue).cloned()
     }
 
-    fn wms(&self, queue: &str) -> Option<Arc<WmsClient>> {
+    fn wms(&self, queue: &str) -> Option<WmsDelivery> {
         self.wms.get(queue).cloned()
     }
 }
@@ -95,9 +112,17 @@ pub fn runner(
                 .map_err(|e| e.to_string()),
             Target::Wms(config) => WmsClient::new(config.clone())
                 .map(|c| {
-                    clients.wms.insert(e.queue(), Arc::new(c));
+                    clients
+                        .wms
+                        .insert(e.queue(), WmsDelivery::Http(Arc::new(c)));
                 })
                 .map_err(|e| e.to_string()),
+            Target::WmsFolder(folder) => {
+                clients
+                    .wms
+                    .insert(e.queue(), WmsDelivery::Folder(Arc::new(folder.clone())));
+                Ok(())
+            }
         };
         match built {
             Ok(()) => {

@@ -47,7 +47,7 @@ impl Routes {
                 Target::Odoo { .. } => {
                     routes.erp.insert(e.connector_id, e.queue());
                 }
-                Target::Wms(_) => {
+                Target::Wms(_) | Target::WmsFolder(_) => {
                     if let Some(code) = &e.warehouse_code {
                         routes.wms_by_warehouse.insert(code.clone(), e.queue());
                     }

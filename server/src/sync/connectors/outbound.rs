@@ -5,6 +5,7 @@
 
 use super::odoo::client::{OdooConfig, Protocol};
 use super::wms::release::WmsConfig;
+use super::wms::x12_940::DropFolder;
 use app::store::connectors::OutboundRow;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -51,12 +52,29 @@ pub enum OdooProtocol {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct WmsSettings {
-    /// Where release instructions (`docs/wms-release.md`) are POSTed.
-    pub url: String,
+    /// Where release instructions (`docs/wms-release.md`) are POSTed; or
+    #[serde(default)]
+    pub url: Option<String>,
+    /// the folder X12 940 files are written to (exactly one of the two).
+    #[serde(default)]
+    pub drop_folder: Option<String>,
+    /// ISA/GS ids in the 940 files: Milepost's and the warehouse's.
+    #[serde(default = "default_sender")]
+    pub x12_sender_id: String,
+    #[serde(default = "default_receiver")]
+    pub x12_receiver_id: String,
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
     #[serde(default = "default_timeout")]
     pub timeout_seconds: u64,
+}
+
+fn default_sender() -> String {
+    "MILEPOST".into()
+}
+
+fn default_receiver() -> String {
+    "WMS".into()
 }
 
 fn default_concurrency() -> usize {
@@ -97,6 +115,7 @@ pub enum Target {
         poll_every: Option<Duration>,
     },
     Wms(WmsConfig),
+    WmsFolder(DropFolder),
 }
 
 impl Endpoint {
@@ -108,7 +127,7 @@ impl Endpoint {
     pub fn system(&self) -> &'static str {
         match self.target {
             Target::Odoo { .. } => "odoo",
-            Target::Wms(_) => "wms",
+            Target::Wms(_) | Target::WmsFolder(_) => "wms",
         }
     }
 
@@ -164,12 +183,29 @@ impl Endpoint {
                 (target, s.concurrency, "erp")
             }
             OutboundSettings::Wms(s) => {
-                http_url("url", &s.url)?;
-                let target = Target::Wms(WmsConfig {
-                    url: s.url,
-                    token: secret(WMS_TOKEN)?,
-                    timeout: Duration::from_secs(s.timeout_seconds.max(1)),
-                });
+                let target = match (s.url, s.drop_folder) {
+                    (Some(url), None) => {
+                        http_url("url", &url)?;
+                        Target::Wms(WmsConfig {
+                            url,
+                            token: secret(WMS_TOKEN)?,
+                            timeout: Duration::from_secs(s.timeout_seconds.max(1)),
+                        })
+                    }
+                    (None, Some(folder)) => {
+                        if !std::path::Path::new(&folder).is_absolute() {
+                            return Err(fail(format!(
+                                "drop_folder must be an absolute path, not {folder:?}"
+                            )));
+                        }
+                        Target::WmsFolder(DropFolder {
+                            folder: folder.into(),
+                            sender_id: s.x12_sender_id,
+                            receiver_id: s.x12_receiver_id,
+                        })
+                    }
+                    _ => return Err(fail("give either url or drop_folder".into())),
+                };
                 (target, s.concurrency, "wms")
             }
         };
@@ -262,6 +298,18 @@ mod tests {
             json!({})
         )
         .contains("odoo_api_key is missing"));
+        assert!(problem(
+            "wms",
+            json!({"system": "wms", "url": "http://x", "drop_folder": "/srv/edi"}),
+            json!({"wms_token": "t"})
+        )
+        .contains("either url or drop_folder"));
+        assert!(problem(
+            "wms",
+            json!({"system": "wms", "drop_folder": "edi/out"}),
+            json!({})
+        )
+        .contains("absolute path"));
         assert!(problem(
             "wms",
             json!({"system": "wms", "url": "ftp://x"}),

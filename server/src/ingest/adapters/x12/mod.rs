@@ -4,7 +4,7 @@
 //! with the code tables in `codes`.
 
 pub mod codes;
-mod envelope;
+pub mod envelope;
 mod transactions;
 
 pub use envelope::{parse, FunctionalGroup, Interchange, Segment, TransactionSet, X12Error};
