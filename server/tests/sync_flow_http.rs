@@ -139,6 +139,32 @@ async fn orders_flow_from_odoo_to_the_wms_and_back_exactly_once_through_outages(
         open == 0
     })
     .await;
+    // The warehouse's stock count is compared with Odoo's (reported, not applied by default).
+    let wms = app::store::connectors::find_by_name(&pool, live::WMS)
+        .await
+        .unwrap()
+        .unwrap();
+    let secret = wms.secrets["signing_secret"].as_str().unwrap().to_string();
+    let count = serde_json::json!({"contract": "milepost.wms.v1", "message_id": "stock-1", "warehouse": "WH",
+        "events": [{"id": "stock-1", "type": "inventory.snapshot", "occurred_at": chrono::Utc::now().to_rfc3339(),
+                    "data": {"mode": "full", "items": [{"sku": "E-COM12", "on_hand": 33}]}}]});
+    let hook = format!("{}/api/v1/webhooks/{}", app.address, live::WMS);
+    assert!(
+        server::simulators::wms::post_signed(&reqwest::Client::new(), &hook, &secret, &count).await
+    );
+    eventually(20, "the inventory comparison", || async {
+        let done: Option<serde_json::Value> = sqlx::query_scalar(
+            "select a.response from job j join job_attempt a using (job_id)
+             where j.kind = 'odoo.inventory' and j.state = 'succeeded'",
+        )
+        .fetch_optional(&pool)
+        .await
+        .unwrap();
+        done.is_some_and(|r| {
+            r["differences"][0]["sku"] == "E-COM12" && r["differences"][0]["wms"] == 33.0
+        })
+    })
+    .await;
     stop.cancel();
     workers.await.unwrap().unwrap();
 

@@ -129,6 +129,7 @@ async fn project(
 
     // Every queued event is stored with a provisional verdict; each gets its real one now.
     let mut changes: Vec<VerdictChange> = Vec::new();
+    let mut inventory_jobs = Vec::new();
     let mut parcels: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
     for q in queued {
         let mut entry = q.entry;
@@ -150,6 +151,15 @@ async fn project(
                     "inventory.snapshot" | "inventory.adjusted"
                 );
                 let (disposition, reason) = if inventory {
+                    if entry.event_type == EventType::InventorySnapshot.as_str()
+                        && entry.disposition != Disposition::Applied.as_str()
+                    {
+                        inventory_jobs.extend(outbox::plan_inventory(
+                            entry.event_id,
+                            &entry.data,
+                            routes,
+                        ));
+                    }
                     (Disposition::Applied, None)
                 } else {
                     (
@@ -166,7 +176,7 @@ async fn project(
 
     let mut written: Vec<OrderProjection> = Vec::new();
     let mut saved = Vec::new();
-    let mut outbox_jobs = Vec::new();
+    let mut outbox_jobs = inventory_jobs;
     // (event, order, type) of every event applied for the first time: customer webhooks.
     let mut deliveries: Vec<(uuid::Uuid, String, String)> = Vec::new();
     for (order, mut list) in histories {

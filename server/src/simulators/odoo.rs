@@ -217,6 +217,8 @@ impl OdooState {
             "stock.warehouse",
             "stock.quant",
             "stock.backorder.confirmation",
+            "stock.return.picking",
+            "stock.return.picking.line",
             "mail.message",
             "mail.activity",
         ];
@@ -257,7 +259,32 @@ impl OdooState {
                 }
                 Ok(json!(true))
             }
-            ("stock.picking" | "stock.move", "write") => {
+            ("stock.quant", "action_apply_inventory") => {
+                for id in ids {
+                    let r = self.get_mut(model, *id)?;
+                    let counted = r.get("inventory_quantity").cloned().unwrap_or(json!(0.0));
+                    r.insert("quantity".into(), counted);
+                    r.insert("write_date".into(), json!(now()));
+                }
+                Ok(json!(true))
+            }
+            ("stock.return.picking", "create") => {
+                let mut made = Vec::new();
+                for vals in kw["vals_list"].as_array().cloned().unwrap_or_default() {
+                    made.push(self.return_wizard(vals["picking_id"].as_i64().unwrap_or_default())?);
+                }
+                Ok(json!(made))
+            }
+            ("stock.return.picking", "action_create_returns") => {
+                let id = *ids.first().ok_or_else(|| {
+                    fault(422, "odoo.exceptions.UserError", "No wizard to act on.")
+                })?;
+                self.create_return(id)
+            }
+            (
+                "stock.picking" | "stock.move" | "stock.quant" | "stock.return.picking.line",
+                "write",
+            ) => {
                 for id in ids {
                     let r = self.get_mut(model, *id)?;
                     for (k, v) in kw["vals"].as_object().cloned().unwrap_or_default() {
@@ -643,6 +670,83 @@ impl OdooState {
             self.order_webhook(order);
         }
         Ok(())
+    }
+
+    /// Odoo's return wizard for a done delivery: one line per move, quantity 0 to fill in.
+    fn return_wizard(&mut self, picking_id: i64) -> Result<i64, OdooFault> {
+        let picking = self.get_mut("stock.picking", picking_id)?.clone();
+        if picking["state"] != "done" {
+            return Err(fault(
+                422,
+                "odoo.exceptions.UserError",
+                "You may only return Done pickings.",
+            ));
+        }
+        let wizard = self.new_id();
+        let mut lines = Vec::new();
+        for m in ids_of(&picking["move_ids"]) {
+            let mv = self.get("stock.move", m).cloned().unwrap_or_default();
+            let line = self.new_id();
+            self.put(
+                "stock.return.picking.line",
+                line,
+                json!({"product_id": mv["product_id"], "quantity": 0.0, "move_quantity": mv["product_uom_qty"],
+                       "move_id": m2o(m, "")}),
+            );
+            lines.push(line);
+        }
+        self.put(
+            "stock.return.picking",
+            wizard,
+            json!({"picking_id": m2o(picking_id, picking["name"].as_str().unwrap_or("")), "product_return_moves": lines}),
+        );
+        Ok(wizard)
+    }
+
+    /// The incoming return picking, with the wizard's non-zero lines.
+    fn create_return(&mut self, wizard: i64) -> Result<Value, OdooFault> {
+        let w = self.get_mut("stock.return.picking", wizard)?.clone();
+        let picking_id = id_of(&w["picking_id"]).unwrap_or_default();
+        let picking = self.get_mut("stock.picking", picking_id)?.clone();
+        let rid = self.new_id();
+        let mut moves = Vec::new();
+        for line in ids_of(&w["product_return_moves"]) {
+            let l = self
+                .get("stock.return.picking.line", line)
+                .cloned()
+                .unwrap_or_default();
+            let qty = l["quantity"].as_f64().unwrap_or(0.0);
+            if qty > 0.0 {
+                let mid = self.new_id();
+                self.put(
+                    "stock.move",
+                    mid,
+                    json!({"product_id": l["product_id"], "product_uom_qty": qty, "quantity": qty,
+                           "state": "assigned", "picking_id": m2o(rid, "")}),
+                );
+                moves.push(mid);
+            }
+        }
+        if moves.is_empty() {
+            return Err(fault(
+                422,
+                "odoo.exceptions.UserError",
+                "Please specify at least one non-zero quantity.",
+            ));
+        }
+        let name = format!("WH/IN/{rid:05}");
+        self.put(
+            "stock.picking",
+            rid,
+            json!({"name": name, "state": "assigned", "origin": format!("Return of {}", picking["name"].as_str().unwrap_or("")),
+                   "picking_type_code": "incoming", "return_id": m2o(picking_id, picking["name"].as_str().unwrap_or("")),
+                   "sale_id": picking["sale_id"], "move_ids": moves, "carrier_tracking_ref": false,
+                   "backorder_id": false, "write_date": now()}),
+        );
+        Ok(
+            json!({"name": "Returned Picking", "view_mode": "form", "res_model": "stock.picking",
+                  "res_id": rid, "type": "ir.actions.act_window", "context": {}}),
+        )
     }
 
     /// The sale.order rule's payload: chosen fields, many2one as bare ids.

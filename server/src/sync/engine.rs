@@ -10,17 +10,19 @@
 //! | `odoo.pull` | `{}` | enqueue reads of orders changed since the cursor, move the cursor |
 //! | `odoo.dispatch` | `odoo::writeback::Dispatch` | tracking, quantities, validation |
 //! | `odoo.note` | `odoo::notes::Note` | chatter note, activity for exceptions |
+//! | `odoo.return` | `odoo::returns::ReturnRequest` | the return picking through Odoo's wizard |
+//! | `odoo.inventory` | `odoo::inventory::Snapshot` | compare with `stock.quant`, apply if configured |
 //! | `webhook.deliver` | `{subscription_id, event_id}` | the event to a customer's URL, signed |
 
 use super::breaker::BreakerPolicy;
 use super::connectors::odoo::calls::Exchanges;
 use super::connectors::odoo::client::OdooClient;
 use super::connectors::odoo::read::{self, PULL, READ};
-use super::connectors::odoo::{notes, writeback};
+use super::connectors::odoo::{inventory, notes, returns, writeback};
 use super::connectors::outbound::{self, Endpoint, Target};
 use super::connectors::wms::release::{Instruction, WmsClient};
 use super::connectors::wms::x12_940::DropFolder;
-use super::outbox::{ODOO_DISPATCH, ODOO_NOTE, WMS_INSTRUCTION};
+use super::outbox::{ODOO_DISPATCH, ODOO_INVENTORY, ODOO_NOTE, ODOO_RETURN, WMS_INSTRUCTION};
 use super::retry::{JobError, RetryPolicy};
 use super::runner::{Done, QueueSpec, Runner, RunnerSettings};
 use crate::database::Heard;
@@ -194,6 +196,28 @@ pub fn runner(
                 &n,
             )
             .await
+        }
+    });
+    let c = clients.clone();
+    runner = runner.handle(ODOO_RETURN, move |job: ClaimedJob| {
+        let c = c.clone();
+        async move {
+            let r: returns::ReturnRequest = payload(&job).map_err(JobError::fatal)?;
+            let odoo = c
+                .odoo(&job.queue)
+                .ok_or_else(|| Clients::missing(&job.queue, "Odoo"))?;
+            returns::create_return(&odoo.0, &r).await
+        }
+    });
+    let c = clients.clone();
+    runner = runner.handle(ODOO_INVENTORY, move |job: ClaimedJob| {
+        let c = c.clone();
+        async move {
+            let s: inventory::Snapshot = payload(&job).map_err(JobError::fatal)?;
+            let odoo = c
+                .odoo(&job.queue)
+                .ok_or_else(|| Clients::missing(&job.queue, "Odoo"))?;
+            inventory::reconcile(&odoo.0, &s).await
         }
     });
     let (c, p) = (clients.clone(), pool.clone());

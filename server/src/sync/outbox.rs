@@ -11,8 +11,12 @@
 //! | `order.cancelled` after a release | `wms.instruction` cancel | same |
 //! | `shipment.dispatched` | `odoo.dispatch` (tracking, quantities, validation) | the order's Odoo |
 //! | `shipment.delivered`, `.delivery_attempted`, `.delayed`, `.exception`, `order.fulfillment_exception`, `order.rejected` | `odoo.note` (chatter; an activity for exceptions) | the order's Odoo |
+//! | `return.authorized` | `odoo.return` (the return picking) | the order's Odoo |
+//! | `inventory.snapshot` (no order) | `odoo.inventory` (compare, apply if configured) | every Odoo |
 
+use super::connectors::odoo::inventory::{counted, Snapshot};
 use super::connectors::odoo::notes::Note;
+use super::connectors::odoo::returns::ReturnRequest;
 use super::connectors::odoo::writeback::{Dispatch, ShippedLine};
 use super::connectors::outbound::{Endpoint, Target};
 use super::connectors::wms::release::{Action, Instruction};
@@ -26,6 +30,8 @@ use uuid::Uuid;
 pub const WMS_INSTRUCTION: &str = "wms.instruction";
 pub const ODOO_DISPATCH: &str = "odoo.dispatch";
 pub const ODOO_NOTE: &str = "odoo.note";
+pub const ODOO_RETURN: &str = "odoo.return";
+pub const ODOO_INVENTORY: &str = "odoo.inventory";
 
 /// Where each system is reached: the queues of the connectors Milepost calls.
 #[derive(Debug, Clone, Default)]
@@ -36,6 +42,8 @@ pub struct Routes {
     wms_by_warehouse: HashMap<String, String>,
     /// The one WMS Milepost calls, when there is exactly one: orders naming no warehouse go there.
     only_wms: Option<String>,
+    /// Every Odoo queue, and whether it applies inventory differences.
+    inventory: Vec<(String, bool)>,
 }
 
 impl Routes {
@@ -44,8 +52,11 @@ impl Routes {
         let mut wms = Vec::new();
         for e in endpoints {
             match &e.target {
-                Target::Odoo { .. } => {
+                Target::Odoo {
+                    apply_inventory, ..
+                } => {
                     routes.erp.insert(e.connector_id, e.queue());
+                    routes.inventory.push((e.queue(), *apply_inventory));
                 }
                 Target::Wms(_) | Target::WmsFolder(_) => {
                     if let Some(code) = &e.warehouse_code {
@@ -143,6 +154,32 @@ pub fn plan(e: &Applied, o: &OrderContext, routes: &Routes) -> Vec<NewJob> {
             };
             vec![job(queue, ODOO_DISPATCH, to_value(&d))]
         }
+        T::ReturnAuthorized => {
+            let Some(queue) = erp() else { return vec![] };
+            let r = ReturnRequest {
+                order_ref: order_ref.clone(),
+                rma: e
+                    .data
+                    .pointer("/return/rma")
+                    .or(e.data.get("rma"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                lines: e.data["lines"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|l| {
+                        Some(ShippedLine {
+                            sku: l["sku"].as_str()?.to_string(),
+                            qty_shipped: ["qty", "qty_authorized", "quantity"]
+                                .iter()
+                                .find_map(|k| l[*k].as_f64())?,
+                        })
+                    })
+                    .collect(),
+            };
+            vec![job(queue, ODOO_RETURN, to_value(&r))]
+        }
         T::ShipmentDelivered
         | T::ShipmentDeliveryAttempted
         | T::ShipmentDelayed
@@ -155,6 +192,34 @@ pub fn plan(e: &Applied, o: &OrderContext, routes: &Routes) -> Vec<NewJob> {
         }
         _ => vec![],
     }
+}
+
+/// The comparisons a warehouse's inventory snapshot (no order) asks of every Odoo.
+pub fn plan_inventory(event_id: Uuid, data: &Value, routes: &Routes) -> Vec<NewJob> {
+    let items = counted(data);
+    if items.is_empty() {
+        return vec![];
+    }
+    routes
+        .inventory
+        .iter()
+        .map(|(queue, apply)| NewJob {
+            queue: queue.clone(),
+            kind: ODOO_INVENTORY.to_string(),
+            payload: to_value(&Snapshot {
+                warehouse: data
+                    .pointer("/warehouse/code")
+                    .or(data.get("warehouse"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                items: items.clone(),
+                apply: *apply,
+            }),
+            correlation_id: Some(event_id.to_string()),
+            caused_by: Some(event_id),
+            ..NewJob::default()
+        })
+        .collect()
 }
 
 fn to_value<T: serde::Serialize>(v: &T) -> Value {
@@ -307,6 +372,7 @@ mod tests {
                     timeout: Duration::from_secs(1),
                 },
                 poll_every: None,
+                apply_inventory: true,
             },
         };
         let wms = |id, name: &str, code: &str| Endpoint {
@@ -470,6 +536,40 @@ mod tests {
             .is_empty(),
             "an order from an ERP Milepost does not call gets no write-back"
         );
+    }
+
+    #[test]
+    fn an_authorized_return_asks_odoo_for_the_return_picking() {
+        let o = order("delivered", "RNO");
+        let data = json!({"rma": "RMA-9", "lines": [{"sku": "E-COM08", "qty": 1}]});
+        let jobs = plan(
+            &applied(EventType::ReturnAuthorized, &data),
+            &ctx(&o, true),
+            &routes(),
+        );
+        assert_eq!(
+            (jobs[0].queue.as_str(), jobs[0].kind.as_str()),
+            ("odoo:odoo", ODOO_RETURN)
+        );
+        let r: ReturnRequest = serde_json::from_value(jobs[0].payload.clone()).unwrap();
+        assert_eq!(r.rma.as_deref(), Some("RMA-9"));
+        assert_eq!(
+            (r.lines[0].sku.as_str(), r.lines[0].qty_shipped),
+            ("E-COM08", 1.0)
+        );
+    }
+
+    #[test]
+    fn an_inventory_snapshot_is_compared_in_every_odoo_as_configured() {
+        let data = json!({"mode": "full", "warehouse": {"code": "RNO"},
+                          "items": [{"sku": "E-COM08", "on_hand": 7}, {"sku": "E-COM11", "qty": 2}, {"no_sku": 1}]});
+        let jobs = plan_inventory(Uuid::from_u128(9), &data, &routes());
+        assert_eq!(jobs.len(), 1);
+        let s: Snapshot = serde_json::from_value(jobs[0].payload.clone()).unwrap();
+        assert!(s.apply);
+        assert_eq!(s.warehouse.as_deref(), Some("RNO"));
+        assert_eq!(s.items.len(), 2, "an item without a SKU is left out");
+        assert!(plan_inventory(Uuid::nil(), &json!({"items": []}), &routes()).is_empty());
     }
 
     #[test]

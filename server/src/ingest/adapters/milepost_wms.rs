@@ -64,8 +64,16 @@ fn one(
     let event_type: EventType = type_name
         .parse()
         .map_err(|e| AdapterError::invalid(field("type"), format!("{e}")))?;
-    let order_ref = text("order_ref")
-        .ok_or_else(|| AdapterError::invalid(field("order_ref"), "is required"))?;
+    // A stock count is about a warehouse, not an order.
+    let about_stock = matches!(
+        event_type,
+        EventType::InventorySnapshot | EventType::InventoryAdjusted
+    );
+    let order_ref = match text("order_ref") {
+        Some(o) => Some(o),
+        None if about_stock => None,
+        None => return Err(AdapterError::invalid(field("order_ref"), "is required")),
+    };
     let raw_time = text("occurred_at")
         .ok_or_else(|| AdapterError::invalid(field("occurred_at"), "is required"))?;
     let stamp = Stamp::rfc3339(Some(raw_time));
@@ -80,22 +88,29 @@ fn one(
         None | Some(Value::Null) => Map::new(),
         Some(_) => return Err(AdapterError::invalid(field("data"), "must be an object")),
     };
-    let order = data
-        .entry("order")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if let Some(order) = order.as_object_mut() {
-        order.insert("erp_order_id".into(), Value::String(order_ref.into()));
+    if let Some(order_ref) = order_ref {
+        let order = data
+            .entry("order")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(order) = order.as_object_mut() {
+            order.insert("erp_order_id".into(), Value::String(order_ref.into()));
+        }
     }
     if let Some(warehouse) = warehouse {
         data.entry("warehouse")
             .or_insert_with(|| serde_json::json!({"code": warehouse}));
     }
+    let subject = match (order_ref, warehouse) {
+        (Some(order_ref), _) => format!("order/{order_ref}"),
+        (None, Some(warehouse)) => format!("warehouse/{warehouse}"),
+        (None, None) => "warehouse".to_string(),
+    };
     Ok(CanonicalEvent {
         id: id.to_string(),
         source: origin.source(super::Format::MilepostWms),
         event_type,
         type_name: type_name.to_string(),
-        subject: Some(format!("order/{order_ref}")),
+        subject: Some(subject),
         occurred_at: stamp.at,
         time_provenance: stamp.provenance,
         correlation_id: None,
@@ -145,6 +160,26 @@ mod tests {
         let err = parse(&origin(), &message("2026-03-02T10:00:00")).unwrap_err();
         assert!(
             matches!(err, AdapterError::Invalid { ref location, .. } if location == "events[0].occurred_at"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_stock_count_needs_no_order_but_an_order_event_does() {
+        let body = |kind: &str| {
+            json!({"contract": CONTRACT, "message_id": "m-2", "events": [
+                {"id": "e-2", "type": kind, "occurred_at": "2026-03-02T10:00:00Z",
+                 "data": {"mode": "full", "items": [{"sku": "A", "on_hand": 3}]}}]})
+            .to_string()
+            .into_bytes()
+        };
+        let parsed = parse(&origin(), &body("inventory.snapshot")).unwrap();
+        let e = &parsed.events[0];
+        assert_eq!(e.subject.as_deref(), Some("warehouse/RNO"));
+        assert!(e.data.get("order").is_none());
+        let err = parse(&origin(), &body("order.picked")).unwrap_err();
+        assert!(
+            matches!(err, AdapterError::Invalid { ref location, .. } if location == "events[0].order_ref"),
             "{err:?}"
         );
     }

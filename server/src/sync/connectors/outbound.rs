@@ -37,6 +37,18 @@ pub struct OdooSettings {
     /// The catch-up pull of changed orders, every this many seconds; none means webhooks only.
     #[serde(default)]
     pub poll_seconds: Option<u32>,
+    /// What a warehouse's inventory snapshot does: report the differences with Odoo's stock,
+    /// or also apply them.
+    #[serde(default)]
+    pub inventory: InventoryMode,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum InventoryMode {
+    #[default]
+    Report,
+    Apply,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
@@ -113,6 +125,7 @@ pub enum Target {
     Odoo {
         config: OdooConfig,
         poll_every: Option<Duration>,
+        apply_inventory: bool,
     },
     Wms(WmsConfig),
     WmsFolder(DropFolder),
@@ -179,6 +192,7 @@ impl Endpoint {
                     poll_every: s
                         .poll_seconds
                         .map(|p| Duration::from_secs(u64::from(p.max(1)))),
+                    apply_inventory: s.inventory == InventoryMode::Apply,
                 };
                 (target, s.concurrency, "erp")
             }
@@ -271,7 +285,10 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(e.queue(), "odoo:acme");
-        let Target::Odoo { config, poll_every } = e.target else {
+        let Target::Odoo {
+            config, poll_every, ..
+        } = e.target
+        else {
             panic!("an Odoo target")
         };
         assert_eq!(config.base_url, "http://odoo:8069");

@@ -2,10 +2,14 @@
 //! <method>`, Odoo 19, bearer API key), chosen by configuration. `client` makes calls and reads
 //! Odoo's error shapes as recorded from a real Odoo 19 (`../shared/fixtures/odoo19`); `calls`
 //! keeps a job's calls for its attempt log; `read` reads orders (trigger and pull),
-//! `writeback` writes a dispatch onto the delivery picking, `notes` posts chatter and activities.
+//! `writeback` writes a dispatch onto the delivery picking, `notes` posts chatter and activities,
+//! `inventory` compares a warehouse snapshot with `stock.quant` (and applies it, if configured),
+//! `returns` creates the return picking of an authorized return.
 
 pub mod calls;
 pub mod client;
+pub mod inventory;
 pub mod notes;
 pub mod read;
+pub mod returns;
 pub mod writeback;
