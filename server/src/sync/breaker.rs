@@ -82,10 +82,15 @@ impl BreakerPolicy {
             c.next_probe_at = Some(now + chrono::Duration::milliseconds(c.cooldown_ms as i64));
         };
         match c.state.as_str() {
-            "half_open" | "open" => {
+            // The probe failed: the endpoint is still down; wait twice as long.
+            "half_open" => {
                 let doubled = Duration::from_millis(c.cooldown_ms.max(1) as u64 * 2);
                 reopen(c, doubled.clamp(self.cooldown, self.max_cooldown));
             }
+            // Attempts that were in flight when the circuit opened, reporting late: they say
+            // nothing new, and must not lengthen the opening (16 of them would have pushed it
+            // to the maximum at once).
+            "open" => {}
             _ if c.failures >= self.threshold => reopen(c, self.cooldown),
             _ => {}
         }
@@ -102,6 +107,22 @@ mod tests {
 
     fn at(seconds: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
+    }
+
+    #[test]
+    fn failures_in_flight_when_the_circuit_opened_do_not_lengthen_it() {
+        let policy = BreakerPolicy::default();
+        let mut c = closed();
+        for _ in 0..policy.threshold {
+            policy.on_failure(&mut c, at(0));
+        }
+        let opened = c.clone();
+        for i in 0..16 {
+            policy.on_failure(&mut c, at(i));
+        }
+        assert_eq!(c.state, "open");
+        assert_eq!(c.next_probe_at, opened.next_probe_at);
+        assert_eq!(c.cooldown_ms, opened.cooldown_ms);
     }
 
     #[test]

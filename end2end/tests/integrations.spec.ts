@@ -1,0 +1,76 @@
+import { test, expect } from '@playwright/test';
+import { Client } from 'pg';
+import { hydrated, signIn, ROLES } from './helpers';
+
+// A dead letter on a queue no worker serves, put straight into the database the server uses, so
+// the page's replay and pause can be driven as an integrator would.
+
+const QUEUE = 'wms:e2e-browser';
+
+async function db<T>(work: (c: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: process.env.E2E_DATABASE_URL });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+test('an integrator finds a dead letter, reads its exchange, replays it edited and pauses its queue', async ({ page }) => {
+  const jobId: number = await db(async (c) => {
+    const job = await c.query(
+      `insert into job (queue, kind, payload, state, attempts, last_error, ordering_key, finished_at)
+       values ($1, 'wms.instruction', '{"sku": "WRONG"}', 'dead', 1, 'the WMS answered HTTP 422', 'E2E-1', now())
+       returning job_id`,
+      [QUEUE],
+    );
+    const id = job.rows[0].job_id;
+    await c.query(
+      `insert into job_attempt (job_id, replay, attempt, started_at, outcome, request, response, error, duration_ms)
+       values ($1, 0, 1, now(), 'dead', '{"url": "http://wms.example/in"}', '{"status": 422, "body": "unknown SKU WRONG"}',
+               'the WMS answered HTTP 422', 15)`,
+      [id],
+    );
+    return Number(id);
+  });
+
+  await signIn(page, 'integrator');
+  await expect(page).toHaveURL(ROLES.integrator.home);
+  await hydrated(page);
+  const queueRow = page.locator(`#queues tr[data-queue="${QUEUE}"]`);
+  await expect(queueRow).toBeVisible();
+
+  // Only dead jobs of that queue: the filters apply without a reload.
+  await page.locator('#job-filters').getByLabel('Queue').fill(QUEUE);
+  await page.locator('#job-filters').getByLabel('Queue').press('Tab');
+  await page.locator('#job-filters').getByLabel('State').selectOption('dead');
+  const row = page.locator(`#jobs tr[data-job="${jobId}"]`);
+  await expect(row).toBeVisible();
+  await expect(page.locator('#jobs tbody tr')).toHaveCount(1);
+
+  await row.getByRole('button', { name: 'Details' }).click();
+  const detail = page.locator('#job-detail');
+  await expect(detail).toContainText('the WMS answered HTTP 422');
+  await detail.getByText('Response').click();
+  await expect(detail).toContainText('unknown SKU WRONG');
+
+  // Edit the payload, say why, replay: the job is back in line with the new payload.
+  await detail.locator('textarea[name="payload"]').fill('{"sku": "E-COM08"}');
+  await detail.getByLabel('Why').fill('SKU corrected with the customer');
+  await detail.getByRole('button', { name: 'Replay' }).click();
+  await expect(page.getByText('Replayed: the job is back in its queue.')).toBeVisible();
+  const after = await db((c) => c.query('select state, payload from job where job_id = $1', [jobId]));
+  expect(after.rows[0].state).toBe('pending');
+  expect(after.rows[0].payload).toEqual({ sku: 'E-COM08' });
+
+  // Pause the queue with a reason: the table says so.
+  await queueRow.getByLabel('Reason').fill('WMS maintenance tonight');
+  await queueRow.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.locator(`#queues tr[data-queue="${QUEUE}"]`)).toContainText('paused');
+  await expect(page.locator(`#queues tr[data-queue="${QUEUE}"]`)).toContainText('WMS maintenance tonight');
+  const audit = await db((c) =>
+    c.query(`select action from audit_log where subject in ($1, $2) order by audit_log_id`, [`job:${jobId}`, `queue:${QUEUE}`]),
+  );
+  expect(audit.rows.map((r) => r.action)).toEqual(['job.edit_replay', 'queue.pause']);
+});
