@@ -5,6 +5,7 @@ pub mod integrations;
 pub mod orders;
 pub mod projection;
 pub mod role;
+pub mod sla;
 pub mod user;
 
 pub use role::{Role, Section};

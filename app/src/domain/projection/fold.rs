@@ -180,6 +180,8 @@ struct State {
     packages: BTreeMap<String, PackageView>,
     milestones: BTreeMap<&'static str, MilestoneView>,
     exceptions: Vec<ExceptionView>,
+    /// Stretches the SLA clocks do not count (holds, waiting for the customer or the consignee).
+    pauses: Vec<Pause>,
     stage: (u8, &'static str),
     cancelled: Option<(Uuid, Option<DateTime<Utc>>)>,
     rejected: bool,
@@ -199,6 +201,7 @@ impl State {
             packages: BTreeMap::new(),
             milestones: BTreeMap::new(),
             exceptions: Vec::new(),
+            pauses: Vec::new(),
             stage: (0, "created"),
             cancelled: None,
             rejected: false,
@@ -231,6 +234,7 @@ impl State {
             T::OrderCancelled => {
                 self.cancelled = Some((e.event_id, e.occurred_at));
                 self.close_all(e);
+                self.end_pauses(e, |_| true);
             }
             T::OrderRejected => {
                 self.rejected = true;
@@ -245,6 +249,15 @@ impl State {
             T::OrderAcknowledged => self.rejected = false,
             T::OrderOnHold => {
                 self.header.on_hold = true;
+                let waiting = text(d, &["reason", "code"])
+                    .or(text(d, &["reason"]))
+                    .is_some_and(|r| r.to_ascii_lowercase().contains("customer"));
+                let reason = if waiting {
+                    "waiting_for_customer"
+                } else {
+                    "on_hold"
+                };
+                self.start_pause(e, reason);
                 self.open(
                     e,
                     "on_hold",
@@ -256,6 +269,7 @@ impl State {
             T::OrderHoldReleased => {
                 self.header.on_hold = false;
                 self.close(e, |x| x.kind == "on_hold");
+                self.end_pauses(e, |p| p.reason != "consignee");
             }
             T::OrderBackordered => {
                 for line in items(d, &["lines"]) {
@@ -549,6 +563,20 @@ impl State {
     fn transport(&mut self, e: &FoldEvent) {
         let d = &e.data;
         let status = shipment_status(e.event_type);
+        if status.is_some() {
+            // The parcel moved again: whatever the consignee had to do is done.
+            self.end_pauses(e, |p| p.reason == "consignee");
+        }
+        if e.event_type == T::ShipmentException
+            && text(d, &["action_owner"]).is_some_and(|o| {
+                matches!(
+                    o.to_ascii_lowercase().as_str(),
+                    "consignee" | "recipient" | "customer" | "receiver"
+                )
+            })
+        {
+            self.start_pause(e, "consignee");
+        }
         for tn in tracking_numbers(d) {
             let shipment = self.shipment(&tn);
             if e.event_type == T::ShipmentDelivered {
@@ -641,6 +669,33 @@ impl State {
         }
     }
 
+    fn start_pause(&mut self, e: &FoldEvent, reason: &str) {
+        let Some(from) = e.occurred_at else { return };
+        if self
+            .pauses
+            .iter()
+            .any(|p| p.until.is_none() && p.reason == reason)
+        {
+            return;
+        }
+        self.pauses.push(Pause {
+            reason: reason.to_string(),
+            from,
+            until: None,
+        });
+    }
+
+    fn end_pauses(&mut self, e: &FoldEvent, which: impl Fn(&Pause) -> bool) {
+        let Some(at) = e.occurred_at else { return };
+        for p in self
+            .pauses
+            .iter_mut()
+            .filter(|p| p.until.is_none() && which(p))
+        {
+            p.until = Some(at.max(p.from));
+        }
+    }
+
     fn close_all(&mut self, e: &FoldEvent) {
         self.close(e, |_| true);
     }
@@ -666,6 +721,7 @@ impl State {
                 packages: self.packages.into_values().collect(),
                 milestones: self.milestones.into_values().collect(),
                 exceptions: self.exceptions,
+                pauses: self.pauses,
             }),
             verdicts: self.verdicts,
         }

@@ -1,6 +1,7 @@
 //! What the fold reads (an order's events) and what it produces (the order as the pages show it).
 
 use crate::domain::event::{Disposition, EventType};
+pub use crate::domain::sla::Pause;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -115,6 +116,9 @@ pub struct OrderProjection {
     pub packages: Vec<PackageView>,
     pub milestones: Vec<MilestoneView>,
     pub exceptions: Vec<ExceptionView>,
+    /// Stretches the SLA clocks do not count, in time order (derived, not stored as a part).
+    #[serde(default)]
+    pub pauses: Vec<Pause>,
 }
 
 /// The fold's verdict on one event.

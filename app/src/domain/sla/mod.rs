@@ -1,0 +1,15 @@
+//! The SLA model (DESIGN §5): business calendars, policies, clocks per order and segment, and
+//! each order's share of the KPIs. Pure, so the same rules run in the projector, in tests and
+//! in the benchmark, and compile for the browser too.
+
+pub mod calendar;
+pub mod clock;
+pub mod facts;
+pub mod policy;
+#[cfg(test)]
+mod tests;
+
+pub use calendar::{BusinessCalendar, DayHours};
+pub use clock::{clocks, Calendars, Clock, ClockState, Observed, Pause, Segment, SlaFacts};
+pub use facts::{facts, order_kpi, OrderKpi};
+pub use policy::{select, OrderKeys, PolicyDraft, PolicyVersion, Targets};
