@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod pg;
 pub mod settings;
 pub mod simulators;
+pub mod sla;
 pub mod startup;
 pub mod sync;
 pub mod telemetry;

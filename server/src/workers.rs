@@ -1,7 +1,7 @@
 //! Background workers: the projector (folds stored events into their orders), housekeeping
 //! (expired sessions, old sign-in failures, the event table's partitions for the coming months),
 //! and the sync engine (`sync::engine`: a queue per connector Milepost calls, rebuilt when a
-//! connector changes, and the schedules). Every task is idempotent, so several worker processes may run.
+//! connector changes, and the schedules), and the SLA sweep (`sla::sweep`). Every task is idempotent, so several worker processes may run.
 
 use anyhow::Context;
 use chrono::Utc;
@@ -44,8 +44,14 @@ pub async fn run_with(
         SCHEDULE_TICK,
         stop.clone(),
     ));
+    let sweep = tokio::spawn(crate::sla::sweep::run(
+        pool.clone(),
+        crate::sla::sweep::SweepSettings::default(),
+        stop.clone(),
+    ));
     let housekeeping = keep_house(pool, stop).await;
     projector.await.context("the projector task")?;
+    sweep.await.context("the SLA sweep")?;
     jobs.await.context("the job runner")?;
     schedules.await.context("the scheduler")?;
     housekeeping

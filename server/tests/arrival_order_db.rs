@@ -10,7 +10,6 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use server::ingest::connector::Connector;
-use server::ingest::writer::Writer;
 use sqlx::PgPool;
 
 /// The story of order `order`: release, allocation, a short dispatch, a failed attempt, delivery,
@@ -118,21 +117,11 @@ fn story(order: &str) -> Vec<(usize, Value)> {
 }
 
 async fn connectors(pool: &PgPool) -> Vec<Connector> {
-    let mut out = Vec::new();
-    for kind in ["erp", "wms", "carrier"] {
-        out.push(support::canonical_connector(pool, kind, kind).await);
-    }
-    out
+    support::canonical_connectors(pool).await
 }
 
 async fn deliver(pool: &PgPool, connectors: &[Connector], messages: &[(usize, Value)]) {
-    let writer = Writer::start(pool.clone());
-    for (i, (sender, event)) in messages.iter().enumerate() {
-        // Each delivery its own message: a duplicate here is the same event resent.
-        let message_id = format!("delivery-{}-{i}", event["id"].as_str().unwrap());
-        support::send_canonical(&writer, &connectors[*sender], message_id, event).await;
-        server::ingest::projector::drain(pool).await.unwrap();
-    }
+    support::deliver_each(pool, connectors, messages).await
 }
 
 /// The projection of `order`, with the order's name taken out so orders can be compared.

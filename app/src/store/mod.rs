@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod connectors;
 pub mod events;
+pub mod exceptions;
 pub mod history;
 pub mod inbox;
 pub mod jobs;
@@ -16,6 +17,7 @@ pub mod login_failures;
 pub mod orders;
 pub mod projections;
 pub mod schema;
+pub mod sla;
 pub mod users;
 pub mod webhooks;
 

@@ -10,7 +10,8 @@
 //! The same transaction is the outbox: each event applied for the first time is shown to
 //! `sync::outbox::plan`, and the jobs it asks for (a release to the WMS, a write-back to Odoo)
 //! are enqueued before the commit, so an applied event and its consequences are never apart;
-//! so are the deliveries to customer webhook subscriptions of the order's account.
+//! so are the deliveries to customer webhook subscriptions of the order's account, and the
+//! orders' SLA clocks, KPI shares and exception cases (`sla::engine`).
 
 use crate::sync::connectors::outbound;
 use crate::sync::outbox::{self, Applied, OrderContext, Routes};
@@ -221,6 +222,7 @@ async fn project(
     let claimed: Vec<(String, String)> = owner_of.into_iter().collect();
     history::claim_parcels(conn, &claimed).await?;
     projections::write(conn, &written).await?;
+    crate::sla::engine::recompute(conn, &written, chrono::Utc::now()).await?;
     history::save_orders(conn, &saved).await?;
     history::add_to_parcels(conn, &parcels.into_iter().collect::<Vec<_>>()).await?;
     events::set_verdicts(conn, &changes).await?;

@@ -242,3 +242,27 @@ pub async fn send_canonical(
         .await
         .unwrap()
 }
+
+/// One canonical connector per kind, named after it: `[erp, wms, carrier]`.
+pub async fn canonical_connectors(pool: &PgPool) -> Vec<server::ingest::connector::Connector> {
+    let mut out = Vec::new();
+    for kind in ["erp", "wms", "carrier"] {
+        out.push(canonical_connector(pool, kind, kind).await);
+    }
+    out
+}
+
+/// Delivers each `(sender index, event)` as its own message and folds it before the next.
+pub async fn deliver_each(
+    pool: &PgPool,
+    connectors: &[server::ingest::connector::Connector],
+    messages: &[(usize, serde_json::Value)],
+) {
+    let writer = server::ingest::writer::Writer::start(pool.clone());
+    for (i, (sender, event)) in messages.iter().enumerate() {
+        // Each delivery its own message: a duplicate here is the same event resent.
+        let message_id = format!("delivery-{}-{i}", event["id"].as_str().unwrap());
+        send_canonical(&writer, &connectors[*sender], message_id, event).await;
+        server::ingest::projector::drain(pool).await.unwrap();
+    }
+}

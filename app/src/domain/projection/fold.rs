@@ -370,6 +370,10 @@ impl State {
         set(&mut h.carrier, text(d, &["service", "carrier"]));
         set(&mut h.service_level, text(d, &["service", "service_level"]));
         set(&mut h.priority, text(d, &["priority"]));
+        set(
+            &mut h.order_value,
+            number(d, &["amount_total"]).or(number(d, &["order", "amount_total"])),
+        );
         set(&mut h.promised_ship_by, time(d, &["promises", "ship_by"]));
         set(
             &mut h.promised_deliver_by,

@@ -48,6 +48,9 @@ pub struct OrderHeader {
     pub promised_deliver_by: Option<DateTime<Utc>>,
     pub tracking_numbers: Vec<String>,
     pub last_event_at: Option<DateTime<Utc>>,
+    /// The order's total as the ERP states it; ranks exceptions of equal urgency.
+    #[serde(default)]
+    pub order_value: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

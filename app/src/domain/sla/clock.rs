@@ -162,6 +162,8 @@ pub struct Clock {
     pub paused_since: Option<DateTime<Utc>>,
     /// The observed p80 of this stage exceeds the target: likely late though not yet at risk.
     pub predicted_late: bool,
+    /// Unpaused business time from start to end, once ended: an observed stage duration.
+    pub elapsed_seconds: Option<i64>,
 }
 
 impl Clock {
@@ -264,6 +266,7 @@ pub fn clocks(
                     paused_seconds: 0,
                     paused_since: None,
                     predicted_late: false,
+                    elapsed_seconds: ended_at.map(|e| (e - start).num_seconds()),
                 });
             }
         }
@@ -309,6 +312,9 @@ impl Measure<'_> {
         let at_risk_at = finish(cal, self.start, self.target - risk_share, &pauses);
         let predicted_late =
             self.end.is_none() && self.p80.is_some_and(|p| p > self.target.num_seconds());
+        let elapsed_seconds = self
+            .end
+            .map(|end| cal.business_between(self.start, end).num_seconds() - paused_seconds);
         Some(Clock {
             segment: self.segment,
             policy_id: policy.policy_id,
@@ -321,6 +327,7 @@ impl Measure<'_> {
             paused_seconds,
             paused_since,
             predicted_late,
+            elapsed_seconds,
         })
     }
 }

@@ -3,6 +3,7 @@
 //! in the benchmark, and compile for the browser too.
 
 pub mod calendar;
+pub mod cases;
 pub mod clock;
 pub mod facts;
 pub mod policy;

@@ -1,0 +1,58 @@
+//! What no event announces, checked on a timer: dead sync jobs about an order and sources gone
+//! quiet become cases (and clear by themselves when that changes), and the observed stage
+//! durations behind the at-risk prediction are refreshed. Each step is idempotent, so any
+//! number of workers may run it.
+
+use app::store::{exceptions, sla};
+use sqlx::PgPool;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How the sweep runs; tests shorten the waits.
+#[derive(Clone, Debug)]
+pub struct SweepSettings {
+    pub every: Duration,
+    /// A source silent this long is stale.
+    pub quiet_for: chrono::Duration,
+    /// The window and the least number of ended clocks the p80 durations are taken over.
+    pub observe_days: i32,
+    pub observe_min_samples: i64,
+}
+
+impl Default for SweepSettings {
+    fn default() -> Self {
+        Self {
+            every: Duration::from_secs(60),
+            quiet_for: chrono::Duration::hours(4),
+            observe_days: 28,
+            observe_min_samples: 20,
+        }
+    }
+}
+
+/// One sweep.
+pub async fn once(pool: &PgPool, s: &SweepSettings) -> sqlx::Result<()> {
+    let (filed, cleared) = exceptions::sweep_dead_jobs(pool).await?;
+    let (stale, fresh) = exceptions::sweep_stale_sources(pool, s.quiet_for).await?;
+    sla::refresh_observed(pool, s.observe_days, s.observe_min_samples).await?;
+    if filed + cleared + stale + fresh > 0 {
+        tracing::info!(filed, cleared, stale, fresh, "exception sweep");
+    }
+    Ok(())
+}
+
+/// Sweeps until `stop`.
+pub async fn run(pool: PgPool, settings: SweepSettings, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(settings.every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => {
+                if let Err(e) = once(&pool, &settings).await {
+                    tracing::warn!(error = %e, "SLA sweep failed; retrying next round");
+                }
+            }
+        }
+    }
+}
