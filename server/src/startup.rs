@@ -149,6 +149,8 @@ pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) 
         .route("/readyz", get(health::readyz))
         // The ingest API authenticates with keys and signatures, never cookies.
         .merge(crate::ingest::http::router(pool.clone()))
+        // Topic names only, no data (see `http::live`), so no session is needed to listen.
+        .merge(crate::http::live::router(pool.clone()))
         .layer(middleware::from_fn(move |req, next| {
             security_headers::add(hsts, req, next)
         }))

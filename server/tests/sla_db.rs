@@ -412,3 +412,90 @@ async fn a_policy_edit_applies_from_then_on_and_old_clocks_keep_their_version(po
     support::deliver_each(&pool, &connectors, &late).await;
     assert_eq!(clock(&pool, "M", "release").await["version"], 1);
 }
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn the_sweep_files_and_clears_dead_sync_jobs_and_quiet_sources(pool: PgPool) {
+    rules(&pool).await;
+    let connectors = support::canonical_connectors(&pool).await;
+    let mut s = story(
+        "D",
+        "2026-03-02T10:00:00Z",
+        "2026-03-02T16:00:00Z",
+        None,
+        json!([]),
+    );
+    s.truncate(3);
+    support::deliver_each(&pool, &connectors, &s).await;
+    let job: i64 = sqlx::query_scalar(
+        r#"insert into job (queue, kind, payload, state, ordering_key, last_error, finished_at)
+           values ('wms:w', 'wms.instruction', '{}', 'dead', 'D', 'the WMS answered HTTP 422', now())
+           returning job_id"#,
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    // The ERP last spoke five hours ago; the others never did (not stale: never started).
+    sqlx::query(
+        "update inbox_message set received_at = now() - interval '5 hours' where connector_id = $1",
+    )
+    .bind(connectors[0].id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let settings = server::sla::sweep::SweepSettings::default();
+    server::sla::sweep::once(&pool, &settings).await.unwrap();
+    server::sla::sweep::once(&pool, &settings).await.unwrap();
+    let open = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, String>(
+            "select case_key from exception_case where cleared_at is null order by case_key",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    };
+    let keys = open(pool.clone()).await;
+    assert!(keys.contains(&format!("job:{job}")), "{keys:?}");
+    let sync_case: (Option<String>, String) =
+        sqlx::query_as("select order_ref, category from exception_case where case_key = $1")
+            .bind(format!("job:{job}"))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(sync_case, (Some("D".into()), "sync".into()));
+    assert_eq!(
+        keys.iter().filter(|k| k.starts_with("job:")).count(),
+        1,
+        "filed once"
+    );
+    let stale = format!("stale:{}", connectors[0].id);
+    assert_eq!(
+        keys.iter()
+            .filter(|k| k.starts_with("stale:"))
+            .collect::<Vec<_>>(),
+        vec![&stale]
+    );
+
+    // The ERP speaks again: its stale case clears.
+    let more = vec![(
+        0,
+        event(
+            "D",
+            "updated",
+            "order.updated",
+            "2026-03-02T10:30:00Z",
+            json!({}),
+        ),
+    )];
+    support::deliver_each(&pool, &connectors, &more).await;
+
+    // The job is replayed and succeeds: its case clears.
+    sqlx::query("update job set state = 'succeeded' where job_id = $1")
+        .bind(job)
+        .execute(&pool)
+        .await
+        .unwrap();
+    server::sla::sweep::once(&pool, &settings).await.unwrap();
+    let keys = open(pool.clone()).await;
+    assert!(!keys.contains(&format!("job:{job}")), "{keys:?}");
+    assert!(!keys.contains(&stale), "{keys:?}");
+}

@@ -1,6 +1,7 @@
 //! Reusable pieces of the interface.
 
 pub mod guard;
+pub mod live;
 pub mod nav;
 pub mod status;
 

@@ -1,6 +1,7 @@
 //! Pure types and rules shared by the server and the browser.
 
 pub mod event;
+pub mod exceptions;
 pub mod integrations;
 pub mod orders;
 pub mod projection;

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod auth;
 pub mod csp;
 mod db_error;
+pub mod exceptions;
 pub mod integrations;
 pub mod orders;
 pub mod password;

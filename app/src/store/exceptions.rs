@@ -2,6 +2,7 @@
 //! returns the case before and after, for the audit log), comments, and the sweep that files
 //! and clears cases no event announces (dead sync jobs, quiet sources).
 
+pub use crate::domain::exceptions::QueueFilter;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgExecutor, QueryBuilder};
@@ -33,20 +34,6 @@ pub struct CaseRow {
     pub resolved_at: Option<DateTime<Utc>>,
     pub resolution: Option<String>,
     pub comments: i64,
-}
-
-/// Which cases to list.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct QueueFilter {
-    /// `open` (default: not closed, not snoozed), `snoozed`, `closed` or `all`.
-    pub status: String,
-    pub category: String,
-    /// `me`, `unassigned`, or empty for anyone.
-    pub assignee: String,
-    /// Part of an order reference.
-    pub order: String,
-    pub page: i64,
 }
 
 const CASE_COLUMNS: &str = r#"select c.exception_case_id, c.case_key, c.category, c.kind, c.severity, c.summary,

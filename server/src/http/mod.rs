@@ -3,6 +3,7 @@
 
 pub mod csrf;
 pub mod health;
+pub mod live;
 pub mod security_headers;
 pub mod server_fn_status;
 pub mod trace;
