@@ -7,6 +7,9 @@
 
 pub mod api;
 pub mod app;
+/// Charts are drawn on the server only: plotters stays out of the wasm bundle.
+#[cfg(feature = "ssr")]
+pub mod charts;
 pub mod components;
 pub mod domain;
 pub mod error;

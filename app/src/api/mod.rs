@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod dashboard;
 pub mod exceptions;
 pub mod integrations;
 pub mod orders;

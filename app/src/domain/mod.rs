@@ -1,5 +1,6 @@
 //! Pure types and rules shared by the server and the browser.
 
+pub mod dashboard;
 pub mod event;
 pub mod exceptions;
 pub mod integrations;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod csp;
+pub mod dashboard;
 mod db_error;
 pub mod exceptions;
 pub mod integrations;

@@ -13,6 +13,7 @@ pub mod exceptions;
 pub mod history;
 pub mod inbox;
 pub mod jobs;
+pub mod kpis;
 pub mod login_failures;
 pub mod orders;
 pub mod projections;

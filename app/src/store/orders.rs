@@ -18,8 +18,13 @@ pub enum Scope {
 
 impl Scope {
     fn push(&self, q: &mut QueryBuilder<'_, Postgres>) {
+        self.push_on(q, "o.account_id");
+    }
+
+    /// Adds ` and <column> = any(<the accounts>)` when the scope is limited.
+    pub fn push_on(&self, q: &mut QueryBuilder<'_, Postgres>, column: &str) {
         if let Scope::Accounts(ids) = self {
-            q.push(" and o.account_id = any(")
+            q.push(format!(" and {column} = any("))
                 .push_bind(ids.clone())
                 .push(")");
         }

@@ -4,6 +4,7 @@
 
 mod formats;
 pub mod history;
+pub mod sla;
 
 use anyhow::Context;
 use app::domain::Role;
@@ -81,6 +82,9 @@ pub async fn seed(pool: &PgPool, size: DemoSize) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{e}"))
             .with_context(|| format!("creating {email}"))?;
     }
+    sla::ensure(pool, size.days)
+        .await
+        .context("setting up the demo's SLA policies and calendars")?;
     let started = std::time::Instant::now();
     println!(
         "Feeding {} orders over {} days through the ingest pipeline…",

@@ -1,0 +1,16 @@
+//! The dashboard (agents, account managers for their accounts, admins).
+
+use crate::domain::dashboard::{DashboardFilter, DashboardView};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[server(prefix = "/fn", endpoint = "dashboard")]
+pub async fn get_dashboard(
+    #[server(default)] filter: DashboardFilter,
+) -> Result<DashboardView, AppError> {
+    use crate::domain::Role::*;
+    use crate::server::{ctx, dashboard, require_role, scope::order_scope};
+    let user = require_role(&[Admin, Agent, AccountManager]).await?;
+    let scope = order_scope(&user).await?;
+    dashboard::view(&ctx()?.pool, &scope, &filter, chrono::Utc::now()).await
+}
