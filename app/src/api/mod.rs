@@ -7,4 +7,5 @@ pub mod dashboard;
 pub mod exceptions;
 pub mod integrations;
 pub mod orders;
+pub mod sla;
 pub mod users;

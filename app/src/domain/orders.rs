@@ -116,6 +116,9 @@ pub struct OrderDetail {
     pub shipments: Vec<ShipmentDetail>,
     pub exceptions: Vec<ExceptionDetail>,
     pub timeline: Vec<TimelineEntry>,
+    /// The order's SLA clocks, one per measured segment.
+    #[serde(default)]
+    pub clocks: Vec<crate::domain::sla::views::ClockView>,
     /// Whether the viewer may open raw messages and see the order's sync jobs (agents,
     /// integrators, admins).
     pub raw_allowed: bool,

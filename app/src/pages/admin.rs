@@ -1,5 +1,5 @@
-//! `/admin`: users, roles and accounts. Later issues add SLA policies, calendars, connectors,
-//! API keys and the audit log here.
+//! `/admin`: users, roles and accounts, and the way to SLA policies and calendars
+//! (`/admin/sla`). Later issues add connectors, API keys and the audit log here.
 
 use crate::api::accounts::{list_accounts, CreateAccount};
 use crate::api::users::{list_users, CreateUser, SetUserPassword, SetUserRole};
@@ -31,7 +31,8 @@ pub fn AdminPage() -> impl IntoView {
         <Guarded section=Section::Admin>
             <section class="page">
                 <h1>"Administration"</h1>
-                <p class="lead">"Users, their roles, and the accounts they belong to. SLA policies, calendars, connectors, API keys and the audit log will join them here."</p>
+                <p class="lead">"Users, their roles, and the accounts they belong to. Connectors, API keys and the audit log will join them here."</p>
+                <p><a href="/admin/sla" id="sla-settings-link">"SLA policies and calendars →"</a></p>
 
                 <h2>"Users"</h2>
                 <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_sla;
 pub mod dashboard;
 pub mod exceptions;
 pub mod integrations;

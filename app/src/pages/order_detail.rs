@@ -64,6 +64,9 @@ fn Order(detail: OrderDetail) -> impl IntoView {
             <dt>"Ship by · deliver by"</dt><dd>{format!("{} · {}", or_dash(detail.promised_ship_by.clone()), or_dash(h.promised_deliver_by.clone()))}</dd>
         </dl>
 
+        <h2>"SLA"</h2>
+        <SlaClocks clocks=detail.clocks.clone()/>
+
         <h2>"Open exceptions"</h2>
         {if open.is_empty() {
             view! { <p class="empty">"None."</p> }.into_any()
@@ -195,4 +198,31 @@ fn Timeline(entries: Vec<TimelineEntry>, raw_allowed: bool) -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+#[component]
+fn SlaClocks(clocks: Vec<crate::domain::sla::views::ClockView>) -> impl IntoView {
+    if clocks.is_empty() {
+        return view! { <p class="empty">"No SLA policy measures this order yet."</p> }.into_any();
+    }
+    view! {
+        <table class="grid" id="sla-clocks">
+            <thead><tr><th>"Segment"</th><th>"State"</th><th>"Started"</th><th>"Due"</th><th>"Ended"</th>
+                <th>"Business time"</th><th>"Paused"</th><th>"Target · policy"</th></tr></thead>
+            <tbody>
+                {clocks.into_iter().map(|c| { let key = c.segment.clone(); let class = format!("clock clock-{}", c.state); view! {
+                    <tr data-segment=key>
+                        <td>{c.segment}</td>
+                        <td><span class=class>{c.state_label}</span></td>
+                        <td>{c.started_at}</td>
+                        <td>{c.due_at.unwrap_or_else(|| "paused".into())}</td>
+                        <td>{c.ended_at.unwrap_or_else(|| "—".into())}</td>
+                        <td>{c.remaining.unwrap_or_else(|| "—".into())}</td>
+                        <td>{if c.paused.is_empty() { "—".to_string() } else { c.paused }}</td>
+                        <td>{format!("{} · {}", c.target, c.policy)}</td>
+                    </tr>
+                }}).collect_view()}
+            </tbody>
+        </table>
+    }.into_any()
 }

@@ -12,6 +12,7 @@ pub mod orders;
 pub mod password;
 pub mod scope;
 pub mod session;
+pub mod sla;
 pub mod state;
 pub mod throttle;
 pub mod users;

@@ -95,7 +95,9 @@ pub async fn detail(
             inbox_message_id: raw_allowed.then_some(e.inbox_message_id),
         })
         .collect();
+    let clocks = super::sla::order_clocks(pool, order.order_id, chrono::Utc::now()).await?;
     Ok(OrderDetail {
+        clocks,
         header: row(&order),
         service_level: order.service_level.clone(),
         promised_ship_by: utc(order.promised_ship_by),

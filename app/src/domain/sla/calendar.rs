@@ -177,3 +177,132 @@ pub fn parse_minutes(text: &str) -> Option<u16> {
 pub fn format_minutes(minutes: u16) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
+
+/// A calendar as an admin submits it: hours per weekday as `HH:MM-HH:MM` (empty for closed),
+/// holidays as dates separated by commas or lines, an optional cut-off.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CalendarDraft {
+    /// `warehouse` or `carrier`.
+    pub scope: String,
+    pub code: String,
+    pub time_zone: String,
+    /// Monday first.
+    pub mon: String,
+    pub tue: String,
+    pub wed: String,
+    pub thu: String,
+    pub fri: String,
+    pub sat: String,
+    pub sun: String,
+    pub holidays: String,
+    pub cutoff: String,
+}
+
+/// A draft turned into values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckedCalendar {
+    pub scope: String,
+    pub code: String,
+    pub time_zone: String,
+    pub week: [Option<DayHours>; 7],
+    pub holidays: Vec<NaiveDate>,
+    pub cutoff: Option<NaiveTime>,
+}
+
+pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// `08:00-17:00` as opening hours; empty is closed.
+pub fn parse_hours(text: &str) -> Result<Option<DayHours>, String> {
+    let text = text.trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("closed") {
+        return Ok(None);
+    }
+    let (open, close) = text
+        .split_once('-')
+        .ok_or("write hours as 08:00-17:00, or leave empty for closed")?;
+    let open = parse_minutes(open).ok_or("the opening time is HH:MM")?;
+    let close = parse_minutes(close).ok_or("the closing time is HH:MM (24:00 for midnight)")?;
+    if close <= open {
+        return Err("closing must come after opening".into());
+    }
+    Ok(Some(DayHours { open, close }))
+}
+
+/// Opening hours written as the draft takes them.
+pub fn format_hours(hours: Option<DayHours>) -> String {
+    hours
+        .map(|h| format!("{}-{}", format_minutes(h.open), format_minutes(h.close)))
+        .unwrap_or_default()
+}
+
+/// Checks a calendar draft, naming each field that is wrong.
+pub fn check_calendar(d: &CalendarDraft) -> Result<CheckedCalendar, crate::error::FieldErrors> {
+    let mut errors = crate::error::FieldErrors::default();
+    if !matches!(d.scope.as_str(), "warehouse" | "carrier") {
+        errors.add("scope", "a calendar is for a warehouse or a carrier");
+    }
+    let code = d.code.trim();
+    if code.is_empty() || code.len() > 64 {
+        errors.add(
+            "code",
+            "the warehouse code or carrier name, up to 64 characters",
+        );
+    }
+    let zone = d.time_zone.trim();
+    if zone.parse::<Tz>().is_err() {
+        errors.add("time_zone", "an IANA time zone, e.g. America/Chicago");
+    }
+    let mut week = [None; 7];
+    let days = [&d.mon, &d.tue, &d.wed, &d.thu, &d.fri, &d.sat, &d.sun];
+    for (i, text) in days.into_iter().enumerate() {
+        match parse_hours(text) {
+            Ok(h) => week[i] = h,
+            Err(e) => errors.add(WEEKDAYS[i], e),
+        }
+    }
+    if errors.is_empty() && week.iter().all(Option::is_none) {
+        errors.add("mon", "open on at least one day");
+    }
+    let mut holidays = Vec::new();
+    for item in d
+        .holidays
+        .split([',', '\n', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        match NaiveDate::parse_from_str(item, "%Y-%m-%d") {
+            Ok(day) => holidays.push(day),
+            Err(_) => {
+                errors.add("holidays", format!("{item:?} is not a date (YYYY-MM-DD)"));
+                break;
+            }
+        }
+    }
+    holidays.sort();
+    holidays.dedup();
+    let cutoff = match d.cutoff.trim() {
+        "" => None,
+        text => match parse_minutes(text).filter(|m| *m < 1440) {
+            Some(m) => NaiveTime::from_hms_opt(u32::from(m / 60), u32::from(m % 60), 0),
+            None => {
+                errors.add("cutoff", "a time of day, HH:MM");
+                None
+            }
+        },
+    };
+    if d.scope == "carrier" && cutoff.is_some() {
+        errors.add("cutoff", "cut-offs are for warehouses");
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(CheckedCalendar {
+        scope: d.scope.clone(),
+        code: code.to_string(),
+        time_zone: zone.to_string(),
+        week,
+        holidays,
+        cutoff,
+    })
+}

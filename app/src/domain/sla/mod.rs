@@ -9,6 +9,7 @@ pub mod facts;
 pub mod policy;
 #[cfg(test)]
 mod tests;
+pub mod views;
 
 pub use calendar::{BusinessCalendar, DayHours};
 pub use clock::{clocks, Calendars, Clock, ClockState, Observed, Pause, Segment, SlaFacts};

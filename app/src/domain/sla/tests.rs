@@ -493,3 +493,51 @@ proptest! {
         prop_assert_eq!(cal.business_between(start, due) - paused, target);
     }
 }
+
+#[test]
+fn a_calendar_draft_names_each_wrong_field() {
+    let draft = calendar::CalendarDraft {
+        scope: "moon".into(),
+        code: "".into(),
+        time_zone: "Mars/Olympus".into(),
+        mon: "9-5".into(),
+        tue: "17:00-08:00".into(),
+        holidays: "2026-12-25, christmas".into(),
+        cutoff: "25:00".into(),
+        ..Default::default()
+    };
+    let errors = calendar::check_calendar(&draft).unwrap_err();
+    for field in [
+        "scope",
+        "code",
+        "time_zone",
+        "mon",
+        "tue",
+        "holidays",
+        "cutoff",
+    ] {
+        assert!(errors.0.contains_key(field), "{field} in {errors:?}");
+    }
+    let ok = calendar::check_calendar(&calendar::CalendarDraft {
+        scope: "warehouse".into(),
+        code: " RNO ".into(),
+        time_zone: "America/Los_Angeles".into(),
+        mon: "08:00-17:00".into(),
+        fri: "08:00-24:00".into(),
+        holidays: "2026-12-25\n2026-11-26 2026-12-25".into(),
+        cutoff: "14:30".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(ok.code, "RNO");
+    assert_eq!(
+        ok.week[4],
+        Some(DayHours {
+            open: 480,
+            close: 1440
+        })
+    );
+    assert_eq!(ok.holidays.len(), 2);
+    assert_eq!(ok.cutoff, NaiveTime::from_hms_opt(14, 30, 0));
+    assert_eq!(calendar::format_hours(ok.week[0]), "08:00-17:00");
+}
