@@ -137,8 +137,10 @@ create table kpi_daily (
     pickup_sum       bigint not null default 0,
     transit_count    integer not null default 0,
     transit_sum      bigint not null default 0,
-    -- When late data last changed this row: reports say so.
     updated_at      timestamptz not null default now(),
+    -- When an event that changed an order's past (it happened before events already applied)
+    -- last moved this row: reports say they were recomputed.
+    late_changed_at timestamptz,
     constraint kpi_daily_key unique nulls not distinct (day, account_id, warehouse_code, carrier, service_level)
 );
 

@@ -47,7 +47,7 @@ fn empty(
     root.draw(&Text::new(
         title.to_string(),
         (20, 24),
-        (FONT, 20).into_font(),
+        (FONT, 24).into_font(),
     ))
     .map_err(drawing)?;
     root.draw(&Text::new(
@@ -73,7 +73,7 @@ pub fn on_time_trend_svg(points: &[TrendPoint]) -> Result<String, ChartError> {
         }
         let last = points.len().saturating_sub(1) as i32;
         let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 20))
+            .caption(title, (FONT, 24))
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(48)
@@ -91,7 +91,7 @@ pub fn on_time_trend_svg(points: &[TrendPoint]) -> Result<String, ChartError> {
             .x_label_formatter(&label)
             .y_desc("%")
             .x_desc("Day ordered")
-            .label_style((FONT, 14))
+            .label_style((FONT, 17))
             .draw()
             .map_err(drawing)?;
         let series: [(&str, fn(&TrendPoint) -> Option<f64>); 3] = [
@@ -119,7 +119,7 @@ pub fn on_time_trend_svg(points: &[TrendPoint]) -> Result<String, ChartError> {
             .position(SeriesLabelPosition::LowerLeft)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.3))
-            .label_font((FONT, 14))
+            .label_font((FONT, 17))
             .draw()
             .map_err(drawing)
     })
@@ -138,7 +138,7 @@ pub fn distribution_svg(
         let top = buckets.iter().map(|b| b.count).max().unwrap_or(1).max(1) as f64 * 1.15;
         let n = buckets.len() as i32;
         let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 20))
+            .caption(title, (FONT, 24))
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(56)
@@ -158,7 +158,7 @@ pub fn distribution_svg(
             .x_label_formatter(&label)
             .y_desc("Orders")
             .x_desc(x_desc)
-            .label_style((FONT, 14))
+            .label_style((FONT, 17))
             .draw()
             .map_err(drawing)?;
         chart
@@ -178,7 +178,7 @@ pub fn distribution_svg(
                 Text::new(
                     b.count.to_string(),
                     (SegmentValue::CenterOf(i as i32), b.count as f64),
-                    (FONT, 13)
+                    (FONT, 15)
                         .into_font()
                         .color(&BLACK)
                         .pos(Pos::new(HPos::Center, VPos::Bottom)),
@@ -200,7 +200,7 @@ pub fn cycle_split_svg(rows: &[CycleSplit]) -> Result<String, ChartError> {
         let top = rows.iter().map(total).fold(1.0, f64::max) * 1.15;
         let n = rows.len() as i32;
         let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 20))
+            .caption(title, (FONT, 24))
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(56)
@@ -219,7 +219,7 @@ pub fn cycle_split_svg(rows: &[CycleSplit]) -> Result<String, ChartError> {
             .x_labels(rows.len())
             .x_label_formatter(&label)
             .y_desc("Hours")
-            .label_style((FONT, 14))
+            .label_style((FONT, 17))
             .draw()
             .map_err(drawing)?;
         let stages: [(&str, fn(&CycleSplit) -> (f64, f64)); 3] = [
@@ -257,7 +257,7 @@ pub fn cycle_split_svg(rows: &[CycleSplit]) -> Result<String, ChartError> {
             .position(SeriesLabelPosition::UpperRight)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.3))
-            .label_font((FONT, 14))
+            .label_font((FONT, 17))
             .draw()
             .map_err(drawing)
     })

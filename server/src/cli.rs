@@ -230,6 +230,25 @@ pub enum BenchCommand {
     Ingest(BenchIngest),
     /// Release instructions to a stand-in WMS: throughput, and the drain after an outage.
     Release(BenchRelease),
+    /// A million orders, then the dashboard's and exception queue's render times against
+    /// their bare SQL.
+    Sla(BenchSla),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchSla {
+    /// Orders to generate.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub orders: usize,
+    /// Days of history they are spread over.
+    #[arg(long, default_value_t = 365)]
+    pub days: i64,
+    /// Events stored per order.
+    #[arg(long, default_value_t = 10)]
+    pub events_per_order: usize,
+    /// Timed requests per measurement.
+    #[arg(long, default_value_t = 40)]
+    pub samples: usize,
 }
 
 #[derive(Args, Debug)]

@@ -131,6 +131,17 @@ async fn setup(app: &TestApp) {
     all.extend(order("O1", "ACME", "UPS", d, 1.0, Some(4), Some(24)));
     all.extend(order("O2", "ACME", "UPS", d, 3.0, Some(10), Some(72)));
     all.extend(order("O3", "BETA", "FedEx", d, 0.5, None, None));
+    // O5 (ACME), released 7 h ago and not shipped: its ship clock (8 h) is in its last 25 %.
+    let released = Utc::now() - Duration::hours(7);
+    all.extend(order(
+        "O5",
+        "ACME",
+        "UPS",
+        released - Duration::minutes(30),
+        0.5,
+        None,
+        None,
+    ));
     // The period before: O4 shipped late, delivered on time.
     all.extend(order("O4", "ACME", "UPS", day(40), 1.0, Some(10), Some(20)));
     support::deliver_each(pool, &connectors, &all).await;
@@ -162,21 +173,33 @@ async fn tiles_charts_and_at_risk_orders_tell_what_the_events_tell(pool: PgPool)
     assert_eq!(tile(&d, "on_time_ship")["value"], "50.0 %");
     assert_eq!(tile(&d, "on_time_delivery")["value"], "50.0 %");
     assert_eq!(tile(&d, "otif")["value"], "50.0 %");
-    // Release delays 1 h, 3 h, 30 min: p50 1 h; p90 = 1 h + 0.8 × 2 h = 2 h 36 min.
-    assert_eq!(tile(&d, "release_p50")["value"], "1 h 0 min");
-    assert_eq!(tile(&d, "release_p90")["value"], "2 h 36 min");
+    // Release delays 1 h, 3 h, 30 min, 30 min: p50 45 min; p90 = 1 h + 0.7 × 2 h = 2 h 24 min.
+    assert_eq!(tile(&d, "release_p50")["value"], "45 min");
+    assert_eq!(tile(&d, "release_p90")["value"], "2 h 24 min");
     assert_eq!(tile(&d, "first_attempt")["value"], "100.0 %");
-    assert_eq!(tile(&d, "exception_rate")["value"], "0.0 %");
+    assert_eq!(
+        tile(&d, "exception_rate")["value"],
+        "0.0 %",
+        "4 orders, no exception"
+    );
     // Against the 30 days before (O4: shipped late, delivered on time).
     assert_eq!(tile(&d, "on_time_ship")["change"], "+50.0 pts");
     assert_eq!(tile(&d, "on_time_ship")["better"], true);
     assert_eq!(tile(&d, "on_time_delivery")["change"], "−50.0 pts");
     assert_eq!(tile(&d, "on_time_delivery")["better"], false);
-    // O3's ship clock is overdue and still open.
+    // O3's ship clock is overdue and still open: breached, so no longer in the at-risk list
+    // (what can still be saved), but counted.
     let at_risk = d["at_risk"].as_array().unwrap();
-    assert_eq!(at_risk.len(), 1, "{at_risk:?}");
-    assert_eq!(at_risk[0]["order_ref"], "O3");
-    assert_eq!(at_risk[0]["state"], "breached");
+    let refs: Vec<&str> = at_risk
+        .iter()
+        .map(|r| r["order_ref"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs, ["O5"], "{at_risk:?}");
+    assert_eq!(at_risk[0]["state"], "at risk");
+    let due_in = at_risk[0]["due_in"].as_str().unwrap();
+    assert!(["in 1 h 0 min", "in 59 min"].contains(&due_in), "{due_in}");
+    assert_eq!(tile(&d, "at_risk")["value"], "1");
+    assert_eq!(tile(&d, "at_risk")["change"], "1 breached, still open");
     for chart in ["trend_svg", "release_delay_svg", "cycle_svg"] {
         assert!(d[chart].as_str().unwrap().starts_with("<svg"), "{chart}");
     }
@@ -210,10 +233,15 @@ async fn an_account_manager_sees_only_their_accounts(pool: PgPool) {
     assert_eq!(status, 200, "{d}");
     assert_eq!(
         tile(&d, "release_p50")["value"],
-        "2 h 0 min",
-        "O1 and O2 only"
+        "1 h 0 min",
+        "O1, O2 and O5 only"
     );
-    assert!(d["at_risk"].as_array().unwrap().is_empty());
+    assert_eq!(
+        tile(&d, "at_risk")["change"],
+        "0 breached, still open",
+        "O3 is BETA's"
+    );
+    assert_eq!(d["at_risk"][0]["order_ref"], "O5");
     let accounts: Vec<&str> = d["choices"]["accounts"]
         .as_array()
         .unwrap()

@@ -309,8 +309,18 @@ async fn clocks_rollups_and_cases_tell_what_the_events_tell(pool: PgPool) {
             json!({"tracking_number": "A-TN"}),
         ),
     )];
+    let before_late = Utc::now();
     support::deliver_each(&pool, &connectors, &late).await;
     assert_eq!(clock(&pool, "A", "deliver").await["met"], true);
+    let marked: Option<DateTime<Utc>> =
+        sqlx::query_scalar("select max(late_changed_at) from kpi_daily where day = '2026-03-02'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(
+        marked.is_some_and(|t| t >= before_late),
+        "the rollup says it was recomputed"
+    );
     let r = rollup(&pool).await;
     assert_eq!(r["deliver_on_time"], 2, "{r}");
     assert_eq!(r["lines_otif"], 3, "{r}");

@@ -143,7 +143,7 @@ fn AtRiskTable(rows: Vec<AtRiskRow>) -> impl IntoView {
             <tbody>
                 {rows.into_iter().map(|r| { let class = format!("risk {}", r.state.replace(' ', "-")); view! {
                     <tr class=class>
-                        <td><a href=format!("/orders/{}", r.order_id)>{r.order_ref}</a></td>
+                        <td><a href=format!("/orders/{}", r.order_ref)>{r.order_ref.clone()}</a></td>
                         <td>{r.account.unwrap_or_else(|| "—".into())}</td>
                         <td>{r.segment}</td>
                         <td>{r.state}{r.predicted_late.then_some(" (predicted late)")}</td>

@@ -144,9 +144,9 @@ fn CaseTable(
                                     selected.update(|s| { if on { s.insert(id); } else { s.remove(&id); } });
                                 }/></td>
                             <td class=due_class title=c.due_at.clone().unwrap_or_default()>{c.due_in.clone().unwrap_or_else(|| "—".into())}</td>
-                            <td>{match (c.order_id, c.order_ref.clone()) {
-                                (Some(oid), Some(r)) => view! { <a href=format!("/orders/{oid}")>{r}</a> }.into_any(),
-                                _ => view! { "—" }.into_any(),
+                            <td>{match c.order_ref.clone() {
+                                Some(r) => view! { <a href=format!("/orders/{r}")>{r.clone()}</a> }.into_any(),
+                                None => view! { "—" }.into_any(),
                             }}</td>
                             <td>{c.account.clone().unwrap_or_else(|| "—".into())}</td>
                             <td class="num">{c.order_value.clone().unwrap_or_else(|| "—".into())}</td>

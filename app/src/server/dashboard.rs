@@ -6,7 +6,7 @@ use crate::domain::dashboard::*;
 use crate::domain::exceptions::due_in;
 use crate::error::AppError;
 use crate::store::accounts;
-use crate::store::kpis::{self, Filters, Sums, DELAY_EDGES};
+use crate::store::kpis::{self, Filters, Sums};
 use crate::store::orders::Scope;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
@@ -176,13 +176,19 @@ fn chart(result: Result<String, ChartError>) -> String {
     })
 }
 
+/// Short labels for the release delay buckets (`DELAY_EDGES`), so they fit under their bars.
+const DELAY_LABELS: [&str; 7] = [
+    "< 15 min",
+    "15–60 min",
+    "1–4 h",
+    "4–8 h",
+    "8–24 h",
+    "1–2 d",
+    "> 2 d",
+];
+
 fn delay_label(i: usize) -> String {
-    let edge = |s: i64| duration(s as f64);
-    match i {
-        0 => format!("< {}", edge(DELAY_EDGES[0])),
-        i if i >= DELAY_EDGES.len() => format!("> {}", edge(DELAY_EDGES[DELAY_EDGES.len() - 1])),
-        i => format!("{}–{}", edge(DELAY_EDGES[i - 1]), edge(DELAY_EDGES[i])),
-    }
+    DELAY_LABELS.get(i).copied().unwrap_or("").to_string()
 }
 
 pub async fn view(

@@ -27,7 +27,8 @@ pub struct Sums {
     pub pickup_sum: i64,
     pub transit_count: i64,
     pub transit_sum: i64,
-    /// When data that arrived after its day was over last changed one of these rows.
+    /// When an event that changed an order's past (arriving after later ones) last moved these
+    /// figures.
     pub late_updated_at: Option<DateTime<Utc>>,
 }
 
@@ -66,7 +67,7 @@ const SUMS: &str = r#"select coalesce(sum(orders), 0)::int8 as orders, coalesce(
     coalesce(sum(processing_count), 0)::int8 as processing_count, coalesce(sum(processing_sum), 0)::int8 as processing_sum,
     coalesce(sum(pickup_count), 0)::int8 as pickup_count, coalesce(sum(pickup_sum), 0)::int8 as pickup_sum,
     coalesce(sum(transit_count), 0)::int8 as transit_count, coalesce(sum(transit_sum), 0)::int8 as transit_sum,
-    max(updated_at) filter (where updated_at >= (day + 1)::timestamptz) as late_updated_at
+    max(late_changed_at) as late_updated_at
     from kpi_daily k where true"#;
 
 /// Rollup sums for the days `[from, to)`.
@@ -184,7 +185,8 @@ pub async fn cycle_by(
     q.build_query_as().fetch_all(db).await
 }
 
-/// An open clock past its at-risk time (or predicted late), soonest due first.
+/// An open clock past its at-risk time (or predicted late) and not yet breached: what can still
+/// be saved, soonest due first.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct AtRisk {
     pub order_id: i64,
@@ -207,10 +209,12 @@ pub async fn at_risk(
         r#"select k.order_id, o.order_ref, a.name as account, k.segment, k.due_at, k.predicted_late,
                   k.warehouse_code, k.carrier
            from sla_clock k join "order" o using (order_id) left join account a on a.account_id = k.account_id
-           where k.ended_at is null and k.paused_since is null and k.due_at is not null
-             and (k.at_risk_at <= "#,
+           where k.ended_at is null and k.paused_since is null and k.due_at > "#,
     );
-    q.push_bind(now).push(" or k.predicted_late)");
+    q.push_bind(now)
+        .push(" and (k.at_risk_at <= ")
+        .push_bind(now)
+        .push(" or k.predicted_late)");
     f.push(&mut q, "k");
     q.push(" order by k.due_at limit ").push_bind(limit);
     q.build_query_as().fetch_all(db).await

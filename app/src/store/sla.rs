@@ -500,6 +500,25 @@ async fn file_cases(conn: &mut PgConnection, ids: &[i64], orders: &[OrderSla]) -
     Ok(())
 }
 
+/// Marks the rollup rows of these orders as changed by late data, now.
+pub async fn mark_recomputed(conn: &mut PgConnection, order_ids: &[i64]) -> sqlx::Result<()> {
+    if order_ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        r#"update kpi_daily k set late_changed_at = now()
+           from (select distinct day, account_id, warehouse_code, carrier, service_level
+                 from order_kpi where order_id = any($1)) o
+           where k.day = o.day and k.account_id is not distinct from o.account_id
+             and k.warehouse_code is not distinct from o.warehouse_code
+             and k.carrier is not distinct from o.carrier and k.service_level is not distinct from o.service_level"#,
+    )
+    .bind(order_ids)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Recomputes the observed p80 stage durations from clocks ended in the last `days` days; only
 /// warehouses and carriers with at least `min_samples` ended clocks get a value.
 pub async fn refresh_observed(

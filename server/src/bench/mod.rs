@@ -2,6 +2,7 @@
 
 pub mod ingest;
 pub mod release;
+pub mod sla;
 
 use crate::settings::Settings;
 use anyhow::Context;

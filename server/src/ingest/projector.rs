@@ -180,8 +180,16 @@ async fn project(
     let mut outbox_jobs = inventory_jobs;
     // (event, order, type) of every event applied for the first time: customer webhooks.
     let mut deliveries: Vec<(uuid::Uuid, String, String)> = Vec::new();
+    // Orders an event of this batch changed in the past (it happened before something already
+    // applied): their KPI rollups are marked recomputed, and the dashboard says so.
+    let mut changed_past: Vec<String> = Vec::new();
     for (order, mut list) in histories {
         let inputs: Vec<FoldEvent> = list.iter().filter_map(Entry::fold_event).collect();
+        let latest_before = list
+            .iter()
+            .filter(|e| e.disposition == Disposition::Applied.as_str())
+            .filter_map(|e| e.occurred_at)
+            .max();
         let outcome = fold(&order, &inputs);
         let mut newly_applied = Vec::new();
         for e in list.iter_mut() {
@@ -193,6 +201,12 @@ async fn project(
                     }
                 }
             }
+        }
+        if list.iter().any(|e| {
+            newly_applied.contains(&e.event_id)
+                && matches!((e.occurred_at, latest_before), (Some(t), Some(latest)) if t < latest)
+        }) {
+            changed_past.push(order.clone());
         }
         deliveries.extend(
             list.iter()
@@ -222,7 +236,7 @@ async fn project(
     let claimed: Vec<(String, String)> = owner_of.into_iter().collect();
     history::claim_parcels(conn, &claimed).await?;
     projections::write(conn, &written).await?;
-    crate::sla::engine::recompute(conn, &written, chrono::Utc::now()).await?;
+    crate::sla::engine::recompute(conn, &written, &changed_past, chrono::Utc::now()).await?;
     history::save_orders(conn, &saved).await?;
     history::add_to_parcels(conn, &parcels.into_iter().collect::<Vec<_>>()).await?;
     events::set_verdicts(conn, &changes).await?;

@@ -11,10 +11,12 @@ use app::store::sla::{self as store, OrderSla, Rules};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-/// Recomputes and writes the SLA state of the given (already written) orders.
+/// Recomputes and writes the SLA state of the given (already written) orders. `changed_past`
+/// names those a late event changed: their rollups are marked as recomputed.
 pub async fn recompute(
     conn: &mut PgConnection,
     orders: &[OrderProjection],
+    changed_past: &[String],
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     if orders.is_empty() {
@@ -30,7 +32,12 @@ pub async fn recompute(
             Some(compute(p, id.order_id, id.account_id, &rules, now))
         })
         .collect();
-    store::write(conn, &computed).await
+    store::write(conn, &computed).await?;
+    let late: Vec<i64> = changed_past
+        .iter()
+        .filter_map(|order| ids.get(order).map(|id| id.order_id))
+        .collect();
+    store::mark_recomputed(conn, &late).await
 }
 
 fn lookup<'a>(
