@@ -74,7 +74,9 @@ create table sla_clock (
     primary key (order_id, segment),
     constraint sla_clock_segment_known check (segment in ('release', 'ship', 'deliver', 'promise'))
 );
-create index sla_clock_open_risk_idx on sla_clock (at_risk_at) where ended_at is null;
+-- Open, counting clocks: by at-risk time (how many are at risk) and by due time (the list).
+create index sla_clock_open_risk_idx on sla_clock (at_risk_at) where ended_at is null and paused_since is null;
+create index sla_clock_open_due_idx on sla_clock (due_at) where ended_at is null and paused_since is null;
 create index sla_clock_ended_idx on sla_clock (segment, ended_at) where ended_at is not null;
 
 -- p80 of each stage's business duration per warehouse (release, ship) and carrier (deliver),
@@ -142,6 +144,14 @@ create table kpi_daily (
     -- last moved this row: reports say they were recomputed.
     late_changed_at timestamptz,
     constraint kpi_daily_key unique nulls not distinct (day, account_id, warehouse_code, carrier, service_level)
+);
+
+-- The values the rollups have seen per account, for the dashboard's filter choices.
+create table kpi_dimension (
+    account_id  uuid,
+    dimension   text not null,
+    value       text not null,
+    constraint kpi_dimension_key unique nulls not distinct (account_id, dimension, value)
 );
 
 -- The exception queue: what people work. Opened by events (through the order's exceptions),

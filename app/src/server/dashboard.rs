@@ -224,9 +224,13 @@ pub async fn view(
 
     let now_sums = kpis::sums(pool, &f, from, to).await?;
     let before_sums = kpis::sums(pool, &f, previous, from).await?;
-    let p_now = kpis::release_delay_percentiles(pool, &f, from, to).await?;
-    let p_before = kpis::release_delay_percentiles(pool, &f, previous, from).await?;
-    let mut tiles = tiles(&now_sums, &before_sums, p_now, p_before);
+    let (delays, delays_before) = kpis::release_delays(pool, &f, previous, to, from).await?;
+    let mut tiles = tiles(
+        &now_sums,
+        &before_sums,
+        (delays.p50, delays.p90),
+        (delays_before.p50, delays_before.p90),
+    );
     let (at_risk_count, breached_count) = kpis::risk_counts(pool, &f, now).await?;
     tiles.push(Tile {
         key: "at_risk".into(),
@@ -250,8 +254,8 @@ pub async fn view(
             }
         })
         .collect();
-    let buckets: Vec<Bucket> = kpis::release_delay_buckets(pool, &f, from, to)
-        .await?
+    let buckets: Vec<Bucket> = delays
+        .buckets
         .into_iter()
         .enumerate()
         .map(|(i, count)| Bucket {
@@ -318,11 +322,19 @@ pub async fn view(
             .filter(|a| ids.contains(&a.account_id))
             .collect(),
     };
+    let dimensions = kpis::dimension_values(pool, scope).await?;
+    let of = |dimension: &str| -> Vec<String> {
+        dimensions
+            .iter()
+            .filter(|(d, _)| d == dimension)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
     let choices = Choices {
         accounts: accounts.into_iter().map(|a| (a.code, a.name)).collect(),
-        warehouses: kpis::dimension_values(pool, scope, "warehouse").await?,
-        carriers: kpis::dimension_values(pool, scope, "carrier").await?,
-        service_levels: kpis::dimension_values(pool, scope, "service_level").await?,
+        warehouses: of("warehouse"),
+        carriers: of("carrier"),
+        service_levels: of("service_level"),
     };
     Ok(DashboardView {
         period: format!(

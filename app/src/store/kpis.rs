@@ -107,54 +107,63 @@ pub async fn daily(
     q.build_query_as().fetch_all(db).await
 }
 
-/// Release delay p50 and p90 (seconds) over the orders placed in `[from, to)`.
-pub async fn release_delay_percentiles(
-    db: &PgPool,
-    f: &Filters<'_>,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> sqlx::Result<(Option<f64>, Option<f64>)> {
-    let mut q = QueryBuilder::new(
-        r#"select percentile_cont(0.5) within group (order by release_delay_seconds),
-                  percentile_cont(0.9) within group (order by release_delay_seconds)
-           from order_kpi k where release_delay_seconds is not null"#,
-    );
-    q.push(" and k.day >= ")
-        .push_bind(from)
-        .push(" and k.day < ")
-        .push_bind(to);
-    f.push(&mut q, "k");
-    q.build_query_as().fetch_one(db).await
+/// Release delays of the orders placed in one period: p50, p90 (seconds) and how many fall
+/// in each bucket of `DELAY_EDGES` (one more bucket than edges).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReleaseDelays {
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub buckets: Vec<i64>,
 }
 
 /// Upper bounds (seconds) of the release delay buckets; the last bucket is open.
 pub const DELAY_EDGES: &[i64] = &[15 * 60, 3600, 4 * 3600, 8 * 3600, 24 * 3600, 48 * 3600];
 
-/// How many orders' release delay falls in each bucket of `DELAY_EDGES` (one more than edges).
-pub async fn release_delay_buckets(
+/// Release delays of `[previous, split)` and `[split, to)`, in one pass over the order shares:
+/// (this period, the one before).
+pub async fn release_delays(
     db: &PgPool,
     f: &Filters<'_>,
-    from: NaiveDate,
+    previous: NaiveDate,
     to: NaiveDate,
-) -> sqlx::Result<Vec<i64>> {
-    let mut q = QueryBuilder::new("select width_bucket(release_delay_seconds, ");
-    q.push_bind(DELAY_EDGES.to_vec()).push(
-        ")::int4 as b, count(*)::int8 from order_kpi k where release_delay_seconds is not null",
+    split: NaiveDate,
+) -> sqlx::Result<(ReleaseDelays, ReleaseDelays)> {
+    let mut q = QueryBuilder::new("select k.day >= ");
+    q.push_bind(split).push(
+        r#" as current, percentile_cont(0.5) within group (order by release_delay_seconds),
+           percentile_cont(0.9) within group (order by release_delay_seconds), array["#,
     );
-    q.push(" and k.day >= ")
-        .push_bind(from)
+    for i in 0..=DELAY_EDGES.len() {
+        if i > 0 {
+            q.push(", ");
+        }
+        let lower = i
+            .checked_sub(1)
+            .map(|j| format!("release_delay_seconds >= {}", DELAY_EDGES[j]));
+        let upper = DELAY_EDGES
+            .get(i)
+            .map(|e| format!("release_delay_seconds < {e}"));
+        let bounds: Vec<String> = lower.into_iter().chain(upper).collect();
+        q.push(format!("count(*) filter (where {})", bounds.join(" and ")));
+    }
+    q.push("]::int8[] from order_kpi k where k.release_delay_seconds is not null and k.day >= ")
+        .push_bind(previous)
         .push(" and k.day < ")
         .push_bind(to);
     f.push(&mut q, "k");
     q.push(" group by 1");
-    let rows: Vec<(i32, i64)> = q.build_query_as().fetch_all(db).await?;
-    let mut counts = vec![0; DELAY_EDGES.len() + 1];
-    for (bucket, count) in rows {
-        if let Some(slot) = counts.get_mut(bucket as usize) {
-            *slot += count;
-        }
+    let rows: Vec<(bool, Option<f64>, Option<f64>, Vec<i64>)> =
+        q.build_query_as().fetch_all(db).await?;
+    let empty = || ReleaseDelays {
+        buckets: vec![0; DELAY_EDGES.len() + 1],
+        ..ReleaseDelays::default()
+    };
+    let (mut now, mut before) = (empty(), empty());
+    for (current, p50, p90, buckets) in rows {
+        let slot = if current { &mut now } else { &mut before };
+        *slot = ReleaseDelays { p50, p90, buckets };
     }
-    Ok(counts)
+    Ok((now, before))
 }
 
 /// Cycle time sums per warehouse (`by` = "warehouse_code") or carrier: (label, processing sum,
@@ -185,8 +194,8 @@ pub async fn cycle_by(
     q.build_query_as().fetch_all(db).await
 }
 
-/// An open clock past its at-risk time (or predicted late) and not yet breached: what can still
-/// be saved, soonest due first.
+/// An open clock past its at-risk time and not yet breached: what can still be saved, soonest
+/// due first. (A clock predicted late is at risk from its start: see `domain::sla::clock`.)
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct AtRisk {
     pub order_id: i64,
@@ -212,15 +221,14 @@ pub async fn at_risk(
            where k.ended_at is null and k.paused_since is null and k.due_at > "#,
     );
     q.push_bind(now)
-        .push(" and (k.at_risk_at <= ")
-        .push_bind(now)
-        .push(" or k.predicted_late)");
+        .push(" and k.at_risk_at <= ")
+        .push_bind(now);
     f.push(&mut q, "k");
     q.push(" order by k.due_at limit ").push_bind(limit);
     q.build_query_as().fetch_all(db).await
 }
 
-/// How many open clocks are at risk (not yet breached) and breached, in scope.
+/// How many open clocks are at risk (not yet breached), and how many are breached, in scope.
 pub async fn risk_counts(
     db: &PgPool,
     f: &Filters<'_>,
@@ -230,12 +238,8 @@ pub async fn risk_counts(
     q.push_bind(now)
         .push(")::int8, count(*) filter (where k.due_at <= ")
         .push_bind(now)
-        .push(
-            r#")::int8 from sla_clock k where k.ended_at is null and k.paused_since is null and k.due_at is not null
-               and (k.at_risk_at <= "#,
-        )
-        .push_bind(now)
-        .push(" or k.predicted_late)");
+        .push(")::int8 from sla_clock k where k.ended_at is null and k.paused_since is null and k.at_risk_at <= ")
+        .push_bind(now);
     f.push(&mut q, "k");
     q.build_query_as().fetch_one(db).await
 }
@@ -253,22 +257,11 @@ pub async fn freshness(db: &PgPool) -> sqlx::Result<Vec<(String, String, Option<
     .await
 }
 
-/// The filter choices within scope.
-pub async fn dimension_values(
-    db: &PgPool,
-    scope: &Scope,
-    column: &str,
-) -> sqlx::Result<Vec<String>> {
-    let column = match column {
-        "carrier" => "carrier",
-        "service_level" => "service_level",
-        _ => "warehouse_code",
-    };
-    // Distinct values via the rollups of the last year: small, and indexed by day.
-    let mut q = QueryBuilder::new(format!(
-        "select distinct {column} from kpi_daily k where {column} is not null and k.day > current_date - 366"
-    ));
+/// The filter choices within scope: (dimension, value) for `warehouse`, `carrier` and
+/// `service_level`, from the values the rollups have seen.
+pub async fn dimension_values(db: &PgPool, scope: &Scope) -> sqlx::Result<Vec<(String, String)>> {
+    let mut q = QueryBuilder::new("select dimension, value from kpi_dimension k where true");
     scope.push_on(&mut q, "k.account_id");
-    q.push(format!(" order by {column}"));
-    q.build_query_scalar().fetch_all(db).await
+    q.push(" group by 1, 2 order by 1, 2");
+    q.build_query_as().fetch_all(db).await
 }

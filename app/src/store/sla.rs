@@ -426,16 +426,26 @@ async fn move_kpis(conn: &mut PgConnection, ids: &[i64], orders: &[OrderSla]) ->
     if rows.is_empty() {
         return Ok(());
     }
+    let rows = Value::Array(rows);
     let new = format!(
         r#"with new as (
                insert into order_kpi select * from jsonb_populate_recordset(null::order_kpi, $1)
                returning *) {}"#,
         add_to_rollup("new", 1)
     );
-    sqlx::query(&new)
-        .bind(Value::Array(rows))
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(&new).bind(&rows).execute(&mut *conn).await?;
+    sqlx::query(
+        r#"insert into kpi_dimension (account_id, dimension, value)
+           select distinct account_id, d.dimension, d.value
+           from jsonb_populate_recordset(null::order_kpi, $1) k,
+                lateral (values ('warehouse', k.warehouse_code), ('carrier', k.carrier),
+                                ('service_level', k.service_level)) as d(dimension, value)
+           where d.value is not null
+           on conflict on constraint kpi_dimension_key do nothing"#,
+    )
+    .bind(&rows)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

@@ -309,9 +309,14 @@ impl Measure<'_> {
             .sum();
         let risk_share = self.target * policy.at_risk_percent / 100;
         let due_at = finish(cal, self.start, self.target, &pauses);
-        let at_risk_at = finish(cal, self.start, self.target - risk_share, &pauses);
         let predicted_late =
             self.end.is_none() && self.p80.is_some_and(|p| p > self.target.num_seconds());
+        // Predicted late is at risk from the start: one stored time answers "at risk now?".
+        let at_risk_at = if predicted_late {
+            Some(self.start)
+        } else {
+            finish(cal, self.start, self.target - risk_share, &pauses)
+        };
         let elapsed_seconds = self
             .end
             .map(|end| cal.business_between(self.start, end).num_seconds() - paused_seconds);
