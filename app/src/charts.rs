@@ -3,6 +3,8 @@
 //! `<text>` elements and escapes them; the browser renders the fonts.
 
 use crate::domain::dashboard::{Bucket, CycleSplit, TrendPoint};
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordf64, RangedCoordi32};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -125,6 +127,42 @@ pub fn on_time_trend_svg(points: &[TrendPoint]) -> Result<String, ChartError> {
     })
 }
 
+type Bars<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<SegmentedCoord<RangedCoordi32>, RangedCoordf64>>;
+
+/// A chart with a bar slot per label, the labels under them, and a y axis up to `top`.
+fn bar_chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    title: &str,
+    labels: &[String],
+    top: f64,
+    y_desc: &str,
+    x_desc: &str,
+) -> Result<Bars<'a, 'b>, ChartError> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 24))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d((0..labels.len() as i32).into_segmented(), 0f64..top)
+        .map_err(drawing)?;
+    let label = |v: &SegmentValue<i32>| match v {
+        SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+        _ => String::new(),
+    };
+    let mut mesh = chart.configure_mesh();
+    mesh.disable_x_mesh()
+        .x_labels(labels.len())
+        .x_label_formatter(&label)
+        .y_desc(y_desc)
+        .label_style((FONT, 17));
+    if !x_desc.is_empty() {
+        mesh.x_desc(x_desc);
+    }
+    mesh.draw().map_err(drawing)?;
+    Ok(chart)
+}
+
 /// A bar per bucket (e.g. release delay ranges), with its count above.
 pub fn distribution_svg(
     title: &str,
@@ -136,31 +174,8 @@ pub fn distribution_svg(
             return empty(root, title);
         }
         let top = buckets.iter().map(|b| b.count).max().unwrap_or(1).max(1) as f64 * 1.15;
-        let n = buckets.len() as i32;
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 24))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(56)
-            .build_cartesian_2d((0..n).into_segmented(), 0f64..top)
-            .map_err(drawing)?;
-        let label = |v: &SegmentValue<i32>| match v {
-            SegmentValue::CenterOf(i) => buckets
-                .get(*i as usize)
-                .map(|b| b.label.clone())
-                .unwrap_or_default(),
-            _ => String::new(),
-        };
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(buckets.len())
-            .x_label_formatter(&label)
-            .y_desc("Orders")
-            .x_desc(x_desc)
-            .label_style((FONT, 17))
-            .draw()
-            .map_err(drawing)?;
+        let labels: Vec<String> = buckets.iter().map(|b| b.label.clone()).collect();
+        let mut chart = bar_chart(root, title, &labels, top, "Orders", x_desc)?;
         chart
             .draw_series(buckets.iter().enumerate().map(|(i, b)| {
                 let i = i as i32;
@@ -198,30 +213,8 @@ pub fn cycle_split_svg(rows: &[CycleSplit]) -> Result<String, ChartError> {
         }
         let total = |r: &CycleSplit| r.processing_hours + r.pickup_hours + r.transit_hours;
         let top = rows.iter().map(total).fold(1.0, f64::max) * 1.15;
-        let n = rows.len() as i32;
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 24))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(56)
-            .build_cartesian_2d((0..n).into_segmented(), 0f64..top)
-            .map_err(drawing)?;
-        let label = |v: &SegmentValue<i32>| match v {
-            SegmentValue::CenterOf(i) => rows
-                .get(*i as usize)
-                .map(|r| r.label.clone())
-                .unwrap_or_default(),
-            _ => String::new(),
-        };
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(rows.len())
-            .x_label_formatter(&label)
-            .y_desc("Hours")
-            .label_style((FONT, 17))
-            .draw()
-            .map_err(drawing)?;
+        let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
+        let mut chart = bar_chart(root, title, &labels, top, "Hours", "")?;
         let stages: [(&str, fn(&CycleSplit) -> (f64, f64)); 3] = [
             ("Processing", |r| (0.0, r.processing_hours)),
             ("Pickup", |r| {
