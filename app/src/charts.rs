@@ -18,6 +18,11 @@ const COLOURS: [RGBColor; 3] = [
     RGBColor(0x17, 0x9c, 0x8a),
 ];
 
+/// A trend series: its value on a day, if measured.
+type Series = fn(&TrendPoint) -> Option<f64>;
+/// A stacked stage: where its bar starts and ends (hours).
+type Stage = fn(&CycleSplit) -> (f64, f64);
+
 /// Why a chart could not be drawn.
 #[derive(Debug, thiserror::Error)]
 pub enum ChartError {
@@ -96,7 +101,7 @@ pub fn on_time_trend_svg(points: &[TrendPoint]) -> Result<String, ChartError> {
             .label_style((FONT, 17))
             .draw()
             .map_err(drawing)?;
-        let series: [(&str, fn(&TrendPoint) -> Option<f64>); 3] = [
+        let series: [(&str, Series); 3] = [
             ("On-time ship", |p| p.on_time_ship),
             ("On-time delivery", |p| p.on_time_delivery),
             ("OTIF", |p| p.otif),
@@ -215,7 +220,7 @@ pub fn cycle_split_svg(rows: &[CycleSplit]) -> Result<String, ChartError> {
         let top = rows.iter().map(total).fold(1.0, f64::max) * 1.15;
         let labels: Vec<String> = rows.iter().map(|r| r.label.clone()).collect();
         let mut chart = bar_chart(root, title, &labels, top, "Hours", "")?;
-        let stages: [(&str, fn(&CycleSplit) -> (f64, f64)); 3] = [
+        let stages: [(&str, Stage); 3] = [
             ("Processing", |r| (0.0, r.processing_hours)),
             ("Pickup", |r| {
                 (r.processing_hours, r.processing_hours + r.pickup_hours)

@@ -152,8 +152,8 @@ pub async fn release_delays(
         .push_bind(to);
     f.push(&mut q, "k");
     q.push(" group by 1");
-    let rows: Vec<(bool, Option<f64>, Option<f64>, Vec<i64>)> =
-        q.build_query_as().fetch_all(db).await?;
+    type Row = (bool, Option<f64>, Option<f64>, Vec<i64>);
+    let rows: Vec<Row> = q.build_query_as().fetch_all(db).await?;
     let empty = || ReleaseDelays {
         buckets: vec![0; DELAY_EDGES.len() + 1],
         ..ReleaseDelays::default()
