@@ -224,7 +224,8 @@ pub async fn view(
 
     let now_sums = kpis::sums(pool, &f, from, to).await?;
     let before_sums = kpis::sums(pool, &f, previous, from).await?;
-    let (delays, delays_before) = kpis::release_delays(pool, &f, previous, to, from).await?;
+    let delays = kpis::release_delays(pool, &f, from, to, true).await?;
+    let delays_before = kpis::release_delays(pool, &f, previous, from, false).await?;
     let mut tiles = tiles(
         &now_sums,
         &before_sums,

@@ -119,21 +119,20 @@ pub struct ReleaseDelays {
 /// Upper bounds (seconds) of the release delay buckets; the last bucket is open.
 pub const DELAY_EDGES: &[i64] = &[15 * 60, 3600, 4 * 3600, 8 * 3600, 24 * 3600, 48 * 3600];
 
-/// Release delays of `[previous, split)` and `[split, to)`, in one pass over the order shares:
-/// (this period, the one before).
+/// Release delays of the orders placed in `[from, to)`, with the distribution when `buckets`.
+/// One pass over the covering index of `order_kpi` (an index-only scan).
 pub async fn release_delays(
     db: &PgPool,
     f: &Filters<'_>,
-    previous: NaiveDate,
+    from: NaiveDate,
     to: NaiveDate,
-    split: NaiveDate,
-) -> sqlx::Result<(ReleaseDelays, ReleaseDelays)> {
-    let mut q = QueryBuilder::new("select k.day >= ");
-    q.push_bind(split).push(
-        r#" as current, percentile_cont(0.5) within group (order by release_delay_seconds),
-           percentile_cont(0.9) within group (order by release_delay_seconds), array["#,
+    buckets: bool,
+) -> sqlx::Result<ReleaseDelays> {
+    let mut q = QueryBuilder::new(
+        "select percentile_cont(array[0.5, 0.9]) within group (order by release_delay_seconds), array[",
     );
-    for i in 0..=DELAY_EDGES.len() {
+    let count = if buckets { DELAY_EDGES.len() + 1 } else { 0 };
+    for i in 0..count {
         if i > 0 {
             q.push(", ");
         }
@@ -147,23 +146,18 @@ pub async fn release_delays(
         q.push(format!("count(*) filter (where {})", bounds.join(" and ")));
     }
     q.push("]::int8[] from order_kpi k where k.release_delay_seconds is not null and k.day >= ")
-        .push_bind(previous)
+        .push_bind(from)
         .push(" and k.day < ")
         .push_bind(to);
     f.push(&mut q, "k");
-    q.push(" group by 1");
-    type Row = (bool, Option<f64>, Option<f64>, Vec<i64>);
-    let rows: Vec<Row> = q.build_query_as().fetch_all(db).await?;
-    let empty = || ReleaseDelays {
-        buckets: vec![0; DELAY_EDGES.len() + 1],
-        ..ReleaseDelays::default()
-    };
-    let (mut now, mut before) = (empty(), empty());
-    for (current, p50, p90, buckets) in rows {
-        let slot = if current { &mut now } else { &mut before };
-        *slot = ReleaseDelays { p50, p90, buckets };
-    }
-    Ok((now, before))
+    let (percentiles, buckets): (Option<Vec<f64>>, Vec<i64>) =
+        q.build_query_as().fetch_one(db).await?;
+    let percentiles = percentiles.unwrap_or_default();
+    Ok(ReleaseDelays {
+        p50: percentiles.first().copied(),
+        p90: percentiles.get(1).copied(),
+        buckets,
+    })
 }
 
 /// Cycle time sums per warehouse (`by` = "warehouse_code") or carrier: (label, processing sum,

@@ -346,7 +346,8 @@ async fn dashboard_sql(pool: &PgPool, spent: &mut Vec<(&'static str, f64)>) -> a
     kpis::sums(pool, &f, from, to).await?;
     kpis::sums(pool, &f, previous, from).await?;
     lap("rollup sums, two periods", spent);
-    kpis::release_delays(pool, &f, previous, to, from).await?;
+    kpis::release_delays(pool, &f, from, to, true).await?;
+    kpis::release_delays(pool, &f, previous, from, false).await?;
     lap("release delay p50/p90 and distribution, two periods", spent);
     kpis::risk_counts(pool, &f, now).await?;
     lap("at-risk and breached counts", spent);
