@@ -63,6 +63,7 @@ test('the dashboard filters without a reload and updates live as figures change'
 
 test('an agent works a case: assign, refuse a snooze without reason, resolve, comment; new cases arrive live', async ({ page }) => {
   const order = await db(async (c) => {
+    await c.query(`delete from exception_case where case_key like 'e2e:%'`);
     const o = await c.query(`select order_id, order_ref, account_id from "order" order by order_id limit 1`);
     return o.rows[0];
   });
@@ -71,7 +72,7 @@ test('an agent works a case: assign, refuse a snooze without reason, resolve, co
       `insert into exception_case (case_key, category, kind, severity, summary, order_id, order_ref, account_id,
                                    order_value, due_at, opened_at)
        values ('e2e:first', 'carrier', 'damaged', 'critical', 'E2E parcel crushed', $1, $2, $3, 99999,
-               now() - interval '1 day', now())
+               now() - interval '400 days', now())
        returning exception_case_id`,
       [order.order_id, order.order_ref, order.account_id],
     );
@@ -83,7 +84,7 @@ test('an agent works a case: assign, refuse a snooze without reason, resolve, co
   await hydrated(page);
   await mark(page);
   const row = page.locator(`#cases tr[data-case="${caseId}"]`);
-  // Overdue and the most valuable: first in the queue.
+  // The longest overdue: first in the queue.
   await expect(page.locator('#cases tbody tr').first()).toHaveAttribute('data-case', String(caseId));
   await expect(row).toContainText('overdue');
 
