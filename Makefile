@@ -5,7 +5,7 @@ export SQLX_OFFLINE := true
 # binary asks the browser for the same wasm file name the site has.
 export LEPTOS_OUTPUT_NAME := milepost
 
-.PHONY: run test demo bench tools sqlx-prepare fmt
+.PHONY: run test demo bench bench-sla tools sqlx-prepare fmt
 
 ## Install what is missing, offer the demo history once, then build and serve http://127.0.0.1:3000
 ## (embedded Postgres unless DATABASE_URL is set).
@@ -31,6 +31,12 @@ demo: tools
 bench: tools
 	cargo build --release -p server
 	MILEPOST_LOG=warn $(RELEASE_BIN) bench ingest
+
+## The SLA benchmark (release build, scratch database, about 10 minutes): a million orders with
+## ten million events, then the dashboard and exception queue render times against their SQL.
+bench-sla: tools
+	cargo build --release -p server
+	MILEPOST_LOG=error $(RELEASE_BIN) bench sla
 
 tools:
 	scripts/ensure-tools.sh
