@@ -16,6 +16,8 @@ create table business_calendar (
     holidays     date[] not null default '{}',
     cutoff       time,
     updated_at   timestamptz not null default now(),
+    -- The change the sweep last recomputed open clocks for (it does when updated_at is newer).
+    applied_at   timestamptz,
     constraint business_calendar_scope_known check (scope in ('warehouse', 'carrier')),
     constraint business_calendar_week_has_seven_days check (jsonb_array_length(week) = 7)
 );

@@ -509,3 +509,58 @@ async fn the_sweep_files_and_clears_dead_sync_jobs_and_quiet_sources(pool: PgPoo
     assert!(!keys.contains(&format!("job:{job}")), "{keys:?}");
     assert!(!keys.contains(&stale), "{keys:?}");
 }
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn an_edited_calendar_moves_the_due_times_of_open_clocks(pool: PgPool) {
+    rules(&pool).await;
+    let connectors = support::canonical_connectors(&pool).await;
+    // Released Monday 12:00, not dispatched: 8 h of 08:00–17:00 make Tuesday 11:00.
+    let mut s = story(
+        "E",
+        "2026-03-02T12:00:00Z",
+        "2026-03-09T10:00:00Z",
+        None,
+        json!([]),
+    );
+    s.truncate(3);
+    support::deliver_each(&pool, &connectors, &s).await;
+    let settings = server::sla::sweep::SweepSettings::default();
+    server::sla::sweep::once(&pool, &settings).await.unwrap();
+    assert_eq!(
+        clock(&pool, "E", "ship").await["due"],
+        "2026-03-03T11:00:00+00:00"
+    );
+
+    // The warehouse now closes at noon: released at closing time, the clock counts from
+    // Tuesday 08:00, four hours a day: due Wednesday 12:00.
+    let half = Some(DayHours {
+        open: 8 * 60,
+        close: 12 * 60,
+    });
+    sla::save_calendar(
+        &pool,
+        &CalendarRow {
+            business_calendar_id: 0,
+            scope: "warehouse".into(),
+            code: "w".into(),
+            time_zone: "UTC".into(),
+            week: [half, half, half, half, half, None, None],
+            holidays: vec![],
+            cutoff: NaiveTime::from_hms_opt(14, 0, 0),
+        },
+    )
+    .await
+    .unwrap();
+    server::sla::sweep::once(&pool, &settings).await.unwrap();
+    assert_eq!(
+        clock(&pool, "E", "ship").await["due"],
+        "2026-03-04T12:00:00+00:00"
+    );
+    let pending: i64 = sqlx::query_scalar(
+        "select count(*) from business_calendar where applied_at is null or applied_at < updated_at",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(pending, 0, "each change is applied once");
+}

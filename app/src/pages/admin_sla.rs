@@ -239,7 +239,7 @@ fn CalendarForm(
             </fieldset>
             <label>"Cut-off (warehouses: released later counts from the next opening)"<input type="text" name="draft[cutoff]" placeholder="15:00" prop:value=move || c().cutoff/></label>
             <label>"Holidays (YYYY-MM-DD, separated by commas or lines)"<textarea name="draft[holidays]" prop:value=move || c().holidays></textarea></label>
-            {outcome(save_calendar.value(), "Calendar saved. Orders use it when their clocks are next computed.")}
+            {outcome(save_calendar.value(), "Calendar saved. Open clocks that count in it are recomputed within a minute.")}
             <button type="submit" class="primary">"Save calendar"</button>
         </ActionForm>
     }

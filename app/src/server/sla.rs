@@ -237,8 +237,8 @@ pub async fn retire_policy(
     Ok(())
 }
 
-/// Adds or replaces the calendar of a warehouse or carrier. It applies to clocks computed from
-/// now on (an order's clocks are recomputed when its next event arrives).
+/// Adds or replaces the calendar of a warehouse or carrier. The SLA sweep recomputes the open
+/// clocks that count in it within a minute (`server::sla::sweep`).
 pub async fn save_calendar(
     pool: &PgPool,
     actor: Uuid,

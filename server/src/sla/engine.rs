@@ -47,6 +47,35 @@ fn lookup<'a>(
     code.and_then(|c| map.get(&c.to_lowercase()))
 }
 
+/// Orders recomputed per transaction when a calendar changes.
+const RECOMPUTE_BATCH: usize = 500;
+
+/// Folds the orders again from their stored histories and recomputes their SLA state, for a
+/// change no event announces (a calendar edited). Verdicts and projections are the projector's
+/// and are left alone; only clocks, KPI shares and cases are rewritten. Returns how many.
+pub async fn recompute_orders(pool: &sqlx::PgPool, order_refs: &[String]) -> sqlx::Result<usize> {
+    let mut done = 0;
+    for chunk in order_refs.chunks(RECOMPUTE_BATCH) {
+        let mut tx = pool.begin().await?;
+        app::store::events::lock_keys(&mut tx, chunk).await?;
+        let projections: Vec<OrderProjection> = app::store::history::of_orders(&mut tx, chunk)
+            .await?
+            .into_iter()
+            .filter_map(|(order, entries)| {
+                let events: Vec<_> = entries
+                    .iter()
+                    .filter_map(app::store::history::Entry::fold_event)
+                    .collect();
+                app::domain::projection::fold(&order, &events).projection
+            })
+            .collect();
+        recompute(&mut tx, &projections, &[], Utc::now()).await?;
+        tx.commit().await?;
+        done += projections.len();
+    }
+    Ok(done)
+}
+
 /// The SLA state of one order: pure given the rules and `now`.
 pub fn compute(
     p: &OrderProjection,

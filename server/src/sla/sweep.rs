@@ -1,6 +1,7 @@
 //! What no event announces, checked on a timer: dead sync jobs about an order and sources gone
-//! quiet become cases (and clear by themselves when that changes), and the observed stage
-//! durations behind the at-risk prediction are refreshed. Each step is idempotent, so any
+//! quiet become cases (and clear by themselves when that changes), the observed stage
+//! durations behind the at-risk prediction are refreshed, and the open clocks of a warehouse or
+//! carrier whose calendar was edited are recomputed. Each step is idempotent, so any
 //! number of workers may run it.
 
 use app::store::{exceptions, sla};
@@ -35,6 +36,13 @@ pub async fn once(pool: &PgPool, s: &SweepSettings) -> sqlx::Result<()> {
     let (filed, cleared) = exceptions::sweep_dead_jobs(pool).await?;
     let (stale, fresh) = exceptions::sweep_stale_sources(pool, s.quiet_for).await?;
     sla::refresh_observed(pool, s.observe_days, s.observe_min_samples).await?;
+    // A calendar edited since: its open clocks get the new hours.
+    for (id, scope, code, changed_at) in sla::calendars_to_apply(pool).await? {
+        let orders = sla::open_orders_for(pool, &scope, &code).await?;
+        let done = crate::sla::engine::recompute_orders(pool, &orders).await?;
+        sla::mark_calendar_applied(pool, id, changed_at).await?;
+        tracing::info!(%scope, %code, orders = done, "open clocks recomputed for a changed calendar");
+    }
     if filed + cleared + stale + fresh > 0 {
         tracing::info!(filed, cleared, stale, fresh, "exception sweep");
     }
