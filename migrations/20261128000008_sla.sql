@@ -205,18 +205,27 @@ create table exception_comment (
 );
 create index exception_comment_case_idx on exception_comment (exception_case_id, created_at);
 
--- Open pages refresh when what they show changes: one notice per statement.
+-- Open pages refresh when what they show changes: one notice per statement that changed rows
+-- (statement triggers fire for statements that change nothing too; the transition table says).
 create function milepost_live_notify() returns trigger language plpgsql as $$
 begin
-    perform pg_notify('milepost_live', tg_argv[0]);
+    if exists (select 1 from changed) then
+        perform pg_notify('milepost_live', tg_argv[0]);
+    end if;
     return null;
 end;
 $$;
-create trigger exception_case_live after insert or update on exception_case
+create trigger exception_case_live_insert after insert on exception_case referencing new table as changed
     for each statement execute function milepost_live_notify('exceptions');
-create trigger kpi_daily_live after insert or update on kpi_daily
+create trigger exception_case_live_update after update on exception_case referencing new table as changed
+    for each statement execute function milepost_live_notify('exceptions');
+create trigger kpi_daily_live_insert after insert on kpi_daily referencing new table as changed
     for each statement execute function milepost_live_notify('dashboard');
-create trigger sla_clock_live after insert or update or delete on sla_clock
+create trigger kpi_daily_live_update after update on kpi_daily referencing new table as changed
+    for each statement execute function milepost_live_notify('dashboard');
+create trigger sla_clock_live_insert after insert on sla_clock referencing new table as changed
+    for each statement execute function milepost_live_notify('dashboard');
+create trigger sla_clock_live_delete after delete on sla_clock referencing old table as changed
     for each statement execute function milepost_live_notify('dashboard');
 
 -- The sweep looks for dead sync jobs about an order to file them as cases.

@@ -564,3 +564,37 @@ async fn an_edited_calendar_moves_the_due_times_of_open_clocks(pool: PgPool) {
     .unwrap();
     assert_eq!(pending, 0, "each change is applied once");
 }
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn pages_are_told_of_changes_and_only_of_changes(pool: PgPool) {
+    let mut listener = sqlx::postgres::PgListener::connect_with(&pool)
+        .await
+        .unwrap();
+    listener.listen("milepost_live").await.unwrap();
+    // Statements that change nothing say nothing.
+    sqlx::query("update exception_case set updated_at = now() where false")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("delete from sla_clock where false")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(300), listener.recv()).await;
+    assert!(
+        quiet.is_err(),
+        "no notice for a statement that changed nothing"
+    );
+    sqlx::query(
+        "insert into exception_case (case_key, category, kind, severity, summary, opened_at)
+         values ('t:1', 'delay', 'delayed', 'warning', 'late', now())",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let notice = tokio::time::timeout(std::time::Duration::from_secs(5), listener.recv())
+        .await
+        .expect("a notice")
+        .unwrap();
+    assert_eq!(notice.payload(), "exceptions");
+}
