@@ -215,6 +215,30 @@ async fn tiles_charts_and_at_risk_orders_tell_what_the_events_tell(pool: PgPool)
         .collect();
     assert_eq!(sources, ["carrier", "erp", "wms"]);
 
+    // The order page shows the clocks: O3 released in 30 min (met), its ship clock overdue.
+    let detail: Value = app
+        .call(&agent, "orders/detail", &[("order_ref", "O3")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let clocks = detail["clocks"].as_array().unwrap();
+    let states: Vec<(&str, &str)> = clocks
+        .iter()
+        .map(|c| (c["segment"].as_str().unwrap(), c["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        states,
+        [("Release to warehouse", "met"), ("Ship", "breached")],
+        "{detail}"
+    );
+    assert!(
+        clocks[1]["remaining"].as_str().unwrap().ends_with("over"),
+        "{}",
+        clocks[1]
+    );
+    assert_eq!(clocks[1]["policy"], "All v1");
+
     // Filters: the carrier FedEx has only O3 (nothing shipped).
     let (_, fedex) = dashboard(&app, &agent, &[("filter[carrier]", "FedEx")]).await;
     assert_eq!(tile(&fedex, "on_time_ship")["value"], "—");
