@@ -345,3 +345,65 @@ proptest! {
         prop_assert_eq!(fold("S00042", &arrived), fold("S00042", &subset));
     }
 }
+
+#[test]
+fn holds_and_consignee_exceptions_pause_the_clocks_until_they_end() {
+    use EventType as T;
+    let mut events = history();
+    events.push(event(
+        90,
+        T::OrderOnHold,
+        at("2026-03-02T09:30:00Z"),
+        json!({"order": {"erp_order_id": "S00042"}, "reason": {"code": "waiting_for_customer"}}),
+    ));
+    events.push(event(
+        91,
+        T::OrderHoldReleased,
+        at("2026-03-02T10:30:00Z"),
+        json!({"order": {"erp_order_id": "S00042"}}),
+    ));
+    let tn = history()
+        .iter()
+        .find(|e| e.event_type == T::ShipmentDispatched)
+        .and_then(|e| e.data.pointer("/shipment/tracking_numbers/0").cloned())
+        .unwrap();
+    events.push(event(
+        92,
+        T::ShipmentException,
+        at("2026-03-03T10:00:00Z"),
+        json!({"tracking_number": tn, "reason": {"code": "refused"}, "action_owner": "consignee"}),
+    ));
+    events.push(event(
+        93,
+        T::ShipmentInTransit,
+        at("2026-03-03T16:00:00Z"),
+        json!({"tracking_number": tn}),
+    ));
+    // A carrier-owned exception pauses nothing.
+    events.push(event(
+        94,
+        T::ShipmentException,
+        at("2026-03-03T17:00:00Z"),
+        json!({"tracking_number": tn, "reason": {"code": "damaged"}, "action_owner": "carrier"}),
+    ));
+    let pauses = fold("S00042", &events).projection.unwrap().pauses;
+    let spans: Vec<(&str, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = pauses
+        .iter()
+        .map(|p| (p.reason.as_str(), Some(p.from), p.until))
+        .collect();
+    assert_eq!(
+        spans,
+        vec![
+            (
+                "waiting_for_customer",
+                at("2026-03-02T09:30:00Z"),
+                at("2026-03-02T10:30:00Z")
+            ),
+            (
+                "consignee",
+                at("2026-03-03T10:00:00Z"),
+                at("2026-03-03T16:00:00Z")
+            ),
+        ]
+    );
+}
