@@ -387,7 +387,8 @@ fn holds_and_consignee_exceptions_pause_the_clocks_until_they_end() {
         json!({"tracking_number": tn, "reason": {"code": "damaged"}, "action_owner": "carrier"}),
     ));
     let pauses = fold("S00042", &events).projection.unwrap().pauses;
-    let spans: Vec<(&str, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = pauses
+    type Span<'a> = (&'a str, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    let spans: Vec<Span> = pauses
         .iter()
         .map(|p| (p.reason.as_str(), Some(p.from), p.until))
         .collect();
