@@ -279,4 +279,20 @@ async fn an_account_manager_sees_only_their_accounts(pool: PgPool) {
         let client = app.signed_in(role).await;
         assert_eq!(dashboard(&app, &client, &[]).await.0, 403, "{role}");
     }
+    // A customer of ACME sees O1's clocks on its order page, without the internal policy.
+    let customer = app.signed_in(Role::Customer).await;
+    let detail: Value = app
+        .call(&customer, "orders/detail", &[("order_ref", "O1")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let clocks = detail["clocks"].as_array().unwrap();
+    assert_eq!(clocks.len(), 3, "{detail}");
+    assert!(
+        clocks
+            .iter()
+            .all(|c| c["policy"] == "" && c["state"] == "met"),
+        "{detail}"
+    );
 }

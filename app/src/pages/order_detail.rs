@@ -219,7 +219,7 @@ fn SlaClocks(clocks: Vec<crate::domain::sla::views::ClockView>) -> impl IntoView
                         <td>{c.ended_at.unwrap_or_else(|| "—".into())}</td>
                         <td>{c.remaining.unwrap_or_else(|| "—".into())}</td>
                         <td>{if c.paused.is_empty() { "—".to_string() } else { c.paused }}</td>
-                        <td>{format!("{} · {}", c.target, c.policy)}</td>
+                        <td>{if c.policy.is_empty() { c.target.clone() } else { format!("{} · {}", c.target, c.policy) }}</td>
                     </tr>
                 }}).collect_view()}
             </tbody>

@@ -95,7 +95,13 @@ pub async fn detail(
             inbox_message_id: raw_allowed.then_some(e.inbox_message_id),
         })
         .collect();
-    let clocks = super::sla::order_clocks(pool, order.order_id, chrono::Utc::now()).await?;
+    let mut clocks = super::sla::order_clocks(pool, order.order_id, chrono::Utc::now()).await?;
+    if !staff {
+        // Customers see their promise kept or not, not the internal policy behind it.
+        for clock in &mut clocks {
+            clock.policy.clear();
+        }
+    }
     Ok(OrderDetail {
         clocks,
         header: row(&order),
