@@ -102,6 +102,21 @@ test('an agent works a case: assign, refuse a snooze without reason, resolve, co
   await row.getByRole('checkbox').check();
   await form.getByLabel('Action').selectOption('snooze');
   await form.getByLabel('Until (UTC)').fill('2099-01-01T09:00');
+  // Meanwhile a new case filed by the server appears without a reload, and the half-filled
+  // form keeps what the agent chose and typed.
+  await db((c) =>
+    c.query(
+      `insert into exception_case (case_key, category, kind, severity, summary, order_ref, opened_at, due_at, order_value)
+       values ('e2e:second', 'delay', 'delayed', 'warning', 'E2E weather delay', $1, now(), now() - interval '2 days', 1)`,
+      [order.order_ref],
+    ),
+  );
+  await expect(page.locator('#cases')).toContainText('E2E weather delay', { timeout: 15_000 });
+  await notReloaded(page);
+
+  await expect(form.getByLabel('Action')).toHaveValue('snooze');
+  await expect(form.getByLabel('Until (UTC)')).toBeVisible();
+  await expect(form.getByLabel('Until (UTC)')).toHaveValue('2099-01-01T09:00');
   await form.getByRole('button', { name: 'Apply' }).click();
   await expect(page.getByRole('alert')).toContainText('reason');
   await expect(row).toContainText('open');
@@ -112,17 +127,6 @@ test('an agent works a case: assign, refuse a snooze without reason, resolve, co
   await panel.getByLabel('Comment').fill('Called the carrier; claim filed.');
   await panel.getByRole('button', { name: 'Comment' }).click();
   await expect(panel).toContainText('Called the carrier; claim filed.');
-
-  // A new case filed by the server appears without a reload.
-  await db((c) =>
-    c.query(
-      `insert into exception_case (case_key, category, kind, severity, summary, order_ref, opened_at, due_at, order_value)
-       values ('e2e:second', 'delay', 'delayed', 'warning', 'E2E weather delay', $1, now(), now() - interval '2 days', 1)`,
-      [order.order_ref],
-    ),
-  );
-  await expect(page.locator('#cases')).toContainText('E2E weather delay', { timeout: 15_000 });
-  await notReloaded(page);
 
   // Resolve the first with a reason: it leaves the open queue and shows under Closed.
   await row.getByRole('checkbox').check();

@@ -20,6 +20,7 @@ pub fn ExceptionsPage() -> impl IntoView {
     let filter = RwSignal::new(QueueFilter::default());
     let selected = RwSignal::new(BTreeSet::<i64>::new());
     let opened = RwSignal::new(None::<i64>);
+    let draft = BulkDraft::new();
     let cases = Resource::new(
         move || {
             (
@@ -34,6 +35,7 @@ pub fn ExceptionsPage() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(_)) = act.value().get() {
             selected.set(BTreeSet::new());
+            draft.reason.set(String::new());
         }
     });
 
@@ -52,7 +54,7 @@ pub fn ExceptionsPage() -> impl IntoView {
                                     <p class="count" id="case-count">{format!("{} cases", page.total)}</p>
                                     <CaseTable cases=page.cases selected opened/>
                                     <Pager page=page.page pages=page.pages filter/>
-                                    <BulkActions act selected assignees/>
+                                    <BulkActions act selected assignees draft/>
                                 }.into_any()
                             }
                             Err(error) => view! { <ErrorNotice error/> }.into_any(),
@@ -176,20 +178,47 @@ fn Pager(page: i64, pages: i64, filter: RwSignal<QueueFilter>) -> impl IntoView 
     })
 }
 
+/// What the bulk form holds. It lives on the page, not in the form: the form is drawn again
+/// each time the list refreshes (live), and must not lose what the agent is typing.
+#[derive(Clone, Copy)]
+struct BulkDraft {
+    action: RwSignal<String>,
+    assignee: RwSignal<String>,
+    until: RwSignal<String>,
+    reason: RwSignal<String>,
+}
+
+impl BulkDraft {
+    fn new() -> Self {
+        Self {
+            action: RwSignal::new("assign".into()),
+            assignee: RwSignal::new("me".into()),
+            until: RwSignal::new(String::new()),
+            reason: RwSignal::new(String::new()),
+        }
+    }
+}
+
 #[component]
 fn BulkActions(
     act: ServerAction<ActOnCases>,
     selected: RwSignal<BTreeSet<i64>>,
     assignees: Vec<Assignee>,
+    draft: BulkDraft,
 ) -> impl IntoView {
     let ids = move || selected.with(|s| s.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
-    let action = RwSignal::new("assign".to_string());
+    let BulkDraft {
+        action,
+        assignee,
+        until,
+        reason,
+    } = draft;
     view! {
         <ActionForm action=act attr:class="bulk" attr:id="case-actions">
             <input type="hidden" name="ids" prop:value=ids/>
             <p>{move || format!("{} selected", selected.with(BTreeSet::len))}</p>
             <label>"Action "
-                <select name="action" on:change=move |e| action.set(event_target_value(&e))>
+                <select name="action" prop:value=move || action.get() on:change=move |e| action.set(event_target_value(&e))>
                     <option value="assign">"Assign"</option>
                     <option value="acknowledge">"Acknowledge"</option>
                     <option value="snooze">"Snooze"</option>
@@ -198,17 +227,18 @@ fn BulkActions(
                 </select>
             </label>
             <label class:hidden=move || action.get() != "assign">"To "
-                <select name="assignee">
+                <select name="assignee" prop:value=move || assignee.get() on:change=move |e| assignee.set(event_target_value(&e))>
                     <option value="me">"Me"</option>
                     <option value="">"Nobody"</option>
                     {assignees.into_iter().map(|a| view! { <option value=a.user_id>{a.name}</option> }).collect_view()}
                 </select>
             </label>
             <label class:hidden=move || action.get() != "snooze">"Until (UTC) "
-                <input type="datetime-local" name="until"/>
+                <input type="datetime-local" name="until" prop:value=move || until.get() on:input=move |e| until.set(event_target_value(&e))/>
             </label>
             <label>"Reason "
-                <input type="text" name="reason" placeholder="needed to snooze or resolve"/>
+                <input type="text" name="reason" placeholder="needed to snooze or resolve"
+                    prop:value=move || reason.get() on:input=move |e| reason.set(event_target_value(&e))/>
             </label>
             <button type="submit">"Apply"</button>
         </ActionForm>
