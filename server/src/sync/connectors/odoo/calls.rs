@@ -3,7 +3,8 @@
 use super::client::{Failed, OdooClient};
 use crate::sync::retry::JobError;
 use app::store::jobs::AttemptRecord;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 
 /// Every call of one job, for its attempt log: a dead letter shows each request and answer.
 #[derive(Default)]
@@ -54,6 +55,34 @@ impl Exchanges {
     }
 
     /// The sale order named `name` (e.g. `S00025`) with `fields`, if Odoo has one.
+    /// The SKU (`default_code`) of each record's `product_id`, by product id: one read of
+    /// `product.product` for all of them.
+    pub async fn skus_of_products(
+        &mut self,
+        odoo: &OdooClient,
+        records: &[Value],
+    ) -> Result<HashMap<i64, String>, JobError> {
+        let product_ids: Vec<i64> = records
+            .iter()
+            .filter_map(|r| super::writeback::id_of(&r["product_id"]))
+            .collect();
+        let products = self
+            .call(
+                odoo,
+                "product.product",
+                "read",
+                Some(&product_ids),
+                json!({"fields": ["default_code"]}),
+            )
+            .await?;
+        Ok(products
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| Some((p["id"].as_i64()?, p["default_code"].as_str()?.to_string())))
+            .collect())
+    }
+
     pub async fn sale_order_named(
         &mut self,
         odoo: &OdooClient,

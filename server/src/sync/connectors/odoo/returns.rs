@@ -5,12 +5,11 @@
 
 use super::calls::Exchanges;
 use super::client::OdooClient;
-use super::writeback::{id_of, ShippedLine};
+use super::writeback::{id_of, shipped_by_sku, ShippedLine};
 use crate::sync::retry::JobError;
 use crate::sync::runner::Done;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 /// An `odoo.return` job's payload.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,29 +93,8 @@ pub async fn create_return(odoo: &OdooClient, r: &ReturnRequest) -> Result<Done,
         )
         .await?;
     let lines = lines.as_array().cloned().unwrap_or_default();
-    let product_ids: Vec<i64> = lines
-        .iter()
-        .filter_map(|l| id_of(&l["product_id"]))
-        .collect();
-    let products = x
-        .call(
-            odoo,
-            "product.product",
-            "read",
-            Some(&product_ids),
-            json!({"fields": ["default_code"]}),
-        )
-        .await?;
-    let sku_of: HashMap<i64, String> = products
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| Some((p["id"].as_i64()?, p["default_code"].as_str()?.to_string())))
-        .collect();
-    let mut wanted: HashMap<&str, f64> = HashMap::new();
-    for l in &r.lines {
-        *wanted.entry(l.sku.as_str()).or_default() += l.qty_shipped;
-    }
+    let sku_of = x.skus_of_products(odoo, &lines).await?;
+    let mut wanted = shipped_by_sku(&r.lines);
     for l in &lines {
         let sku = id_of(&l["product_id"]).and_then(|p| sku_of.get(&p));
         let Some(left) = sku.and_then(|s| wanted.get_mut(s.as_str())) else {

@@ -34,6 +34,15 @@ pub struct ShippedLine {
     pub qty_shipped: f64,
 }
 
+/// Quantities shipped per SKU (a SKU may come on several lines).
+pub(crate) fn shipped_by_sku(lines: &[ShippedLine]) -> HashMap<&str, f64> {
+    let mut by_sku: HashMap<&str, f64> = HashMap::new();
+    for line in lines {
+        *by_sku.entry(line.sku.as_str()).or_default() += line.qty_shipped;
+    }
+    by_sku
+}
+
 pub(crate) fn id_of(many2one: &Value) -> Option<i64> {
     many2one.get(0).and_then(Value::as_i64)
 }
@@ -93,29 +102,8 @@ pub async fn dispatch(odoo: &OdooClient, d: &Dispatch) -> Result<Done, JobError>
         )
         .await?;
     let moves = moves.as_array().cloned().unwrap_or_default();
-    let product_ids: Vec<i64> = moves
-        .iter()
-        .filter_map(|m| id_of(&m["product_id"]))
-        .collect();
-    let products = x
-        .call(
-            odoo,
-            "product.product",
-            "read",
-            Some(&product_ids),
-            json!({"fields": ["default_code"]}),
-        )
-        .await?;
-    let sku_of: HashMap<i64, String> = products
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| Some((p["id"].as_i64()?, p["default_code"].as_str()?.to_string())))
-        .collect();
-    let mut shipped: HashMap<&str, f64> = HashMap::new();
-    for line in &d.lines {
-        *shipped.entry(line.sku.as_str()).or_default() += line.qty_shipped;
-    }
+    let sku_of = x.skus_of_products(odoo, &moves).await?;
+    let mut shipped = shipped_by_sku(&d.lines);
     for m in &moves {
         let move_id = m["id"].as_i64().unwrap_or_default();
         let sku = id_of(&m["product_id"]).and_then(|p| sku_of.get(&p));
