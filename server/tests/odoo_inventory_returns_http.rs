@@ -2,28 +2,17 @@
 //! reported, or applied and then gone; a return made through Odoo's wizard once, however often
 //! the job runs; a return with nothing delivered is a dead letter that says why.
 
-use secrecy::SecretString;
 use serde_json::Value;
 use server::simulators::odoo::OdooStandIn;
-use server::sync::connectors::odoo::client::{OdooClient, OdooConfig, Protocol};
+use server::sync::connectors::odoo::client::OdooClient;
 use server::sync::connectors::odoo::inventory::{reconcile, Counted, Snapshot};
 use server::sync::connectors::odoo::returns::{create_return, ReturnRequest};
 use server::sync::connectors::odoo::writeback::{dispatch, Dispatch, ShippedLine};
 use server::sync::retry::Failure;
-use std::time::Duration;
 
 async fn odoo() -> (OdooClient, OdooStandIn) {
     let odoo = OdooStandIn::start("key").await.unwrap();
-    let client = OdooClient::new(OdooConfig {
-        base_url: odoo.url.clone(),
-        database: "odoo_probe".into(),
-        protocol: Protocol::Json2 {
-            api_key: SecretString::from("key".to_string()),
-        },
-        timeout: Duration::from_secs(5),
-    })
-    .unwrap();
-    (client, odoo)
+    (odoo.json2_client().unwrap(), odoo)
 }
 
 fn snapshot(apply: bool) -> Snapshot {

@@ -4,10 +4,9 @@
 //! rest, a zero-quantity validation is a UserError. Then through the job runner, with Odoo
 //! failing once: the write-back happens exactly once.
 
-use secrecy::SecretString;
 use serde_json::Value;
 use server::simulators::odoo::{Fault, OdooStandIn};
-use server::sync::connectors::odoo::client::{OdooClient, OdooConfig, Protocol};
+use server::sync::connectors::odoo::client::OdooClient;
 use server::sync::connectors::odoo::writeback::{dispatch, Dispatch, ShippedLine};
 use server::sync::retry::Failure;
 use std::sync::Arc;
@@ -19,16 +18,7 @@ async fn stand_in() -> (OdooClient, OdooStandIn, String) {
     let odoo = OdooStandIn::start("key").await.unwrap();
     let (id, name) = odoo.create_order(45, &[(21, 5.0), (26, 3.0)], "PO-1").await;
     odoo.confirm(id).await;
-    let client = OdooClient::new(OdooConfig {
-        base_url: odoo.url.clone(),
-        database: "odoo_probe".into(),
-        protocol: Protocol::Json2 {
-            api_key: SecretString::from("key".to_string()),
-        },
-        timeout: Duration::from_secs(5),
-    })
-    .unwrap();
-    (client, odoo, name)
+    (odoo.json2_client().unwrap(), odoo, name)
 }
 
 /// The order's delivery pickings as Odoo has them.

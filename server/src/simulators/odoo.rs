@@ -11,6 +11,7 @@
 //! timeout and never retried. Faults (a 500, a 429 with Retry-After, a slow answer) can be queued
 //! for the next calls.
 
+use crate::sync::connectors::odoo::client::{OdooClient, OdooConfig, OdooError, Protocol};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -925,6 +926,19 @@ impl OdooStandIn {
             let _ = axum::serve(listener, app).await;
         });
         Ok(stand_in)
+    }
+
+    /// A JSON-2 client of the real connector, pointed at this stand-in with its database and key.
+    pub fn json2_client(&self) -> Result<OdooClient, OdooError> {
+        let (database, api_key) = self.with(|o| (o.database.clone(), o.api_key.clone()));
+        OdooClient::new(OdooConfig {
+            base_url: self.url.clone(),
+            database,
+            protocol: Protocol::Json2 {
+                api_key: secrecy::SecretString::from(api_key),
+            },
+            timeout: Duration::from_secs(5),
+        })
     }
 
     pub fn with<R>(&self, f: impl FnOnce(&mut OdooState) -> R) -> R {
