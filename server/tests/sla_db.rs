@@ -15,20 +15,19 @@ fn utc(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
-/// Warehouse W works Monday to Friday 08:00–17:00 UTC, cut-off 14:00; carrier `ups` has no
-/// calendar (always open). One policy: release 2 h, ship 8 h, deliver 2 days, promise, at risk
-/// in the last 25 %, in force since January.
-async fn rules(pool: &PgPool) {
+/// Saves warehouse `code`'s calendar: Monday to Friday from 08:00 to `close_hour`, UTC,
+/// cut-off 14:00 (replacing any calendar of that warehouse, whatever the code's case).
+async fn warehouse_calendar(pool: &PgPool, code: &str, close_hour: u16) {
     let day = Some(DayHours {
         open: 8 * 60,
-        close: 17 * 60,
+        close: close_hour * 60,
     });
     sla::save_calendar(
         pool,
         &CalendarRow {
             business_calendar_id: 0,
             scope: "warehouse".into(),
-            code: "W".into(),
+            code: code.into(),
             time_zone: "UTC".into(),
             week: [day, day, day, day, day, None, None],
             holidays: vec![],
@@ -37,6 +36,13 @@ async fn rules(pool: &PgPool) {
     )
     .await
     .unwrap();
+}
+
+/// Warehouse W works Monday to Friday 08:00–17:00 UTC, cut-off 14:00; carrier `ups` has no
+/// calendar (always open). One policy: release 2 h, ship 8 h, deliver 2 days, promise, at risk
+/// in the last 25 %, in force since January.
+async fn rules(pool: &PgPool) {
+    warehouse_calendar(pool, "W", 17).await;
     let mut conn = pool.acquire().await.unwrap();
     sla::save_policy(
         &mut conn,
@@ -533,24 +539,7 @@ async fn an_edited_calendar_moves_the_due_times_of_open_clocks(pool: PgPool) {
 
     // The warehouse now closes at noon: released at closing time, the clock counts from
     // Tuesday 08:00, four hours a day: due Wednesday 12:00.
-    let half = Some(DayHours {
-        open: 8 * 60,
-        close: 12 * 60,
-    });
-    sla::save_calendar(
-        &pool,
-        &CalendarRow {
-            business_calendar_id: 0,
-            scope: "warehouse".into(),
-            code: "w".into(),
-            time_zone: "UTC".into(),
-            week: [half, half, half, half, half, None, None],
-            holidays: vec![],
-            cutoff: NaiveTime::from_hms_opt(14, 0, 0),
-        },
-    )
-    .await
-    .unwrap();
+    warehouse_calendar(&pool, "w", 12).await;
     server::sla::sweep::once(&pool, &settings).await.unwrap();
     assert_eq!(
         clock(&pool, "E", "ship").await["due"],
