@@ -3,7 +3,7 @@
 
 use crate::charts::{self, ChartError};
 use crate::domain::dashboard::*;
-use crate::domain::exceptions::due_in;
+use crate::domain::exceptions::{due_in, span};
 use crate::error::AppError;
 use crate::store::accounts;
 use crate::store::kpis::{self, Filters, Sums};
@@ -30,8 +30,7 @@ fn hours(sum: i64, count: i64) -> f64 {
 
 /// A duration for people: "2 h 10 min", "45 min", "3 d 4 h".
 pub fn duration(seconds: f64) -> String {
-    let s = seconds.round() as i64;
-    due_in(s).trim_start_matches("in ").to_string()
+    span(seconds.round() as i64)
 }
 
 fn pct_tile(

@@ -1,6 +1,7 @@
 //! SLA settings for admins (policies and calendars, each change audited) and an order's clocks
 //! for its page.
 
+use crate::domain::exceptions::span;
 use crate::domain::sla::calendar::{check_calendar, format_hours, CalendarDraft};
 use crate::domain::sla::policy::{check, PolicyDraft};
 use crate::domain::sla::views::*;
@@ -330,11 +331,6 @@ fn view_clock(
             .map(|due| (due - c.ended_at.unwrap_or(now)).num_seconds())
     } else {
         c.remaining_at(now, calendar)
-    };
-    let span = |s: i64| {
-        crate::domain::exceptions::due_in(s)
-            .trim_start_matches("in ")
-            .to_string()
     };
     ClockView {
         segment: c.segment.label().into(),
