@@ -24,18 +24,18 @@ DEMO_FLAGS ?=
 ## Demo accounts, one user per role (password: milepost-demo), connectors and DEMO_ORDERS orders
 ## over 90 days fed through the ingest pipeline. Uses DATABASE_URL or the embedded Postgres.
 demo: tools
-	cargo build --release -p server
+	cargo build --release -p server --features tools
 	$(RELEASE_BIN) demo --orders $(DEMO_ORDERS) $(DEMO_FLAGS)
 
 ## The ingest benchmark (release build, scratch database): single events, batches, raw inserts.
 bench: tools
-	cargo build --release -p server
+	cargo build --release -p server --features tools
 	MILEPOST_LOG=warn $(RELEASE_BIN) bench ingest
 
 ## The SLA benchmark (release build, scratch database, about 10 minutes): a million orders with
 ## ten million events, then the dashboard and exception queue render times against their SQL.
 bench-sla: tools
-	cargo build --release -p server
+	cargo build --release -p server --features tools
 	MILEPOST_LOG=error $(RELEASE_BIN) bench sla
 
 tools:

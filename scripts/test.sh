@@ -15,7 +15,7 @@ milepost=$(realpath -m "$target_dir/debug/milepost")
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 step "building the server and the tests"
-cargo test --workspace --features app/ssr --no-run
+cargo test --workspace --features app/ssr,server/tools --no-run
 
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   export DATABASE_URL="$TEST_DATABASE_URL"
@@ -35,15 +35,18 @@ SQLX_OFFLINE=false cargo sqlx prepare --workspace --check
 
 step "formatting and lints"
 cargo fmt --all --check
-cargo clippy --workspace --all-targets --features app/ssr -- -D warnings
+cargo clippy --workspace --all-targets --features app/ssr,server/tools -- -D warnings
+# The serving binary without the demo, the stand-ins and the benchmarks must build on its own.
+cargo clippy -p server --bin milepost -- -D warnings
 
 step "unit, database, HTTP and embedded-Postgres tests"
-cargo test --workspace --features app/ssr
+cargo test --workspace --features app/ssr,server/tools
 
 step "building the site and the server with cargo-leptos"
 # Last, so the binary the browser tests run is the one cargo-leptos built together with the
-# wasm: a plain cargo build renders slightly different hydration markers in debug.
-cargo leptos build
+# wasm: a plain cargo build renders slightly different hydration markers in debug. With `tools`,
+# so the same binary can load the browser tests' demo history.
+cargo leptos build --bin-features tools
 
 step "browser tests (Playwright, headless Chromium)"
 "$milepost" demo --orders 400 --days 30 >/dev/null

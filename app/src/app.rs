@@ -12,7 +12,7 @@ use leptos_router::{path, SsrMode};
 /// The HTML document every page is rendered into.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::server::csp::set_page_policy(&options);
+    crate::auth::csp::set_page_policy(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -1,8 +1,9 @@
 //! Milepost's Leptos application: pages, components and server functions, shared by the server
 //! (feature `ssr`) and the browser (feature `hydrate`).
 //!
-//! `domain` compiles for both targets; `server` (session, auth, state) and `store` (all SQL) exist
-//! only on the server, so the wasm bundle never sees sqlx.
+//! `domain` compiles for both targets; `auth` (state, session, role checks, sign-in), `services`
+//! (one per feature, what server functions call) and `store` (the pages' SQL) exist only on the
+//! server, so the wasm bundle never sees sqlx.
 #![recursion_limit = "256"]
 
 pub mod api;
@@ -16,7 +17,9 @@ pub mod error;
 pub mod pages;
 
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod services;
 #[cfg(feature = "ssr")]
 pub mod store;
 

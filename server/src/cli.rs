@@ -26,6 +26,7 @@ pub enum Command {
     Worker,
     /// Apply pending database migrations, then exit.
     Migrate,
+    #[cfg(feature = "tools")]
     /// Create demo data: accounts, one user per role (documented passwords), connectors, and an
     /// order history fed through the ingest pipeline.
     Demo {
@@ -64,6 +65,7 @@ pub enum Command {
     #[command(subcommand)]
     Webhook(WebhookCommand),
     /// Measure throughput.
+    #[cfg(feature = "tools")]
     #[command(subcommand)]
     Bench(BenchCommand),
     /// Manage the embedded Postgres cluster directly.
@@ -153,7 +155,7 @@ pub enum ConnectorCommand {
     },
     /// List connectors.
     List,
-    /// Set how Milepost calls the connector's system (docs/connectors.md), checked before it is
+    /// Set how Milepost calls the connector's system (the README's connector section; docs/wms-release.md for a warehouse), checked before it is
     /// saved; the credential (Odoo API key or WMS token) is read from standard input.
     Outbound {
         #[arg(long)]

@@ -3,7 +3,7 @@
 use crate::http::{csrf, health, security_headers, server_fn_status, trace};
 use crate::settings::Settings;
 use anyhow::Context;
-use app::server::{AppState, AuthConfig};
+use app::auth::{AppState, AuthConfig};
 use app::{shell, App};
 use axum::routing::get;
 use axum::serve::ListenerExt;

@@ -3,9 +3,12 @@
 //! and the sync engine (`sync::engine`: a queue per connector Milepost calls, rebuilt when a
 //! connector changes, and the schedules), and the SLA sweep (`sla::sweep`). Every task is idempotent, so several worker processes may run.
 
+use crate::ingest::reads::ReadIntake;
+use crate::ingest::writer::Writer;
 use anyhow::Context;
 use chrono::Utc;
 use sqlx::PgPool;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tower_sessions::session_store::ExpiredDeletion;
@@ -32,10 +35,11 @@ pub async fn run_with(
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
     let projector = tokio::spawn(project(pool.clone(), stop.clone()));
-    let writer = crate::ingest::writer::Writer::start(pool.clone());
+    // Jobs that read from a partner store what they read through intake, as if it was sent.
+    let intake = Arc::new(ReadIntake::new(Writer::start(pool.clone())));
     let jobs = tokio::spawn(crate::sync::engine::supervise(
         pool.clone(),
-        writer,
+        intake,
         engine,
         stop.clone(),
     ));
@@ -68,7 +72,7 @@ async fn project(pool: PgPool, stop: CancellationToken) {
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tick.tick() => {
-                if let Err(e) = crate::ingest::projector::drain(&pool).await {
+                if let Err(e) = crate::projector::drain(&pool).await {
                     tracing::warn!(error = %e, "projector failed; the events stay queued and are retried");
                 }
             }
@@ -95,7 +99,7 @@ const EVENT_PARTITIONS_AHEAD: i32 = 3;
 
 /// Deletes expired sessions and old sign-in failures; creates the coming months' event partitions.
 pub async fn housekeeping(pool: &PgPool) -> anyhow::Result<()> {
-    app::store::events::ensure_partitions(pool, EVENT_PARTITIONS_AHEAD)
+    crate::store::events::ensure_partitions(pool, EVENT_PARTITIONS_AHEAD)
         .await
         .context("creating the coming months' event partitions")?;
     PostgresStore::new(pool.clone())

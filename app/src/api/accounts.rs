@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 #[server(prefix = "/fn", endpoint = "accounts/list")]
 pub async fn list_accounts() -> Result<Vec<AccountSummary>, AppError> {
+    use crate::auth::{ctx, require_role};
     use crate::domain::Role;
-    use crate::server::{ctx, require_role};
     use crate::store;
     require_role(&[Role::Admin]).await?;
     let accounts = store::accounts::list(&ctx()?.pool).await?;
@@ -24,8 +24,9 @@ pub async fn list_accounts() -> Result<Vec<AccountSummary>, AppError> {
 
 #[server(prefix = "/fn", endpoint = "accounts/create")]
 pub async fn create_account(code: String, name: String) -> Result<Uuid, AppError> {
+    use crate::auth::{ctx, require_role};
     use crate::domain::Role;
-    use crate::server::{accounts, ctx, require_role};
+    use crate::services::accounts;
     let admin = require_role(&[Role::Admin]).await?;
     accounts::create(&ctx()?.pool, &code, &name, Some(admin.user_id)).await
 }

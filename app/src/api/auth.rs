@@ -7,17 +7,17 @@ use leptos::prelude::*;
 /// Signs in with email and password. Open to anyone (it is how one gets a session); throttled.
 #[server(prefix = "/fn", endpoint = "auth/login")]
 pub async fn login(email: String, password: String) -> Result<CurrentUser, AppError> {
-    use crate::server::{ctx, session::UserSession, users};
+    use crate::auth::{ctx, session::UserSession, sign_in};
     let state = ctx()?;
     let session = UserSession::from_request().await?;
-    let client_addr = crate::server::auth::client_addr().await;
-    users::sign_in(&state, &session, &email, password.into(), &client_addr).await
+    let client_addr = crate::auth::client_addr().await;
+    sign_in(&state, &session, &email, password.into(), &client_addr).await
 }
 
 /// Ends the current session. Open to anyone: signing out without a session is a no-op.
 #[server(prefix = "/fn", endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {
-    use crate::server::session::UserSession;
+    use crate::auth::session::UserSession;
     let session = UserSession::from_request().await?;
     if let Some(auth) = session.auth().await? {
         tracing::info!(user.id = %auth.user_id, "signed out");
@@ -28,7 +28,7 @@ pub async fn logout() -> Result<(), AppError> {
 /// The signed-in user, or `None`. Open to anyone: it reveals only the caller's own identity.
 #[server(prefix = "/fn", endpoint = "auth/whoami")]
 pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
-    crate::server::current_user().await
+    crate::auth::current_user().await
 }
 
 /// Changes the caller's own password. Any signed-in role; the current password is required, and
@@ -38,8 +38,9 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
+    use crate::auth::{ctx, password, require_user, session::UserSession};
     use crate::error::FieldErrors;
-    use crate::server::{ctx, password, require_user, session::UserSession, users};
+    use crate::services::users;
     use crate::store;
     let user = require_user().await?;
     let state = ctx()?;

@@ -8,8 +8,9 @@ use leptos::prelude::*;
 pub async fn get_dashboard(
     #[server(default)] filter: DashboardFilter,
 ) -> Result<DashboardView, AppError> {
+    use crate::auth::{ctx, require_role, scope::order_scope};
     use crate::domain::Role::*;
-    use crate::server::{ctx, dashboard, require_role, scope::order_scope};
+    use crate::services::dashboard;
     let user = require_role(&[Admin, Agent, AccountManager]).await?;
     let scope = order_scope(&user).await?;
     dashboard::view(&ctx()?.pool, &scope, &filter, chrono::Utc::now()).await

@@ -12,14 +12,16 @@ const WORKERS: &[crate::domain::Role] = {
 
 #[server(prefix = "/fn", endpoint = "exceptions/list")]
 pub async fn list_cases(#[server(default)] filter: QueueFilter) -> Result<QueuePage, AppError> {
-    use crate::server::{ctx, exceptions, require_role};
+    use crate::auth::{ctx, require_role};
+    use crate::services::exceptions;
     let user = require_role(WORKERS).await?;
     exceptions::page(&ctx()?.pool, user.user_id, &filter).await
 }
 
 #[server(prefix = "/fn", endpoint = "exceptions/comments")]
 pub async fn case_comments(case_id: i64) -> Result<Vec<CommentView>, AppError> {
-    use crate::server::{ctx, exceptions, require_role};
+    use crate::auth::{ctx, require_role};
+    use crate::services::exceptions;
     require_role(WORKERS).await?;
     exceptions::comments(&ctx()?.pool, case_id).await
 }
@@ -35,7 +37,8 @@ pub async fn act_on_cases(
     #[server(default)] until: String,
     #[server(default)] reason: String,
 ) -> Result<ActionResult, AppError> {
-    use crate::server::{ctx, exceptions, require_role};
+    use crate::auth::{ctx, require_role};
+    use crate::services::exceptions;
     let user = require_role(WORKERS).await?;
     let ids = exceptions::parse_ids(&ids)?;
     let decision = exceptions::decision(
@@ -51,7 +54,8 @@ pub async fn act_on_cases(
 
 #[server(prefix = "/fn", endpoint = "exceptions/comment")]
 pub async fn comment_case(case_id: i64, body: String) -> Result<(), AppError> {
-    use crate::server::{ctx, exceptions, require_role};
+    use crate::auth::{ctx, require_role};
+    use crate::services::exceptions;
     let user = require_role(WORKERS).await?;
     exceptions::comment(&ctx()?.pool, user.user_id, case_id, &body).await
 }

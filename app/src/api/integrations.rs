@@ -22,21 +22,24 @@ const READERS: &[crate::domain::Role] = {
 
 #[server(prefix = "/fn", endpoint = "integrations/overview")]
 pub async fn get_integrations() -> Result<IntegrationsOverview, AppError> {
-    use crate::server::{ctx, integrations, require_role};
+    use crate::auth::{ctx, require_role};
+    use crate::services::integrations;
     require_role(OPERATORS).await?;
     integrations::overview(&ctx()?.pool).await
 }
 
 #[server(prefix = "/fn", endpoint = "integrations/jobs")]
 pub async fn list_jobs(#[server(default)] filter: JobFilter) -> Result<Vec<JobView>, AppError> {
-    use crate::server::{ctx, integrations, require_role};
+    use crate::auth::{ctx, require_role};
+    use crate::services::integrations;
     require_role(READERS).await?;
     integrations::list(&ctx()?.pool, &filter, integrations::LIST_LIMIT).await
 }
 
 #[server(prefix = "/fn", endpoint = "integrations/job")]
 pub async fn get_job(job_id: i64) -> Result<JobDetail, AppError> {
-    use crate::server::{ctx, integrations, require_role};
+    use crate::auth::{ctx, require_role};
+    use crate::services::integrations;
     require_role(READERS).await?;
     integrations::detail(&ctx()?.pool, job_id).await
 }
@@ -48,7 +51,8 @@ pub async fn replay_job(
     reason: String,
     payload: Option<String>,
 ) -> Result<JobView, AppError> {
-    use crate::server::{ctx, integrations, require_role};
+    use crate::auth::{ctx, require_role};
+    use crate::services::integrations;
     let user = require_role(OPERATORS).await?;
     integrations::replay(
         &ctx()?.pool,
@@ -65,7 +69,8 @@ pub async fn replay_jobs(
     #[server(default)] filter: JobFilter,
     reason: String,
 ) -> Result<BulkReplay, AppError> {
-    use crate::server::{ctx, integrations, require_role};
+    use crate::auth::{ctx, require_role};
+    use crate::services::integrations;
     let user = require_role(OPERATORS).await?;
     integrations::replay_many(&ctx()?.pool, user.user_id, &filter, &reason).await
 }
@@ -73,7 +78,8 @@ pub async fn replay_jobs(
 /// Pauses the queue (`paused` = true) or resumes it.
 #[server(prefix = "/fn", endpoint = "integrations/pause")]
 pub async fn pause_queue(queue: String, paused: bool, reason: String) -> Result<(), AppError> {
-    use crate::server::{ctx, integrations, require_role};
+    use crate::auth::{ctx, require_role};
+    use crate::services::integrations;
     let user = require_role(OPERATORS).await?;
     integrations::set_paused(&ctx()?.pool, user.user_id, &queue, paused, &reason).await
 }

@@ -13,8 +13,9 @@ const ORDER_ROLES: &[crate::domain::Role] = {
 
 #[server(prefix = "/fn", endpoint = "orders/list")]
 pub async fn list_orders(filter: OrderFilter) -> Result<OrderPage, AppError> {
-    use crate::server::scope::order_scope;
-    use crate::server::{ctx, orders, require_role};
+    use crate::auth::scope::order_scope;
+    use crate::auth::{ctx, require_role};
+    use crate::services::orders;
     let user = require_role(ORDER_ROLES).await?;
     let scope = order_scope(&user).await?;
     orders::list(&ctx()?.pool, &scope, &filter).await
@@ -22,8 +23,9 @@ pub async fn list_orders(filter: OrderFilter) -> Result<OrderPage, AppError> {
 
 #[server(prefix = "/fn", endpoint = "orders/detail")]
 pub async fn get_order(order_ref: String) -> Result<OrderDetail, AppError> {
-    use crate::server::scope::order_scope;
-    use crate::server::{ctx, orders, require_role};
+    use crate::auth::scope::order_scope;
+    use crate::auth::{ctx, require_role};
+    use crate::services::orders;
     let user = require_role(ORDER_ROLES).await?;
     let scope = order_scope(&user).await?;
     orders::detail(&ctx()?.pool, &scope, user.role, order_ref.trim()).await
@@ -31,8 +33,9 @@ pub async fn get_order(order_ref: String) -> Result<OrderDetail, AppError> {
 
 #[server(prefix = "/fn", endpoint = "orders/raw")]
 pub async fn get_raw_message(inbox_message_id: i64) -> Result<RawMessage, AppError> {
+    use crate::auth::{ctx, require_role};
     use crate::domain::Role;
-    use crate::server::{ctx, orders, require_role};
+    use crate::services::orders;
     require_role(&[Role::Admin, Role::Agent, Role::Integrator]).await?;
     orders::raw(&ctx()?.pool, inbox_message_id).await
 }

@@ -8,7 +8,8 @@ use leptos::prelude::*;
 
 #[server(prefix = "/fn", endpoint = "sla/settings")]
 pub async fn get_sla_settings() -> Result<SlaSettings, AppError> {
-    use crate::server::{ctx, require_role, sla};
+    use crate::auth::{ctx, require_role};
+    use crate::services::sla;
     require_role(&[crate::domain::Role::Admin]).await?;
     sla::settings(&ctx()?.pool).await
 }
@@ -19,7 +20,8 @@ pub async fn save_sla_policy(
     #[server(default)] policy_id: Option<i64>,
     #[server(default)] draft: PolicyDraft,
 ) -> Result<PolicyView, AppError> {
-    use crate::server::{ctx, require_role, sla};
+    use crate::auth::{ctx, require_role};
+    use crate::services::sla;
     let user = require_role(&[crate::domain::Role::Admin]).await?;
     sla::save_policy(&ctx()?.pool, user.user_id, policy_id, &draft).await
 }
@@ -29,7 +31,8 @@ pub async fn retire_sla_policy(
     policy_id: i64,
     #[server(default)] reason: String,
 ) -> Result<(), AppError> {
-    use crate::server::{ctx, require_role, sla};
+    use crate::auth::{ctx, require_role};
+    use crate::services::sla;
     let user = require_role(&[crate::domain::Role::Admin]).await?;
     sla::retire_policy(&ctx()?.pool, user.user_id, policy_id, &reason).await
 }
@@ -38,14 +41,16 @@ pub async fn retire_sla_policy(
 pub async fn save_sla_calendar(
     #[server(default)] draft: CalendarDraft,
 ) -> Result<CalendarView, AppError> {
-    use crate::server::{ctx, require_role, sla};
+    use crate::auth::{ctx, require_role};
+    use crate::services::sla;
     let user = require_role(&[crate::domain::Role::Admin]).await?;
     sla::save_calendar(&ctx()?.pool, user.user_id, &draft).await
 }
 
 #[server(prefix = "/fn", endpoint = "sla/calendar/delete")]
 pub async fn delete_sla_calendar(calendar_id: i64) -> Result<(), AppError> {
-    use crate::server::{ctx, require_role, sla};
+    use crate::auth::{ctx, require_role};
+    use crate::services::sla;
     let user = require_role(&[crate::domain::Role::Admin]).await?;
     sla::delete_calendar(&ctx()?.pool, user.user_id, calendar_id).await
 }

@@ -8,8 +8,8 @@ use uuid::Uuid;
 /// Every user with their role and accounts.
 #[server(prefix = "/fn", endpoint = "users/list")]
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
+    use crate::auth::{ctx, require_role};
     use crate::domain::Role;
-    use crate::server::{ctx, require_role};
     use crate::store;
     require_role(&[Role::Admin]).await?;
     let pool = ctx()?.pool;
@@ -45,8 +45,9 @@ pub async fn create_user(
     accounts: String,
     password: String,
 ) -> Result<Uuid, AppError> {
+    use crate::auth::{ctx, require_role};
     use crate::domain::Role;
-    use crate::server::{ctx, require_role, users};
+    use crate::services::users;
     let admin = require_role(&[Role::Admin]).await?;
     let role = users::parse_role(&role)?;
     let new = users::NewUser {
@@ -62,8 +63,9 @@ pub async fn create_user(
 /// Changes a user's role (and accounts). The user's sessions end.
 #[server(prefix = "/fn", endpoint = "users/set_role")]
 pub async fn set_user_role(user_id: Uuid, role: String, accounts: String) -> Result<(), AppError> {
+    use crate::auth::{ctx, require_role};
     use crate::domain::Role;
-    use crate::server::{ctx, require_role, users};
+    use crate::services::users;
     let admin = require_role(&[Role::Admin]).await?;
     let role = users::parse_role(&role)?;
     users::set_role(
@@ -79,8 +81,9 @@ pub async fn set_user_role(user_id: Uuid, role: String, accounts: String) -> Res
 /// Sets another user's password (for a user who lost theirs). Their sessions end.
 #[server(prefix = "/fn", endpoint = "users/set_password")]
 pub async fn set_user_password(user_id: Uuid, password: String) -> Result<(), AppError> {
+    use crate::auth::{ctx, require_role};
     use crate::domain::Role;
-    use crate::server::{ctx, require_role, users};
+    use crate::services::users;
     let admin = require_role(&[Role::Admin]).await?;
     users::set_password(&ctx()?.pool, user_id, password.into(), Some(admin.user_id)).await?;
     Ok(())

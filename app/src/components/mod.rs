@@ -1,10 +1,16 @@
-//! Reusable pieces of the interface.
+//! Reusable pieces of the interface: anything more than one page shows lives here, not in the
+//! page that showed it first.
 
+pub mod badge;
 pub mod guard;
+pub mod jobs;
 pub mod live;
 pub mod nav;
 pub mod status;
+pub mod upcoming;
 
+pub use badge::StatusBadge;
 pub use guard::{Guarded, SignedIn};
 pub use nav::Nav;
 pub use status::{action_outcome, ErrorNotice, Forbidden};
+pub use upcoming::Upcoming;

@@ -1,4 +1,4 @@
-//! The canonical event vocabulary (DESIGN §3): every type Milepost records, which system owns
+//! The canonical event vocabulary: every type Milepost records, which system owns
 //! it, and the words used for an event's disposition and the provenance of its time. Pure, so the
 //! browser shows the same names the server stores.
 //!

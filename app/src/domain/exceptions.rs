@@ -71,24 +71,3 @@ pub struct QueuePage {
 pub struct ActionResult {
     pub changed: usize,
 }
-
-/// A length of time for people, whatever its sign: "2 d 3 h", "4 h 10 min", "45 min".
-pub fn span(seconds: i64) -> String {
-    let abs = seconds.unsigned_abs();
-    if abs >= 86_400 {
-        format!("{} d {} h", abs / 86_400, (abs % 86_400) / 3600)
-    } else if abs >= 3600 {
-        format!("{} h {} min", abs / 3600, (abs % 3600) / 60)
-    } else {
-        format!("{} min", abs / 60)
-    }
-}
-
-/// How long until (or since) a due time, for people: "in 2 d 3 h", "45 min overdue".
-pub fn due_in(seconds: i64) -> String {
-    if seconds < 0 {
-        format!("{} overdue", span(seconds))
-    } else {
-        format!("in {}", span(seconds))
-    }
-}

@@ -1,6 +1,7 @@
 //! Pure types and rules shared by the server and the browser.
 
 pub mod dashboard;
+pub mod display;
 pub mod event;
 pub mod exceptions;
 pub mod integrations;

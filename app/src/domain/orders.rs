@@ -52,19 +52,6 @@ pub struct OrderPage {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LineDetail {
-    pub line_ref: String,
-    pub sku: Option<String>,
-    pub uom: Option<String>,
-    pub qty_ordered: f64,
-    pub qty_shipped: f64,
-    pub qty_short: f64,
-    pub line_status: String,
-    pub substitute_of: Option<String>,
-    pub reason: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ShipmentDetail {
     pub tracking_number: String,
     pub carrier: Option<String>,
@@ -112,7 +99,7 @@ pub struct OrderDetail {
     pub header: OrderRow,
     pub service_level: Option<String>,
     pub promised_ship_by: Option<String>,
-    pub lines: Vec<LineDetail>,
+    pub lines: Vec<crate::domain::projection::LineView>,
     pub shipments: Vec<ShipmentDetail>,
     pub exceptions: Vec<ExceptionDetail>,
     pub timeline: Vec<TimelineEntry>,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// The one role a user has (DESIGN §1).
+/// The one role a user has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -146,7 +146,7 @@ impl Section {
         }
     }
 
-    /// DESIGN §1: who sees what. Admins see everything except the customer portal, which is a
+    /// Who sees what. Admins see everything except the customer portal, which is a
     /// customer's own view of one account.
     pub fn allowed_roles(self) -> &'static [Role] {
         use Role::*;

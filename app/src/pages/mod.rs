@@ -12,4 +12,3 @@ pub mod not_found;
 pub mod order_detail;
 pub mod orders;
 pub mod reports;
-pub mod upcoming;

@@ -4,11 +4,11 @@
 //! happened, in plain words.
 
 use crate::api::orders::{get_order, get_raw_message};
+use crate::components::jobs::OrderJobs;
+use crate::components::StatusBadge;
 use crate::components::{ErrorNotice, Guarded};
 use crate::domain::orders::{OrderDetail, TimelineEntry};
 use crate::domain::Section;
-use crate::pages::integrations::OrderJobs;
-use crate::pages::orders::StatusBadge;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;

@@ -3,7 +3,7 @@
 //! server scopes the list to what the signed-in user may see.
 
 use crate::api::orders::list_orders;
-use crate::components::{ErrorNotice, Guarded};
+use crate::components::{ErrorNotice, Guarded, StatusBadge};
 use crate::domain::orders::{OrderFilter, OrderPage, OrderRow};
 use crate::domain::projection::ORDER_STATUSES;
 use crate::domain::Section;
@@ -176,18 +176,6 @@ fn Row(row: OrderRow, detail_base: &'static str) -> impl IntoView {
             <td>{(row.open_exceptions > 0).then(|| view! { <span class="badge badge-bad">{row.open_exceptions}</span> })}</td>
         </tr>
     }
-}
-
-/// A status in words, coloured by what it means.
-#[component]
-pub fn StatusBadge(status: String) -> impl IntoView {
-    let class = match status.as_str() {
-        "delivered" => "badge badge-ok",
-        "cancelled" | "rejected" | "returned" => "badge badge-bad",
-        "partially_shipped" | "partially_delivered" | "delivery_attempted" => "badge badge-warn",
-        _ => "badge",
-    };
-    view! { <span class=class data-status=status.clone()>{status.replace('_', " ")}</span> }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `reports` page.
 
-use super::upcoming::Upcoming;
 use crate::components::Guarded;
+use crate::components::Upcoming;
 use crate::domain::Section;
 use leptos::prelude::*;
 

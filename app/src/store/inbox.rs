@@ -1,45 +1,10 @@
-//! The inbox: every raw inbound message, accepted or rejected, exactly as it came.
+//! The inbox as people read it: a raw inbound message, accepted or rejected, exactly as it came,
+//! and the mapping inbox (`unknown_code`): codes no mapping knew. Writing it is the server's
+//! (`server::store::inbox`, `server::store::events`).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::PgExecutor;
-
-/// A message as received.
-pub struct NewMessage<'a> {
-    pub connector_id: i64,
-    pub message_id: &'a str,
-    pub message_id_derived: bool,
-    pub received_at: DateTime<Utc>,
-    pub content_type: Option<&'a str>,
-    pub headers: &'a Value,
-    pub body: &'a [u8],
-    /// How many events the message carries (0 for a refused one).
-    pub event_count: i32,
-}
-
-/// Keeps a refused message with the error its sender was given, for an integrator to see.
-pub async fn reject(
-    db: impl PgExecutor<'_>,
-    m: &NewMessage<'_>,
-    error: &Value,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        r#"insert into inbox_message
-               (connector_id, message_id, message_id_derived, received_at, last_received_at, content_type, headers, body, outcome, error)
-           values ($1, $2, $3, $4, $4, $5, $6, $7, 'rejected', $8)
-           returning inbox_message_id"#,
-        m.connector_id,
-        m.message_id,
-        m.message_id_derived,
-        m.received_at as _,
-        m.content_type,
-        m.headers,
-        m.body,
-        error
-    )
-    .fetch_one(db)
-    .await
-}
+use sqlx::{FromRow, PgExecutor};
 
 /// A stored message, for the raw view behind an event.
 #[derive(Clone, Debug)]
@@ -69,5 +34,29 @@ pub async fn find(
         inbox_message_id
     )
     .fetch_optional(db)
+    .await
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct UnknownCodeRow {
+    pub connector: String,
+    pub field: String,
+    pub code: String,
+    pub occurrences: i64,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// The mapping inbox: codes no mapping knew, most recent first.
+pub async fn unknown_codes(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+) -> sqlx::Result<Vec<UnknownCodeRow>> {
+    sqlx::query_as(
+        r#"select c.name as connector, u.field, u.code, u.occurrences, u.last_seen_at
+           from unknown_code u join connector c using (connector_id)
+           order by u.last_seen_at desc limit $1"#,
+    )
+    .bind(limit)
+    .fetch_all(db)
     .await
 }

@@ -5,22 +5,16 @@
 //! transaction. Queries are checked at compile time against `.sqlx/`.
 
 pub mod accounts;
-pub mod api_keys;
 pub mod audit;
-pub mod connectors;
-pub mod events;
 pub mod exceptions;
-pub mod history;
 pub mod inbox;
 pub mod jobs;
 pub mod kpis;
 pub mod login_failures;
 pub mod orders;
-pub mod projections;
 pub mod schema;
 pub mod sla;
 pub mod users;
-pub mod webhooks;
 
 /// The schema migrations in `migrations/`, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");

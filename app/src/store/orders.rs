@@ -2,6 +2,7 @@
 //! session (never from the request) and is a predicate in every query here.
 
 use crate::domain::orders::{OrderFilter, PAGE_SIZE};
+use crate::domain::projection::LineView;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde_json::Value;
 use sqlx::{FromRow, PgExecutor, Postgres, QueryBuilder};
@@ -148,20 +149,8 @@ pub async fn find(
     q.build_query_as::<OrderListRow>().fetch_optional(db).await
 }
 
-#[derive(Debug, FromRow)]
-pub struct LineRow {
-    pub line_ref: String,
-    pub sku: Option<String>,
-    pub uom: Option<String>,
-    pub qty_ordered: f64,
-    pub qty_shipped: f64,
-    pub qty_short: f64,
-    pub line_status: String,
-    pub substitute_of: Option<String>,
-    pub reason: Option<String>,
-}
-
-pub async fn lines(db: impl PgExecutor<'_>, order_id: i64) -> sqlx::Result<Vec<LineRow>> {
+/// An order's lines, as the fold wrote them.
+pub async fn lines(db: impl PgExecutor<'_>, order_id: i64) -> sqlx::Result<Vec<LineView>> {
     sqlx::query_as(
         r#"select line_ref, sku, uom, qty_ordered::float8 as qty_ordered, qty_shipped::float8 as qty_shipped,
                   qty_short::float8 as qty_short, line_status, substitute_of, reason

@@ -1,10 +1,31 @@
 //! Users, their credentials and their account assignments.
 
 use crate::domain::{CurrentUser, Role};
-use crate::server::password::PasswordHashString;
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
+use std::fmt;
 use uuid::Uuid;
+
+/// A stored password hash (PHC string). Not `Serialize`, and its `Debug` is redacted, so it cannot
+/// leak into a response or a log by accident.
+#[derive(Clone)]
+pub struct PasswordHashString(String);
+
+impl PasswordHashString {
+    pub fn from_stored(phc: String) -> Self {
+        Self(phc)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordHashString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHashString(<redacted>)")
+    }
+}
 
 /// A user as stored, without the password hash.
 #[derive(Clone, Debug)]

@@ -180,7 +180,7 @@ async fn measure(
 /// Folds everything the ingest queued, as the workers would; returns events folded per second.
 async fn fold_all(pool: &PgPool) -> anyhow::Result<f64> {
     let started = Instant::now();
-    let folded = crate::ingest::projector::drain(pool).await?;
+    let folded = crate::projector::drain(pool).await?;
     Ok(folded as f64 / started.elapsed().as_secs_f64())
 }
 

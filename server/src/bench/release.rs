@@ -9,18 +9,23 @@
 //!    the production retry and breaker settings (the wait for the next probe included).
 
 use crate::cli::BenchRelease;
+use crate::connectors::outbound::WMS_TOKEN;
+use crate::connectors::wms::release::{Action, Instruction};
+use crate::ingest::reads::ReadIntake;
 use crate::ingest::setup::{create_connector, ConnectorSpec};
 use crate::ingest::writer::Writer;
+use crate::jobs::SendInstructionToWms;
 use crate::settings::Settings;
 use crate::simulators::wms::WmsStandIn;
-use crate::sync::connectors::outbound::WMS_TOKEN;
+use crate::store::connectors;
+use crate::store::jobs::circuits;
+use crate::store::jobs::queue::{self as jobs, NewJob};
 use crate::sync::engine::{self, EngineSettings};
-use crate::sync::outbox::WMS_INSTRUCTION;
 use anyhow::Context;
-use app::store::{connectors, jobs};
 use serde_json::json;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -32,17 +37,16 @@ pub async fn run(args: BenchRelease, settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn enqueue(pool: &PgPool, queue: &str, from: usize, count: usize) -> anyhow::Result<()> {
-    let batch: Vec<jobs::NewJob> = (from..from + count)
+    let batch: Vec<NewJob> = (from..from + count)
         .map(|n| {
             let order = format!("B{n:07}");
-            jobs::NewJob {
-                queue: queue.to_string(),
-                kind: WMS_INSTRUCTION.to_string(),
-                payload: json!({"instruction_id": format!("rel-{order}"), "action": "release", "order_ref": order,
-                                "order": {"lines": [{"line_ref": format!("{order}-1"), "sku": "E-COM08", "qty": 2, "uom": "EA"}]}}),
-                ordering_key: Some(order),
-                ..jobs::NewJob::default()
-            }
+            let release = Instruction {
+                instruction_id: format!("rel-{order}"),
+                action: Action::Release,
+                order_ref: order.clone(),
+                order: json!({"lines": [{"line_ref": format!("{order}-1"), "sku": "E-COM08", "qty": 2, "uom": "EA"}]}),
+            };
+            NewJob::new(queue, &SendInstructionToWms(release)).ordered_by(order)
         })
         .collect();
     let mut conn = pool.acquire().await?;
@@ -101,7 +105,7 @@ async fn measure(args: &BenchRelease, options: PgConnectOptions) -> anyhow::Resu
     let stop = CancellationToken::new();
     let engine = tokio::spawn(engine::supervise(
         pool.clone(),
-        Writer::start(pool.clone()),
+        Arc::new(ReadIntake::new(Writer::start(pool.clone()))),
         EngineSettings::default(),
         stop.clone(),
     ));
@@ -134,7 +138,7 @@ async fn measure(args: &BenchRelease, options: PgConnectOptions) -> anyhow::Resu
     wms.with(|w| w.down = true);
     enqueue(&pool, queue, args.jobs, args.jobs).await?;
     tokio::time::sleep(Duration::from_secs(args.outage_seconds)).await;
-    let circuit = jobs::circuit(&pool, queue).await?;
+    let circuit = circuits::circuit(&pool, queue).await?;
     wms.with(|w| w.down = false);
     let back = Instant::now();
     let drained = until_drained(&pool, limit).await?;

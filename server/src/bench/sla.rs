@@ -229,7 +229,7 @@ async fn generate(pool: &PgPool, args: &BenchSla) -> anyhow::Result<()> {
             .map(|i| synthetic_order(i, &mut rng, now, args.days))
             .collect();
         let mut tx = pool.begin().await?;
-        app::store::projections::write(&mut tx, &batch).await?;
+        crate::store::projections::write(&mut tx, &batch).await?;
         crate::sla::engine::recompute(&mut tx, &batch, &[], now).await?;
         tx.commit().await?;
         n += count;
@@ -355,7 +355,7 @@ async fn dashboard_sql(pool: &PgPool, spent: &mut Vec<(&'static str, f64)>) -> a
     lap("trend per day", spent);
     kpis::cycle_by(pool, &f, from, to, "warehouse_code").await?;
     lap("cycle time split", spent);
-    kpis::at_risk(pool, &f, now, app::server::dashboard::AT_RISK_LIMIT).await?;
+    kpis::at_risk(pool, &f, now, app::services::dashboard::AT_RISK_LIMIT).await?;
     lap("at-risk orders", spent);
     kpis::freshness(pool).await?;
     lap("freshness", spent);
@@ -397,9 +397,9 @@ async fn measure(
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     let email = "bench-agent@example.com";
-    app::server::users::create(
+    app::services::users::create(
         &pool,
-        app::server::users::NewUser {
+        app::services::users::NewUser {
             email: email.into(),
             display_name: None,
             role: app::domain::Role::Agent,

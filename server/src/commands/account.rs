@@ -7,7 +7,7 @@ use sqlx::PgPool;
 pub async fn run(cmd: AccountCommand, pool: &PgPool) -> anyhow::Result<()> {
     match cmd {
         AccountCommand::Add { code, name } => {
-            app::server::accounts::create(pool, &code, &name, None)
+            app::services::accounts::create(pool, &code, &name, None)
                 .await
                 .map_err(explain)?;
             println!("Added account {} ({name}).", code.trim().to_uppercase());

@@ -16,7 +16,7 @@ pub async fn run(cmd: ApikeyCommand, pool: &PgPool) -> anyhow::Result<()> {
             );
         }
         ApikeyCommand::List => {
-            for k in app::store::api_keys::list(pool).await? {
+            for k in crate::store::api_keys::list(pool).await? {
                 let state = match (k.revoked_at, k.expires_at) {
                     (Some(at), _) => format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
                     (None, Some(at)) => {
@@ -35,7 +35,7 @@ pub async fn run(cmd: ApikeyCommand, pool: &PgPool) -> anyhow::Result<()> {
             }
         }
         ApikeyCommand::Revoke { prefix } => {
-            if !app::store::api_keys::revoke(pool, &prefix).await? {
+            if !crate::store::api_keys::revoke(pool, &prefix).await? {
                 anyhow::bail!("no live key with prefix {prefix}");
             }
             println!("Revoked {prefix}.");

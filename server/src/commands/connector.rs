@@ -45,7 +45,7 @@ pub async fn run(cmd: ConnectorCommand, pool: &PgPool) -> anyhow::Result<()> {
             secret_stdin,
         } => set_outbound(pool, &name, &settings, secret_stdin).await?,
         ConnectorCommand::List => {
-            for c in app::store::connectors::list(pool).await? {
+            for c in crate::store::connectors::list(pool).await? {
                 let state = if c.enabled { "enabled" } else { "disabled" };
                 println!(
                     "{:<20} {:<8} {:<13} {state} ({} types)",
@@ -66,9 +66,9 @@ async fn set_outbound(
     settings: &str,
     secret_stdin: bool,
 ) -> anyhow::Result<()> {
-    use crate::sync::connectors::outbound::{Endpoint, ODOO_API_KEY, WMS_TOKEN};
+    use crate::connectors::outbound::{Endpoint, ODOO_API_KEY, WMS_TOKEN};
     use anyhow::Context;
-    let Some(current) = app::store::connectors::outbound_all(pool)
+    let Some(current) = crate::store::connectors::outbound_all(pool)
         .await?
         .into_iter()
         .find(|c| c.name == name)
@@ -104,9 +104,10 @@ async fn set_outbound(
     }
     Endpoint::from_row(&proposed)?;
     let mut tx = pool.begin().await?;
-    let before = app::store::connectors::set_outbound(&mut *tx, name, outbound.as_ref(), &secrets)
-        .await?
-        .flatten();
+    let before =
+        crate::store::connectors::set_outbound(&mut *tx, name, outbound.as_ref(), &secrets)
+            .await?
+            .flatten();
     app::store::audit::record(
         &mut *tx,
         None,

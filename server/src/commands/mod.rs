@@ -2,6 +2,7 @@
 
 mod account;
 mod apikey;
+#[cfg(feature = "tools")]
 mod bench;
 mod connector;
 mod db;
@@ -19,6 +20,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Serve { no_workers } => serve::serve(settings, !no_workers).await,
         Command::Worker => serve::worker(settings).await,
         Command::Migrate => with_database(&settings, |_| async { Ok(()) }).await,
+        #[cfg(feature = "tools")]
         Command::Demo {
             orders,
             days,
@@ -77,6 +79,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             )
             .await
         }
+        #[cfg(feature = "tools")]
         Command::Bench(cmd) => bench::run(cmd, settings).await,
         Command::Db(cmd) => db::run(cmd, &settings).await,
     }

@@ -4,7 +4,7 @@ use crate::cli::{UserAdd, UserCommand};
 use anyhow::{bail, Context};
 use app::domain::Role;
 use app::error::AppError;
-use app::server::users::{self, NewUser};
+use app::services::users::{self, NewUser};
 use secrecy::SecretString;
 use sqlx::PgPool;
 

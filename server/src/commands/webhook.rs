@@ -1,9 +1,12 @@
 //! `milepost webhook ...`: customer webhook subscriptions. Every change is audited.
 
 use crate::cli::WebhookCommand;
+use crate::jobs::DeliverWebhook;
+use crate::store::jobs::queue::JobPayload;
+use crate::store::webhooks;
 use anyhow::{bail, Context};
 use app::domain::event::EventType;
-use app::store::{accounts, audit, webhooks};
+use app::store::{accounts, audit};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -82,7 +85,7 @@ pub async fn run(cmd: WebhookCommand, pool: &PgPool) -> anyhow::Result<()> {
             if webhooks::target(&mut *tx, id).await?.is_none() {
                 bail!("no webhook {id} (see milepost webhook list)");
             }
-            let queued = webhooks::replay_since(&mut tx, id, since).await?;
+            let queued = webhooks::replay_since(&mut tx, DeliverWebhook::KIND, id, since).await?;
             audit::record(
                 &mut *tx,
                 None,

@@ -108,7 +108,7 @@ pub async fn ensure_setup(pool: &PgPool) -> anyhow::Result<Vec<Connector>> {
     }
     let mut connectors = Vec::new();
     for (name, kind, format, zone, warehouse) in CONNECTORS {
-        if app::store::connectors::find_by_name(pool, name)
+        if crate::store::connectors::find_by_name(pool, name)
             .await?
             .is_none()
         {
@@ -125,7 +125,7 @@ pub async fn ensure_setup(pool: &PgPool) -> anyhow::Result<Vec<Connector>> {
             )
             .await?;
         }
-        let record = app::store::connectors::find_by_name(pool, name)
+        let record = crate::store::connectors::find_by_name(pool, name)
             .await?
             .context("the connector just made")?;
         connectors.push(Connector::try_from(record)?);

@@ -8,7 +8,7 @@ pub mod sla;
 
 use anyhow::Context;
 use app::domain::Role;
-use app::server::users::{self, NewUser};
+use app::services::users::{self, NewUser};
 use secrecy::SecretString;
 use sqlx::PgPool;
 
@@ -54,7 +54,7 @@ pub async fn seed(pool: &PgPool, size: DemoSize) -> anyhow::Result<()> {
         .await?
         .is_none()
     {
-        app::server::accounts::create(pool, DEMO_ACCOUNT, "Demo Retail Co", None)
+        app::services::accounts::create(pool, DEMO_ACCOUNT, "Demo Retail Co", None)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("creating the demo account")?;
@@ -92,7 +92,7 @@ pub async fn seed(pool: &PgPool, size: DemoSize) -> anyhow::Result<()> {
     );
     let stats = history::generate(pool, size.orders, size.days, 8).await?;
     // Fold what was stored now, so the pages show it even before a server runs the projector.
-    let folded = crate::ingest::projector::drain(pool).await?;
+    let folded = crate::projector::drain(pool).await?;
     let load = |a: &std::sync::atomic::AtomicUsize| a.load(std::sync::atomic::Ordering::Relaxed);
     println!(
         "{} messages in {:.0} s: {} events stored, {} duplicate events, {} re-delivered messages; {folded} events folded into orders.",

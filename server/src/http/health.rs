@@ -1,7 +1,7 @@
 //! `/healthz`: the process answers. `/readyz`: it can do its job (database reachable, schema
 //! up to date), so a load balancer sends it traffic.
 
-use app::server::AppState;
+use app::auth::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;

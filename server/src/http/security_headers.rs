@@ -1,5 +1,5 @@
 //! Security headers on every response. Pages set their own nonce-based CSP in the shell
-//! (`app::server::csp`); every other response gets a policy that allows nothing at all.
+//! (`app::auth::csp`); every other response gets a policy that allows nothing at all.
 
 use axum::extract::Request;
 use axum::middleware::Next;

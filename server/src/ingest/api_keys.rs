@@ -4,7 +4,7 @@
 
 use super::directory::{Directory, KnownKey};
 use super::error::IngestError;
-use app::store::api_keys;
+use crate::store::api_keys;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::Utc;

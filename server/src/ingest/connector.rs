@@ -1,8 +1,8 @@
 //! A connector as the ingest path uses it: its format, what it may emit, how it authenticates.
 
 use super::adapters::{Format, Origin};
+use crate::store::connectors::ConnectorRecord;
 use app::domain::event::{EventType, SourceKind};
-use app::store::connectors::ConnectorRecord;
 use secrecy::SecretString;
 use std::collections::HashSet;
 

@@ -10,8 +10,8 @@
 
 use super::connector::{BadConnector, Connector};
 use crate::database::Heard;
-use app::store::api_keys::{self, StoredKey};
-use app::store::connectors;
+use crate::store::api_keys::{self, StoredKey};
+use crate::store::connectors;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};

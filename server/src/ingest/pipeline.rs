@@ -6,10 +6,11 @@
 use super::adapters::{AdapterError, CanonicalEvent, Parsed};
 use super::connector::{kind_word, Connector};
 use super::error::IngestError;
-use super::writer::{Job, Writer};
+use super::writer::{AcceptedMessage, Writer};
+use crate::jobs::ReadOdooRecord;
+use crate::store::events::{self, NewEvent, SeenCode};
+use crate::store::inbox::{self, NewMessage};
 use app::domain::event::Disposition;
-use app::store::events::{self, NewEvent, SeenCode};
-use app::store::inbox::{self, NewMessage};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -129,7 +130,7 @@ pub async fn ingest(
         }
     }
     let stored = writer
-        .store(Job {
+        .store(AcceptedMessage {
             connector_id,
             message_id,
             message_id_derived: derived,
@@ -150,7 +151,7 @@ pub async fn ingest(
             follow_ups: parsed
                 .reads
                 .iter()
-                .map(|r| read_job(&inbound.connector.name, r))
+                .map(|r| ReadOdooRecord::on_connector(&inbound.connector.name, r.clone()))
                 .collect(),
         })
         .await?;
@@ -179,22 +180,10 @@ pub async fn ingest(
     })
 }
 
-/// The deduplicated read of a record a webhook pointed at (enqueued with the message, and only
-/// when Milepost calls the connector's system).
-fn read_job(connector: &str, r: &super::adapters::RecordRef) -> app::store::jobs::NewJob {
-    app::store::jobs::NewJob {
-        queue: crate::sync::connectors::outbound::queue_of("odoo", connector),
-        kind: crate::sync::connectors::odoo::read::READ.to_string(),
-        payload: json!({"model": r.model, "id": r.id}),
-        dedupe_key: Some(format!("read:{}:{}", r.model, r.id)),
-        ..Default::default()
-    }
-}
-
 /// The provisional reason of an event stored but not folded yet.
 pub const QUEUED: &str = "stored; waiting to be folded into its order";
 
-/// Ownership (DESIGN §3): each type has one owning kind of system, and the connector's own list
+/// Ownership: each type has one owning kind of system, and the connector's own list
 /// may narrow it further. One offending event refuses the whole message.
 fn check_ownership(connector: &Connector, events: &[CanonicalEvent]) -> Result<(), IngestError> {
     for (index, e) in events.iter().enumerate() {

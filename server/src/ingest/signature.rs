@@ -4,16 +4,12 @@
 use super::adapters::Format;
 use super::connector::Connector;
 use super::error::IngestError;
+use crate::signing::{mac, same, to_hex};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use secrecy::ExposeSecret;
-use sha2::Sha256;
-use subtle::ConstantTimeEq;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// Standard Webhooks' tolerance between the signed timestamp and now.
 pub const TOLERANCE_SECONDS: i64 = 5 * 60;
@@ -49,18 +45,6 @@ fn unauthorized(message: impl Into<String>) -> IngestError {
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-fn mac(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
-    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes a key of any length");
-    for part in parts {
-        mac.update(part);
-    }
-    mac.finalize().into_bytes().to_vec()
-}
-
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.ct_eq(b).into()
 }
 
 /// Checks a webhook; returns the provider's message id when the scheme carries one.
@@ -129,10 +113,6 @@ fn check(ok: bool, what: &str) -> Result<(), IngestError> {
     }
 }
 
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Standard Webhooks: HMAC-SHA256 of `id.timestamp.body` with the base64 key after `whsec_`.
 fn standard_webhooks(
     secret: &str,
@@ -169,31 +149,4 @@ fn standard_webhooks(
         .any(|s| same(s.as_bytes(), expected.as_bytes()));
     check(matches, "webhook-signature")?;
     Ok(id.to_string())
-}
-
-/// Signs like a sender would (tests, the demo, the benchmark).
-pub mod sign {
-    use super::*;
-
-    pub fn standard_webhooks(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String {
-        let key = BASE64
-            .decode(secret.strip_prefix("whsec_").unwrap_or(secret))
-            .expect("a whsec_ secret");
-        let ts = timestamp.to_string();
-        format!(
-            "v1,{}",
-            BASE64.encode(mac(&key, &[id.as_bytes(), b".", ts.as_bytes(), b".", body]))
-        )
-    }
-
-    pub fn hmac_base64(secret: &str, body: &[u8]) -> String {
-        BASE64.encode(mac(secret.as_bytes(), &[body]))
-    }
-
-    pub fn easypost(secret: &str, body: &[u8]) -> String {
-        format!(
-            "hmac-sha256-hex={}",
-            to_hex(&mac(secret.as_bytes(), &[body]))
-        )
-    }
 }

@@ -7,9 +7,9 @@
 //! Each caller still gets its own answer after its message is committed, and a group that fails
 //! is retried one message at a time, so a bad message never fails its neighbours.
 
-use app::store::events::{self, MessageToStore, NewEvent, SeenCode, StoredMessage};
-use app::store::inbox::NewMessage;
-use app::store::jobs::{self, NewJob};
+use crate::store::events::{self, MessageToStore, NewEvent, SeenCode, StoredMessage};
+use crate::store::inbox::NewMessage;
+use crate::store::jobs::queue::{self, NewJob};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -35,7 +35,7 @@ const GROUP_EVENTS: usize = 1_000;
 const QUEUE: usize = 4_096;
 
 /// An accepted message, owned, on its way to the database.
-pub struct Job {
+pub struct AcceptedMessage {
     pub connector_id: i64,
     pub message_id: String,
     pub message_id_derived: bool,
@@ -57,7 +57,7 @@ type Answer = oneshot::Sender<sqlx::Result<StoredMessage>>;
 #[derive(Clone)]
 pub struct Writer {
     pool: PgPool,
-    jobs: mpsc::Sender<(Job, Answer)>,
+    messages: mpsc::Sender<(AcceptedMessage, Answer)>,
     statements: Arc<AtomicU64>,
 }
 
@@ -65,12 +65,12 @@ impl Writer {
     /// Starts the writer on the current Tokio runtime. It stops when the last handle is dropped,
     /// after storing what was queued.
     pub fn start(pool: PgPool) -> Self {
-        let (jobs, queued) = mpsc::channel(QUEUE);
+        let (messages, queued) = mpsc::channel(QUEUE);
         let statements = Arc::new(AtomicU64::new(0));
         tokio::spawn(run(pool.clone(), queued, statements.clone()));
         Self {
             pool,
-            jobs,
+            messages,
             statements,
         }
     }
@@ -85,19 +85,23 @@ impl Writer {
     }
 
     /// Stores one message; returns once it is committed.
-    pub async fn store(&self, job: Job) -> sqlx::Result<StoredMessage> {
+    pub async fn store(&self, message: AcceptedMessage) -> sqlx::Result<StoredMessage> {
         let (answer, answered) = oneshot::channel();
-        self.jobs
-            .send((job, answer))
+        self.messages
+            .send((message, answer))
             .await
             .map_err(|_| sqlx::Error::PoolClosed)?;
         answered.await.map_err(|_| sqlx::Error::PoolClosed)?
     }
 }
 
-async fn run(pool: PgPool, mut queued: mpsc::Receiver<(Job, Answer)>, statements: Arc<AtomicU64>) {
+async fn run(
+    pool: PgPool,
+    mut queued: mpsc::Receiver<(AcceptedMessage, Answer)>,
+    statements: Arc<AtomicU64>,
+) {
     let slots = Arc::new(Semaphore::new(IN_FLIGHT as usize));
-    let mut held_over: Option<(Job, Answer)> = None;
+    let mut held_over: Option<(AcceptedMessage, Answer)> = None;
     loop {
         let first = match held_over.take() {
             Some(job) => job,
@@ -144,29 +148,29 @@ async fn run(pool: PgPool, mut queued: mpsc::Receiver<(Job, Answer)>, statements
 
 /// Stores a group and answers each sender; a failed group is retried message by message so the
 /// error reaches only the sender whose message caused it.
-async fn write_group(pool: &PgPool, group: Vec<(Job, Answer)>) {
-    let (jobs, answers): (Vec<Job>, Vec<Answer>) = group.into_iter().unzip();
-    match store(pool, &jobs).await {
+async fn write_group(pool: &PgPool, group: Vec<(AcceptedMessage, Answer)>) {
+    let (messages, answers): (Vec<AcceptedMessage>, Vec<Answer>) = group.into_iter().unzip();
+    match store(pool, &messages).await {
         Ok(stored) => {
             for (answer, stored) in answers.into_iter().zip(stored) {
                 let _ = answer.send(Ok(stored));
             }
         }
-        Err(error) if jobs.len() == 1 => {
+        Err(error) if messages.len() == 1 => {
             let _ = answers.into_iter().next().map(|a| a.send(Err(error)));
         }
         Err(error) => {
-            tracing::warn!(%error, messages = jobs.len(), "group write failed; storing its messages one by one");
-            for (job, answer) in jobs.iter().zip(answers) {
-                let result = store(pool, std::slice::from_ref(job)).await;
+            tracing::warn!(%error, messages = messages.len(), "group write failed; storing its messages one by one");
+            for (message, answer) in messages.iter().zip(answers) {
+                let result = store(pool, std::slice::from_ref(message)).await;
                 let _ = answer.send(result.map(|mut s| s.remove(0)));
             }
         }
     }
 }
 
-async fn store(pool: &PgPool, jobs: &[Job]) -> sqlx::Result<Vec<StoredMessage>> {
-    let messages: Vec<NewMessage> = jobs
+async fn store(pool: &PgPool, messages: &[AcceptedMessage]) -> sqlx::Result<Vec<StoredMessage>> {
+    let rows: Vec<NewMessage> = messages
         .iter()
         .map(|j| NewMessage {
             connector_id: j.connector_id,
@@ -179,15 +183,15 @@ async fn store(pool: &PgPool, jobs: &[Job]) -> sqlx::Result<Vec<StoredMessage>> 
             event_count: j.events.len() as i32,
         })
         .collect();
-    let to_store: Vec<MessageToStore> = jobs
+    let to_store: Vec<MessageToStore> = messages
         .iter()
-        .zip(&messages)
+        .zip(&rows)
         .map(|(j, message)| MessageToStore {
             message,
             events: &j.events,
         })
         .collect();
-    if jobs
+    if messages
         .iter()
         .all(|j| j.unknown_codes.is_empty() && j.follow_ups.is_empty())
     {
@@ -196,20 +200,20 @@ async fn store(pool: &PgPool, jobs: &[Job]) -> sqlx::Result<Vec<StoredMessage>> 
     }
     let mut tx = pool.begin().await?;
     let stored = events::store_messages(&mut *tx, &to_store).await?;
-    for (job, stored) in jobs.iter().zip(&stored) {
+    for (message, stored) in messages.iter().zip(&stored) {
         // A re-delivered message was counted the first time.
-        if stored.first_time && !job.unknown_codes.is_empty() {
+        if stored.first_time && !message.unknown_codes.is_empty() {
             events::record_unknown_codes(
                 &mut tx,
-                job.connector_id,
+                message.connector_id,
                 stored.inbox_message_id,
-                job.received_at,
-                &job.unknown_codes,
+                message.received_at,
+                &message.unknown_codes,
             )
             .await?;
         }
-        if stored.first_time && !job.follow_ups.is_empty() {
-            jobs::enqueue_if_called(&mut tx, job.connector_id, &job.follow_ups).await?;
+        if stored.first_time && !message.follow_ups.is_empty() {
+            queue::enqueue_if_called(&mut tx, message.connector_id, &message.follow_ups).await?;
         }
     }
     tx.commit().await?;

@@ -7,10 +7,10 @@
 use super::carrier::Carrier;
 use super::odoo::OdooStandIn;
 use super::wms::{Reporter, WmsStandIn};
+use crate::connectors::outbound::{ODOO_API_KEY, WMS_TOKEN};
 use crate::ingest::setup::{create_connector, create_key, ConnectorSpec};
-use crate::sync::connectors::outbound::{ODOO_API_KEY, WMS_TOKEN};
+use crate::store::connectors;
 use anyhow::Context;
-use app::store::connectors;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use std::time::Duration;

@@ -11,7 +11,7 @@
 //! timeout and never retried. Faults (a 500, a 429 with Retry-After, a slow answer) can be queued
 //! for the next calls.
 
-use crate::sync::connectors::odoo::client::{OdooClient, OdooConfig, OdooError, Protocol};
+use crate::connectors::odoo::client::{OdooClient, OdooConfig, OdooError, Protocol};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};

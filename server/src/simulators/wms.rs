@@ -6,7 +6,7 @@
 //! (`super::carrier`) then takes each dispatched parcel to the door.
 
 use super::carrier::Carrier;
-use crate::ingest::signature::sign;
+use crate::signing;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -192,7 +192,7 @@ pub async fn post_signed(http: &reqwest::Client, url: &str, secret: &str, body: 
             .header("webhook-timestamp", ts.to_string())
             .header(
                 "webhook-signature",
-                sign::standard_webhooks(secret, &id, ts, &bytes),
+                signing::standard_webhooks(secret, &id, ts, &bytes),
             )
             .body(bytes.clone())
             .send()

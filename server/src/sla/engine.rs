@@ -57,14 +57,14 @@ pub async fn recompute_orders(pool: &sqlx::PgPool, order_refs: &[String]) -> sql
     let mut done = 0;
     for chunk in order_refs.chunks(RECOMPUTE_BATCH) {
         let mut tx = pool.begin().await?;
-        app::store::events::lock_keys(&mut tx, chunk).await?;
-        let projections: Vec<OrderProjection> = app::store::history::of_orders(&mut tx, chunk)
+        crate::store::events::lock_keys(&mut tx, chunk).await?;
+        let projections: Vec<OrderProjection> = crate::store::history::of_orders(&mut tx, chunk)
             .await?
             .into_iter()
             .filter_map(|(order, entries)| {
                 let events: Vec<_> = entries
                     .iter()
-                    .filter_map(app::store::history::Entry::fold_event)
+                    .filter_map(crate::store::history::Entry::fold_event)
                     .collect();
                 app::domain::projection::fold(&order, &events).projection
             })

@@ -4,7 +4,7 @@
 //! `circuit` table so every worker process obeys it and operators see it; the rules are here,
 //! pure, so they are tested without a database.
 
-use app::store::jobs::Circuit;
+use crate::store::jobs::circuits::Circuit;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 

@@ -1,13 +1,12 @@
-//! The sync engine (DESIGN §4): jobs in Postgres, enqueued with the change that causes them and
-//! run by `runner` per queue (one per external endpoint) with `retry` rules and a `breaker` per
-//! endpoint; `schedules` enqueue recurring jobs once across every worker process. The connectors
-//! that do the work (Odoo, WMS) are wired to their queues by `engine`; `outbox` decides which
-//! jobs an applied event causes (the projector enqueues them in its transaction).
+//! The sync engine: runs the jobs of the catalogue (`crate::jobs`), enqueued with the change
+//! that causes them, by `runner` per queue (one per external endpoint) with `retry` rules and a
+//! `breaker` per endpoint; `schedules` enqueue recurring jobs once across every worker process;
+//! `engine` builds the queues and their clients from the connectors and registers every job type.
+//! Sync sits above the projector and intake and imports neither: the jobs it runs reach intake
+//! through the `jobs::Intake` port, which `workers` plugs in.
 
 pub mod breaker;
-pub mod connectors;
 pub mod engine;
-pub mod outbox;
 pub mod retry;
 pub mod runner;
 pub mod schedules;

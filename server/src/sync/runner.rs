@@ -5,9 +5,12 @@
 //! idempotent: handlers check before they act (see the connectors).
 
 use super::breaker::{BreakerPolicy, Gate};
-use super::retry::{Failure, JobError, RetryPolicy};
+use super::retry::RetryPolicy;
+use crate::attempt::{Done, Failure, JobError};
 use crate::database::Heard;
-use app::store::jobs::{self, AttemptRecord, ClaimedJob, Outcome};
+use crate::jobs::{BackgroundJob, JobContext, Services};
+use crate::store::jobs::circuits;
+use crate::store::jobs::queue::{self, AttemptRecord, ClaimedJob, Outcome};
 use chrono::Utc;
 use sqlx::PgPool;
 use std::collections::HashMap;
@@ -21,16 +24,11 @@ use tokio_util::sync::CancellationToken;
 /// The channel the `job_enqueued` trigger notifies, with the queue's name.
 const CHANNEL: &str = "milepost_jobs";
 
-/// A successful attempt, with what it sent and got for the attempt log.
-#[derive(Debug, Default, Clone)]
-pub struct Done {
-    pub record: AttemptRecord,
-}
-
 pub type JobFuture = Pin<Box<dyn Future<Output = Result<Done, JobError>> + Send>>;
 
-/// Does one kind of job. Called again for the same job after a crash or a retry: it must check
-/// whether its effect already happened before causing it.
+/// Runs one kind of job from its stored row: what `register` makes of a `BackgroundJob`, and
+/// what the runner's own tests give it directly. Called again for the same job after a crash or
+/// a retry: it must check whether its effect already happened before causing it.
 pub trait Handler: Send + Sync + 'static {
     fn run(&self, job: ClaimedJob) -> JobFuture;
 }
@@ -103,9 +101,31 @@ impl Runner {
         self
     }
 
+    /// Runs jobs of `kind` with `handler` (the primitive `register` is built on).
     pub fn handle(mut self, kind: &str, handler: impl Handler) -> Self {
         self.handlers.insert(kind.to_string(), Arc::new(handler));
         self
+    }
+
+    /// Runs every job of `J`'s kind: its payload read as `J` (an operator's edit that no longer
+    /// reads is a dead letter, with the reason), then `J::run` with the engine's services.
+    pub fn register<J: BackgroundJob>(self, services: &Arc<Services>) -> Self {
+        let services = services.clone();
+        self.handle(J::KIND, move |job: ClaimedJob| {
+            let services = services.clone();
+            async move {
+                let typed: J = serde_json::from_value(job.payload).map_err(|e| {
+                    JobError::fatal(format!("the {} job's payload cannot be read: {e}", J::KIND))
+                })?;
+                let ctx = JobContext {
+                    services: &services,
+                    queue: &job.queue,
+                    attempt: job.attempts,
+                    max_attempts: job.max_attempts,
+                };
+                typed.run(&ctx).await
+            }
+        })
     }
 
     /// Runs every queue until `stop`; jobs already started finish (or their lease runs out).
@@ -158,7 +178,7 @@ async fn listen(pool: PgPool, wakers: Arc<HashMap<String, Arc<Notify>>>, stop: C
 
 async fn release_leases(pool: PgPool, every: Duration, stop: CancellationToken) {
     loop {
-        match jobs::release_expired_leases(&pool).await {
+        match queue::release_expired_leases(&pool).await {
             Ok(0) => {}
             Ok(n) => tracing::warn!(jobs = n, "returned jobs whose worker stopped answering"),
             Err(error) => tracing::warn!(%error, "could not check job leases"),
@@ -229,8 +249,8 @@ async fn take(
         return Ok(Vec::new());
     }
     let mut tx = pool.begin().await?;
-    jobs::lock_circuit(&mut tx, &spec.name).await?;
-    let mut circuit = jobs::circuit(&mut *tx, &spec.name).await?;
+    circuits::lock_circuit(&mut tx, &spec.name).await?;
+    let mut circuit = circuits::circuit(&mut *tx, &spec.name).await?;
     let before = circuit.clone();
     let limit = match spec.breaker.gate(&mut circuit, Utc::now()) {
         Gate::Flow => free,
@@ -238,16 +258,16 @@ async fn take(
         Gate::Wait(_) => 0,
     };
     if circuit != before {
-        jobs::save_circuit(&mut tx, &circuit).await?;
+        circuits::save_circuit(&mut tx, &circuit).await?;
     }
     let claimed = if limit > 0 {
-        jobs::claim(&mut *tx, &spec.name, limit as i64, settings.lease).await?
+        queue::claim(&mut *tx, &spec.name, limit as i64, settings.lease).await?
     } else {
         Vec::new()
     };
     if claimed.is_empty() && circuit != before {
         // The probe found no job: the circuit stays as it was, to probe when work arrives.
-        jobs::save_circuit(&mut tx, &before).await?;
+        circuits::save_circuit(&mut tx, &before).await?;
     }
     tx.commit().await?;
     Ok(claimed)
@@ -310,15 +330,15 @@ async fn record_outcome(
     endpoint_healthy: Option<bool>,
 ) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
-    if !jobs::finish(&mut tx, job, outcome, record).await? {
+    if !queue::finish(&mut tx, job, outcome, record).await? {
         tracing::warn!(
             job_id = job.job_id,
             "a job's lease ran out before it finished; its next attempt counts"
         );
     }
     if let Some(healthy) = endpoint_healthy {
-        jobs::lock_circuit(&mut tx, &spec.name).await?;
-        let mut circuit = jobs::circuit(&mut *tx, &spec.name).await?;
+        circuits::lock_circuit(&mut tx, &spec.name).await?;
+        let mut circuit = circuits::circuit(&mut *tx, &spec.name).await?;
         let before = circuit.clone();
         if healthy {
             spec.breaker.on_success(&mut circuit);
@@ -329,7 +349,7 @@ async fn record_outcome(
             if circuit.state != before.state {
                 tracing::warn!(queue = %spec.name, from = %before.state, to = %circuit.state, "circuit breaker");
             }
-            jobs::save_circuit(&mut tx, &circuit).await?;
+            circuits::save_circuit(&mut tx, &circuit).await?;
         }
     }
     tx.commit().await

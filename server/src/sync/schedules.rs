@@ -3,8 +3,9 @@
 //! enqueued and the schedule moved on, in one transaction, and the job's dedupe key names the
 //! due time as a second guard.
 
+use crate::store::jobs::queue::{self, JobPayload, NewJob};
+use crate::store::jobs::schedules::{self as stored, Schedule};
 use anyhow::Context;
-use app::store::jobs::{self, NewJob, Schedule};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use std::str::FromStr;
@@ -26,23 +27,23 @@ pub fn next_after(expression: &str, after: DateTime<Utc>) -> anyhow::Result<Date
         .with_context(|| format!("{expression:?} never fires again"))
 }
 
-/// Adds or updates a schedule, first due at its next time from now.
-pub async fn define(
+/// Adds or updates a schedule of `job`, first due at its next time from now.
+pub async fn define<J: JobPayload>(
     pool: &PgPool,
     name: &str,
     queue: &str,
-    kind: &str,
-    payload: serde_json::Value,
+    job: &J,
     expression: &str,
 ) -> anyhow::Result<()> {
     let next_run_at = next_after(expression, Utc::now())?;
-    jobs::upsert_schedule(
+    let typed = NewJob::new(queue, job);
+    stored::upsert_schedule(
         pool,
         &Schedule {
             name: name.to_string(),
             queue: queue.to_string(),
-            kind: kind.to_string(),
-            payload,
+            kind: typed.kind().to_string(),
+            payload: typed.payload().clone(),
             cron: expression.to_string(),
             next_run_at,
         },
@@ -55,7 +56,7 @@ pub async fn define(
 /// worker was down for several due times runs once, not once per missed time.
 pub async fn tick(pool: &PgPool) -> anyhow::Result<usize> {
     let mut tx = pool.begin().await?;
-    let due = jobs::take_due_schedules(&mut tx).await?;
+    let due = stored::take_due_schedules(&mut tx).await?;
     let now = Utc::now();
     let mut enqueued = 0;
     for s in due {
@@ -66,21 +67,13 @@ pub async fn tick(pool: &PgPool) -> anyhow::Result<usize> {
                 continue;
             }
         };
-        let job = NewJob {
-            queue: s.queue.clone(),
-            kind: s.kind.clone(),
-            payload: s.payload.clone(),
-            dedupe_key: Some(format!(
-                "schedule:{}:{}",
-                s.name,
-                s.next_run_at.to_rfc3339()
-            )),
-            ..NewJob::default()
-        };
-        if jobs::enqueue(&mut *tx, &job).await?.is_some() {
+        let job = NewJob::stored(s.queue.clone(), s.kind.clone(), s.payload.clone()).deduped_by(
+            format!("schedule:{}:{}", s.name, s.next_run_at.to_rfc3339()),
+        );
+        if queue::enqueue(&mut *tx, &job).await?.is_some() {
             enqueued += 1;
         }
-        jobs::schedule_ran(&mut tx, &s.name, s.next_run_at, next).await?;
+        stored::schedule_ran(&mut tx, &s.name, s.next_run_at, next).await?;
     }
     tx.commit().await?;
     Ok(enqueued)

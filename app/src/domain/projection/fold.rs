@@ -159,7 +159,7 @@ fn superseded(reason: String) -> Verdict {
 }
 
 fn when(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+    t.map(crate::domain::display::utc_minute)
         .unwrap_or_else(|| "an unknown time".into())
 }
 

@@ -1,4 +1,4 @@
-//! The order projection: a pure function of the set of an order's events (DESIGN §3).
+//! The order projection: a pure function of the set of an order's events.
 //!
 //! Arrival order never matters: the fold first puts events in one canonical order (time they
 //! happened, then lifecycle stage, then identity), drops repeated identities, and only then walks

@@ -53,7 +53,9 @@ pub struct OrderHeader {
     pub order_value: Option<f64>,
 }
 
+/// An order line: what the fold writes, the store reads back and the order page shows.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct LineView {
     pub line_ref: String,
     pub sku: Option<String>,

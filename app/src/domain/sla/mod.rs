@@ -1,4 +1,4 @@
-//! The SLA model (DESIGN §5): business calendars, policies, clocks per order and segment, and
+//! The SLA model: business calendars, policies, clocks per order and segment, and
 //! each order's share of the KPIs. Pure, so the same rules run in the projector, in tests and
 //! in the benchmark, and compile for the browser too.
 

@@ -27,7 +27,7 @@ pub struct CanonicalEvent {
     pub extensions: Map<String, Value>,
 }
 
-/// `{system, code, text, raw_time}` as DESIGN §3 names it.
+/// `{system, code, text, raw_time}` (the canonical reason shape).
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, Default)]
 pub struct SourceStatus {
     pub system: String,

@@ -13,6 +13,8 @@ pub mod shiphero;
 pub mod shippo;
 pub mod x12;
 
+pub use crate::connectors::odoo::RecordRef;
+
 pub use event::{CanonicalEvent, SourceStatus, Stamp};
 
 use app::domain::event::EventType;
@@ -121,13 +123,6 @@ pub struct Parsed {
     /// Records the sender only pointed at (an Odoo automation-rule webhook): the sync engine
     /// reads each one, deduplicated, when Milepost calls this connector's system.
     pub reads: Vec<RecordRef>,
-}
-
-/// A record in the sender's system, e.g. Odoo's `sale.order` 28.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct RecordRef {
-    pub model: String,
-    pub id: i64,
 }
 
 /// Why a message cannot be read. Each maps to one HTTP status (see `ingest::error`).

@@ -16,11 +16,9 @@ use super::{
     json_body, AdapterError, CanonicalEvent, Format, Origin, Parsed, RecordRef, SourceStatus,
     Stamp, UnknownCode,
 };
+use crate::connectors::odoo::READ_ACTION;
 use app::domain::event::EventType;
 use serde_json::{json, Value};
-
-/// The `_action` of a record Milepost read itself (not a webhook).
-pub const READ_ACTION: &str = "milepost.read";
 
 const ODOO_TIME: &[&str] = &["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"];
 

@@ -1,5 +1,5 @@
 //! ShipBob-style WMS webhooks, told apart by `topic`. Topics that report carrier milestones are
-//! known but produce no event here: the carrier connector owns those facts (DESIGN §3 ownership).
+//! known but produce no event here: the carrier connector owns those facts.
 
 use super::event::Derived;
 use super::{

@@ -1,0 +1,363 @@
+//! The dashboard's figures for the signed-in user's scope: KPI tiles against the previous
+//! period, the charts, the at-risk orders and each source's freshness.
+
+use crate::charts::{self, ChartError};
+use crate::domain::dashboard::*;
+use crate::domain::display::{due_in, span, utc_minute};
+use crate::error::AppError;
+use crate::store::accounts;
+use crate::store::kpis::{self, Filters, Sums};
+use crate::store::orders::Scope;
+use chrono::{DateTime, Duration, Utc};
+use sqlx::PgPool;
+
+/// At-risk orders listed at most.
+pub const AT_RISK_LIMIT: i64 = 25;
+/// A source silent this long shows as stale (the sweep files a case at the same age).
+pub const STALE_AFTER: Duration = Duration::hours(4);
+
+fn pct(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
+}
+
+fn hours(sum: i64, count: i64) -> f64 {
+    if count > 0 {
+        sum as f64 / count as f64 / 3600.0
+    } else {
+        0.0
+    }
+}
+
+/// A duration for people: "2 h 10 min", "45 min", "3 d 4 h".
+pub fn duration(seconds: f64) -> String {
+    span(seconds.round() as i64)
+}
+
+fn pct_tile(
+    key: &str,
+    label: &str,
+    now: Option<f64>,
+    before: Option<f64>,
+    basis: String,
+    higher_is_better: bool,
+) -> Tile {
+    let change = match (now, before) {
+        (Some(n), Some(b)) => {
+            let d = n - b;
+            let sign = if d >= 0.0 { "+" } else { "−" };
+            (
+                format!("{sign}{:.1} pts", d.abs()),
+                (d.abs() >= 0.05).then_some((d > 0.0) == higher_is_better),
+            )
+        }
+        _ => (String::new(), None),
+    };
+    Tile {
+        key: key.into(),
+        label: label.into(),
+        value: now
+            .map(|v| format!("{v:.1} %"))
+            .unwrap_or_else(|| "—".into()),
+        change: change.0,
+        better: change.1,
+        basis,
+    }
+}
+
+fn duration_tile(
+    key: &str,
+    label: &str,
+    now: Option<f64>,
+    before: Option<f64>,
+    basis: String,
+) -> Tile {
+    let change = match (now, before) {
+        (Some(n), Some(b)) if (n - b).abs() >= 60.0 => {
+            let sign = if n > b { "+" } else { "−" };
+            (format!("{sign}{}", duration((n - b).abs())), Some(n < b))
+        }
+        (Some(_), Some(_)) => ("no change".into(), None),
+        _ => (String::new(), None),
+    };
+    Tile {
+        key: key.into(),
+        label: label.into(),
+        value: now.map(duration).unwrap_or_else(|| "—".into()),
+        change: change.0,
+        better: change.1,
+        basis,
+    }
+}
+
+fn tiles(
+    now: &Sums,
+    before: &Sums,
+    p_now: (Option<f64>, Option<f64>),
+    p_before: (Option<f64>, Option<f64>),
+) -> Vec<Tile> {
+    let cycle = |s: &Sums| {
+        (s.processing_count > 0).then(|| {
+            (hours(s.processing_sum, s.processing_count)
+                + hours(s.pickup_sum, s.pickup_count)
+                + hours(s.transit_sum, s.transit_count))
+                * 3600.0
+        })
+    };
+    vec![
+        pct_tile(
+            "on_time_ship",
+            "On-time ship",
+            pct(now.ship_on_time, now.ship_measured),
+            pct(before.ship_on_time, before.ship_measured),
+            format!("{} shipped", now.ship_measured),
+            true,
+        ),
+        pct_tile(
+            "on_time_delivery",
+            "On-time delivery",
+            pct(now.deliver_on_time, now.deliver_measured),
+            pct(before.deliver_on_time, before.deliver_measured),
+            format!("{} delivered", now.deliver_measured),
+            true,
+        ),
+        pct_tile(
+            "otif",
+            "OTIF (lines)",
+            pct(now.lines_otif, now.lines),
+            pct(before.lines_otif, before.lines),
+            format!("{} lines", now.lines),
+            true,
+        ),
+        duration_tile(
+            "release_p50",
+            "Release delay p50",
+            p_now.0,
+            p_before.0,
+            "confirmed to released".into(),
+        ),
+        duration_tile(
+            "release_p90",
+            "Release delay p90",
+            p_now.1,
+            p_before.1,
+            "confirmed to released".into(),
+        ),
+        duration_tile(
+            "cycle",
+            "Cycle time (avg)",
+            cycle(now),
+            cycle(before),
+            "released to delivered".into(),
+        ),
+        pct_tile(
+            "first_attempt",
+            "First-attempt delivery",
+            pct(now.first_attempt, now.delivered),
+            pct(before.first_attempt, before.delivered),
+            format!("{} delivered", now.delivered),
+            true,
+        ),
+        pct_tile(
+            "exception_rate",
+            "Exception rate",
+            pct(now.with_exception, now.orders),
+            pct(before.with_exception, before.orders),
+            format!("{} orders", now.orders),
+            false,
+        ),
+    ]
+}
+
+fn chart(result: Result<String, ChartError>) -> String {
+    result.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a dashboard chart could not be drawn");
+        String::new()
+    })
+}
+
+/// Short labels for the release delay buckets (`DELAY_EDGES`), so they fit under their bars.
+const DELAY_LABELS: [&str; 7] = [
+    "< 15 min",
+    "15–60 min",
+    "1–4 h",
+    "4–8 h",
+    "8–24 h",
+    "1–2 d",
+    "> 2 d",
+];
+
+fn delay_label(i: usize) -> String {
+    DELAY_LABELS.get(i).copied().unwrap_or("").to_string()
+}
+
+pub async fn view(
+    pool: &PgPool,
+    scope: &Scope,
+    filter: &DashboardFilter,
+    now: DateTime<Utc>,
+) -> Result<DashboardView, AppError> {
+    let account_id = match filter.account.trim() {
+        "" => None,
+        code => {
+            let account = accounts::find_by_code(pool, code)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if let Scope::Accounts(ids) = scope {
+                if !ids.contains(&account.account_id) {
+                    return Err(AppError::NotFound);
+                }
+            }
+            Some(account.account_id)
+        }
+    };
+    let f = Filters {
+        scope,
+        account_id,
+        f: filter,
+    };
+    let days = filter.period_days();
+    let today = now.date_naive();
+    let to = today + Duration::days(1);
+    let from = to - Duration::days(days);
+    let previous = from - Duration::days(days);
+
+    let now_sums = kpis::sums(pool, &f, from, to).await?;
+    let before_sums = kpis::sums(pool, &f, previous, from).await?;
+    let delays = kpis::release_delays(pool, &f, from, to, true).await?;
+    let delays_before = kpis::release_delays(pool, &f, previous, from, false).await?;
+    let mut tiles = tiles(
+        &now_sums,
+        &before_sums,
+        (delays.p50, delays.p90),
+        (delays_before.p50, delays_before.p90),
+    );
+    let (at_risk_count, breached_count) = kpis::risk_counts(pool, &f, now).await?;
+    tiles.push(Tile {
+        key: "at_risk".into(),
+        label: "At risk now".into(),
+        value: at_risk_count.to_string(),
+        change: format!("{breached_count} breached, still open"),
+        better: None,
+        basis: "open SLA clocks".into(),
+    });
+
+    let daily = kpis::daily(pool, &f, from, to).await?;
+    let points: Vec<TrendPoint> = (0..days)
+        .map(|i| from + Duration::days(i))
+        .map(|day| {
+            let row = daily.iter().find(|r| r.0 == day);
+            TrendPoint {
+                day,
+                on_time_ship: row.and_then(|r| pct(r.2, r.1)),
+                on_time_delivery: row.and_then(|r| pct(r.4, r.3)),
+                otif: row.and_then(|r| pct(r.6, r.5)),
+            }
+        })
+        .collect();
+    let buckets: Vec<Bucket> = delays
+        .buckets
+        .into_iter()
+        .enumerate()
+        .map(|(i, count)| Bucket {
+            label: delay_label(i),
+            count,
+        })
+        .collect();
+    let by = if filter.warehouse.trim().is_empty() {
+        "warehouse_code"
+    } else {
+        "carrier"
+    };
+    let splits: Vec<CycleSplit> = kpis::cycle_by(pool, &f, from, to, by)
+        .await?
+        .into_iter()
+        .map(|(label, ps, pc, us, uc, ts, tc)| CycleSplit {
+            label,
+            processing_hours: hours(ps, pc),
+            pickup_hours: hours(us, uc),
+            transit_hours: hours(ts, tc),
+        })
+        .collect();
+
+    let at_risk = kpis::at_risk(pool, &f, now, AT_RISK_LIMIT)
+        .await?
+        .into_iter()
+        .map(|r| AtRiskRow {
+            order_id: r.order_id,
+            order_ref: r.order_ref,
+            account: r.account,
+            segment: crate::domain::sla::Segment::parse(&r.segment)
+                .map(|s| s.label().to_string())
+                .unwrap_or(r.segment),
+            state: if r.due_at <= now {
+                "breached".into()
+            } else {
+                "at risk".into()
+            },
+            due_at: utc_minute(r.due_at),
+            due_in: due_in((r.due_at - now).num_seconds()),
+            predicted_late: r.predicted_late,
+            warehouse: r.warehouse_code,
+            carrier: r.carrier,
+        })
+        .collect();
+    let freshness = kpis::freshness(pool)
+        .await?
+        .into_iter()
+        .map(|(source, kind, at)| FreshnessRow {
+            source,
+            kind,
+            age: at
+                .map(|t| format!("{} ago", duration((now - t).num_seconds().max(0) as f64)))
+                .unwrap_or_else(|| "never".into()),
+            stale: at.is_some_and(|t| now - t > STALE_AFTER),
+            last_message_at: at.map(utc_minute),
+        })
+        .collect();
+    let accounts = match scope {
+        Scope::All => accounts::list(pool).await?,
+        Scope::Accounts(ids) => accounts::list(pool)
+            .await?
+            .into_iter()
+            .filter(|a| ids.contains(&a.account_id))
+            .collect(),
+    };
+    let dimensions = kpis::dimension_values(pool, scope).await?;
+    let of = |dimension: &str| -> Vec<String> {
+        dimensions
+            .iter()
+            .filter(|(d, _)| d == dimension)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let choices = Choices {
+        accounts: accounts.into_iter().map(|a| (a.code, a.name)).collect(),
+        warehouses: of("warehouse"),
+        carriers: of("carrier"),
+        service_levels: of("service_level"),
+    };
+    Ok(DashboardView {
+        period: format!(
+            "{} to {} (UTC), against the {days} days before",
+            from,
+            to - Duration::days(1)
+        ),
+        tiles,
+        trend_svg: chart(charts::on_time_trend_svg(&points)),
+        release_delay_svg: chart(charts::distribution_svg(
+            "Release delay",
+            "Confirmed to released",
+            &buckets,
+        )),
+        cycle_svg: chart(charts::cycle_split_svg(&splits)),
+        at_risk,
+        freshness,
+        choices,
+        recomputed_note: now_sums.late_updated_at.map(|t| {
+            format!(
+                "Late data changed these figures; last at {}.",
+                utc_minute(t)
+            )
+        }),
+    })
+}

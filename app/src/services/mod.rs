@@ -1,0 +1,12 @@
+//! Server-only: one service per feature, the plain functions server functions call once the
+//! caller is allowed (`auth`): they validate, call the store, and shape what the page shows.
+//! Compiled only with feature `ssr`.
+
+pub mod accounts;
+pub mod dashboard;
+mod db_error;
+pub mod exceptions;
+pub mod integrations;
+pub mod orders;
+pub mod sla;
+pub mod users;

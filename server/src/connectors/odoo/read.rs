@@ -1,0 +1,260 @@
+//! Reads the truth a webhook only pointed at (`odoo.read`), and pulls what changed since a
+//! cursor (`odoo.pull`), for when a webhook never came.
+//!
+//! A read gathers a sale order, its lines, its customer's address, its warehouse and its
+//! delivery pickings into one record shaped like Odoo's own webhook payload (many2one as bare
+//! ids, `_model`, `_id`) with `_action` `milepost.read`; the engine stores it through the ingest
+//! pipeline like any message, so the raw read is kept and mapped by the same adapter. The
+//! adapter's event ids come from the record's state and `write_date`, so reading the same
+//! state twice makes duplicates, not new facts.
+//!
+//! The pull asks for orders written since the cursor minus an overlap window: Odoo stamps
+//! `write_date` with the transaction's start, so a long transaction can commit a record older
+//! than the last one seen. It enqueues a deduplicated read per order and moves the cursor in the
+//! same transaction.
+
+use super::calls::Exchanges;
+use super::client::OdooClient;
+use super::writeback::id_of;
+use super::{RecordRef, READ_ACTION};
+use crate::attempt::JobError;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde_json::{json, Map, Value};
+use std::time::Duration;
+
+pub const READ: &str = "odoo.read";
+pub const PULL: &str = "odoo.pull";
+
+/// How far before the cursor a pull looks again (see the module's note on `write_date`).
+pub const OVERLAP: Duration = Duration::from_secs(120);
+/// Orders one pull reads; the next pull continues from the last one.
+pub const PULL_LIMIT: i64 = 500;
+/// Where the first pull of a connector starts.
+pub const FIRST_PULL_LOOKBACK: Duration = Duration::from_secs(24 * 3600);
+
+const ORDER_FIELDS: &[&str] = &[
+    "name",
+    "state",
+    "partner_id",
+    "date_order",
+    "commitment_date",
+    "amount_total",
+    "order_line",
+    "picking_ids",
+    "delivery_status",
+    "write_date",
+    "carrier_id",
+    "client_order_ref",
+    "warehouse_id",
+    "user_id",
+];
+
+fn first(v: &Value) -> Option<&Value> {
+    v.as_array().and_then(|a| a.first())
+}
+
+fn ids(v: &Value) -> Vec<i64> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default()
+}
+
+/// The sale order a record belongs to: itself, or a picking's order (by `sale_id`, else by
+/// its `origin`, since a picking read mid-confirmation may not name its order yet).
+async fn order_id(
+    odoo: &OdooClient,
+    x: &mut Exchanges,
+    record: &RecordRef,
+) -> Result<Option<i64>, JobError> {
+    match record.model.as_str() {
+        "sale.order" => Ok(Some(record.id)),
+        "stock.picking" => {
+            let picking = x
+                .call(
+                    odoo,
+                    "stock.picking",
+                    "read",
+                    Some(&[record.id]),
+                    json!({"fields": ["sale_id", "origin"]}),
+                )
+                .await?;
+            let Some(picking) = first(&picking) else {
+                return Ok(None);
+            };
+            if let Some(id) = id_of(&picking["sale_id"]) {
+                return Ok(Some(id));
+            }
+            let Some(origin) = picking["origin"].as_str() else {
+                return Ok(None);
+            };
+            let found = x.sale_order_named(odoo, origin, &["id"]).await?;
+            Ok(found.and_then(|o| o["id"].as_i64()))
+        }
+        other => Err(JobError::fatal(format!(
+            "Milepost reads sale.order and stock.picking records, not {other}"
+        ))),
+    }
+}
+
+/// Reads the order `record` points at, as one webhook-shaped record; `None` when there is no
+/// such order (deleted, or a picking of no sale).
+pub async fn read_order(
+    odoo: &OdooClient,
+    x: &mut Exchanges,
+    record: &RecordRef,
+) -> Result<Option<Value>, JobError> {
+    let Some(id) = order_id(odoo, x, record).await? else {
+        return Ok(None);
+    };
+    let orders = x
+        .call(
+            odoo,
+            "sale.order",
+            "read",
+            Some(&[id]),
+            json!({ "fields": ORDER_FIELDS }),
+        )
+        .await?;
+    let Some(order) = first(&orders).and_then(Value::as_object).cloned() else {
+        return Ok(None);
+    };
+    let mut flat: Map<String, Value> = order
+        .iter()
+        .map(|(k, v)| (k.clone(), id_of(v).map(Value::from).unwrap_or(v.clone())))
+        .collect();
+    flat.insert("_model".into(), json!("sale.order"));
+    flat.insert("_id".into(), json!(id));
+    flat.insert("_action".into(), json!(READ_ACTION));
+
+    let line_ids = ids(&order["order_line"]);
+    if !line_ids.is_empty() {
+        let lines = x
+            .call(
+                odoo,
+                "sale.order.line",
+                "read",
+                Some(&line_ids),
+                json!({"fields": ["product_id", "name", "product_uom_qty"]}),
+            )
+            .await?;
+        let lines: Vec<Value> = lines
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|l| {
+                let display = l["product_id"].get(1).and_then(Value::as_str);
+                let code = display
+                    .and_then(|d| d.strip_prefix('['))
+                    .and_then(|d| d.split(']').next());
+                json!({"id": l["id"], "default_code": code, "name": l["name"], "product_uom_qty": l["product_uom_qty"]})
+            })
+            .collect();
+        flat.insert("order_line".into(), Value::Array(lines));
+    }
+    if let Some(partner) = id_of(&order["partner_id"]) {
+        let partners = x
+            .call(
+                odoo,
+                "res.partner",
+                "read",
+                Some(&[partner]),
+                json!({"fields": ["name", "street", "city", "zip", "country_code"]}),
+            )
+            .await?;
+        if let Some(p) = first(&partners) {
+            let text = |k: &str| p[k].as_str().map(Value::from).unwrap_or(Value::Null);
+            flat.insert(
+                "ship_to".into(),
+                json!({"name": text("name"), "street": text("street"), "city": text("city"),
+                       "postal_code": text("zip"), "country": text("country_code")}),
+            );
+        }
+    }
+    if let Some(warehouse) = id_of(&order["warehouse_id"]) {
+        let found = x
+            .call(
+                odoo,
+                "stock.warehouse",
+                "read",
+                Some(&[warehouse]),
+                json!({"fields": ["code"]}),
+            )
+            .await?;
+        if let Some(code) = first(&found).and_then(|w| w["code"].as_str()) {
+            flat.insert("warehouse".into(), json!({ "code": code }));
+        }
+    }
+    let picking_ids = ids(&order["picking_ids"]);
+    if !picking_ids.is_empty() {
+        let pickings = x
+            .call(
+                odoo,
+                "stock.picking",
+                "read",
+                Some(&picking_ids),
+                json!({"fields": ["name", "state", "picking_type_code", "carrier_tracking_ref", "write_date"]}),
+            )
+            .await?;
+        flat.insert("_pickings".into(), pickings);
+    }
+    Ok(Some(Value::Object(flat)))
+}
+
+/// The message id of a read: the same state read twice is one message.
+pub fn read_message_id(record: &Value) -> String {
+    let pickings: Vec<String> = record["_pickings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| format!("{}={}", p["id"], p["state"].as_str().unwrap_or("")))
+        .collect();
+    format!(
+        "read:sale.order:{}:{}:{}",
+        record["_id"],
+        record["write_date"].as_str().unwrap_or("-"),
+        pickings.join(",")
+    )
+}
+
+const ODOO_TIME: &str = "%Y-%m-%d %H:%M:%S";
+
+/// Odoo's naive UTC text for a time.
+pub fn odoo_time(t: DateTime<Utc>) -> String {
+    t.format(ODOO_TIME).to_string()
+}
+
+fn parse_odoo_time(s: &str) -> Option<DateTime<Utc>> {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+/// The orders written since `cursor` (less the overlap), oldest first, and the new cursor.
+pub async fn changed_orders(
+    odoo: &OdooClient,
+    x: &mut Exchanges,
+    cursor: DateTime<Utc>,
+) -> Result<(Vec<i64>, DateTime<Utc>), JobError> {
+    let since = cursor - chrono::Duration::from_std(OVERLAP).expect("a short overlap");
+    let found = x
+        .call(
+            odoo,
+            "sale.order",
+            "search_read",
+            None,
+            json!({"domain": [["write_date", ">=", odoo_time(since)]], "fields": ["id", "write_date"],
+                   "order": "write_date asc, id asc", "limit": PULL_LIMIT}),
+        )
+        .await?;
+    let mut ids = Vec::new();
+    let mut newest = cursor;
+    for o in found.as_array().into_iter().flatten() {
+        if let Some(id) = o["id"].as_i64() {
+            ids.push(id);
+        }
+        if let Some(t) = o["write_date"].as_str().and_then(parse_odoo_time) {
+            newest = newest.max(t);
+        }
+    }
+    Ok((ids, newest))
+}

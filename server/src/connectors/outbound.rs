@@ -1,0 +1,359 @@
+//! How Milepost calls each connector's system: the connector's `outbound` settings (JSON, set
+//! with `milepost connector outbound`), its credentials from `secrets`, read into one typed
+//! `Endpoint` per connector. A connector without settings only sends; one with bad settings is
+//! left out with an error that names the field, and the others still run.
+
+use super::odoo::client::{OdooConfig, Protocol};
+use super::wms::release::WmsConfig;
+use super::wms::x12_940::DropFolder;
+use crate::store::connectors::OutboundRow;
+use crate::store::jobs::queue::connector_queue;
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::time::Duration;
+
+/// The settings as stored, one shape per system.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(tag = "system", rename_all = "snake_case", deny_unknown_fields)]
+pub enum OutboundSettings {
+    Odoo(OdooSettings),
+    Wms(WmsSettings),
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OdooSettings {
+    /// e.g. `https://erp.example.com`
+    pub base_url: String,
+    pub database: String,
+    #[serde(default)]
+    pub protocol: OdooProtocol,
+    /// The integration user's id, for JSON-RPC (`execute_kw` needs it).
+    #[serde(default)]
+    pub uid: Option<i64>,
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: u64,
+    /// The catch-up pull of changed orders, every this many seconds; none means webhooks only.
+    #[serde(default)]
+    pub poll_seconds: Option<u32>,
+    /// What a warehouse's inventory snapshot does: report the differences with Odoo's stock,
+    /// or also apply them.
+    #[serde(default)]
+    pub inventory: InventoryMode,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum InventoryMode {
+    #[default]
+    Report,
+    Apply,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OdooProtocol {
+    /// `/json/2/<model>/<method>`, Odoo 19 and later.
+    #[default]
+    Json2,
+    /// `/jsonrpc` `execute_kw`, Odoo 14 to 19.
+    Jsonrpc,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WmsSettings {
+    /// Where release instructions (`docs/wms-release.md`) are POSTed; or
+    #[serde(default)]
+    pub url: Option<String>,
+    /// the folder X12 940 files are written to (exactly one of the two).
+    #[serde(default)]
+    pub drop_folder: Option<String>,
+    /// ISA/GS ids in the 940 files: Milepost's and the warehouse's.
+    #[serde(default = "default_sender")]
+    pub x12_sender_id: String,
+    #[serde(default = "default_receiver")]
+    pub x12_receiver_id: String,
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: u64,
+}
+
+fn default_sender() -> String {
+    "MILEPOST".into()
+}
+
+fn default_receiver() -> String {
+    "WMS".into()
+}
+
+fn default_concurrency() -> usize {
+    4
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+/// The secret each system's settings read from the connector's `secrets`.
+pub const ODOO_API_KEY: &str = "odoo_api_key";
+pub const WMS_TOKEN: &str = "wms_token";
+
+/// Why a connector's outbound settings cannot be used.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+#[error("connector {connector}: outbound settings: {problem}")]
+pub struct OutboundError {
+    pub connector: String,
+    pub problem: String,
+}
+
+/// A connector Milepost calls, ready to run: its queue and its client's configuration.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub connector_id: i64,
+    pub connector: String,
+    /// The WMS connector's warehouse, which decides where an order is released.
+    pub warehouse_code: Option<String>,
+    pub target: Target,
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone)]
+pub enum Target {
+    Odoo {
+        config: OdooConfig,
+        poll_every: Option<Duration>,
+        apply_inventory: bool,
+    },
+    Wms(WmsConfig),
+    WmsFolder(DropFolder),
+}
+
+impl Endpoint {
+    /// The job queue of this endpoint: one per external system, so an outage pauses only it.
+    pub fn queue(&self) -> String {
+        connector_queue(self.system(), &self.connector)
+    }
+
+    pub fn system(&self) -> &'static str {
+        match self.target {
+            Target::Odoo { .. } => "odoo",
+            Target::Wms(_) | Target::WmsFolder(_) => "wms",
+        }
+    }
+
+    /// Reads a stored connector's settings; `None` when it has none (it only sends).
+    pub fn from_row(row: &OutboundRow) -> Result<Option<Self>, OutboundError> {
+        let Some(value) = &row.outbound else {
+            return Ok(None);
+        };
+        let fail = |problem: String| OutboundError {
+            connector: row.name.clone(),
+            problem,
+        };
+        let settings: OutboundSettings =
+            serde_json::from_value(value.clone()).map_err(|e| fail(e.to_string()))?;
+        let secret = |key: &str| -> Result<SecretString, OutboundError> {
+            row.secrets
+                .get(key)
+                .and_then(|v| v.as_str())
+                .filter(|s| !s.is_empty())
+                .map(|s| SecretString::from(s.to_string()))
+                .ok_or_else(|| fail(format!("the secret {key} is missing")))
+        };
+        let http_url = |field: &str, url: &str| -> Result<(), OutboundError> {
+            match reqwest::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
+                _ => Err(fail(format!("{field} must be an http(s) URL, not {url:?}"))),
+            }
+        };
+        let (target, concurrency, kind_needed) = match settings {
+            OutboundSettings::Odoo(s) => {
+                http_url("base_url", &s.base_url)?;
+                let api_key = secret(ODOO_API_KEY)?;
+                let protocol = match s.protocol {
+                    OdooProtocol::Json2 => Protocol::Json2 { api_key },
+                    OdooProtocol::Jsonrpc => Protocol::JsonRpc {
+                        uid: s
+                            .uid
+                            .ok_or_else(|| fail("uid is required for jsonrpc".into()))?,
+                        secret: api_key,
+                    },
+                };
+                let target = Target::Odoo {
+                    config: OdooConfig {
+                        base_url: s.base_url.trim_end_matches('/').to_string(),
+                        database: s.database,
+                        protocol,
+                        timeout: Duration::from_secs(s.timeout_seconds.max(1)),
+                    },
+                    poll_every: s
+                        .poll_seconds
+                        .map(|p| Duration::from_secs(u64::from(p.max(1)))),
+                    apply_inventory: s.inventory == InventoryMode::Apply,
+                };
+                (target, s.concurrency, "erp")
+            }
+            OutboundSettings::Wms(s) => {
+                let target = match (s.url, s.drop_folder) {
+                    (Some(url), None) => {
+                        http_url("url", &url)?;
+                        Target::Wms(WmsConfig {
+                            url,
+                            token: secret(WMS_TOKEN)?,
+                            timeout: Duration::from_secs(s.timeout_seconds.max(1)),
+                        })
+                    }
+                    (None, Some(folder)) => {
+                        if !std::path::Path::new(&folder).is_absolute() {
+                            return Err(fail(format!(
+                                "drop_folder must be an absolute path, not {folder:?}"
+                            )));
+                        }
+                        Target::WmsFolder(DropFolder {
+                            folder: folder.into(),
+                            sender_id: s.x12_sender_id,
+                            receiver_id: s.x12_receiver_id,
+                        })
+                    }
+                    _ => return Err(fail("give either url or drop_folder".into())),
+                };
+                (target, s.concurrency, "wms")
+            }
+        };
+        if row.kind != kind_needed {
+            return Err(fail(format!(
+                "these settings are for {kind_needed} connectors; {} is a {} connector",
+                row.name, row.kind
+            )));
+        }
+        Ok(Some(Endpoint {
+            connector_id: row.connector_id,
+            connector: row.name.clone(),
+            warehouse_code: row.warehouse_code.clone(),
+            target,
+            concurrency: concurrency.clamp(1, 64),
+        }))
+    }
+}
+
+/// Every enabled connector's endpoint; connectors with bad settings are logged and left out.
+pub fn endpoints(rows: &[OutboundRow]) -> (Vec<Endpoint>, Vec<OutboundError>) {
+    let mut good = Vec::new();
+    let mut bad = Vec::new();
+    for row in rows.iter().filter(|r| r.enabled) {
+        match Endpoint::from_row(row) {
+            Ok(Some(e)) => good.push(e),
+            Ok(None) => {}
+            Err(e) => bad.push(e),
+        }
+    }
+    (good, bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(kind: &str, outbound: serde_json::Value, secrets: serde_json::Value) -> OutboundRow {
+        OutboundRow {
+            connector_id: 1,
+            name: "acme".into(),
+            kind: kind.into(),
+            warehouse_code: Some("RNO".into()),
+            outbound: Some(outbound),
+            secrets,
+            enabled: true,
+        }
+    }
+
+    #[test]
+    fn odoo_settings_become_a_json2_client_on_the_connectors_queue() {
+        let e = Endpoint::from_row(&row(
+            "erp",
+            json!({"system": "odoo", "base_url": "http://odoo:8069/", "database": "prod", "poll_seconds": 30}),
+            json!({"odoo_api_key": "k"}),
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(e.queue(), "odoo:acme");
+        let Target::Odoo {
+            config, poll_every, ..
+        } = e.target
+        else {
+            panic!("an Odoo target")
+        };
+        assert_eq!(config.base_url, "http://odoo:8069");
+        assert!(matches!(config.protocol, Protocol::Json2 { .. }));
+        assert_eq!(poll_every, Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn bad_settings_name_what_is_wrong() {
+        let problem = |kind, outbound, secrets| {
+            Endpoint::from_row(&row(kind, outbound, secrets))
+                .unwrap_err()
+                .problem
+        };
+        assert!(problem(
+            "erp",
+            json!({"system": "odoo", "base_url": "http://o", "database": "d", "protocol": "jsonrpc"}),
+            json!({"odoo_api_key": "k"})
+        )
+        .contains("uid is required"));
+        assert!(problem(
+            "erp",
+            json!({"system": "odoo", "base_url": "http://o", "database": "d"}),
+            json!({})
+        )
+        .contains("odoo_api_key is missing"));
+        assert!(problem(
+            "wms",
+            json!({"system": "wms", "url": "http://x", "drop_folder": "/srv/edi"}),
+            json!({"wms_token": "t"})
+        )
+        .contains("either url or drop_folder"));
+        assert!(problem(
+            "wms",
+            json!({"system": "wms", "drop_folder": "edi/out"}),
+            json!({})
+        )
+        .contains("absolute path"));
+        assert!(problem(
+            "wms",
+            json!({"system": "wms", "url": "ftp://x"}),
+            json!({"wms_token": "t"})
+        )
+        .contains("url must be an http(s) URL"));
+        assert!(problem(
+            "carrier",
+            json!({"system": "wms", "url": "http://x"}),
+            json!({"wms_token": "t"})
+        )
+        .contains("for wms connectors"));
+        assert!(problem(
+            "wms",
+            json!({"system": "wms", "url": "http://x", "colour": 1}),
+            json!({"wms_token": "t"})
+        )
+        .contains("unknown field `colour`"));
+    }
+
+    #[test]
+    fn connectors_without_settings_or_disabled_are_not_endpoints() {
+        let mut none = row("wms", json!(null), json!({}));
+        none.outbound = None;
+        let mut off = row(
+            "wms",
+            json!({"system": "wms", "url": "http://x"}),
+            json!({"wms_token": "t"}),
+        );
+        off.enabled = false;
+        let (good, bad) = endpoints(&[none, off]);
+        assert!(good.is_empty() && bad.is_empty());
+    }
+}

@@ -1,0 +1,58 @@
+//! What a batch's applied events cause outside Milepost's own tables: the sync jobs the outbox
+//! asks for (`outbox`, routed to the connectors Milepost calls by `routes`) and one delivery per
+//! customer webhook subscription of the order's account. Both are written in the projector's
+//! transaction, so an event is never applied without its consequences, nor they without it.
+
+use super::fold::Folded;
+use super::outbox::{self, Applied, OrderContext};
+use super::routes::Routes;
+use crate::store::jobs::queue::NewJob;
+use app::domain::event::EventType;
+use uuid::Uuid;
+
+/// The consequences of one batch.
+#[derive(Debug, Default)]
+pub struct Effects {
+    /// Inventory comparisons first, then each order's jobs in history order.
+    pub jobs: Vec<NewJob>,
+    /// (event, order, type) of every event applied for the first time.
+    pub deliveries: Vec<(Uuid, String, String)>,
+}
+
+/// The jobs and deliveries the batch's newly applied events ask for.
+pub fn plan(folded: &Folded, routes: &Routes) -> Effects {
+    let mut effects = Effects::default();
+    for (event_id, data) in &folded.inventory {
+        effects
+            .jobs
+            .extend(outbox::plan_inventory(*event_id, data, routes));
+    }
+    for order in &folded.orders {
+        effects.deliveries.extend(
+            order
+                .applied_now()
+                .map(|e| (e.event_id, order.order_ref.clone(), e.event_type.clone())),
+        );
+        let Some(projection) = order.projection.as_ref().filter(|_| !routes.is_empty()) else {
+            continue;
+        };
+        let context = OrderContext {
+            order: projection,
+            erp_connector: order.erp_connector(),
+            released_before: order.released_before,
+        };
+        for e in order.applied_now() {
+            if let Ok(event_type) = e.event_type.parse::<EventType>() {
+                let applied = Applied {
+                    event_id: e.event_id,
+                    event_type,
+                    data: &e.data,
+                };
+                effects
+                    .jobs
+                    .extend(outbox::plan(&applied, &context, routes));
+            }
+        }
+    }
+    effects
+}

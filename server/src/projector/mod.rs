@@ -1,0 +1,115 @@
+//! The projector: the stage between intake and sync. It folds stored events into their orders,
+//! in batches, after intake has committed them (the sender's 202 waits only for the store).
+//!
+//! One run is one transaction and a short sequence of named steps:
+//!
+//! 1. take a batch from `projection_queue` (skipping rows another projector holds);
+//! 2. `owners`: lock the orders and parcels it touches and find the order of each carrier event
+//!    that names only a parcel;
+//! 3. `fold`: gather each order's history, route every event to its order (or to its parcel, to
+//!    wait for the dispatch that names it), fold, and give every event its verdict;
+//! 4. `effects`: what the applied events cause elsewhere: sync jobs (the outbox, `outbox`) and
+//!    deliveries to customer webhook subscriptions;
+//! 5. write the projections, the SLA clocks (`sla::engine`), the histories, the verdicts, the jobs
+//!    and the deliveries, and commit. A crash leaves the batch queued for the next run.
+//!
+//! An applied event and its consequences therefore commit together or not at all. The projector
+//! reads intake's tables and writes the jobs sync runs; it imports neither (`jobs` is the
+//! catalogue both share).
+
+pub mod effects;
+pub mod fold;
+pub mod outbox;
+pub mod owners;
+pub mod routes;
+
+use crate::connectors::outbound;
+use crate::jobs::DeliverWebhook;
+use crate::store::history::{self, Queued};
+use crate::store::jobs::queue;
+use crate::store::jobs::queue::JobPayload;
+use crate::store::{connectors, events, projections, webhooks};
+use routes::Routes;
+use sqlx::{PgConnection, PgPool};
+
+/// Events folded per transaction.
+pub const BATCH: i64 = 2000;
+
+/// Folds queued events until none are left; returns how many were folded.
+pub async fn drain(pool: &PgPool) -> sqlx::Result<usize> {
+    let mut total = 0;
+    loop {
+        let done = run_once(pool, BATCH).await?;
+        if done == 0 {
+            return Ok(total);
+        }
+        total += done;
+    }
+}
+
+/// Folds one batch of queued events in one transaction; returns how many.
+pub async fn run_once(pool: &PgPool, limit: i64) -> sqlx::Result<usize> {
+    let mut tx = pool.begin().await?;
+    let queued = history::take_queued(&mut tx, limit).await?;
+    if queued.is_empty() {
+        tx.commit().await?;
+        return Ok(0);
+    }
+    let count = queued.len();
+    let (endpoints, bad) = outbound::endpoints(&connectors::outbound_all(&mut *tx).await?);
+    for error in bad {
+        tracing::warn!(%error, "a connector's outbound settings are unusable; nothing is sent to it");
+    }
+    project(&mut tx, queued, &Routes::new(&endpoints)).await?;
+    tx.commit().await?;
+    Ok(count)
+}
+
+/// One batch, step by step (see the module's documentation).
+async fn project(
+    conn: &mut PgConnection,
+    mut queued: Vec<Queued>,
+    routes: &Routes,
+) -> sqlx::Result<()> {
+    let owners = owners::resolve(conn, &mut queued).await?;
+    let mut batch = fold::Batch::gather(conn, &queued, &owners).await?;
+    batch.route(queued);
+    let folded = batch.fold();
+    let effects = effects::plan(&folded, routes);
+    write(conn, owners, folded, effects).await
+}
+
+/// Writes everything one batch decided, in the transaction that took it.
+async fn write(
+    conn: &mut PgConnection,
+    owners: owners::Owners,
+    folded: fold::Folded,
+    effects: effects::Effects,
+) -> sqlx::Result<()> {
+    let fold::Folded {
+        orders,
+        waiting,
+        changes,
+        ..
+    } = folded;
+    let mut written = Vec::with_capacity(orders.len());
+    let mut saved = Vec::with_capacity(orders.len());
+    let mut changed_past = Vec::new();
+    for order in orders {
+        if order.changed_past {
+            changed_past.push(order.order_ref.clone());
+        }
+        written.extend(order.projection);
+        saved.push((order.order_ref, order.history));
+    }
+    history::claim_parcels(conn, &owners.claimed()).await?;
+    projections::write(conn, &written).await?;
+    crate::sla::engine::recompute(conn, &written, &changed_past, chrono::Utc::now()).await?;
+    history::save_orders(conn, &saved).await?;
+    history::add_to_parcels(conn, &waiting.into_iter().collect::<Vec<_>>()).await?;
+    events::set_verdicts(conn, &changes).await?;
+    queue::enqueue_many(conn, &effects.jobs).await?;
+    // After the orders are written: a delivery goes to the subscriptions of the order's account.
+    webhooks::enqueue_deliveries(conn, DeliverWebhook::KIND, &effects.deliveries).await?;
+    Ok(())
+}

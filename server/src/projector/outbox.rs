@@ -1,0 +1,535 @@
+//! The outbox: what other systems must be told because an event was applied to an order. The
+//! projector calls `plan` for each event it applies, inside the transaction that applies it, and
+//! enqueues the jobs there, so an event and its consequences commit together or not at all.
+//! Each job names its cause (`caused_by`); one cause makes at most one job per queue and kind,
+//! ever, so an order folded again (a late event, a replay) never repeats an effect.
+//!
+//! | applied event | job (`crate::jobs`) | to |
+//! |---|---|---|
+//! | `order.release_requested` | `SendInstructionToWms` release | the WMS of the order's warehouse |
+//! | `order.confirmed` / `order.updated` after a release, before dispatch | `SendInstructionToWms` amend | same |
+//! | `order.cancelled` after a release | `SendInstructionToWms` cancel | same |
+//! | `shipment.dispatched` | `ConfirmDispatchInOdoo` (tracking, quantities, validation) | the order's Odoo |
+//! | `shipment.delivered`, `.delivery_attempted`, `.delayed`, `.exception`, `order.fulfillment_exception`, `order.rejected` | `PostNoteInOdoo` (chatter; an activity for exceptions) | the order's Odoo |
+//! | `return.authorized` | `CreateReturnInOdoo` (the return picking) | the order's Odoo |
+//! | `inventory.snapshot` (no order) | `ReconcileInventoryInOdoo` (compare, apply if configured) | every Odoo |
+
+use super::routes::Routes;
+use crate::connectors::odoo::inventory::{counted, Snapshot};
+use crate::connectors::odoo::notes::Note;
+use crate::connectors::odoo::returns::ReturnRequest;
+use crate::connectors::odoo::writeback::{Dispatch, ShippedLine};
+use crate::connectors::wms::release::{Action, Instruction};
+use crate::jobs::{
+    ConfirmDispatchInOdoo, CreateReturnInOdoo, PostNoteInOdoo, ReconcileInventoryInOdoo,
+    SendInstructionToWms,
+};
+use crate::store::jobs::queue::NewJob;
+use app::domain::event::EventType;
+use app::domain::projection::OrderProjection;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// An event the projector has just applied.
+#[derive(Debug, Clone)]
+pub struct Applied<'a> {
+    pub event_id: Uuid,
+    pub event_type: EventType,
+    pub data: &'a Value,
+}
+
+/// The order the event was applied to, after the fold.
+#[derive(Debug, Clone)]
+pub struct OrderContext<'a> {
+    pub order: &'a OrderProjection,
+    /// The connector its commercial events came from (the ERP to write back to).
+    pub erp_connector: Option<i64>,
+    /// A release had been applied before this batch of events.
+    pub released_before: bool,
+}
+
+/// The jobs one applied event causes.
+pub fn plan(e: &Applied, o: &OrderContext, routes: &Routes) -> Vec<NewJob> {
+    use EventType as T;
+    let order_ref = &o.order.header.order_ref;
+    let status = o.order.header.status.as_str();
+    let shipped = !o.order.shipments.is_empty();
+    let released = o.released_before || has_milestone(o.order, "released");
+    let wms = || routes.wms_for(o.order.header.warehouse_code.as_deref());
+    let erp = || o.erp_connector.and_then(|c| routes.erp(c));
+    // An order's jobs run one at a time, in order; each names the event that caused it.
+    let job = |new: NewJob| new.ordered_by(order_ref).caused_by(e.event_id);
+    let instruction = |action: Action, prefix: &str| -> Vec<NewJob> {
+        let Some(queue) = wms() else { return vec![] };
+        let i = Instruction {
+            instruction_id: format!("{prefix}-{}", e.event_id),
+            action,
+            order_ref: order_ref.clone(),
+            order: if action == Action::Cancel {
+                json!({})
+            } else {
+                contract_order(o.order, e.data)
+            },
+        };
+        vec![job(NewJob::new(queue, &SendInstructionToWms(i)))]
+    };
+    match e.event_type {
+        T::OrderReleaseRequested if status != "cancelled" && !shipped => {
+            instruction(Action::Release, "rel")
+        }
+        T::OrderConfirmed | T::OrderUpdated
+            if o.released_before && status != "cancelled" && !shipped =>
+        {
+            instruction(Action::Amend, "amd")
+        }
+        T::OrderCancelled if released && !shipped => instruction(Action::Cancel, "cnl"),
+        T::ShipmentDispatched => {
+            let Some(queue) = erp() else { return vec![] };
+            let Some(d) = dispatch(o.order, e.data) else {
+                return vec![];
+            };
+            vec![job(NewJob::new(queue, &ConfirmDispatchInOdoo(d)))]
+        }
+        T::ReturnAuthorized => {
+            let Some(queue) = erp() else { return vec![] };
+            let r = ReturnRequest {
+                order_ref: order_ref.clone(),
+                rma: e
+                    .data
+                    .pointer("/return/rma")
+                    .or(e.data.get("rma"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                lines: e.data["lines"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|l| {
+                        Some(ShippedLine {
+                            sku: l["sku"].as_str()?.to_string(),
+                            qty_shipped: ["qty", "qty_authorized", "quantity"]
+                                .iter()
+                                .find_map(|k| l[*k].as_f64())?,
+                        })
+                    })
+                    .collect(),
+            };
+            vec![job(NewJob::new(queue, &CreateReturnInOdoo(r)))]
+        }
+        T::ShipmentDelivered
+        | T::ShipmentDeliveryAttempted
+        | T::ShipmentDelayed
+        | T::ShipmentException
+        | T::OrderFulfillmentException
+        | T::OrderRejected => {
+            let Some(queue) = erp() else { return vec![] };
+            let note = note(e, order_ref);
+            vec![job(NewJob::new(queue, &PostNoteInOdoo(note)))]
+        }
+        _ => vec![],
+    }
+}
+
+/// The comparisons a warehouse's inventory snapshot (no order) asks of every Odoo.
+pub fn plan_inventory(event_id: Uuid, data: &Value, routes: &Routes) -> Vec<NewJob> {
+    let items = counted(data);
+    if items.is_empty() {
+        return vec![];
+    }
+    let warehouse = data
+        .pointer("/warehouse/code")
+        .or(data.get("warehouse"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    routes
+        .inventory()
+        .iter()
+        .map(|(queue, apply)| {
+            let snapshot = Snapshot {
+                warehouse: warehouse.clone(),
+                items: items.clone(),
+                apply: *apply,
+            };
+            NewJob::new(queue, &ReconcileInventoryInOdoo(snapshot)).caused_by(event_id)
+        })
+        .collect()
+}
+
+fn has_milestone(o: &OrderProjection, name: &str) -> bool {
+    o.milestones.iter().any(|m| m.milestone == name)
+}
+
+/// The order in the release contract (`docs/wms-release.md`), as it now is.
+fn contract_order(o: &OrderProjection, data: &Value) -> Value {
+    let h = &o.header;
+    let lines: Vec<Value> = o
+        .lines
+        .iter()
+        .filter(|l| l.line_status != "cancelled" && l.substitute_of.is_none())
+        .map(|l| json!({"line_ref": l.line_ref, "sku": l.sku, "qty": l.qty_ordered, "uom": l.uom.clone().unwrap_or_else(|| "EA".into())}))
+        .collect();
+    json!({
+        "customer_po": h.customer_po,
+        "service": {"carrier": h.carrier, "service_level": h.service_level},
+        "ship_to": data.get("ship_to").cloned().unwrap_or(Value::Null),
+        "lines": lines,
+        "promised_by": h.promised_deliver_by.or(h.promised_ship_by).map(|t| t.to_rfc3339()),
+    })
+}
+
+/// The write-back of a dispatch: SKUs from the event, else from the order's lines; a backorder
+/// unless the WMS said this shipment was final.
+fn dispatch(o: &OrderProjection, data: &Value) -> Option<Dispatch> {
+    let tracking_number = data
+        .pointer("/shipment/tracking_numbers/0")
+        .and_then(Value::as_str)?
+        .to_string();
+    let sku_of: HashMap<&str, &str> = o
+        .lines
+        .iter()
+        .filter_map(|l| Some((l.line_ref.as_str(), l.sku.as_deref()?)))
+        .collect();
+    let lines = data
+        .get("lines")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|l| {
+            let sku = l.get("sku").and_then(Value::as_str).or_else(|| {
+                sku_of
+                    .get(l.get("line_ref").and_then(Value::as_str)?)
+                    .copied()
+            })?;
+            let qty = l
+                .get("qty_shipped")
+                .or(l.get("qty"))
+                .and_then(Value::as_f64)?;
+            Some(ShippedLine {
+                sku: sku.to_string(),
+                qty_shipped: qty,
+            })
+        })
+        .collect();
+    Some(Dispatch {
+        order_ref: o.header.order_ref.clone(),
+        tracking_number,
+        lines,
+        backorder: data.get("is_final").and_then(Value::as_bool) != Some(true),
+    })
+}
+
+/// The chatter message (and, for exceptions, the salesperson's activity) an event posts.
+fn note(e: &Applied, order_ref: &str) -> Note {
+    use EventType as T;
+    let d = e.data;
+    let tracking = d
+        .get("tracking_number")
+        .or(d.pointer("/shipment/tracking_number"))
+        .or(d.pointer("/shipment/tracking_numbers/0"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let reason = d
+        .pointer("/reason/text")
+        .or(d.pointer("/reason/code"))
+        .or(d.get("status_text"))
+        .and_then(Value::as_str);
+    let with_reason = |base: String| match reason {
+        Some(r) => format!("{base}: {r}"),
+        None => base,
+    };
+    let (body, activity) = match e.event_type {
+        T::ShipmentDelivered => {
+            let signed = d
+                .pointer("/pod/signed_by")
+                .or(d.pointer("/proof_of_delivery/signed_by"))
+                .and_then(Value::as_str)
+                .map(|s| format!(", signed by {s}"))
+                .unwrap_or_default();
+            (format!("Delivered (tracking {tracking}){signed}."), None)
+        }
+        T::ShipmentDeliveryAttempted => (
+            with_reason(format!("Delivery attempt failed (tracking {tracking})")),
+            None,
+        ),
+        T::ShipmentDelayed => (
+            with_reason(format!("Carrier reports a delay (tracking {tracking})")),
+            None,
+        ),
+        T::ShipmentException => {
+            let text = with_reason(format!("Carrier exception (tracking {tracking})"));
+            (text.clone(), Some(text))
+        }
+        T::OrderRejected => {
+            let text = with_reason("The warehouse rejected the order".to_string());
+            (text.clone(), Some(text))
+        }
+        _ => {
+            let text = with_reason("Fulfillment exception at the warehouse".to_string());
+            (text.clone(), Some(text))
+        }
+    };
+    Note {
+        order_ref: order_ref.to_string(),
+        marker: e.event_id.to_string(),
+        body,
+        activity_summary: activity,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connectors::odoo::client::{OdooConfig, Protocol};
+    use crate::connectors::outbound::{Endpoint, Target};
+    use crate::connectors::wms::release::WmsConfig;
+    use crate::store::jobs::queue::JobPayload;
+    use app::domain::projection::{LineView, MilestoneView, OrderHeader, ShipmentView};
+    use secrecy::SecretString;
+    use std::time::Duration;
+
+    fn routes() -> Routes {
+        let odoo = Endpoint {
+            connector_id: 1,
+            connector: "odoo".into(),
+            warehouse_code: None,
+            concurrency: 1,
+            target: Target::Odoo {
+                config: OdooConfig {
+                    base_url: "http://o".into(),
+                    database: "d".into(),
+                    protocol: Protocol::Json2 {
+                        api_key: SecretString::from("k".to_string()),
+                    },
+                    timeout: Duration::from_secs(1),
+                },
+                poll_every: None,
+                apply_inventory: true,
+            },
+        };
+        let wms = |id, name: &str, code: &str| Endpoint {
+            connector_id: id,
+            connector: name.into(),
+            warehouse_code: Some(code.into()),
+            concurrency: 1,
+            target: Target::Wms(WmsConfig {
+                url: "http://w".into(),
+                token: SecretString::from("t".to_string()),
+                timeout: Duration::from_secs(1),
+            }),
+        };
+        Routes::new(&[odoo, wms(2, "reno", "RNO"), wms(3, "dallas", "DFW")])
+    }
+
+    fn order(status: &str, warehouse: &str) -> OrderProjection {
+        OrderProjection {
+            header: OrderHeader {
+                order_ref: "S00042".into(),
+                status: status.into(),
+                warehouse_code: Some(warehouse.into()),
+                ..OrderHeader::default()
+            },
+            lines: vec![LineView {
+                line_ref: "S00042-1".into(),
+                sku: Some("E-COM08".into()),
+                qty_ordered: 4.0,
+                line_status: "open".into(),
+                ..LineView::default()
+            }],
+            ..OrderProjection::default()
+        }
+    }
+
+    fn applied(t: EventType, data: &Value) -> Applied<'_> {
+        Applied {
+            event_id: Uuid::from_u128(7),
+            event_type: t,
+            data,
+        }
+    }
+
+    fn ctx(o: &OrderProjection, released_before: bool) -> OrderContext<'_> {
+        OrderContext {
+            order: o,
+            erp_connector: Some(1),
+            released_before,
+        }
+    }
+
+    #[test]
+    fn a_release_goes_to_the_wms_of_the_orders_warehouse_with_its_lines() {
+        let o = order("released", "DFW");
+        let data = json!({"ship_to": {"city": "Dallas"}});
+        let jobs = plan(
+            &applied(EventType::OrderReleaseRequested, &data),
+            &ctx(&o, false),
+            &routes(),
+        );
+        assert_eq!(jobs.len(), 1);
+        let j = &jobs[0];
+        assert_eq!(
+            (j.queue.as_str(), j.kind()),
+            ("wms:dallas", SendInstructionToWms::KIND)
+        );
+        assert_eq!(j.ordering_key.as_deref(), Some("S00042"));
+        assert_eq!(j.caused_by, Some(Uuid::from_u128(7)));
+        let i: Instruction = serde_json::from_value(j.payload().clone()).unwrap();
+        assert_eq!(i.action, Action::Release);
+        assert_eq!(i.order["lines"][0]["sku"], "E-COM08");
+        assert_eq!(i.order["ship_to"]["city"], "Dallas");
+    }
+
+    #[test]
+    fn changes_after_a_release_amend_it_and_a_cancel_follows_it_but_not_before() {
+        let o = order("confirmed", "RNO");
+        let data = json!({});
+        let r = routes();
+        assert!(plan(
+            &applied(EventType::OrderConfirmed, &data),
+            &ctx(&o, false),
+            &r
+        )
+        .is_empty());
+        assert!(plan(
+            &applied(EventType::OrderCancelled, &data),
+            &ctx(&o, false),
+            &r
+        )
+        .is_empty());
+        let amend = plan(
+            &applied(EventType::OrderConfirmed, &data),
+            &ctx(&o, true),
+            &r,
+        );
+        assert_eq!(amend[0].payload()["action"], "amend");
+        let mut c = order("cancelled", "RNO");
+        c.milestones.push(MilestoneView {
+            milestone: "released".into(),
+            occurred_at: None,
+            event_id: Uuid::nil(),
+        });
+        let cancel = plan(
+            &applied(EventType::OrderCancelled, &data),
+            &ctx(&c, false),
+            &r,
+        );
+        assert_eq!(cancel[0].payload()["action"], "cancel");
+        assert_eq!(cancel[0].queue, "wms:reno");
+    }
+
+    #[test]
+    fn nothing_is_released_again_once_shipped_or_to_a_warehouse_nobody_serves() {
+        let data = json!({});
+        let mut shipped = order("released", "RNO");
+        shipped.shipments.push(ShipmentView::default());
+        let r = routes();
+        assert!(plan(
+            &applied(EventType::OrderReleaseRequested, &data),
+            &ctx(&shipped, true),
+            &r
+        )
+        .is_empty());
+        let elsewhere = order("released", "LAX");
+        assert!(plan(
+            &applied(EventType::OrderReleaseRequested, &data),
+            &ctx(&elsewhere, false),
+            &r
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn a_dispatch_is_written_back_to_the_orders_odoo_with_skus_from_its_lines() {
+        let o = order("dispatched", "RNO");
+        let data = json!({"shipment": {"tracking_numbers": ["1Z1"]},
+                          "lines": [{"line_ref": "S00042-1", "qty_shipped": 3}], "is_final": true});
+        let jobs = plan(
+            &applied(EventType::ShipmentDispatched, &data),
+            &ctx(&o, true),
+            &routes(),
+        );
+        assert_eq!(jobs[0].queue, "odoo:odoo");
+        let d: Dispatch = serde_json::from_value(jobs[0].payload().clone()).unwrap();
+        assert_eq!(d.tracking_number, "1Z1");
+        assert_eq!(
+            (d.lines[0].sku.as_str(), d.lines[0].qty_shipped),
+            ("E-COM08", 3.0)
+        );
+        assert!(!d.backorder, "the WMS said this shipment was final");
+
+        let mut foreign = ctx(&o, true);
+        foreign.erp_connector = Some(99);
+        assert!(
+            plan(
+                &applied(EventType::ShipmentDispatched, &data),
+                &foreign,
+                &routes()
+            )
+            .is_empty(),
+            "an order from an ERP Milepost does not call gets no write-back"
+        );
+    }
+
+    #[test]
+    fn an_authorized_return_asks_odoo_for_the_return_picking() {
+        let o = order("delivered", "RNO");
+        let data = json!({"rma": "RMA-9", "lines": [{"sku": "E-COM08", "qty": 1}]});
+        let jobs = plan(
+            &applied(EventType::ReturnAuthorized, &data),
+            &ctx(&o, true),
+            &routes(),
+        );
+        assert_eq!(
+            (jobs[0].queue.as_str(), jobs[0].kind()),
+            ("odoo:odoo", CreateReturnInOdoo::KIND)
+        );
+        let r: ReturnRequest = serde_json::from_value(jobs[0].payload().clone()).unwrap();
+        assert_eq!(r.rma.as_deref(), Some("RMA-9"));
+        assert_eq!(
+            (r.lines[0].sku.as_str(), r.lines[0].qty_shipped),
+            ("E-COM08", 1.0)
+        );
+    }
+
+    #[test]
+    fn an_inventory_snapshot_is_compared_in_every_odoo_as_configured() {
+        let data = json!({"mode": "full", "warehouse": {"code": "RNO"},
+                          "items": [{"sku": "E-COM08", "on_hand": 7}, {"sku": "E-COM11", "qty": 2}, {"no_sku": 1}]});
+        let jobs = plan_inventory(Uuid::from_u128(9), &data, &routes());
+        assert_eq!(jobs.len(), 1);
+        let s: Snapshot = serde_json::from_value(jobs[0].payload().clone()).unwrap();
+        assert!(s.apply);
+        assert_eq!(s.warehouse.as_deref(), Some("RNO"));
+        assert_eq!(s.items.len(), 2, "an item without a SKU is left out");
+        assert!(plan_inventory(Uuid::nil(), &json!({"items": []}), &routes()).is_empty());
+    }
+
+    #[test]
+    fn carrier_news_posts_a_note_and_exceptions_an_activity() {
+        let o = order("dispatched", "RNO");
+        let data = json!({"shipment": {"tracking_number": "1Z1"}, "reason": {"text": "address not found"}});
+        let jobs = plan(
+            &applied(EventType::ShipmentException, &data),
+            &ctx(&o, true),
+            &routes(),
+        );
+        let n: Note = serde_json::from_value(jobs[0].payload().clone()).unwrap();
+        assert!(
+            n.body.contains("1Z1") && n.body.contains("address not found"),
+            "{}",
+            n.body
+        );
+        assert!(n.activity_summary.is_some());
+        let delivered = plan(
+            &applied(
+                EventType::ShipmentDelivered,
+                &json!({"shipment": {"tracking_number": "1Z1"}}),
+            ),
+            &ctx(&o, true),
+            &routes(),
+        );
+        let n: Note = serde_json::from_value(delivered[0].payload().clone()).unwrap();
+        assert!(n.activity_summary.is_none());
+        assert!(n.body.starts_with("Delivered"));
+    }
+}

@@ -1,0 +1,222 @@
+//! The fold's input per order (`order_history`) and per parcel not yet dispatched
+//! (`parcel_history`): the events as the fold reads them, kept beside the event store so folding
+//! a new event reads one row instead of searching every monthly partition.
+
+use app::domain::event::{Disposition, EventType};
+use app::domain::projection::FoldEvent;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+/// One event in a history, with where it is stored and its current verdict.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub event_id: Uuid,
+    pub recorded_at: DateTime<Utc>,
+    pub identity: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub data: Value,
+    pub disposition: String,
+    pub reason: Option<String>,
+}
+
+impl Entry {
+    pub fn fold_event(&self) -> Option<FoldEvent> {
+        Some(FoldEvent {
+            event_id: self.event_id,
+            identity: self.identity.clone(),
+            event_type: self.event_type.parse::<EventType>().ok()?,
+            occurred_at: self.occurred_at,
+            data: self.data.clone(),
+        })
+    }
+
+    pub fn set_verdict(&mut self, disposition: Disposition, reason: Option<String>) -> bool {
+        let changed = self.disposition != disposition.as_str() || self.reason != reason;
+        self.disposition = disposition.as_str().to_string();
+        self.reason = reason;
+        changed
+    }
+}
+
+fn entries(value: Value) -> sqlx::Result<Vec<Entry>> {
+    serde_json::from_value(value).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// The histories of these orders (those that have one).
+pub async fn of_orders(
+    conn: &mut PgConnection,
+    order_refs: &[String],
+) -> sqlx::Result<Vec<(String, Vec<Entry>)>> {
+    let rows =
+        sqlx::query(r#"select order_ref, events from order_history where order_ref = any($1)"#)
+            .bind(order_refs)
+            .fetch_all(conn)
+            .await?;
+    rows.into_iter()
+        .map(|r| Ok((r.try_get("order_ref")?, entries(r.try_get("events")?)?)))
+        .collect()
+}
+
+/// Which order each of these parcels belongs to, as far as dispatches have said.
+pub async fn owners_of_parcels(
+    conn: &mut PgConnection,
+    tracking_numbers: &[String],
+) -> sqlx::Result<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        r#"select tracking_number, order_ref from parcel where tracking_number = any($1)"#,
+    )
+    .bind(tracking_numbers)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+/// Records which order dispatched parcels belong to (the first dispatch to name one wins).
+pub async fn claim_parcels(
+    conn: &mut PgConnection,
+    parcels: &[(String, String)],
+) -> sqlx::Result<()> {
+    if parcels.is_empty() {
+        return Ok(());
+    }
+    let numbers: Vec<&str> = parcels.iter().map(|(tn, _)| tn.as_str()).collect();
+    let orders: Vec<&str> = parcels.iter().map(|(_, o)| o.as_str()).collect();
+    sqlx::query(
+        r#"insert into parcel (tracking_number, order_ref) select * from unnest($1::text[], $2::text[])
+           on conflict (tracking_number) do nothing"#,
+    )
+    .bind(numbers)
+    .bind(orders)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Takes the waiting carrier events of these parcels (they now belong to an order).
+pub async fn take_parcels(
+    conn: &mut PgConnection,
+    tracking_numbers: &[String],
+) -> sqlx::Result<Vec<(String, Vec<Entry>)>> {
+    if tracking_numbers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(r#"delete from parcel_history where tracking_number = any($1) returning tracking_number, events"#)
+        .bind(tracking_numbers)
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok((
+                r.try_get("tracking_number")?,
+                entries(r.try_get("events")?)?,
+            ))
+        })
+        .collect()
+}
+
+/// Adds carrier events to the parcels' waiting lists.
+pub async fn add_to_parcels(
+    conn: &mut PgConnection,
+    parcels: &[(String, Vec<Entry>)],
+) -> sqlx::Result<()> {
+    if parcels.is_empty() {
+        return Ok(());
+    }
+    let numbers: Vec<&str> = parcels.iter().map(|(tn, _)| tn.as_str()).collect();
+    let lists: Vec<Value> = parcels
+        .iter()
+        .map(|(_, e)| serde_json::to_value(e).unwrap_or_default())
+        .collect();
+    sqlx::query(
+        r#"insert into parcel_history (tracking_number, events)
+           select * from unnest($1::text[], $2::jsonb[])
+           on conflict (tracking_number) do update set events = parcel_history.events || excluded.events"#,
+    )
+    .bind(numbers)
+    .bind(lists)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes the orders' histories whole.
+pub async fn save_orders(
+    conn: &mut PgConnection,
+    orders: &[(String, Vec<Entry>)],
+) -> sqlx::Result<()> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    let refs: Vec<&str> = orders.iter().map(|(o, _)| o.as_str()).collect();
+    let lists: Vec<Value> = orders
+        .iter()
+        .map(|(_, e)| serde_json::to_value(e).unwrap_or_default())
+        .collect();
+    sqlx::query(
+        r#"insert into order_history (order_ref, events) select * from unnest($1::text[], $2::jsonb[])
+           on conflict (order_ref) do update set events = excluded.events"#,
+    )
+    .bind(refs)
+    .bind(lists)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// An event waiting to be folded.
+#[derive(Clone, Debug)]
+pub struct Queued {
+    pub queue_id: i64,
+    pub entry: Entry,
+    pub order_ref: Option<String>,
+    pub tracking_number: Option<String>,
+}
+
+/// Takes up to `limit` queued events, oldest first, skipping those another projector holds,
+/// each read from the event store as the fold reads it. They leave the queue when the caller's
+/// transaction commits.
+pub async fn take_queued(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Queued>> {
+    let rows = sqlx::query(
+        r#"with taken as (
+               delete from projection_queue where queue_id in (
+                   select queue_id from projection_queue order by queue_id for update skip locked limit $1)
+               returning queue_id, event_id, recorded_at, order_ref, tracking_number)
+           select t.queue_id, t.order_ref, t.tracking_number, e.event_id, e.recorded_at,
+                  -- The identity the fold sorts ties by: stable however often the order is refolded.
+                  e.connector_id || ':' || e.external_id as identity,
+                  e.type, e.occurred_at, e.data, e.disposition, e.disposition_reason
+           from taken t join event e on e.event_id = t.event_id and e.recorded_at = t.recorded_at"#,
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    let mut queued: Vec<Queued> = rows
+        .into_iter()
+        .map(|r| {
+            Ok(Queued {
+                queue_id: r.try_get("queue_id")?,
+                entry: Entry {
+                    event_id: r.try_get("event_id")?,
+                    recorded_at: r.try_get("recorded_at")?,
+                    identity: r.try_get("identity")?,
+                    event_type: r.try_get("type")?,
+                    occurred_at: r.try_get("occurred_at")?,
+                    data: r.try_get("data")?,
+                    disposition: r.try_get("disposition")?,
+                    reason: r.try_get("disposition_reason")?,
+                },
+                order_ref: r.try_get("order_ref")?,
+                tracking_number: r.try_get("tracking_number")?,
+            })
+        })
+        .collect::<sqlx::Result<_>>()?;
+    queued.sort_by_key(|q| q.queue_id);
+    Ok(queued)
+}

@@ -1,0 +1,215 @@
+//! Customer webhook subscriptions and their deliveries. A delivery is a `DeliverWebhook` job (its
+//! kind given by the caller, its payload built here in SQL: `{subscription_id, event_id}`) on
+//! the subscription's own queue, caused by the event it delivers: the job table is the delivery
+//! log, and one event is delivered once per subscription unless replayed.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{FromRow, PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use super::jobs::queue::subscription_queue;
+
+#[derive(Clone, Debug, FromRow)]
+pub struct SubscriptionRow {
+    pub subscription_id: i64,
+    pub account_code: String,
+    pub url: String,
+    pub event_types: Vec<String>,
+    pub paused_at: Option<DateTime<Utc>>,
+    pub paused_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    url: &str,
+    secret: &str,
+    event_types: &[String],
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        r#"insert into webhook_subscription (account_id, url, secret, event_types)
+           values ($1, $2, $3, $4) returning subscription_id"#,
+    )
+    .bind(account_id)
+    .bind(url)
+    .bind(secret)
+    .bind(event_types)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<SubscriptionRow>> {
+    sqlx::query_as(
+        r#"select s.subscription_id, a.code as account_code, s.url, s.event_types, s.paused_at,
+                  s.paused_reason, s.created_at
+           from webhook_subscription s join account a using (account_id)
+           order by s.subscription_id"#,
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Where and how to deliver: the URL and the signing secret (server only).
+pub async fn target(
+    db: impl PgExecutor<'_>,
+    subscription_id: i64,
+) -> sqlx::Result<Option<(String, String)>> {
+    sqlx::query_as("select url, secret from webhook_subscription where subscription_id = $1")
+        .bind(subscription_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Enqueues a delivery of each applied event to every subscription of its order's account that
+/// wants its type (the projector calls this in its transaction, after writing the orders).
+pub async fn enqueue_deliveries(
+    conn: &mut PgConnection,
+    kind: &str,
+    events: &[(Uuid, String, String)],
+) -> sqlx::Result<u64> {
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let done = sqlx::query(
+        r#"insert into job (queue, kind, payload, ordering_key, correlation_id, caused_by)
+           select 'webhooks:' || s.subscription_id, $4,
+                  jsonb_build_object('subscription_id', s.subscription_id, 'event_id', e.event_id),
+                  e.order_ref, e.event_id::text, e.event_id
+           from unnest($1::uuid[], $2::text[], $3::text[]) with ordinality as e(event_id, order_ref, type, n)
+           join "order" o on o.order_ref = e.order_ref
+           join webhook_subscription s on s.account_id = o.account_id
+                and (cardinality(s.event_types) = 0 or e.type = any(s.event_types))
+           order by e.n, s.subscription_id
+           on conflict do nothing"#,
+    )
+    .bind(events.iter().map(|e| e.0).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.1.clone()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.2.clone()).collect::<Vec<_>>())
+    .bind(kind)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// An event as a delivery carries it.
+#[derive(Clone, Debug, FromRow)]
+pub struct DeliveredEvent {
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub order_ref: Option<String>,
+    pub tracking_number: Option<String>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub recorded_at: DateTime<Utc>,
+    pub data: Value,
+}
+
+pub async fn event(
+    db: impl PgExecutor<'_>,
+    event_id: Uuid,
+) -> sqlx::Result<Option<DeliveredEvent>> {
+    sqlx::query_as(
+        r#"select event_id, type as event_type, order_ref, tracking_number, occurred_at, recorded_at, data
+           from event where event_id = $1"#,
+    )
+    .bind(event_id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Pauses the subscription and its queue, with the notice operators and the account see.
+pub async fn pause(
+    conn: &mut PgConnection,
+    subscription_id: i64,
+    reason: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update webhook_subscription set paused_at = now(), paused_reason = $2 where subscription_id = $1",
+    )
+    .bind(subscription_id)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    app::store::jobs::set_paused(
+        conn,
+        &subscription_queue(subscription_id),
+        true,
+        Some(reason),
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn resume(conn: &mut PgConnection, subscription_id: i64) -> sqlx::Result<bool> {
+    let found = sqlx::query(
+        "update webhook_subscription set paused_at = null, paused_reason = null where subscription_id = $1",
+    )
+    .bind(subscription_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    app::store::jobs::set_paused(conn, &subscription_queue(subscription_id), false, None).await?;
+    Ok(found > 0)
+}
+
+/// Delivers again every event of the account's orders recorded since `since` that the
+/// subscription wants: deliveries made before go back in line, missing ones are added.
+/// Returns how many deliveries are queued.
+pub async fn replay_since(
+    conn: &mut PgConnection,
+    kind: &str,
+    subscription_id: i64,
+    since: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    let events: Vec<(Uuid, String, String)> = sqlx::query_as(
+        r#"select e.event_id, e.order_ref, e.type
+           from webhook_subscription s
+           join "order" o on o.account_id = s.account_id
+           join event e on e.order_ref = o.order_ref
+           where s.subscription_id = $1 and e.recorded_at >= $2 and e.disposition = 'applied'
+             and (cardinality(s.event_types) = 0 or e.type = any(s.event_types))
+           order by e.recorded_at, e.event_id"#,
+    )
+    .bind(subscription_id)
+    .bind(since)
+    .fetch_all(&mut *conn)
+    .await?;
+    let again = sqlx::query(
+        r#"update job set state = 'pending', attempts = 0, replays = replays + 1, run_at = now(),
+                          finished_at = null, updated_at = now()
+           where queue = $1 and kind = $2 and caused_by = any($3) and state in ('succeeded', 'dead', 'cancelled')"#,
+    )
+    .bind(subscription_queue(subscription_id))
+    .bind(kind)
+    .bind(events.iter().map(|e| e.0).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let added = enqueue_deliveries_to(conn, kind, subscription_id, &events).await?;
+    Ok(again + added)
+}
+
+async fn enqueue_deliveries_to(
+    conn: &mut PgConnection,
+    kind: &str,
+    subscription_id: i64,
+    events: &[(Uuid, String, String)],
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        r#"insert into job (queue, kind, payload, ordering_key, correlation_id, caused_by)
+           select $1, $2, jsonb_build_object('subscription_id', $3::bigint, 'event_id', e.event_id),
+                  e.order_ref, e.event_id::text, e.event_id
+           from unnest($4::uuid[], $5::text[]) with ordinality as e(event_id, order_ref, n)
+           order by e.n
+           on conflict do nothing"#,
+    )
+    .bind(subscription_queue(subscription_id))
+    .bind(kind)
+    .bind(subscription_id)
+    .bind(events.iter().map(|e| e.0).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.1.clone()).collect::<Vec<_>>())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,619 @@
+//! The `milepost` binary as an operator uses it.
+
+use crate::support;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn milepost(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_milepost"));
+    cmd.args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("MILEPOST_LOG_FORMAT");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// The URL of the `#[sqlx::test]` database behind `pool`.
+async fn url_of(pool: &sqlx::PgPool) -> String {
+    let db: String = sqlx::query_scalar("select current_database()")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL for tests");
+    let mut url = url::Url::parse(&base).unwrap();
+    url.set_path(&db);
+    url.to_string()
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_naming_the_variable() {
+    let out = milepost(&["migrate"], &[("MILEPOST_LISTEN_ADDR", "nowhere")], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("MILEPOST_LISTEN_ADDR"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn migrate_applies_the_schema_and_logs_json_when_asked(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let out = milepost(
+        &["migrate"],
+        &[("DATABASE_URL", &url), ("MILEPOST_LOG_FORMAT", "json")],
+        None,
+    );
+    support::assert_ok(&out);
+    let logs = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON log line"))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["message"] == "migrations applied"),
+        "{logs}"
+    );
+    assert!(app::store::schema::migrations_applied(&pool).await.unwrap());
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_failing_migration_stops_start_up_with_the_reason(pool: sqlx::PgPool) {
+    // A table in the way of the first migration.
+    sqlx::query("create table account (x int)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let url = url_of(&pool).await;
+    let out = milepost(
+        &["serve"],
+        &[
+            ("DATABASE_URL", &url),
+            ("MILEPOST_LISTEN_ADDR", "127.0.0.1:0"),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("applying database migrations"), "{stderr}");
+    assert!(stderr.contains("already exists"), "{stderr}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn user_add_creates_an_admin_who_can_sign_in(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let env = [("DATABASE_URL", url.as_str())];
+    assert!(milepost(&["migrate"], &env, None).status.success());
+
+    let out = milepost(
+        &[
+            "user",
+            "add",
+            "--email",
+            "Boss@Example.com",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        &env,
+        Some("a long password\n"),
+    );
+
+    support::assert_ok(&out);
+    assert!(support::password_is(&pool, "boss@example.com", "a long password").await);
+}
+
+#[sqlx::test(migrations = false)]
+async fn user_add_explains_what_is_wrong(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let env = [("DATABASE_URL", url.as_str())];
+    assert!(milepost(&["migrate"], &env, None).status.success());
+
+    let no_account = milepost(
+        &[
+            "user",
+            "add",
+            "--email",
+            "c@example.com",
+            "--role",
+            "customer",
+            "--password-stdin",
+        ],
+        &env,
+        Some("a long password\n"),
+    );
+    let bad_role = milepost(
+        &[
+            "user",
+            "add",
+            "--email",
+            "c@example.com",
+            "--role",
+            "boss",
+            "--password-stdin",
+        ],
+        &env,
+        Some("a long password\n"),
+    );
+
+    assert!(String::from_utf8_lossy(&no_account.stderr)
+        .contains("a customer belongs to exactly one account"));
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("unknown role `boss`"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn account_add_then_a_customer_of_it(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let env = [("DATABASE_URL", url.as_str())];
+    assert!(milepost(&["migrate"], &env, None).status.success());
+    assert!(milepost(
+        &["account", "add", "--code", "acme", "--name", "Acme Corp"],
+        &env,
+        None
+    )
+    .status
+    .success());
+
+    let out = milepost(
+        &[
+            "user",
+            "add",
+            "--email",
+            "c@acme.example",
+            "--role",
+            "customer",
+            "--account",
+            "ACME",
+            "--password-stdin",
+        ],
+        &env,
+        Some("a long password\n"),
+    );
+
+    support::assert_ok(&out);
+    let duplicate = milepost(
+        &["account", "add", "--code", "ACME", "--name", "Again"],
+        &env,
+        None,
+    );
+    assert!(String::from_utf8_lossy(&duplicate.stderr)
+        .contains("an account with this code already exists"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn demo_creates_users_and_history_and_can_run_twice(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let env = [("DATABASE_URL", url.as_str())];
+    let small = ["demo", "--orders", "60", "--days", "20"];
+    support::assert_ok(&milepost(&small, &env, None));
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let (orders, events) = (
+        count(r#"select count(*) from "order""#).await,
+        count("select count(*) from event").await,
+    );
+    assert!(
+        orders >= 55,
+        "nearly every order was created (some are still in the future): {orders}"
+    );
+    assert!(
+        events > orders * 5,
+        "each order has a history: {events} events"
+    );
+    assert!(
+        count("select count(distinct connector_id) from inbox_message").await >= 7,
+        "every source format is used"
+    );
+    let again = milepost(&small, &env, None);
+    support::assert_ok(&again);
+    assert_eq!(
+        count("select count(*) from event").await,
+        events,
+        "a second run stores nothing new"
+    );
+    let users = app::store::users::list(&pool).await.unwrap();
+    assert_eq!(users.len(), 5);
+}
+
+#[sqlx::test(migrations = false)]
+async fn every_log_line_of_a_request_carries_its_request_id(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let env = [("DATABASE_URL", url.as_str())];
+    let added = milepost(
+        &[
+            "user",
+            "add",
+            "--email",
+            "ana@example.com",
+            "--role",
+            "agent",
+            "--password-stdin",
+        ],
+        &env,
+        Some("a long password\n"),
+    );
+    support::assert_ok(&added);
+    let port = support::free_port();
+    let server = Command::new(env!("CARGO_BIN_EXE_milepost"))
+        .arg("serve")
+        .env("DATABASE_URL", &url)
+        .env("MILEPOST_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("MILEPOST_LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let ready = support::wait_for(&format!("{base}/healthz")).await;
+    assert!(ready, "server did not start");
+
+    let res = client
+        .post(format!("{base}/fn/auth/login"))
+        .form(&[
+            ("email", "ana@example.com"),
+            ("password", "a long password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(res.status(), 200);
+    support::send_signal(&server, nix::sys::signal::Signal::SIGTERM);
+    let out = server.wait_with_output().unwrap();
+
+    let logs = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    // JSON lines list their spans outermost first; the request span carries the id.
+    let in_request = |l: &&serde_json::Value| {
+        l["spans"]
+            .as_array()
+            .is_some_and(|spans| spans.iter().any(|s| s["request.id"] == request_id.as_str()))
+    };
+    let of_request: Vec<&serde_json::Value> = lines.iter().filter(in_request).collect();
+    assert!(
+        of_request.iter().any(|l| l["message"] == "signed in"),
+        "{logs}"
+    );
+    assert!(
+        of_request
+            .iter()
+            .any(|l| l["message"] == "finished processing request"),
+        "{logs}"
+    );
+    assert!(out.status.success(), "a SIGTERM is a clean stop: {logs}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn worker_runs_until_sigterm_and_exits_cleanly(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let worker = Command::new(env!("CARGO_BIN_EXE_milepost"))
+        .arg("worker")
+        .env("DATABASE_URL", &url)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut running = false;
+    for _ in 0..100 {
+        if app::store::schema::migrations_applied(&pool)
+            .await
+            .unwrap_or(false)
+        {
+            running = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Give it a moment past migrations to start its loop.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    support::send_signal(&worker, nix::sys::signal::Signal::SIGTERM);
+    let out = worker.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(running, "{logs}");
+    assert!(logs.contains("Milepost workers running"), "{logs}");
+    assert!(logs.contains("SIGTERM received"), "{logs}");
+    assert!(out.status.success(), "{logs}");
+}
+
+#[sqlx::test(migrations = false)]
+async fn set_password_and_the_lists_work_from_the_command_line(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let env = [("DATABASE_URL", url.as_str())];
+    assert!(milepost(
+        &["account", "add", "--code", "ACME", "--name", "Acme Corp"],
+        &env,
+        None
+    )
+    .status
+    .success());
+    assert!(milepost(
+        &[
+            "user",
+            "add",
+            "--email",
+            "ana@example.com",
+            "--role",
+            "agent",
+            "--password-stdin"
+        ],
+        &env,
+        Some("a long password\n")
+    )
+    .status
+    .success());
+
+    let changed = milepost(
+        &[
+            "user",
+            "set-password",
+            "--email",
+            "ANA@example.com",
+            "--password-stdin",
+        ],
+        &env,
+        Some("another long one\n"),
+    );
+    let users = milepost(&["user", "list"], &env, None);
+    let accounts = milepost(&["account", "list"], &env, None);
+    let unknown = milepost(
+        &[
+            "user",
+            "set-password",
+            "--email",
+            "nobody@example.com",
+            "--password-stdin",
+        ],
+        &env,
+        Some("another long one\n"),
+    );
+
+    support::assert_ok(&changed);
+    assert!(support::password_is(&pool, "ana@example.com", "another long one").await);
+    assert!(String::from_utf8_lossy(&users.stdout).contains("ana@example.com"));
+    assert!(String::from_utf8_lossy(&accounts.stdout).contains("ACME"));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no user with email nobody@example.com")
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn connectors_and_api_keys_are_managed_from_the_command_line(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let env = [("DATABASE_URL", url.as_str())];
+    let added = milepost(
+        &[
+            "connector",
+            "add",
+            "--name",
+            "reno-edi",
+            "--kind",
+            "wms",
+            "--format",
+            "x12",
+            "--time-zone",
+            "America/Los_Angeles",
+        ],
+        &env,
+        None,
+    );
+    support::assert_ok(&added);
+    let wrong = milepost(
+        &[
+            "connector",
+            "add",
+            "--name",
+            "bad",
+            "--kind",
+            "wms",
+            "--format",
+            "x12",
+            "--type",
+            "shipment.delivered",
+        ],
+        &env,
+        None,
+    );
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("owned by the carrier system"));
+
+    let created = milepost(
+        &[
+            "apikey",
+            "create",
+            "--connector",
+            "reno-edi",
+            "--name",
+            "gateway",
+        ],
+        &env,
+        None,
+    );
+    support::assert_ok(&created);
+    let key = String::from_utf8_lossy(&created.stdout).trim().to_string();
+    assert!(key.starts_with("mpk_") && key.len() > 40, "{key}");
+    let prefix = &key[..16];
+    let stored: Vec<u8> = sqlx::query_scalar("select secret_sha256 from api_key")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 32, "only a hash is stored");
+
+    let listed = milepost(&["apikey", "list"], &env, None);
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(
+        listed.contains(prefix) && listed.contains("active") && !listed.contains(&key),
+        "{listed}"
+    );
+
+    let rotated = milepost(
+        &["apikey", "rotate", "--prefix", prefix, "--grace-hours", "2"],
+        &env,
+        None,
+    );
+    support::assert_ok(&rotated);
+    let listed =
+        String::from_utf8_lossy(&milepost(&["apikey", "list"], &env, None).stdout).to_string();
+    assert!(listed.contains("rotated, works until"), "{listed}");
+
+    support::assert_ok(&milepost(
+        &["apikey", "revoke", "--prefix", prefix],
+        &env,
+        None,
+    ));
+    let again = milepost(&["apikey", "revoke", "--prefix", prefix], &env, None);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no live key"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn outbound_settings_are_checked_before_they_are_saved_and_audited(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let env = [("DATABASE_URL", url.as_str())];
+    support::assert_ok(&milepost(
+        &[
+            "connector",
+            "add",
+            "--name",
+            "reno",
+            "--kind",
+            "wms",
+            "--format",
+            "milepost_wms",
+            "--warehouse",
+            "RNO",
+        ],
+        &env,
+        None,
+    ));
+    let outbound = |settings: &str, secret: Option<&str>| {
+        let mut args = vec![
+            "connector",
+            "outbound",
+            "--name",
+            "reno",
+            "--settings",
+            settings,
+        ];
+        if secret.is_some() {
+            args.push("--secret-stdin");
+        }
+        milepost(&args, &env, secret)
+    };
+    let no_token = outbound(
+        r#"{"system": "wms", "url": "https://wms.example.com/in"}"#,
+        None,
+    );
+    assert!(!no_token.status.success());
+    assert!(String::from_utf8_lossy(&no_token.stderr).contains("wms_token is missing"));
+    let wrong_system = outbound(
+        r#"{"system": "odoo", "base_url": "https://erp", "database": "prod"}"#,
+        Some("key\n"),
+    );
+    assert!(String::from_utf8_lossy(&wrong_system.stderr).contains("for erp connectors"));
+    let stored: Option<serde_json::Value> =
+        sqlx::query_scalar("select outbound from connector where name = 'reno'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, None, "refused settings are not saved");
+
+    support::assert_ok(&outbound(
+        r#"{"system": "wms", "url": "https://wms.example.com/in"}"#,
+        Some("s3cret-token\n"),
+    ));
+    let (outbound_now, token): (serde_json::Value, Option<String>) =
+        sqlx::query_as("select outbound, secrets->>'wms_token' from connector where name = 'reno'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(outbound_now["url"], "https://wms.example.com/in");
+    assert_eq!(token.as_deref(), Some("s3cret-token"));
+    let audit: serde_json::Value =
+        sqlx::query_scalar("select detail from audit_log where action = 'connector.outbound'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(audit["after"]["url"], "https://wms.example.com/in");
+    assert!(
+        !audit.to_string().contains("s3cret-token"),
+        "no secret in the audit log"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn webhook_subscriptions_refuse_bad_input_and_show_the_secret_once(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let env = [("DATABASE_URL", url.as_str())];
+    support::assert_ok(&milepost(
+        &["account", "add", "--code", "ACME", "--name", "Acme"],
+        &env,
+        None,
+    ));
+    let add = |args: &[&str]| {
+        let mut all = vec!["webhook", "add"];
+        all.extend_from_slice(args);
+        milepost(&all, &env, None)
+    };
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).to_string();
+    let unknown = add(&["--account", "NOPE", "--url", "https://x.example/h"]);
+    assert!(stderr(&unknown).contains("no account has the code NOPE"));
+    let bad_url = add(&["--account", "ACME", "--url", "ftp://x.example/h"]);
+    assert!(stderr(&bad_url).contains("must be an http(s) URL"));
+    let bad_type = add(&[
+        "--account",
+        "ACME",
+        "--url",
+        "https://x.example/h",
+        "--type",
+        "order.teleported",
+    ]);
+    assert!(stderr(&bad_type).contains("--type order.teleported"));
+    let count: i64 = sqlx::query_scalar("select count(*) from webhook_subscription")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0, "nothing saved from bad input");
+
+    let added = add(&[
+        "--account",
+        "acme",
+        "--url",
+        "https://x.example/h",
+        "--type",
+        "shipment.delivered",
+    ]);
+    support::assert_ok(&added);
+    assert!(String::from_utf8_lossy(&added.stdout).contains("whsec_"));
+    let listed =
+        String::from_utf8_lossy(&milepost(&["webhook", "list"], &env, None).stdout).to_string();
+    assert!(
+        listed.contains("ACME")
+            && listed.contains("shipment.delivered")
+            && listed.contains("active"),
+        "{listed}"
+    );
+    assert!(!listed.contains("whsec_"), "the secret is shown only once");
+    let missing = milepost(&["webhook", "resume", "--id", "999"], &env, None);
+    assert!(stderr(&missing).contains("no webhook 999"));
+}

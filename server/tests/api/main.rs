@@ -1,0 +1,33 @@
+//! Milepost's integration tests in one binary: each module links the same server once, instead of
+//! one binary per file each linking the whole server (zero2prod's layout). `support` starts the
+//! real application on port 0 against a fresh database, with typed helpers.
+//!
+//! Names end in what they exercise: `_http` through the HTTP API of the running app, `_db` against
+//! the store and workers directly, `cli` the `milepost` binary, `embedded_pg` the embedded Postgres.
+
+mod support;
+
+mod access_http;
+mod arrival_order_db;
+mod auth_http;
+mod cli;
+mod customer_webhooks_db;
+mod dashboard_http;
+mod embedded_pg;
+mod exceptions_http;
+mod ingest_http;
+mod ingest_writer_db;
+mod integrations_http;
+mod odoo_client_http;
+mod odoo_inventory_returns_http;
+mod odoo_writeback_http;
+mod operations_http;
+mod orders_http;
+mod pages_http;
+mod sla_admin_http;
+mod sla_db;
+mod store_db;
+mod sync_flow_http;
+mod sync_jobs_db;
+mod wms_release_http;
+mod x12_940_roundtrip;
