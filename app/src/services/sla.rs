@@ -7,7 +7,9 @@ use crate::domain::sla::policy::{check, PolicyDraft};
 use crate::domain::sla::views::*;
 use crate::domain::sla::{BusinessCalendar, Clock, PolicyVersion, Segment};
 use crate::error::{AppError, FieldErrors};
-use crate::store::sla::{self as store, CalendarRow, NewPolicyVersion};
+use crate::store::sla::calendars::{self, CalendarRow};
+use crate::store::sla::clocks;
+use crate::store::sla::policies::{self, NewPolicyVersion};
 use crate::store::{accounts, audit};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -127,7 +129,7 @@ async fn account_codes(pool: &PgPool) -> Result<HashMap<Uuid, String>, AppError>
 
 pub async fn settings(pool: &PgPool) -> Result<SlaSettings, AppError> {
     let codes = account_codes(pool).await?;
-    let versions = store::policy_versions(pool).await?;
+    let versions = policies::policy_versions(pool).await?;
     let mut history: Vec<PolicyView> = versions
         .iter()
         .filter(|v| v.effective_to.is_some())
@@ -141,7 +143,7 @@ pub async fn settings(pool: &PgPool) -> Result<SlaSettings, AppError> {
             .map(|v| policy_view(v, &codes))
             .collect(),
         history,
-        calendars: store::calendars(pool)
+        calendars: calendars::calendars(pool)
             .await?
             .iter()
             .map(calendar_view)
@@ -169,7 +171,7 @@ pub async fn save_policy(
         ),
     };
     let mut tx = pool.begin().await?;
-    let saved = store::save_policy(
+    let saved = policies::save_policy(
         &mut tx,
         &NewPolicyVersion {
             policy_id,
@@ -201,7 +203,7 @@ pub async fn save_policy(
     .await?;
     tx.commit().await?;
     let codes = account_codes(pool).await?;
-    let current = store::policy_versions(pool)
+    let current = policies::policy_versions(pool)
         .await?
         .into_iter()
         .find(|v| v.policy_id == saved.0 && v.version == saved.1)
@@ -219,7 +221,7 @@ pub async fn retire_policy(
         return Err(FieldErrors::single("reason", "say why").into());
     }
     let mut tx = pool.begin().await?;
-    if !store::retire_policy(&mut *tx, policy_id).await? {
+    if !policies::retire_policy(&mut *tx, policy_id).await? {
         return Err(AppError::NotFound);
     }
     audit::record(
@@ -252,7 +254,7 @@ pub async fn save_calendar(
         cutoff: c.cutoff,
     };
     let mut tx = pool.begin().await?;
-    let id = store::save_calendar(&mut *tx, &row).await?;
+    let id = calendars::save_calendar(&mut *tx, &row).await?;
     audit::record(
         &mut *tx,
         Some(actor),
@@ -270,7 +272,7 @@ pub async fn save_calendar(
 
 pub async fn delete_calendar(pool: &PgPool, actor: Uuid, id: i64) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    if store::delete_calendar(&mut *tx, id).await? == 0 {
+    if calendars::delete_calendar(&mut *tx, id).await? == 0 {
         return Err(AppError::NotFound);
     }
     audit::record(
@@ -291,8 +293,8 @@ pub async fn order_clocks(
     order_id: i64,
     now: DateTime<Utc>,
 ) -> Result<Vec<ClockView>, AppError> {
-    let rows = store::clocks_of(pool, order_id).await?;
-    let calendars: Vec<CalendarRow> = store::calendars(pool).await?;
+    let rows = clocks::clocks_of(pool, order_id).await?;
+    let calendars: Vec<CalendarRow> = calendars::calendars(pool).await?;
     let find = |scope: &str, code: Option<&str>| -> BusinessCalendar {
         code.and_then(|code| {
             calendars

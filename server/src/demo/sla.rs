@@ -4,7 +4,8 @@
 
 use app::domain::sla::calendar::DayHours;
 use app::domain::sla::Targets;
-use app::store::sla::{self, CalendarRow, NewPolicyVersion};
+use app::store::sla::calendars::{self, CalendarRow};
+use app::store::sla::policies::{self, NewPolicyVersion};
 use chrono::{Duration, NaiveDate, NaiveTime, Utc};
 use sqlx::PgPool;
 
@@ -22,7 +23,7 @@ const HOLIDAYS: &[(i32, u32, u32)] = &[
 ];
 
 pub async fn ensure(pool: &PgPool, history_days: i64) -> anyhow::Result<()> {
-    if !sla::policy_versions(pool).await?.is_empty() {
+    if !policies::policy_versions(pool).await?.is_empty() {
         return Ok(());
     }
     let weekday = Some(DayHours {
@@ -38,7 +39,7 @@ pub async fn ensure(pool: &PgPool, history_days: i64) -> anyhow::Result<()> {
         ("CHI", "America/Chicago"),
         ("NJ", "America/New_York"),
     ] {
-        sla::save_calendar(
+        calendars::save_calendar(
             pool,
             &CalendarRow {
                 business_calendar_id: 0,
@@ -57,7 +58,7 @@ pub async fn ensure(pool: &PgPool, history_days: i64) -> anyhow::Result<()> {
         close: 1440,
     });
     for carrier in ["UPS", "USPS", "FedEx", "NMTF"] {
-        sla::save_calendar(
+        calendars::save_calendar(
             pool,
             &CalendarRow {
                 business_calendar_id: 0,
@@ -97,7 +98,7 @@ pub async fn ensure(pool: &PgPool, history_days: i64) -> anyhow::Result<()> {
             },
         ),
     ] {
-        sla::save_policy(
+        policies::save_policy(
             &mut conn,
             &NewPolicyVersion {
                 policy_id: None,

@@ -3,11 +3,13 @@
 //! never disagree with the order page; a late event refolds its order, and so recomputes all
 //! three from the whole history.
 
+use crate::store::sla::clocks::{self, OrderSla};
+use crate::store::sla::rollups;
+use crate::store::sla::rules::{self, observed_for, Rules};
 use app::domain::projection::OrderProjection;
 use app::domain::sla::calendar::BusinessCalendar;
 use app::domain::sla::cases::{case_facts, next_due};
 use app::domain::sla::{self, Calendars, Observed, Segment};
-use app::store::sla::{self as store, OrderSla, Rules};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
@@ -22,9 +24,9 @@ pub async fn recompute(
     if orders.is_empty() {
         return Ok(());
     }
-    let rules = store::rules(conn).await?;
+    let rules = rules::rules(conn).await?;
     let refs: Vec<String> = orders.iter().map(|p| p.header.order_ref.clone()).collect();
-    let ids = store::order_ids(conn, &refs).await?;
+    let ids = rules::order_ids(conn, &refs).await?;
     let computed: Vec<OrderSla> = orders
         .iter()
         .filter_map(|p| {
@@ -32,12 +34,12 @@ pub async fn recompute(
             Some(compute(p, id.order_id, id.account_id, &rules, now))
         })
         .collect();
-    store::write(conn, &computed).await?;
+    clocks::write(conn, &computed).await?;
     let late: Vec<i64> = changed_past
         .iter()
         .filter_map(|order| ids.get(order).map(|id| id.order_id))
         .collect();
-    store::mark_recomputed(conn, &late).await
+    rollups::mark_recomputed(conn, &late).await
 }
 
 fn lookup<'a>(
@@ -93,9 +95,9 @@ pub fn compute(
         carrier: lookup(&rules.carriers, carrier).unwrap_or(&always),
     };
     let observed = Observed {
-        release_p80: store::observed_for(rules, Segment::Release, warehouse),
-        ship_p80: store::observed_for(rules, Segment::Ship, warehouse),
-        deliver_p80: store::observed_for(rules, Segment::Deliver, carrier),
+        release_p80: observed_for(rules, Segment::Release, warehouse),
+        ship_p80: observed_for(rules, Segment::Ship, warehouse),
+        deliver_p80: observed_for(rules, Segment::Deliver, carrier),
     };
     let clocks = match facts
         .clock_start()

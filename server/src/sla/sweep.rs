@@ -4,7 +4,8 @@
 //! carrier whose calendar was edited are recomputed. Each step is idempotent, so any
 //! number of workers may run it.
 
-use app::store::{exceptions, sla};
+use crate::store::sla::{calendar_changes, rollups};
+use app::store::exceptions;
 use sqlx::PgPool;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -35,12 +36,12 @@ impl Default for SweepSettings {
 pub async fn once(pool: &PgPool, s: &SweepSettings) -> sqlx::Result<()> {
     let (filed, cleared) = exceptions::sweep_dead_jobs(pool).await?;
     let (stale, fresh) = exceptions::sweep_stale_sources(pool, s.quiet_for).await?;
-    sla::refresh_observed(pool, s.observe_days, s.observe_min_samples).await?;
+    rollups::refresh_observed(pool, s.observe_days, s.observe_min_samples).await?;
     // A calendar edited since: its open clocks get the new hours.
-    for (id, scope, code, changed_at) in sla::calendars_to_apply(pool).await? {
-        let orders = sla::open_orders_for(pool, &scope, &code).await?;
+    for (id, scope, code, changed_at) in calendar_changes::calendars_to_apply(pool).await? {
+        let orders = calendar_changes::open_orders_for(pool, &scope, &code).await?;
         let done = crate::sla::engine::recompute_orders(pool, &orders).await?;
-        sla::mark_calendar_applied(pool, id, changed_at).await?;
+        calendar_changes::mark_calendar_applied(pool, id, changed_at).await?;
         tracing::info!(%scope, %code, orders = done, "open clocks recomputed for a changed calendar");
     }
     if filed + cleared + stale + fresh > 0 {

@@ -11,4 +11,5 @@ pub mod history;
 pub mod inbox;
 pub mod jobs;
 pub mod projections;
+pub mod sla;
 pub mod webhooks;

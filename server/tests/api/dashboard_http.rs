@@ -5,7 +5,7 @@ use crate::support;
 
 use app::domain::sla::Targets;
 use app::domain::Role;
-use app::store::sla::{self, NewPolicyVersion};
+use app::store::sla::policies::{self, NewPolicyVersion};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -93,7 +93,7 @@ async fn setup(app: &TestApp) {
     app.account("ACME").await;
     app.account("BETA").await;
     let mut conn = pool.acquire().await.unwrap();
-    sla::save_policy(
+    policies::save_policy(
         &mut conn,
         &NewPolicyVersion {
             policy_id: None,

@@ -6,7 +6,8 @@ use crate::support;
 
 use app::domain::sla::calendar::DayHours;
 use app::domain::sla::Targets;
-use app::store::sla::{self, CalendarRow, NewPolicyVersion};
+use app::store::sla::calendars::{self, CalendarRow};
+use app::store::sla::policies::{self, NewPolicyVersion};
 use chrono::{DateTime, NaiveTime, Utc};
 use serde_json::{json, Value};
 use sqlx::{PgPool, Row};
@@ -22,7 +23,7 @@ async fn warehouse_calendar(pool: &PgPool, code: &str, close_hour: u16) {
         open: 8 * 60,
         close: close_hour * 60,
     });
-    sla::save_calendar(
+    calendars::save_calendar(
         pool,
         &CalendarRow {
             business_calendar_id: 0,
@@ -44,7 +45,7 @@ async fn warehouse_calendar(pool: &PgPool, code: &str, close_hour: u16) {
 async fn rules(pool: &PgPool) {
     warehouse_calendar(pool, "W", 17).await;
     let mut conn = pool.acquire().await.unwrap();
-    sla::save_policy(
+    policies::save_policy(
         &mut conn,
         &NewPolicyVersion {
             policy_id: None,
@@ -359,10 +360,10 @@ async fn a_policy_edit_applies_from_then_on_and_old_clocks_keep_their_version(po
     let connectors = support::canonical_connectors(&pool).await;
     // Version 2 from 1 April: release within 30 minutes.
     let mut conn = pool.acquire().await.unwrap();
-    let saved = sla::save_policy(
+    let saved = policies::save_policy(
         &mut conn,
         &NewPolicyVersion {
-            policy_id: Some(sla::policy_versions(&pool).await.unwrap()[0].policy_id),
+            policy_id: Some(policies::policy_versions(&pool).await.unwrap()[0].policy_id),
             name: "Standard",
             position: 10,
             account_id: None,

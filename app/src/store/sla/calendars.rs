@@ -1,0 +1,98 @@
+//! `sla_calendar`: business calendars of warehouses and carriers.
+
+use crate::domain::sla::calendar::{BusinessCalendar, DayHours};
+use chrono::{NaiveDate, NaiveTime};
+use chrono_tz::Tz;
+use serde_json::{json, Value};
+use sqlx::{PgExecutor, Row};
+use std::collections::BTreeSet;
+
+/// A stored calendar, as the admin page shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CalendarRow {
+    pub business_calendar_id: i64,
+    pub scope: String,
+    pub code: String,
+    pub time_zone: String,
+    pub week: [Option<DayHours>; 7],
+    pub holidays: Vec<NaiveDate>,
+    pub cutoff: Option<NaiveTime>,
+}
+
+impl CalendarRow {
+    /// The calendar for arithmetic; `None` when the stored zone is unknown to this build.
+    pub fn calendar(&self) -> Option<BusinessCalendar> {
+        Some(BusinessCalendar {
+            zone: self.time_zone.parse::<Tz>().ok()?,
+            week: self.week,
+            holidays: self.holidays.iter().copied().collect::<BTreeSet<_>>(),
+            cutoff: self.cutoff,
+        })
+    }
+}
+
+pub fn week_from(value: &Value) -> [Option<DayHours>; 7] {
+    let mut week = [None; 7];
+    if let Some(days) = value.as_array() {
+        for (slot, day) in week.iter_mut().zip(days) {
+            *slot = serde_json::from_value(day.clone()).ok();
+        }
+    }
+    week
+}
+
+pub fn week_json(week: &[Option<DayHours>; 7]) -> Value {
+    json!(week)
+}
+
+pub async fn calendars(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<CalendarRow>> {
+    let rows = sqlx::query(
+        r#"select business_calendar_id, scope, code, time_zone, week, holidays, cutoff
+           from business_calendar order by scope desc, lower(code)"#,
+    )
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(CalendarRow {
+                business_calendar_id: r.try_get("business_calendar_id")?,
+                scope: r.try_get("scope")?,
+                code: r.try_get("code")?,
+                time_zone: r.try_get("time_zone")?,
+                week: week_from(&r.try_get::<Value, _>("week")?),
+                holidays: r.try_get("holidays")?,
+                cutoff: r.try_get("cutoff")?,
+            })
+        })
+        .collect()
+}
+
+/// Adds or replaces the calendar of a warehouse or carrier; returns its id.
+pub async fn save_calendar(db: impl PgExecutor<'_>, c: &CalendarRow) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        r#"insert into business_calendar (scope, code, time_zone, week, holidays, cutoff)
+           values ($1, $2, $3, $4, $5, $6)
+           on conflict (scope, lower(code)) do update set
+               code = excluded.code, time_zone = excluded.time_zone, week = excluded.week,
+               holidays = excluded.holidays, cutoff = excluded.cutoff, updated_at = now()
+           returning business_calendar_id"#,
+    )
+    .bind(&c.scope)
+    .bind(&c.code)
+    .bind(&c.time_zone)
+    .bind(week_json(&c.week))
+    .bind(&c.holidays)
+    .bind(c.cutoff)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn delete_calendar(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("delete from business_calendar where business_calendar_id = $1")
+            .bind(id)
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
+}
