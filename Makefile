@@ -43,7 +43,7 @@ tools:
 
 ## Regenerate .sqlx after changing a query (needs a migrated database in DATABASE_URL).
 sqlx-prepare:
-	SQLX_OFFLINE=false cargo sqlx prepare --workspace
+	SQLX_OFFLINE=false cargo sqlx prepare --workspace -- --all-targets --features app/ssr,server/tools
 
 fmt:
 	cargo fmt --all

@@ -31,7 +31,7 @@ fi
 "$milepost" migrate
 
 step "checking that .sqlx matches the queries (cargo sqlx prepare --check)"
-SQLX_OFFLINE=false cargo sqlx prepare --workspace --check
+SQLX_OFFLINE=false cargo sqlx prepare --workspace --check -- --all-targets --features app/ssr,server/tools
 
 step "formatting and lints"
 cargo fmt --all --check

@@ -21,12 +21,12 @@ pub fn JobTable(jobs: Vec<JobView>, selected: RwSignal<Option<i64>>) -> impl Int
                 {jobs.into_iter().map(|j| {
                     let id = j.job_id;
                     view! {
-                        <tr data-job=id.to_string() data-state=j.state.clone()>
+                        <tr data-job=id.to_string() data-state=j.state.as_str()>
                             <td>{id}</td>
                             <td>{j.queue}</td>
                             <td>{j.kind}</td>
                             <td>{j.order_ref.unwrap_or_default()}</td>
-                            <td><span class=format!("job-state job-{}", j.state)>{j.state.clone()}</span></td>
+                            <td><span class=format!("job-state job-{}", j.state)>{j.state.as_str()}</span></td>
                             <td>{format!("{}/{}", j.attempts, j.max_attempts)}{(j.replays > 0).then(|| format!(" · replayed {}", j.replays))}</td>
                             <td><small>{j.last_error.unwrap_or_default()}</small></td>
                             <td>{j.updated_at}</td>

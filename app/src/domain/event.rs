@@ -9,17 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// The kind of system a message comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceKind {
-    /// The ERP (Odoo): commercial facts, and the release command it asks Milepost to send.
-    Erp,
-    /// A warehouse management system (own or a 3PL's): warehouse execution.
-    Wms,
-    /// A carrier or tracking aggregator: transport milestones.
-    Carrier,
-}
+pub use super::status::SourceKind;
 
 macro_rules! event_types {
     ($($variant:ident => $name:literal, $owner:ident;)+) => {

@@ -1,5 +1,6 @@
 //! The exception queue as the page shows it.
 
+use crate::domain::status::{CaseStatus, Severity};
 use serde::{Deserialize, Serialize};
 
 /// Which cases to list.
@@ -23,7 +24,7 @@ pub struct CaseView {
     pub category: String,
     pub category_label: String,
     pub kind: String,
-    pub severity: String,
+    pub severity: Severity,
     pub summary: String,
     pub order_id: Option<i64>,
     pub order_ref: Option<String>,
@@ -34,8 +35,7 @@ pub struct CaseView {
     pub due_in: Option<String>,
     pub overdue: bool,
     pub opened_at: String,
-    /// `open`, `acknowledged`, `snoozed`, `resolved` or `cleared`.
-    pub status: String,
+    pub status: CaseStatus,
     pub assignee: Option<String>,
     pub snoozed_until: Option<String>,
     pub snooze_reason: Option<String>,

@@ -1,6 +1,7 @@
 //! What the integrations page and the order page's sync section show: each queue's health, jobs
 //! with their attempts, and the codes no mapping knew.
 
+use crate::domain::status::JobState;
 use serde::{Deserialize, Serialize};
 
 /// One endpoint's queue, as operators watch it.
@@ -43,7 +44,7 @@ pub struct JobView {
     pub job_id: i64,
     pub queue: String,
     pub kind: String,
-    pub state: String,
+    pub state: JobState,
     pub attempts: i32,
     pub max_attempts: i32,
     pub replays: i32,

@@ -9,6 +9,7 @@ pub mod orders;
 pub mod projection;
 pub mod role;
 pub mod sla;
+pub mod status;
 pub mod user;
 
 pub use role::{Role, Section};

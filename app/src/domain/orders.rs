@@ -1,6 +1,7 @@
 //! What the order pages show: the list with its filters, and one order with its timeline. Times
 //! arrive formatted by the server, so the browser shows exactly what the server rendered.
 
+use crate::domain::status::{ExceptionDomain, OrderStatus, Severity, ShipmentStatus};
 use serde::{Deserialize, Serialize};
 
 /// Orders per page.
@@ -29,7 +30,7 @@ pub struct OrderRow {
     pub account: Option<String>,
     pub customer: Option<String>,
     pub customer_po: Option<String>,
-    pub status: String,
+    pub status: OrderStatus,
     pub on_hold: bool,
     pub warehouse: Option<String>,
     pub carrier: Option<String>,
@@ -55,7 +56,7 @@ pub struct OrderPage {
 pub struct ShipmentDetail {
     pub tracking_number: String,
     pub carrier: Option<String>,
-    pub status: String,
+    pub status: ShipmentStatus,
     pub dispatched_at: Option<String>,
     pub delivered_at: Option<String>,
     pub eta: Option<String>,
@@ -67,8 +68,8 @@ pub struct ShipmentDetail {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExceptionDetail {
     pub kind: String,
-    pub domain: String,
-    pub severity: String,
+    pub domain: ExceptionDomain,
+    pub severity: Severity,
     pub summary: String,
     pub opened_at: Option<String>,
     pub closed_at: Option<String>,

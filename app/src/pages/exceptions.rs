@@ -7,6 +7,7 @@ use crate::components::live::live_version;
 use crate::components::{action_outcome as outcome, ErrorNotice, Guarded};
 use crate::domain::exceptions::{Assignee, CaseView, QueueFilter};
 use crate::domain::sla::cases::CATEGORIES;
+use crate::domain::status::CaseStatus;
 use crate::domain::Section;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -134,8 +135,8 @@ fn CaseTable(
                     let due_class = if c.overdue { "due overdue" } else { "due" };
                     let status = match (&c.snoozed_until, &c.resolution) {
                         (Some(until), _) => format!("snoozed until {until}"),
-                        (_, Some(r)) if c.status == "resolved" => format!("resolved: {r}"),
-                        _ => c.status.clone(),
+                        (_, Some(r)) if c.status == CaseStatus::Resolved => format!("resolved: {r}"),
+                        _ => c.status.to_string(),
                     };
                     view! {
                         <tr data-case=id.to_string() class=format!("severity-{}", c.severity)>

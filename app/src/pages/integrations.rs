@@ -7,6 +7,7 @@ use crate::api::integrations::{get_integrations, list_jobs, PauseQueue, ReplayJo
 use crate::components::jobs::{JobPanel, JobTable};
 use crate::components::{action_outcome as outcome, ErrorNotice, Guarded};
 use crate::domain::integrations::{JobFilter, QueueHealth, UnknownCodeView};
+use crate::domain::status::JobState;
 use crate::domain::Section;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -163,7 +164,7 @@ fn JobFilters(filter: RwSignal<JobFilter>) -> impl IntoView {
                     filter.update(|f| f.state = value);
                 }>
                     <option value="">"any"</option>
-                    {["pending", "running", "failed", "dead", "succeeded", "cancelled"].into_iter()
+                    {JobState::ALL.iter().map(|s| s.as_str())
                         .map(|s| view! { <option value=s>{s}</option> }).collect_view()}
                 </select>
             </label>

@@ -54,7 +54,7 @@ fn Order(detail: OrderDetail) -> impl IntoView {
         .cloned()
         .collect();
     view! {
-        <h1 id="order-title">{format!("Order {}", h.order_ref)} " " <StatusBadge status=h.status.clone()/></h1>
+        <h1 id="order-title">{format!("Order {}", h.order_ref)} " " <StatusBadge word=h.status.as_str()/></h1>
         <dl class="facts">
             <dt>"Customer"</dt><dd>{or_dash(h.customer.clone())}{h.account.clone().map(|a| format!(" ({a})"))}</dd>
             <dt>"Customer PO"</dt><dd>{or_dash(h.customer_po.clone())}</dd>
@@ -75,7 +75,7 @@ fn Order(detail: OrderDetail) -> impl IntoView {
                 <ul class="exceptions" id="open-exceptions">
                     {open.into_iter().map(|x| view! {
                         <li class=format!("severity-{}", x.severity)>
-                            <strong>{x.kind.replace('_', " ")}</strong>" ("{x.domain}") "{x.summary}
+                            <strong>{x.kind.replace('_', " ")}</strong>" ("{x.domain.as_str()}") "{x.summary}
                             <small>{x.opened_at.map(|t| format!(" · since {t}"))}</small>
                         </li>
                     }).collect_view()}
@@ -94,7 +94,7 @@ fn Order(detail: OrderDetail) -> impl IntoView {
                         <td>{format!("{} {}", l.qty_ordered, l.uom.unwrap_or_default())}</td>
                         <td>{l.qty_shipped}</td>
                         <td>{(l.qty_short > 0.0).then_some(l.qty_short)}</td>
-                        <td>{l.line_status.replace('_', " ")}{l.reason.map(|r| format!(" ({})", r.replace('_', " ")))}</td>
+                        <td>{l.line_status.label()}{l.reason.map(|r| format!(" ({})", r.replace('_', " ")))}</td>
                     </tr>
                 }).collect_view()}
             </tbody>
@@ -112,7 +112,7 @@ fn Order(detail: OrderDetail) -> impl IntoView {
                             <tr data-tracking=s.tracking_number.clone()>
                                 <td>{s.tracking_number.clone()}</td>
                                 <td>{s.carrier.unwrap_or_default()}</td>
-                                <td><StatusBadge status=s.status.clone()/>{s.signed_by.map(|b| format!(" signed by {b}"))}</td>
+                                <td><StatusBadge word=s.status.as_str()/>{s.signed_by.map(|b| format!(" signed by {b}"))}</td>
                                 <td>{s.dispatched_at.unwrap_or_default()}</td>
                                 <td>{s.delivered_at.unwrap_or_default()}</td>
                                 <td>{s.eta.unwrap_or_default()}</td>
@@ -210,7 +210,7 @@ fn SlaClocks(clocks: Vec<crate::domain::sla::views::ClockView>) -> impl IntoView
             <thead><tr><th>"Segment"</th><th>"State"</th><th>"Started"</th><th>"Due"</th><th>"Ended"</th>
                 <th>"Business time"</th><th>"Paused"</th><th>"Target · policy"</th></tr></thead>
             <tbody>
-                {clocks.into_iter().map(|c| { let key = c.segment.clone(); let class = format!("clock clock-{}", c.state); view! {
+                {clocks.into_iter().map(|c| { let key = c.segment.clone(); let class = format!("clock clock-{}", c.state.as_str()); view! {
                     <tr data-segment=key>
                         <td>{c.segment}</td>
                         <td><span class=class>{c.state_label}</span></td>

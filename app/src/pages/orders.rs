@@ -168,7 +168,7 @@ fn Row(row: OrderRow, detail_base: &'static str) -> impl IntoView {
             <td><A href=href>{order_ref}</A></td>
             <td>{customer}</td>
             <td>{row.customer_po.clone().unwrap_or_default()}</td>
-            <td><StatusBadge status=row.status.clone()/>{row.on_hold.then(|| view! { <span class="badge badge-warn">"on hold"</span> })}</td>
+            <td><StatusBadge word=row.status.as_str()/>{row.on_hold.then(|| view! { <span class="badge badge-warn">"on hold"</span> })}</td>
             <td>{row.warehouse.clone().unwrap_or_default()}</td>
             <td>{carrier}<br/><small>{tracking}</small></td>
             <td>{row.ordered_at.clone().unwrap_or_default()}</td>

@@ -4,6 +4,7 @@
 use crate::domain::display::{due_in, utc_minute as utc};
 use crate::domain::exceptions::*;
 use crate::domain::sla::cases::CATEGORIES;
+use crate::domain::status::CaseStatus;
 use crate::domain::Role;
 use crate::error::{AppError, FieldErrors};
 use crate::store::exceptions::{self as store, CaseRow, Decision};
@@ -18,15 +19,15 @@ pub const BULK_LIMIT: usize = 200;
 
 pub fn view(r: &CaseRow, now: DateTime<Utc>) -> CaseView {
     let status = if r.cleared_at.is_some() {
-        "cleared"
+        CaseStatus::Cleared
     } else if r.resolved_at.is_some() {
-        "resolved"
+        CaseStatus::Resolved
     } else if r.snoozed_until.is_some_and(|t| t > now) {
-        "snoozed"
+        CaseStatus::Snoozed
     } else if r.acknowledged_at.is_some() {
-        "acknowledged"
+        CaseStatus::Acknowledged
     } else {
-        "open"
+        CaseStatus::Open
     };
     CaseView {
         case_id: r.exception_case_id,
@@ -37,7 +38,7 @@ pub fn view(r: &CaseRow, now: DateTime<Utc>) -> CaseView {
             .unwrap_or_else(|| r.category.clone()),
         category: r.category.clone(),
         kind: r.kind.replace('_', " "),
-        severity: r.severity.clone(),
+        severity: r.severity,
         summary: r.summary.clone(),
         order_id: r.order_id,
         order_ref: r.order_ref.clone(),
@@ -47,7 +48,7 @@ pub fn view(r: &CaseRow, now: DateTime<Utc>) -> CaseView {
         due_in: r.due_at.map(|d| due_in((d - now).num_seconds())),
         overdue: r.due_at.is_some_and(|d| d <= now),
         opened_at: utc(r.opened_at),
-        status: status.to_string(),
+        status,
         assignee: r.assignee_name.clone(),
         snoozed_until: r.snoozed_until.filter(|t| *t > now).map(utc),
         snooze_reason: r.snooze_reason.clone(),

@@ -3,6 +3,7 @@
 
 use crate::domain::display::utc_second as utc;
 use crate::domain::integrations::*;
+use crate::domain::status::JobState;
 use crate::error::{AppError, FieldErrors};
 use crate::store::{audit, inbox, jobs};
 use chrono::Utc;
@@ -23,7 +24,7 @@ fn view(r: &jobs::JobRow) -> JobView {
         job_id: r.job_id,
         queue: r.queue.clone(),
         kind: r.kind.clone(),
-        state: r.state.clone(),
+        state: r.state,
         attempts: r.attempts,
         max_attempts: r.max_attempts,
         replays: r.replays,
@@ -31,7 +32,7 @@ fn view(r: &jobs::JobRow) -> JobView {
         last_error: r.last_error.clone(),
         updated_at: utc(r.updated_at),
         payload: pretty(&r.payload),
-        replayable: matches!(r.state.as_str(), "dead" | "cancelled"),
+        replayable: r.state.replayable(),
     }
 }
 
@@ -127,7 +128,7 @@ fn reason_required(reason: &str) -> Result<&str, AppError> {
 
 /// Why a job may not be replayed now, or `None` when it may.
 async fn refusal(conn: &mut PgConnection, job: &jobs::JobRow) -> Result<Option<String>, AppError> {
-    if !matches!(job.state.as_str(), "dead" | "cancelled") {
+    if !job.state.replayable() {
         return Ok(Some(format!(
             "job {} is {}; only dead or cancelled jobs are replayed",
             job.job_id, job.state
@@ -215,7 +216,7 @@ pub async fn replay_many(
     let dead = jobs::list(
         &mut *tx,
         text(&filter.queue),
-        Some("dead"),
+        Some(JobState::Dead.as_str()),
         text(&filter.kind),
         text(&filter.order_ref),
         BULK_LIMIT,

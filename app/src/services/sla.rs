@@ -332,7 +332,7 @@ fn view_clock(
     };
     ClockView {
         segment: c.segment.label().into(),
-        state: state.as_str().into(),
+        state,
         state_label: state.label().into(),
         policy: format!("{policy} v{}", c.policy_version),
         started_at: utc(c.started_at),

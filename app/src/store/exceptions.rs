@@ -3,6 +3,7 @@
 //! and clears cases no event announces (dead sync jobs, quiet sources).
 
 pub use crate::domain::exceptions::QueueFilter;
+use crate::domain::status::Severity;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgExecutor, QueryBuilder};
@@ -17,7 +18,7 @@ pub struct CaseRow {
     pub case_key: String,
     pub category: String,
     pub kind: String,
-    pub severity: String,
+    pub severity: Severity,
     pub summary: String,
     pub order_id: Option<i64>,
     pub order_ref: Option<String>,
@@ -196,10 +197,10 @@ pub async fn decide(
 }
 
 async fn lock(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<CaseRow>> {
-    let found: Option<i64> = sqlx::query_scalar(
+    let found: Option<i64> = sqlx::query_scalar!(
         "select exception_case_id from exception_case where exception_case_id = $1 for update",
+        id
     )
-    .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
     match found {
@@ -221,13 +222,13 @@ pub async fn comment(
     author: Uuid,
     body: &str,
 ) -> sqlx::Result<bool> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         r#"insert into exception_comment (exception_case_id, author_id, body)
            select exception_case_id, $2, $3 from exception_case where exception_case_id = $1"#,
+        id,
+        author,
+        body
     )
-    .bind(id)
-    .bind(author)
-    .bind(body)
     .execute(db)
     .await?
     .rows_affected()
@@ -235,12 +236,13 @@ pub async fn comment(
 }
 
 pub async fn comments(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Vec<CommentRow>> {
-    sqlx::query_as(
-        r#"select u.display_name as author_name, m.body, m.created_at
+    sqlx::query_as!(
+        CommentRow,
+        r#"select u.display_name as author_name, m.body, m.created_at as "created_at: DateTime<Utc>"
            from exception_comment m left join app_user u on u.user_id = m.author_id
            where m.exception_case_id = $1 order by m.created_at, m.exception_comment_id"#,
+        id
     )
-    .bind(id)
     .fetch_all(db)
     .await
 }
@@ -248,7 +250,7 @@ pub async fn comments(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Vec<Comm
 /// Files a case for every dead sync job about a known order, and clears those whose job is
 /// no longer dead (replayed and done, or cancelled). Returns (filed, cleared).
 pub async fn sweep_dead_jobs(db: &sqlx::PgPool) -> sqlx::Result<(u64, u64)> {
-    let filed = sqlx::query(
+    let filed = sqlx::query!(
         r#"insert into exception_case (case_key, category, kind, severity, summary, order_id, order_ref, account_id,
                order_value, due_at, opened_at)
            select 'job:' || j.job_id, 'sync', j.kind, 'critical',
@@ -259,15 +261,15 @@ pub async fn sweep_dead_jobs(db: &sqlx::PgPool) -> sqlx::Result<(u64, u64)> {
            from job j join "order" o on o.order_ref = j.ordering_key
            where j.state = 'dead' and j.ordering_key is not null
            on conflict (case_key) do update set cleared_at = null, updated_at = now()
-           where exception_case.cleared_at is not null"#,
+           where exception_case.cleared_at is not null"#
     )
     .execute(db)
     .await?
     .rows_affected();
-    let cleared = sqlx::query(
+    let cleared = sqlx::query!(
         r#"update exception_case c set cleared_at = now(), updated_at = now()
            where c.case_key like 'job:%' and c.cleared_at is null
-             and not exists (select 1 from job j where j.job_id = substr(c.case_key, 5)::bigint and j.state = 'dead')"#,
+             and not exists (select 1 from job j where j.job_id = substr(c.case_key, 5)::bigint and j.state = 'dead')"#
     )
     .execute(db)
     .await?
@@ -282,7 +284,7 @@ pub async fn sweep_stale_sources(
     quiet_for: chrono::Duration,
 ) -> sqlx::Result<(u64, u64)> {
     let seconds = quiet_for.num_seconds() as f64;
-    let filed = sqlx::query(
+    let filed = sqlx::query!(
         r#"with last as (
                select c.connector_id, c.name,
                       (select max(m.received_at) from inbox_message m where m.connector_id = c.connector_id) as at
@@ -297,18 +299,18 @@ pub async fn sweep_stale_sources(
                opened_at = case when exception_case.cleared_at is null then exception_case.opened_at else now() end,
                updated_at = now()
            where exception_case.cleared_at is not null or exception_case.summary <> excluded.summary"#,
+        seconds
     )
-    .bind(seconds)
     .execute(db)
     .await?
     .rows_affected();
-    let cleared = sqlx::query(
+    let cleared = sqlx::query!(
         r#"update exception_case c set cleared_at = now(), updated_at = now()
            where c.case_key like 'stale:%' and c.cleared_at is null
              and exists (select 1 from inbox_message m where m.connector_id = substr(c.case_key, 7)::bigint
                          and m.received_at >= now() - make_interval(secs => $1))"#,
+        seconds
     )
-    .bind(seconds)
     .execute(db)
     .await?
     .rows_affected();

@@ -51,12 +51,13 @@ pub async fn unknown_codes(
     db: impl PgExecutor<'_>,
     limit: i64,
 ) -> sqlx::Result<Vec<UnknownCodeRow>> {
-    sqlx::query_as(
-        r#"select c.name as connector, u.field, u.code, u.occurrences, u.last_seen_at
+    sqlx::query_as!(
+        UnknownCodeRow,
+        r#"select c.name as connector, u.field, u.code, u.occurrences, u.last_seen_at as "last_seen_at: DateTime<Utc>"
            from unknown_code u join connector c using (connector_id)
            order by u.last_seen_at desc limit $1"#,
+        limit
     )
-    .bind(limit)
     .fetch_all(db)
     .await
 }

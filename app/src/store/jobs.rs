@@ -2,6 +2,7 @@
 //! health, replays and pauses. The engine's own statements (enqueue, claim, finish, circuits,
 //! schedules) are the server's (`server::store::jobs`).
 
+use crate::domain::status::JobState;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{FromRow, PgConnection, PgExecutor};
@@ -13,7 +14,7 @@ pub struct JobRow {
     pub queue: String,
     pub kind: String,
     pub payload: Value,
-    pub state: String,
+    pub state: JobState,
     pub attempts: i32,
     pub max_attempts: i32,
     pub run_at: DateTime<Utc>,
@@ -24,15 +25,17 @@ pub struct JobRow {
     pub replays: i32,
 }
 
-const JOB_COLUMNS: &str =
-    "job_id, queue, kind, payload, state, attempts, max_attempts, run_at, last_error, \
-                           dedupe_key, ordering_key, updated_at, replays";
-
 pub async fn find(db: impl PgExecutor<'_>, job_id: i64) -> sqlx::Result<Option<JobRow>> {
-    sqlx::query_as(&format!("select {JOB_COLUMNS} from job where job_id = $1"))
-        .bind(job_id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_as!(
+        JobRow,
+        r#"select job_id, queue, kind, payload, state as "state: JobState", attempts, max_attempts,
+                  run_at as "run_at: DateTime<Utc>", last_error, dedupe_key, ordering_key,
+                  updated_at as "updated_at: DateTime<Utc>", replays
+           from job where job_id = $1"#,
+        job_id
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// Puts a dead (or cancelled) job back in line with fresh attempts, its payload replaced when
@@ -42,20 +45,24 @@ pub async fn replay(
     job_id: i64,
     payload: Option<&Value>,
 ) -> sqlx::Result<Option<JobRow>> {
-    let before = sqlx::query_as::<_, JobRow>(&format!(
-        "select {JOB_COLUMNS} from job where job_id = $1 and state in ('dead', 'cancelled') for update"
-    ))
-    .bind(job_id)
+    let before = sqlx::query_as!(
+        JobRow,
+        r#"select job_id, queue, kind, payload, state as "state: JobState", attempts, max_attempts,
+                  run_at as "run_at: DateTime<Utc>", last_error, dedupe_key, ordering_key,
+                  updated_at as "updated_at: DateTime<Utc>", replays
+           from job where job_id = $1 and state in ('dead', 'cancelled') for update"#,
+        job_id
+    )
     .fetch_optional(&mut *conn)
     .await?;
     if before.is_some() {
-        sqlx::query(
+        sqlx::query!(
             r#"update job set state = 'pending', attempts = 0, replays = replays + 1, run_at = now(), finished_at = null,
                               payload = coalesce($2, payload), updated_at = now()
                where job_id = $1"#,
+            job_id,
+            payload
         )
-        .bind(job_id)
-        .bind(payload)
         .execute(&mut *conn)
         .await?;
     }
@@ -71,17 +78,21 @@ pub async fn list(
     ordering_key: Option<&str>,
     limit: i64,
 ) -> sqlx::Result<Vec<JobRow>> {
-    sqlx::query_as(&format!(
-        r#"select {JOB_COLUMNS} from job
+    sqlx::query_as!(
+        JobRow,
+        r#"select job_id, queue, kind, payload, state as "state: JobState", attempts, max_attempts,
+                  run_at as "run_at: DateTime<Utc>", last_error, dedupe_key, ordering_key,
+                  updated_at as "updated_at: DateTime<Utc>", replays
+           from job
            where ($1::text is null or queue = $1) and ($2::text is null or state = $2)
              and ($3::text is null or kind = $3) and ($4::text is null or ordering_key = $4)
-           order by job_id desc limit $5"#
-    ))
-    .bind(queue)
-    .bind(state)
-    .bind(kind)
-    .bind(ordering_key)
-    .bind(limit)
+           order by job_id desc limit $5"#,
+        queue,
+        state,
+        kind,
+        ordering_key,
+        limit
+    )
     .fetch_all(db)
     .await
 }
@@ -92,17 +103,18 @@ pub async fn newer_success(
     db: impl PgExecutor<'_>,
     job: &JobRow,
 ) -> sqlx::Result<Option<(i64, DateTime<Utc>)>> {
-    sqlx::query_as(
-        r#"select job_id, finished_at from job
+    let found = sqlx::query!(
+        r#"select job_id, finished_at as "finished_at!: DateTime<Utc>" from job
            where queue = $1 and kind = $2 and ordering_key = $3 and job_id > $4 and state = 'succeeded'
            order by job_id desc limit 1"#,
+        &job.queue,
+        &job.kind,
+        job.ordering_key.as_deref(),
+        job.job_id
     )
-    .bind(&job.queue)
-    .bind(&job.kind)
-    .bind(&job.ordering_key)
-    .bind(job.job_id)
     .fetch_optional(db)
-    .await
+    .await?;
+    Ok(found.map(|r| (r.job_id, r.finished_at)))
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -118,11 +130,12 @@ pub struct AttemptRow {
 }
 
 pub async fn attempts(db: impl PgExecutor<'_>, job_id: i64) -> sqlx::Result<Vec<AttemptRow>> {
-    sqlx::query_as(
-        r#"select replay, attempt, outcome, started_at, duration_ms, request, response, error
+    sqlx::query_as!(
+        AttemptRow,
+        r#"select replay, attempt, outcome, started_at as "started_at: DateTime<Utc>", duration_ms, request, response, error
            from job_attempt where job_id = $1 order by replay, attempt"#,
+        job_id
     )
-    .bind(job_id)
     .fetch_all(db)
     .await
 }
@@ -148,7 +161,8 @@ pub struct QueueStats {
 /// Every queue that has jobs or a breaker: depth, dead letters, last success, the last hour's
 /// error rate, throughput and latency percentiles, and the breaker.
 pub async fn queue_stats(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<QueueStats>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        QueueStats,
         r#"with queues as (select distinct queue from job union select queue from circuit),
            counts as (
                select queue,
@@ -168,14 +182,15 @@ pub async fn queue_stats(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<QueueStats
                where a.finished_at > now() - interval '1 hour' group by j.queue),
            last_ok as (
                select queue, max(finished_at) as at from job where state = 'succeeded' group by queue)
-           select q.queue, coalesce(c.depth, 0) as depth, coalesce(c.running, 0) as running,
-                  coalesce(c.dead, 0) as dead, coalesce(r.last_success, l.at) as last_success_at,
-                  coalesce(r.attempts, 0) as attempts_last_hour, coalesce(r.failed, 0) as failed_last_hour,
-                  coalesce(r.succeeded, 0) as succeeded_last_hour, r.p50 as p50_ms, r.p95 as p95_ms,
-                  b.state as circuit, b.paused, b.paused_reason
+           select q.queue as "queue!", coalesce(c.depth, 0) as "depth!", coalesce(c.running, 0) as "running!",
+                  coalesce(c.dead, 0) as "dead!",
+                  coalesce(r.last_success, l.at) as "last_success_at: DateTime<Utc>",
+                  coalesce(r.attempts, 0) as "attempts_last_hour!", coalesce(r.failed, 0) as "failed_last_hour!",
+                  coalesce(r.succeeded, 0) as "succeeded_last_hour!", r.p50 as p50_ms, r.p95 as p95_ms,
+                  b.state as "circuit?", b.paused as "paused?", b.paused_reason
            from queues q left join counts c using (queue) left join recent r using (queue)
                 left join last_ok l using (queue) left join circuit b using (queue)
-           order by q.queue"#,
+           order by q.queue"#
     )
     .fetch_all(db)
     .await
@@ -189,18 +204,19 @@ pub async fn set_paused(
     paused: bool,
     reason: Option<&str>,
 ) -> sqlx::Result<bool> {
-    let before: Option<bool> =
-        sqlx::query_scalar("select paused from circuit where queue = $1 for update")
-            .bind(queue)
-            .fetch_optional(&mut *conn)
-            .await?;
-    sqlx::query(
+    let before: Option<bool> = sqlx::query_scalar!(
+        "select paused from circuit where queue = $1 for update",
+        queue
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    sqlx::query!(
         r#"insert into circuit (queue, paused, paused_reason) values ($1, $2, $3)
            on conflict (queue) do update set paused = $2, paused_reason = $3, updated_at = now()"#,
+        queue,
+        paused,
+        reason
     )
-    .bind(queue)
-    .bind(paused)
-    .bind(reason)
     .execute(&mut *conn)
     .await?;
     Ok(before.unwrap_or(false))

@@ -240,15 +240,19 @@ pub async fn risk_counts(
 
 /// Each enabled source and when it last sent a message.
 pub async fn freshness(db: &PgPool) -> sqlx::Result<Vec<(String, String, Option<DateTime<Utc>>)>> {
-    sqlx::query_as(
-        r#"select c.name, c.kind, m.received_at
+    let rows = sqlx::query!(
+        r#"select c.name, c.kind, m.received_at as "received_at?: DateTime<Utc>"
            from connector c
            left join lateral (select received_at from inbox_message i where i.connector_id = c.connector_id
                               order by received_at desc limit 1) m on true
-           where c.enabled order by c.kind, c.name"#,
+           where c.enabled order by c.kind, c.name"#
     )
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.name, r.kind, r.received_at))
+        .collect())
 }
 
 /// The filter choices within scope: (dimension, value) for `warehouse`, `carrier` and

@@ -1,8 +1,21 @@
-//! All SQL, one module per aggregate. Timestamps are read as `chrono` types with explicit
-//! overrides (`as "x: DateTime<Utc>"`): the session store switches on sqlx's `time` feature, which
-//! the macros would otherwise prefer.
-//! Functions take an executor so the caller owns the
-//! transaction. Queries are checked at compile time against `.sqlx/`.
+//! The pages' SQL, one module per aggregate (the server's own statements are `server::store`).
+//! Functions take an executor so the caller owns the transaction.
+//!
+//! **Checked SQL.** Every static statement is a `query!`-family macro, checked at compile time
+//! against the schema (offline through `.sqlx/`, which `make sqlx-prepare` regenerates and CI
+//! compares). Two kinds of statement are built at run time instead, and only these:
+//! - the dynamic filter builders (`QueryBuilder`): the order list, the exception queue and the
+//!   dashboard's KPI reads add a clause per filter the user set and a scope predicate per
+//!   role (`orders.rs`, `exceptions.rs`, `kpis.rs`);
+//! - in `server::store`, statements whose table or column names are data: the projection
+//!   parts written in one loop (`projections.rs`) and the KPI rollup sums generated from the
+//!   list of measures (`sla/rollups.rs`); and `server::pg`, which creates roles and databases.
+//!
+//! Macro conventions: timestamps are read with an explicit override (`as "x: DateTime<Utc>"`)
+//! and bound with `as _`, because the session store turns on sqlx's `time` feature, which the
+//! macros would otherwise prefer; status columns read straight into their enums
+//! (`as "status: OrderStatus"`, see `domain::status`); `!` marks a column Postgres cannot prove
+//! non-null (an aggregate, a `coalesce`, a `returning` of a CTE).
 
 pub mod accounts;
 pub mod audit;

@@ -3,6 +3,7 @@
 
 use crate::domain::orders::{OrderFilter, PAGE_SIZE};
 use crate::domain::projection::LineView;
+use crate::domain::status::{ExceptionDomain, LineStatus, OrderStatus, Severity, ShipmentStatus};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde_json::Value;
 use sqlx::{FromRow, PgExecutor, Postgres, QueryBuilder};
@@ -39,7 +40,7 @@ pub struct OrderListRow {
     pub account: Option<String>,
     pub customer_name: Option<String>,
     pub customer_po: Option<String>,
-    pub status: String,
+    pub status: OrderStatus,
     pub on_hold: bool,
     pub warehouse_code: Option<String>,
     pub carrier: Option<String>,
@@ -151,12 +152,13 @@ pub async fn find(
 
 /// An order's lines, as the fold wrote them.
 pub async fn lines(db: impl PgExecutor<'_>, order_id: i64) -> sqlx::Result<Vec<LineView>> {
-    sqlx::query_as(
-        r#"select line_ref, sku, uom, qty_ordered::float8 as qty_ordered, qty_shipped::float8 as qty_shipped,
-                  qty_short::float8 as qty_short, line_status, substitute_of, reason
+    sqlx::query_as!(
+        LineView,
+        r#"select line_ref, sku, uom, qty_ordered::float8 as "qty_ordered!", qty_shipped::float8 as "qty_shipped!",
+                  qty_short::float8 as "qty_short!", line_status as "line_status: LineStatus", substitute_of, reason
            from order_line where order_id = $1 order by line_ref"#,
+        order_id
     )
-    .bind(order_id)
     .fetch_all(db)
     .await
 }
@@ -165,7 +167,7 @@ pub async fn lines(db: impl PgExecutor<'_>, order_id: i64) -> sqlx::Result<Vec<L
 pub struct ShipmentRow {
     pub tracking_number: String,
     pub carrier: Option<String>,
-    pub status: String,
+    pub status: ShipmentStatus,
     pub dispatched_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
     pub eta: Option<DateTime<Utc>>,
@@ -175,15 +177,17 @@ pub struct ShipmentRow {
 }
 
 pub async fn shipments(db: impl PgExecutor<'_>, order_id: i64) -> sqlx::Result<Vec<ShipmentRow>> {
-    sqlx::query_as(
-        r#"select s.tracking_number, s.carrier, s.status, s.dispatched_at, s.delivered_at, s.eta, s.signed_by,
-                  s.delivery_attempts,
+    sqlx::query_as!(
+        ShipmentRow,
+        r#"select s.tracking_number, s.carrier, s.status as "status: ShipmentStatus",
+                  s.dispatched_at as "dispatched_at: DateTime<Utc>", s.delivered_at as "delivered_at: DateTime<Utc>",
+                  s.eta as "eta: DateTime<Utc>", s.signed_by, s.delivery_attempts,
                   coalesce(array(select p.package_ref || coalesce(' (' || p.weight::text || ' ' || coalesce(p.weight_unit, '') || ')', '')
                                  from package p where p.order_id = s.order_id and p.tracking_number = s.tracking_number
-                                 order by p.package_ref), '{}') as packages
+                                 order by p.package_ref), '{}') as "packages!"
            from shipment s where s.order_id = $1 order by s.dispatched_at nulls last, s.tracking_number"#,
+        order_id
     )
-    .bind(order_id)
     .fetch_all(db)
     .await
 }
@@ -191,8 +195,8 @@ pub async fn shipments(db: impl PgExecutor<'_>, order_id: i64) -> sqlx::Result<V
 #[derive(Debug, FromRow)]
 pub struct ExceptionRow {
     pub kind: String,
-    pub domain: String,
-    pub severity: String,
+    pub domain: ExceptionDomain,
+    pub severity: Severity,
     pub summary: String,
     pub opened_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
@@ -200,11 +204,14 @@ pub struct ExceptionRow {
 }
 
 pub async fn exceptions(db: impl PgExecutor<'_>, order_id: i64) -> sqlx::Result<Vec<ExceptionRow>> {
-    sqlx::query_as(
-        r#"select kind, domain, severity, summary, opened_at, closed_at, closed_by_event is null as open
+    sqlx::query_as!(
+        ExceptionRow,
+        r#"select kind, domain as "domain: ExceptionDomain", severity as "severity: Severity", summary,
+                  opened_at as "opened_at: DateTime<Utc>", closed_at as "closed_at: DateTime<Utc>",
+                  closed_by_event is null as "open!"
            from order_exception where order_id = $1 order by closed_by_event is not null, opened_at"#,
+        order_id
     )
-    .bind(order_id)
     .fetch_all(db)
     .await
 }
@@ -239,10 +246,13 @@ pub async fn timeline(
     order_ref: &str,
     tracking_numbers: &[String],
 ) -> sqlx::Result<Vec<TimelineRow>> {
-    sqlx::query_as(
-        r#"select e.type as event_type, c.name as connector, c.kind as connector_kind, e.occurred_at,
-                  e.occurred_offset_seconds, e.time_provenance, e.recorded_at, e.disposition, e.disposition_reason,
-                  e.source_status, e.inbox_message_id
+    sqlx::query_as!(
+        TimelineRow,
+        r#"select e.type as "event_type!", c.name as "connector!", c.kind as "connector_kind!",
+                  e.occurred_at as "occurred_at: DateTime<Utc>", e.occurred_offset_seconds,
+                  e.time_provenance as "time_provenance!", e.recorded_at as "recorded_at!: DateTime<Utc>",
+                  e.disposition as "disposition!", e.disposition_reason, e.source_status,
+                  e.inbox_message_id as "inbox_message_id!"
            from event e join connector c using (connector_id)
            where e.order_ref = $1
            union all
@@ -251,9 +261,9 @@ pub async fn timeline(
            from event e join connector c using (connector_id)
            where e.order_ref is null and e.tracking_number = any($2)
            order by 4 nulls last, 7"#,
+        order_ref,
+        tracking_numbers
     )
-    .bind(order_ref)
-    .bind(tracking_numbers)
     .fetch_all(db)
     .await
 }

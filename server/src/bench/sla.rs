@@ -16,6 +16,9 @@ use app::domain::dashboard::DashboardFilter;
 use app::domain::exceptions::QueueFilter;
 use app::domain::projection::*;
 use app::domain::sla::Pause;
+use app::domain::status::{
+    ExceptionDomain, LineStatus, OrderStatus, PauseReason, Severity, ShipmentStatus,
+};
 use app::store::kpis::{self, Filters};
 use app::store::orders::Scope;
 use chrono::{DateTime, Duration, Utc};
@@ -70,7 +73,7 @@ pub fn synthetic_order(
         at(rng, picked_up, 600, slow_transit) + Duration::hours(if failed { 24 } else { 0 });
     let short = rng.random_bool(0.04);
     let mut milestones = vec![("created", placed), ("confirmed", confirmed)];
-    let mut status = "confirmed";
+    let mut status = OrderStatus::Confirmed;
     let mut shipments = Vec::new();
     let mut exceptions = Vec::new();
     let mut pauses = Vec::new();
@@ -78,12 +81,12 @@ pub fn synthetic_order(
     let ev = |k: u128| Uuid::from_u128(((n as u128) << 8) | k);
     if released <= now {
         milestones.push(("released", released));
-        status = "released";
+        status = OrderStatus::Released;
         if rng.random_bool(0.02) {
             let from = at(rng, released, 5, 60);
             let until = at(rng, from, 30, 600);
             pauses.push(Pause {
-                reason: "on_hold".into(),
+                reason: PauseReason::OnHold,
                 from,
                 until: (until <= now).then_some(until),
             });
@@ -91,18 +94,18 @@ pub fn synthetic_order(
     }
     if dispatched <= now {
         milestones.push(("dispatched", dispatched));
-        status = "shipped";
+        status = OrderStatus::Shipped;
         let mut s = ShipmentView {
             tracking_number: tn.clone(),
             carrier: Some(carrier.into()),
-            status: "dispatched".into(),
+            status: ShipmentStatus::Dispatched,
             dispatched_at: Some(dispatched),
             ..ShipmentView::default()
         };
         if picked_up <= now {
             milestones.push(("picked_up", picked_up));
-            s.status = "in_transit".into();
-            status = "in_transit";
+            s.status = ShipmentStatus::InTransit;
+            status = OrderStatus::InTransit;
         }
         if failed && picked_up + Duration::hours(20) <= now {
             let attempt = picked_up + Duration::hours(20);
@@ -111,8 +114,8 @@ pub fn synthetic_order(
             exceptions.push(ExceptionView {
                 opened_by_event: ev(1),
                 kind: "failed_attempt".into(),
-                domain: "transport".into(),
-                severity: "warning".into(),
+                domain: ExceptionDomain::Transport,
+                severity: Severity::Warning,
                 summary: "No one home".into(),
                 opened_at: Some(attempt),
                 closed_by_event: (delivered <= now).then(|| ev(2)),
@@ -125,8 +128,8 @@ pub fn synthetic_order(
                 exceptions.push(ExceptionView {
                     opened_by_event: ev(3),
                     kind: "damaged".into(),
-                    domain: "transport".into(),
-                    severity: "critical".into(),
+                    domain: ExceptionDomain::Transport,
+                    severity: Severity::Critical,
                     summary: "Parcel damaged in transit".into(),
                     opened_at: Some(opened),
                     closed_by_event: (delivered <= now).then(|| ev(2)),
@@ -136,9 +139,9 @@ pub fn synthetic_order(
         }
         if delivered <= now {
             milestones.push(("delivered", delivered));
-            s.status = "delivered".into();
+            s.status = ShipmentStatus::Delivered;
             s.delivered_at = Some(delivered);
-            status = "delivered";
+            status = OrderStatus::Delivered;
         }
         shipments.push(s);
     }
@@ -161,11 +164,11 @@ pub fn synthetic_order(
                 qty_short: ordered
                     - shipped.max(0.0).min(ordered) * f64::from(u8::from(dispatched <= now)),
                 line_status: if dispatched > now {
-                    "open".into()
+                    LineStatus::Open
                 } else if shipped < ordered {
-                    "short".into()
+                    LineStatus::Short
                 } else {
-                    "complete".into()
+                    LineStatus::Complete
                 },
                 ..LineView::default()
             }
@@ -178,7 +181,7 @@ pub fn synthetic_order(
                 account_code: Some(format!("ACC{:02}", n % ACCOUNTS)),
                 ..CustomerRef::default()
             },
-            status: status.into(),
+            status,
             warehouse_code: Some(warehouse.into()),
             carrier: Some(carrier.into()),
             service_level: Some(if carrier == "NMTF" { "ltl" } else { "ground" }.into()),

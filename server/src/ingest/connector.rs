@@ -29,23 +29,6 @@ pub struct BadConnector {
     pub problem: String,
 }
 
-pub fn kind_of(word: &str) -> Option<SourceKind> {
-    match word {
-        "erp" => Some(SourceKind::Erp),
-        "wms" => Some(SourceKind::Wms),
-        "carrier" => Some(SourceKind::Carrier),
-        _ => None,
-    }
-}
-
-pub fn kind_word(kind: SourceKind) -> &'static str {
-    match kind {
-        SourceKind::Erp => "erp",
-        SourceKind::Wms => "wms",
-        SourceKind::Carrier => "carrier",
-    }
-}
-
 impl TryFrom<ConnectorRecord> for Connector {
     type Error = BadConnector;
 
@@ -54,7 +37,10 @@ impl TryFrom<ConnectorRecord> for Connector {
             name: r.name.clone(),
             problem,
         };
-        let kind = kind_of(&r.kind).ok_or_else(|| bad(format!("unknown kind {}", r.kind)))?;
+        let kind: SourceKind = r
+            .kind
+            .parse()
+            .map_err(|_| bad(format!("unknown kind {}", r.kind)))?;
         let format =
             Format::parse(&r.format).ok_or_else(|| bad(format!("unknown format {}", r.format)))?;
         let time_zone = match &r.time_zone {

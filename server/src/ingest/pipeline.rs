@@ -4,7 +4,7 @@
 //! folds the events into their orders right after (`projector.rs`).
 
 use super::adapters::{AdapterError, CanonicalEvent, Parsed};
-use super::connector::{kind_word, Connector};
+use super::connector::Connector;
 use super::error::IngestError;
 use super::writer::{AcceptedMessage, Writer};
 use crate::jobs::ReadOdooRecord;
@@ -193,7 +193,7 @@ fn check_ownership(connector: &Connector, events: &[CanonicalEvent]) -> Result<(
                 format!(
                     "{} events are owned by the {} system",
                     e.event_type,
-                    kind_word(owner)
+                    owner.as_str()
                 )
             } else {
                 format!(
@@ -205,9 +205,9 @@ fn check_ownership(connector: &Connector, events: &[CanonicalEvent]) -> Result<(
                 message: format!(
                     "event {index}: {why}; connector {} is a {} connector",
                     connector.name,
-                    kind_word(connector.kind)
+                    connector.kind.as_str()
                 ),
-                details: json!({"index": index, "type": e.event_type.as_str(), "owner": kind_word(owner), "connector_kind": kind_word(connector.kind)}),
+                details: json!({"index": index, "type": e.event_type.as_str(), "owner": owner.as_str(), "connector_kind": connector.kind.as_str()}),
             });
         }
     }

@@ -2,11 +2,11 @@
 
 use super::adapters::Format;
 use super::api_keys::{self, IssuedKey};
-use super::connector::{kind_of, kind_word, owned_types};
+use super::connector::owned_types;
 use super::signature::{scheme, Scheme};
 use crate::store::{self, connectors::NewConnector};
 use anyhow::{bail, Context};
-use app::domain::event::EventType;
+use app::domain::event::{EventType, SourceKind};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use chrono::{Duration, Utc};
@@ -47,7 +47,10 @@ pub async fn create_connector(
     pool: &PgPool,
     spec: &ConnectorSpec<'_>,
 ) -> anyhow::Result<CreatedConnector> {
-    let kind = kind_of(spec.kind)
+    let kind: SourceKind = spec
+        .kind
+        .parse()
+        .ok()
         .with_context(|| format!("unknown kind {}: use erp, wms or carrier", spec.kind))?;
     let format = Format::parse(spec.format).with_context(|| {
         let all: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
@@ -71,7 +74,7 @@ pub async fn create_connector(
             if t.owner() != kind {
                 bail!(
                     "{t} is owned by the {} system; a {} connector may not emit it",
-                    kind_word(t.owner()),
+                    t.owner().as_str(),
                     spec.kind
                 );
             }
@@ -88,7 +91,7 @@ pub async fn create_connector(
         pool,
         &NewConnector {
             name: spec.name,
-            kind: kind_word(kind),
+            kind: kind.as_str(),
             format: format.as_str(),
             secrets: json!({"signing_secret": signing_secret, "url_token": url_token}),
             allowed_types: types.iter().map(|t| t.as_str().to_string()).collect(),

@@ -27,6 +27,7 @@ use crate::jobs::{
 use crate::store::jobs::queue::NewJob;
 use app::domain::event::EventType;
 use app::domain::projection::OrderProjection;
+use app::domain::status::{LineStatus, OrderStatus};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -53,7 +54,7 @@ pub struct OrderContext<'a> {
 pub fn plan(e: &Applied, o: &OrderContext, routes: &Routes) -> Vec<NewJob> {
     use EventType as T;
     let order_ref = &o.order.header.order_ref;
-    let status = o.order.header.status.as_str();
+    let cancelled = o.order.header.status == OrderStatus::Cancelled;
     let shipped = !o.order.shipments.is_empty();
     let released = o.released_before || has_milestone(o.order, "released");
     let wms = || routes.wms_for(o.order.header.warehouse_code.as_deref());
@@ -75,12 +76,8 @@ pub fn plan(e: &Applied, o: &OrderContext, routes: &Routes) -> Vec<NewJob> {
         vec![job(NewJob::new(queue, &SendInstructionToWms(i)))]
     };
     match e.event_type {
-        T::OrderReleaseRequested if status != "cancelled" && !shipped => {
-            instruction(Action::Release, "rel")
-        }
-        T::OrderConfirmed | T::OrderUpdated
-            if o.released_before && status != "cancelled" && !shipped =>
-        {
+        T::OrderReleaseRequested if !cancelled && !shipped => instruction(Action::Release, "rel"),
+        T::OrderConfirmed | T::OrderUpdated if o.released_before && !cancelled && !shipped => {
             instruction(Action::Amend, "amd")
         }
         T::OrderCancelled if released && !shipped => instruction(Action::Cancel, "cnl"),
@@ -166,7 +163,7 @@ fn contract_order(o: &OrderProjection, data: &Value) -> Value {
     let lines: Vec<Value> = o
         .lines
         .iter()
-        .filter(|l| l.line_status != "cancelled" && l.substitute_of.is_none())
+        .filter(|l| l.line_status != LineStatus::Cancelled && l.substitute_of.is_none())
         .map(|l| json!({"line_ref": l.line_ref, "sku": l.sku, "qty": l.qty_ordered, "uom": l.uom.clone().unwrap_or_else(|| "EA".into())}))
         .collect();
     json!({
@@ -321,11 +318,11 @@ mod tests {
         Routes::new(&[odoo, wms(2, "reno", "RNO"), wms(3, "dallas", "DFW")])
     }
 
-    fn order(status: &str, warehouse: &str) -> OrderProjection {
+    fn order(status: OrderStatus, warehouse: &str) -> OrderProjection {
         OrderProjection {
             header: OrderHeader {
                 order_ref: "S00042".into(),
-                status: status.into(),
+                status,
                 warehouse_code: Some(warehouse.into()),
                 ..OrderHeader::default()
             },
@@ -333,7 +330,7 @@ mod tests {
                 line_ref: "S00042-1".into(),
                 sku: Some("E-COM08".into()),
                 qty_ordered: 4.0,
-                line_status: "open".into(),
+                line_status: LineStatus::Open,
                 ..LineView::default()
             }],
             ..OrderProjection::default()
@@ -358,7 +355,7 @@ mod tests {
 
     #[test]
     fn a_release_goes_to_the_wms_of_the_orders_warehouse_with_its_lines() {
-        let o = order("released", "DFW");
+        let o = order(OrderStatus::Released, "DFW");
         let data = json!({"ship_to": {"city": "Dallas"}});
         let jobs = plan(
             &applied(EventType::OrderReleaseRequested, &data),
@@ -381,7 +378,7 @@ mod tests {
 
     #[test]
     fn changes_after_a_release_amend_it_and_a_cancel_follows_it_but_not_before() {
-        let o = order("confirmed", "RNO");
+        let o = order(OrderStatus::Confirmed, "RNO");
         let data = json!({});
         let r = routes();
         assert!(plan(
@@ -402,7 +399,7 @@ mod tests {
             &r,
         );
         assert_eq!(amend[0].payload()["action"], "amend");
-        let mut c = order("cancelled", "RNO");
+        let mut c = order(OrderStatus::Cancelled, "RNO");
         c.milestones.push(MilestoneView {
             milestone: "released".into(),
             occurred_at: None,
@@ -420,7 +417,7 @@ mod tests {
     #[test]
     fn nothing_is_released_again_once_shipped_or_to_a_warehouse_nobody_serves() {
         let data = json!({});
-        let mut shipped = order("released", "RNO");
+        let mut shipped = order(OrderStatus::Released, "RNO");
         shipped.shipments.push(ShipmentView::default());
         let r = routes();
         assert!(plan(
@@ -429,7 +426,7 @@ mod tests {
             &r
         )
         .is_empty());
-        let elsewhere = order("released", "LAX");
+        let elsewhere = order(OrderStatus::Released, "LAX");
         assert!(plan(
             &applied(EventType::OrderReleaseRequested, &data),
             &ctx(&elsewhere, false),
@@ -440,7 +437,7 @@ mod tests {
 
     #[test]
     fn a_dispatch_is_written_back_to_the_orders_odoo_with_skus_from_its_lines() {
-        let o = order("dispatched", "RNO");
+        let o = order(OrderStatus::Shipped, "RNO");
         let data = json!({"shipment": {"tracking_numbers": ["1Z1"]},
                           "lines": [{"line_ref": "S00042-1", "qty_shipped": 3}], "is_final": true});
         let jobs = plan(
@@ -472,7 +469,7 @@ mod tests {
 
     #[test]
     fn an_authorized_return_asks_odoo_for_the_return_picking() {
-        let o = order("delivered", "RNO");
+        let o = order(OrderStatus::Delivered, "RNO");
         let data = json!({"rma": "RMA-9", "lines": [{"sku": "E-COM08", "qty": 1}]});
         let jobs = plan(
             &applied(EventType::ReturnAuthorized, &data),
@@ -506,7 +503,7 @@ mod tests {
 
     #[test]
     fn carrier_news_posts_a_note_and_exceptions_an_activity() {
-        let o = order("dispatched", "RNO");
+        let o = order(OrderStatus::Shipped, "RNO");
         let data = json!({"shipment": {"tracking_number": "1Z1"}, "reason": {"text": "address not found"}});
         let jobs = plan(
             &applied(EventType::ShipmentException, &data),

@@ -88,9 +88,10 @@ pub struct OutboundRow {
 }
 
 pub async fn outbound_all(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<OutboundRow>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        OutboundRow,
         r#"select connector_id, name, kind, warehouse_code, outbound, secrets, enabled
-           from connector order by name"#,
+           from connector order by name"#
     )
     .fetch_all(db)
     .await
@@ -104,15 +105,15 @@ pub async fn set_outbound(
     outbound: Option<&Value>,
     secrets: &Value,
 ) -> sqlx::Result<Option<Option<Value>>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         r#"update connector c set outbound = $2, secrets = c.secrets || $3
            from (select connector_id, outbound from connector where name = $1 for update) before
            where c.connector_id = before.connector_id
            returning before.outbound"#,
+        name,
+        outbound,
+        secrets
     )
-    .bind(name)
-    .bind(outbound)
-    .bind(secrets)
     .fetch_optional(db)
     .await
 }

@@ -7,7 +7,7 @@
 use app::domain::event::{Disposition, EventType};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// One event to store.
@@ -36,12 +36,12 @@ pub async fn lock_keys(conn: &mut PgConnection, keys: &[String]) -> sqlx::Result
     if keys.is_empty() {
         return Ok(());
     }
-    sqlx::query(
+    sqlx::query!(
         r#"select count(pg_advisory_xact_lock(hashtextextended(k, 0)))
            from (select distinct unnest($1::text[]) as k order by 1) keys"#,
+        keys
     )
-    .bind(keys)
-    .execute(conn)
+    .fetch_one(conn)
     .await?;
     Ok(())
 }
@@ -60,15 +60,15 @@ pub async fn set_verdicts(conn: &mut PgConnection, changes: &[VerdictChange]) ->
     if changes.is_empty() {
         return Ok(());
     }
-    sqlx::query(
+    sqlx::query!(
         r#"update event e set disposition = v.disposition, disposition_reason = v.reason
            from unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[]) as v(event_id, recorded_at, disposition, reason)
            where e.event_id = v.event_id and e.recorded_at = v.recorded_at"#,
+        &changes.iter().map(|c| c.event_id).collect::<Vec<_>>(),
+        changes.iter().map(|c| c.recorded_at).collect::<Vec<_>>() as _,
+        &changes.iter().map(|c| c.disposition.as_str()).collect::<Vec<_>>() as _,
+        &changes.iter().map(|c| c.reason.clone()).collect::<Vec<_>>() as _
     )
-    .bind(changes.iter().map(|c| c.event_id).collect::<Vec<_>>())
-    .bind(changes.iter().map(|c| c.recorded_at).collect::<Vec<_>>())
-    .bind(changes.iter().map(|c| c.disposition.as_str()).collect::<Vec<_>>())
-    .bind(changes.iter().map(|c| c.reason.clone()).collect::<Vec<_>>())
     .execute(conn)
     .await?;
     Ok(())
@@ -92,20 +92,20 @@ pub async fn record_unknown_codes(
     if codes.is_empty() {
         return Ok(());
     }
-    sqlx::query(
+    sqlx::query!(
         r#"insert into unknown_code (connector_id, field, code, mapped_to, first_seen_at, last_seen_at, occurrences, example_inbox_message_id)
            select $1, field, code, max(mapped_to), $2, $2, count(*), $3
            from unnest($4::text[], $5::text[], $6::text[]) as t(field, code, mapped_to)
            group by field, code
            on conflict (connector_id, field, code) do update
            set last_seen_at = excluded.last_seen_at, occurrences = unknown_code.occurrences + excluded.occurrences"#,
+        connector_id,
+        seen_at as _,
+        inbox_message_id,
+        &codes.iter().map(|c| c.field.clone()).collect::<Vec<_>>(),
+        &codes.iter().map(|c| c.code.clone()).collect::<Vec<_>>(),
+        &codes.iter().map(|c| c.mapped_to.clone()).collect::<Vec<_>>() as _
     )
-    .bind(connector_id)
-    .bind(seen_at)
-    .bind(inbox_message_id)
-    .bind(codes.iter().map(|c| c.field.clone()).collect::<Vec<_>>())
-    .bind(codes.iter().map(|c| c.code.clone()).collect::<Vec<_>>())
-    .bind(codes.iter().map(|c| c.mapped_to.clone()).collect::<Vec<_>>())
     .execute(conn)
     .await?;
     Ok(())
@@ -116,10 +116,10 @@ pub async fn ids_of_message(
     conn: &mut PgConnection,
     inbox_message_id: i64,
 ) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         r#"select event_id from event where inbox_message_id = $1 order by external_id"#,
+        inbox_message_id
     )
-    .bind(inbox_message_id)
     .fetch_all(conn)
     .await
 }
@@ -130,10 +130,12 @@ pub async fn ensure_partitions(
     db: impl sqlx::PgExecutor<'_>,
     months_ahead: i32,
 ) -> sqlx::Result<()> {
-    sqlx::query(r#"select event_ensure_partitions(date_trunc('month', now())::date, $1)"#)
-        .bind(months_ahead + 1)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        r#"select event_ensure_partitions(date_trunc('month', now())::date, $1)"#,
+        months_ahead + 1
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -187,7 +189,7 @@ pub async fn store_messages(
     let headers: Vec<&Value> = messages.iter().map(|x| x.message.headers).collect();
     let bodies: Vec<&[u8]> = messages.iter().map(|x| x.message.body).collect();
     let counts: Vec<i32> = messages.iter().map(|x| x.message.event_count).collect();
-    let rows = sqlx::query(
+    let rows = sqlx::query!(
         r#"with msg_in as (
                select * from unnest($1::int8[], $2::text[], $3::bool[], $4::timestamptz[], $5::text[], $6::jsonb[],
                                     $7::bytea[], $8::int4[])
@@ -247,44 +249,44 @@ pub async fn store_messages(
                insert into projection_queue (event_id, recorded_at, order_ref, tracking_number)
                select v.event_id, v.received_at, v.order_ref, v.tracking_number from verdict v
                where v.first_time and v.final <> 'duplicate')
-           select msgs.inbox_message_id, msgs.first_time,
-                  coalesce((select array_agg(v.event_id order by v.n) from verdict v where v.m = msgs.m), '{}') as event_ids,
-                  coalesce((select array_agg(v.final order by v.n) from verdict v where v.m = msgs.m), '{}') as finals
+           select msgs.inbox_message_id as "inbox_message_id!", msgs.first_time as "first_time!",
+                  coalesce((select array_agg(v.event_id order by v.n) from verdict v where v.m = msgs.m), '{}') as "event_ids!",
+                  coalesce((select array_agg(v.final order by v.n) from verdict v where v.m = msgs.m), '{}') as "finals!"
            from msgs order by msgs.m"#,
+        &connector_ids,
+        &message_ids as _,
+        &derived,
+        received as _,
+        &content_types as _,
+        &headers as _,
+        &bodies as _,
+        &counts,
+        &all().map(|(i, _)| i).collect::<Vec<_>>(),
+        &all().map(|(_, e)| e.event_id).collect::<Vec<_>>(),
+        &all().map(|(_, e)| e.source.as_str()).collect::<Vec<_>>() as _,
+        &all().map(|(_, e)| e.external_id.as_str()).collect::<Vec<_>>() as _,
+        &all().map(|(_, e)| e.event_type.as_str()).collect::<Vec<_>>() as _,
+        &col(|e| e.subject.clone()) as _,
+        &col(|e| e.order_ref.clone()) as _,
+        &col(|e| e.tracking_number.clone()) as _,
+        &col(|e| e.correlation_id.clone()) as _,
+        all().map(|(_, e)| e.occurred_at).collect::<Vec<_>>() as _,
+        &all().map(|(_, e)| e.occurred_offset_seconds).collect::<Vec<_>>() as _,
+        &all().map(|(_, e)| e.time_provenance).collect::<Vec<_>>() as _,
+        &all().map(|(_, e)| e.source_status.as_ref()).collect::<Vec<_>>() as _,
+        &all().map(|(_, e)| &e.data).collect::<Vec<_>>() as _,
+        &all().map(|(_, e)| e.disposition.as_str()).collect::<Vec<_>>() as _,
+        &col(|e| e.disposition_reason.clone()) as _
     )
-    .bind(connector_ids)
-    .bind(message_ids)
-    .bind(derived)
-    .bind(received)
-    .bind(content_types)
-    .bind(headers)
-    .bind(bodies)
-    .bind(counts)
-    .bind(all().map(|(i, _)| i).collect::<Vec<_>>())
-    .bind(all().map(|(_, e)| e.event_id).collect::<Vec<_>>())
-    .bind(all().map(|(_, e)| e.source.as_str()).collect::<Vec<_>>())
-    .bind(all().map(|(_, e)| e.external_id.as_str()).collect::<Vec<_>>())
-    .bind(all().map(|(_, e)| e.event_type.as_str()).collect::<Vec<_>>())
-    .bind(col(|e| e.subject.clone()))
-    .bind(col(|e| e.order_ref.clone()))
-    .bind(col(|e| e.tracking_number.clone()))
-    .bind(col(|e| e.correlation_id.clone()))
-    .bind(all().map(|(_, e)| e.occurred_at).collect::<Vec<_>>())
-    .bind(all().map(|(_, e)| e.occurred_offset_seconds).collect::<Vec<_>>())
-    .bind(all().map(|(_, e)| e.time_provenance).collect::<Vec<_>>())
-    .bind(all().map(|(_, e)| e.source_status.as_ref()).collect::<Vec<_>>())
-    .bind(all().map(|(_, e)| &e.data).collect::<Vec<_>>())
-    .bind(all().map(|(_, e)| e.disposition.as_str()).collect::<Vec<_>>())
-    .bind(col(|e| e.disposition_reason.clone()))
     .fetch_all(db)
     .await?;
     rows.into_iter()
         .map(|row| {
-            let ids: Vec<Uuid> = row.try_get("event_ids")?;
-            let finals: Vec<String> = row.try_get("finals")?;
+            let ids: Vec<Uuid> = row.event_ids;
+            let finals: Vec<String> = row.finals;
             Ok(StoredMessage {
-                inbox_message_id: row.try_get("inbox_message_id")?,
-                first_time: row.try_get("first_time")?,
+                inbox_message_id: row.inbox_message_id,
+                first_time: row.first_time,
                 dispositions: ids.into_iter().zip(finals).collect(),
             })
         })

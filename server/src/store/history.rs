@@ -7,7 +7,7 @@ use app::domain::projection::FoldEvent;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// One event in a history, with where it is stored and its current verdict.
@@ -52,13 +52,14 @@ pub async fn of_orders(
     conn: &mut PgConnection,
     order_refs: &[String],
 ) -> sqlx::Result<Vec<(String, Vec<Entry>)>> {
-    let rows =
-        sqlx::query(r#"select order_ref, events from order_history where order_ref = any($1)"#)
-            .bind(order_refs)
-            .fetch_all(conn)
-            .await?;
+    let rows = sqlx::query!(
+        r#"select order_ref, events from order_history where order_ref = any($1)"#,
+        order_refs
+    )
+    .fetch_all(conn)
+    .await?;
     rows.into_iter()
-        .map(|r| Ok((r.try_get("order_ref")?, entries(r.try_get("events")?)?)))
+        .map(|r| Ok((r.order_ref, entries(r.events)?)))
         .collect()
 }
 
@@ -67,14 +68,14 @@ pub async fn owners_of_parcels(
     conn: &mut PgConnection,
     tracking_numbers: &[String],
 ) -> sqlx::Result<Vec<(String, String)>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query!(
         r#"select tracking_number, order_ref from parcel where tracking_number = any($1)"#,
+        tracking_numbers
     )
-    .bind(tracking_numbers)
     .fetch_all(conn)
     .await?;
     rows.into_iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .map(|r| Ok((r.tracking_number, r.order_ref)))
         .collect()
 }
 
@@ -88,12 +89,12 @@ pub async fn claim_parcels(
     }
     let numbers: Vec<&str> = parcels.iter().map(|(tn, _)| tn.as_str()).collect();
     let orders: Vec<&str> = parcels.iter().map(|(_, o)| o.as_str()).collect();
-    sqlx::query(
+    sqlx::query!(
         r#"insert into parcel (tracking_number, order_ref) select * from unnest($1::text[], $2::text[])
            on conflict (tracking_number) do nothing"#,
+        &numbers as _,
+        &orders as _
     )
-    .bind(numbers)
-    .bind(orders)
     .execute(conn)
     .await?;
     Ok(())
@@ -107,17 +108,14 @@ pub async fn take_parcels(
     if tracking_numbers.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(r#"delete from parcel_history where tracking_number = any($1) returning tracking_number, events"#)
-        .bind(tracking_numbers)
+    let rows = sqlx::query!(
+        r#"delete from parcel_history where tracking_number = any($1) returning tracking_number, events"#,
+        tracking_numbers
+    )
         .fetch_all(conn)
         .await?;
     rows.into_iter()
-        .map(|r| {
-            Ok((
-                r.try_get("tracking_number")?,
-                entries(r.try_get("events")?)?,
-            ))
-        })
+        .map(|r| Ok((r.tracking_number, entries(r.events)?)))
         .collect()
 }
 
@@ -134,13 +132,13 @@ pub async fn add_to_parcels(
         .iter()
         .map(|(_, e)| serde_json::to_value(e).unwrap_or_default())
         .collect();
-    sqlx::query(
+    sqlx::query!(
         r#"insert into parcel_history (tracking_number, events)
            select * from unnest($1::text[], $2::jsonb[])
            on conflict (tracking_number) do update set events = parcel_history.events || excluded.events"#,
+        &numbers as _,
+        &lists
     )
-    .bind(numbers)
-    .bind(lists)
     .execute(conn)
     .await?;
     Ok(())
@@ -159,12 +157,12 @@ pub async fn save_orders(
         .iter()
         .map(|(_, e)| serde_json::to_value(e).unwrap_or_default())
         .collect();
-    sqlx::query(
+    sqlx::query!(
         r#"insert into order_history (order_ref, events) select * from unnest($1::text[], $2::jsonb[])
            on conflict (order_ref) do update set events = excluded.events"#,
+        &refs as _,
+        &lists
     )
-    .bind(refs)
-    .bind(lists)
     .execute(conn)
     .await?;
     Ok(())
@@ -183,37 +181,37 @@ pub struct Queued {
 /// each read from the event store as the fold reads it. They leave the queue when the caller's
 /// transaction commits.
 pub async fn take_queued(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Queued>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query!(
         r#"with taken as (
                delete from projection_queue where queue_id in (
                    select queue_id from projection_queue order by queue_id for update skip locked limit $1)
                returning queue_id, event_id, recorded_at, order_ref, tracking_number)
-           select t.queue_id, t.order_ref, t.tracking_number, e.event_id, e.recorded_at,
+           select t.queue_id, t.order_ref, t.tracking_number, e.event_id, e.recorded_at as "recorded_at: DateTime<Utc>",
                   -- The identity the fold sorts ties by: stable however often the order is refolded.
-                  e.connector_id || ':' || e.external_id as identity,
-                  e.type, e.occurred_at, e.data, e.disposition, e.disposition_reason
+                  e.connector_id || ':' || e.external_id as "identity!",
+                  e.type, e.occurred_at as "occurred_at: DateTime<Utc>", e.data, e.disposition, e.disposition_reason
            from taken t join event e on e.event_id = t.event_id and e.recorded_at = t.recorded_at"#,
+        limit
     )
-    .bind(limit)
     .fetch_all(conn)
     .await?;
     let mut queued: Vec<Queued> = rows
         .into_iter()
         .map(|r| {
             Ok(Queued {
-                queue_id: r.try_get("queue_id")?,
+                queue_id: r.queue_id,
                 entry: Entry {
-                    event_id: r.try_get("event_id")?,
-                    recorded_at: r.try_get("recorded_at")?,
-                    identity: r.try_get("identity")?,
-                    event_type: r.try_get("type")?,
-                    occurred_at: r.try_get("occurred_at")?,
-                    data: r.try_get("data")?,
-                    disposition: r.try_get("disposition")?,
-                    reason: r.try_get("disposition_reason")?,
+                    event_id: r.event_id,
+                    recorded_at: r.recorded_at,
+                    identity: r.identity,
+                    event_type: r.r#type,
+                    occurred_at: r.occurred_at,
+                    data: r.data,
+                    disposition: r.disposition,
+                    reason: r.disposition_reason,
                 },
-                order_ref: r.try_get("order_ref")?,
-                tracking_number: r.try_get("tracking_number")?,
+                order_ref: r.order_ref,
+                tracking_number: r.tracking_number,
             })
         })
         .collect::<sqlx::Result<_>>()?;

@@ -2,7 +2,8 @@
 //! write, which no page reads directly. The pages' queries are `app::store` (same rules, same
 //! migrations, same `.sqlx/` offline data).
 //!
-//! Functions take an executor so the caller owns the transaction.
+//! Functions take an executor so the caller owns the transaction. The rule for checked SQL,
+//! its two exceptions and the macro conventions are written once, in `app::store`.
 
 pub mod api_keys;
 pub mod connectors;

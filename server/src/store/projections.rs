@@ -5,7 +5,7 @@
 use app::domain::projection::OrderProjection;
 use serde::Serialize;
 use serde_json::{json, Value};
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -54,7 +54,7 @@ pub async fn write(conn: &mut PgConnection, orders: &[OrderProjection]) -> sqlx:
         })
         .collect();
     // The previous hashes come back with each row, so only changed parts are rewritten.
-    let rows = sqlx::query(
+    let rows = sqlx::query!(
         r#"with input as (
                select * from jsonb_to_recordset($1) as x(
                    order_ref text, account_code text, ref_system text, ref_id text, customer_name text, customer_po text,
@@ -86,18 +86,17 @@ pub async fn write(conn: &mut PgConnection, orders: &[OrderProjection]) -> sqlx:
                    open_exceptions = excluded.open_exceptions, last_event_at = excluded.last_event_at,
                    part_hashes = excluded.part_hashes, order_value = excluded.order_value, updated_at = now()
                returning order_id, order_ref)
-           select u.order_id, u.order_ref, coalesce(p.part_hashes, '{}'::jsonb) as previous
+           select u.order_id as "order_id!", u.order_ref as "order_ref!",
+                  coalesce(p.part_hashes, '{}'::jsonb) as "previous!"
            from upserted u left join previous p using (order_ref)"#,
+        Value::Array(headers)
     )
-    .bind(Value::Array(headers))
     .fetch_all(&mut *conn)
     .await?;
     let mut ids: HashMap<String, (i64, Value)> = HashMap::new();
-    for r in &rows {
-        ids.insert(
-            r.try_get("order_ref")?,
-            (r.try_get("order_id")?, r.try_get("previous")?),
-        );
+    let upserted = rows.len();
+    for r in rows {
+        ids.insert(r.order_ref, (r.order_id, r.previous));
     }
     let mut changed: HashMap<&str, (Vec<i64>, Vec<Value>)> =
         PARTS.iter().map(|p| (*p, (vec![], vec![]))).collect();
@@ -123,7 +122,7 @@ pub async fn write(conn: &mut PgConnection, orders: &[OrderProjection]) -> sqlx:
             replace_part(conn, part, order_ids, rows).await?;
         }
     }
-    Ok(rows.len())
+    Ok(upserted)
 }
 
 fn part_rows(part: &str, order_id: i64, p: &OrderProjection) -> Vec<Value> {

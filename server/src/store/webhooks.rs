@@ -28,24 +28,26 @@ pub async fn insert(
     secret: &str,
     event_types: &[String],
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         r#"insert into webhook_subscription (account_id, url, secret, event_types)
            values ($1, $2, $3, $4) returning subscription_id"#,
+        account_id,
+        url,
+        secret,
+        event_types
     )
-    .bind(account_id)
-    .bind(url)
-    .bind(secret)
-    .bind(event_types)
     .fetch_one(db)
     .await
 }
 
 pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<SubscriptionRow>> {
-    sqlx::query_as(
-        r#"select s.subscription_id, a.code as account_code, s.url, s.event_types, s.paused_at,
-                  s.paused_reason, s.created_at
+    sqlx::query_as!(
+        SubscriptionRow,
+        r#"select s.subscription_id, a.code as account_code, s.url, s.event_types,
+                  s.paused_at as "paused_at: DateTime<Utc>", s.paused_reason,
+                  s.created_at as "created_at: DateTime<Utc>"
            from webhook_subscription s join account a using (account_id)
-           order by s.subscription_id"#,
+           order by s.subscription_id"#
     )
     .fetch_all(db)
     .await
@@ -56,10 +58,13 @@ pub async fn target(
     db: impl PgExecutor<'_>,
     subscription_id: i64,
 ) -> sqlx::Result<Option<(String, String)>> {
-    sqlx::query_as("select url, secret from webhook_subscription where subscription_id = $1")
-        .bind(subscription_id)
-        .fetch_optional(db)
-        .await
+    let found = sqlx::query!(
+        "select url, secret from webhook_subscription where subscription_id = $1",
+        subscription_id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(found.map(|r| (r.url, r.secret)))
 }
 
 /// Enqueues a delivery of each applied event to every subscription of its order's account that
@@ -72,7 +77,7 @@ pub async fn enqueue_deliveries(
     if events.is_empty() {
         return Ok(0);
     }
-    let done = sqlx::query(
+    let done = sqlx::query!(
         r#"insert into job (queue, kind, payload, ordering_key, correlation_id, caused_by)
            select 'webhooks:' || s.subscription_id, $4,
                   jsonb_build_object('subscription_id', s.subscription_id, 'event_id', e.event_id),
@@ -83,11 +88,11 @@ pub async fn enqueue_deliveries(
                 and (cardinality(s.event_types) = 0 or e.type = any(s.event_types))
            order by e.n, s.subscription_id
            on conflict do nothing"#,
+        &events.iter().map(|e| e.0).collect::<Vec<_>>(),
+        &events.iter().map(|e| e.1.clone()).collect::<Vec<_>>(),
+        &events.iter().map(|e| e.2.clone()).collect::<Vec<_>>(),
+        kind
     )
-    .bind(events.iter().map(|e| e.0).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.1.clone()).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.2.clone()).collect::<Vec<_>>())
-    .bind(kind)
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
@@ -109,11 +114,13 @@ pub async fn event(
     db: impl PgExecutor<'_>,
     event_id: Uuid,
 ) -> sqlx::Result<Option<DeliveredEvent>> {
-    sqlx::query_as(
-        r#"select event_id, type as event_type, order_ref, tracking_number, occurred_at, recorded_at, data
+    sqlx::query_as!(
+        DeliveredEvent,
+        r#"select event_id, type as event_type, order_ref, tracking_number,
+                  occurred_at as "occurred_at: DateTime<Utc>", recorded_at as "recorded_at: DateTime<Utc>", data
            from event where event_id = $1"#,
+        event_id
     )
-    .bind(event_id)
     .fetch_optional(db)
     .await
 }
@@ -124,11 +131,11 @@ pub async fn pause(
     subscription_id: i64,
     reason: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "update webhook_subscription set paused_at = now(), paused_reason = $2 where subscription_id = $1",
+        subscription_id,
+        reason
     )
-    .bind(subscription_id)
-    .bind(reason)
     .execute(&mut *conn)
     .await?;
     app::store::jobs::set_paused(
@@ -142,10 +149,10 @@ pub async fn pause(
 }
 
 pub async fn resume(conn: &mut PgConnection, subscription_id: i64) -> sqlx::Result<bool> {
-    let found = sqlx::query(
+    let found = sqlx::query!(
         "update webhook_subscription set paused_at = null, paused_reason = null where subscription_id = $1",
+        subscription_id
     )
-    .bind(subscription_id)
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -162,27 +169,30 @@ pub async fn replay_since(
     subscription_id: i64,
     since: DateTime<Utc>,
 ) -> sqlx::Result<u64> {
-    let events: Vec<(Uuid, String, String)> = sqlx::query_as(
-        r#"select e.event_id, e.order_ref, e.type
+    let events: Vec<(Uuid, String, String)> = sqlx::query!(
+        r#"select e.event_id, e.order_ref as "order_ref!", e.type
            from webhook_subscription s
            join "order" o on o.account_id = s.account_id
            join event e on e.order_ref = o.order_ref
            where s.subscription_id = $1 and e.recorded_at >= $2 and e.disposition = 'applied'
              and (cardinality(s.event_types) = 0 or e.type = any(s.event_types))
            order by e.recorded_at, e.event_id"#,
+        subscription_id,
+        since as _
     )
-    .bind(subscription_id)
-    .bind(since)
     .fetch_all(&mut *conn)
-    .await?;
-    let again = sqlx::query(
+    .await?
+    .into_iter()
+    .map(|r| (r.event_id, r.order_ref, r.r#type))
+    .collect();
+    let again = sqlx::query!(
         r#"update job set state = 'pending', attempts = 0, replays = replays + 1, run_at = now(),
                           finished_at = null, updated_at = now()
            where queue = $1 and kind = $2 and caused_by = any($3) and state in ('succeeded', 'dead', 'cancelled')"#,
+        subscription_queue(subscription_id),
+        kind,
+        &events.iter().map(|e| e.0).collect::<Vec<_>>()
     )
-    .bind(subscription_queue(subscription_id))
-    .bind(kind)
-    .bind(events.iter().map(|e| e.0).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -196,19 +206,19 @@ async fn enqueue_deliveries_to(
     subscription_id: i64,
     events: &[(Uuid, String, String)],
 ) -> sqlx::Result<u64> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         r#"insert into job (queue, kind, payload, ordering_key, correlation_id, caused_by)
            select $1, $2, jsonb_build_object('subscription_id', $3::bigint, 'event_id', e.event_id),
                   e.order_ref, e.event_id::text, e.event_id
            from unnest($4::uuid[], $5::text[]) with ordinality as e(event_id, order_ref, n)
            order by e.n
            on conflict do nothing"#,
+        subscription_queue(subscription_id),
+        kind,
+        subscription_id,
+        &events.iter().map(|e| e.0).collect::<Vec<_>>(),
+        &events.iter().map(|e| e.1.clone()).collect::<Vec<_>>()
     )
-    .bind(subscription_queue(subscription_id))
-    .bind(kind)
-    .bind(subscription_id)
-    .bind(events.iter().map(|e| e.0).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.1.clone()).collect::<Vec<_>>())
     .execute(conn)
     .await?;
     Ok(done.rows_affected())

@@ -216,7 +216,12 @@ async fn through_the_runner_an_odoo_outage_is_retried_and_written_once(pool: sql
     let task = tokio::spawn(runner.run(pool.clone(), stop.clone()));
     let mut state = String::new();
     for _ in 0..500 {
-        state = jobs::find(&pool, id).await.unwrap().unwrap().state;
+        state = jobs::find(&pool, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+            .to_string();
         if state == "succeeded" {
             break;
         }

@@ -90,7 +90,12 @@ where
 }
 
 async fn state_of(pool: &PgPool, job_id: i64) -> String {
-    jobs::find(pool, job_id).await.unwrap().unwrap().state
+    jobs::find(pool, job_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .state
+        .to_string()
 }
 
 async fn all_final(pool: &PgPool) -> bool {
@@ -442,7 +447,11 @@ async fn an_endpoint_outage_opens_its_circuit_only_and_the_backlog_drains_after(
     task.await.unwrap();
     assert!(drained, "the backlog drained by itself");
     assert_eq!(
-        circuits::circuit(&pool, "wms:down").await.unwrap().state,
+        circuits::circuit(&pool, "wms:down")
+            .await
+            .unwrap()
+            .state
+            .as_str(),
         "closed"
     );
     let mut sorted = delivered.lock().unwrap().clone();

@@ -3,6 +3,9 @@
 use super::json::{items, number, text, time, tracking_numbers};
 use super::model::*;
 use crate::domain::event::{Disposition, EventType};
+use crate::domain::status::{
+    ExceptionDomain as Domain, LineStatus, OrderStatus, PauseReason, Severity, ShipmentStatus,
+};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -91,32 +94,32 @@ fn stage_rank(t: EventType) -> u8 {
 }
 
 /// The order status a warehouse stage stands for, ranked; warehouse work only moves forward.
-fn fulfillment_stage(t: EventType) -> Option<(u8, &'static str)> {
+fn fulfillment_stage(t: EventType) -> Option<(u8, OrderStatus)> {
     Some(match t {
-        T::OrderCreated | T::OrderUpdated => (0, "created"),
-        T::OrderConfirmed => (1, "confirmed"),
-        T::OrderReleaseRequested => (2, "released"),
-        T::OrderAcknowledged => (3, "acknowledged"),
-        T::OrderAllocated => (4, "allocated"),
-        T::OrderPickStarted => (5, "picking"),
-        T::OrderPicked => (6, "picked"),
-        T::OrderPacked => (7, "packed"),
+        T::OrderCreated | T::OrderUpdated => (0, OrderStatus::Created),
+        T::OrderConfirmed => (1, OrderStatus::Confirmed),
+        T::OrderReleaseRequested => (2, OrderStatus::Released),
+        T::OrderAcknowledged => (3, OrderStatus::Acknowledged),
+        T::OrderAllocated => (4, OrderStatus::Allocated),
+        T::OrderPickStarted => (5, OrderStatus::Picking),
+        T::OrderPicked => (6, OrderStatus::Picked),
+        T::OrderPacked => (7, OrderStatus::Packed),
         _ => return None,
     })
 }
 
 /// The shipment status a transport event sets, ranked so an event of unknown time never regresses it.
-fn shipment_status(t: EventType) -> Option<(u8, &'static str)> {
+fn shipment_status(t: EventType) -> Option<(u8, ShipmentStatus)> {
     Some(match t {
-        T::ShipmentLabelCreated => (0, "label_created"),
-        T::ShipmentDispatched => (1, "dispatched"),
-        T::ShipmentPickedUp => (2, "picked_up"),
-        T::ShipmentInTransit | T::ShipmentDelayed => (3, "in_transit"),
-        T::ShipmentOutForDelivery => (4, "out_for_delivery"),
-        T::ShipmentAvailableForPickup => (4, "available_for_pickup"),
-        T::ShipmentDeliveryAttempted => (4, "delivery_attempted"),
-        T::ShipmentReturnedToSender => (5, "returned"),
-        T::ShipmentDelivered => (6, "delivered"),
+        T::ShipmentLabelCreated => (0, ShipmentStatus::LabelCreated),
+        T::ShipmentDispatched => (1, ShipmentStatus::Dispatched),
+        T::ShipmentPickedUp => (2, ShipmentStatus::PickedUp),
+        T::ShipmentInTransit | T::ShipmentDelayed => (3, ShipmentStatus::InTransit),
+        T::ShipmentOutForDelivery => (4, ShipmentStatus::OutForDelivery),
+        T::ShipmentAvailableForPickup => (4, ShipmentStatus::AvailableForPickup),
+        T::ShipmentDeliveryAttempted => (4, ShipmentStatus::DeliveryAttempted),
+        T::ShipmentReturnedToSender => (5, ShipmentStatus::Returned),
+        T::ShipmentDelivered => (6, ShipmentStatus::Delivered),
         _ => return None,
     })
 }
@@ -182,7 +185,7 @@ struct State {
     exceptions: Vec<ExceptionView>,
     /// Stretches the SLA clocks do not count (holds, waiting for the customer or the consignee).
     pauses: Vec<Pause>,
-    stage: (u8, &'static str),
+    stage: (u8, OrderStatus),
     cancelled: Option<(Uuid, Option<DateTime<Utc>>)>,
     rejected: bool,
     verdicts: BTreeMap<Uuid, Verdict>,
@@ -202,7 +205,7 @@ impl State {
             milestones: BTreeMap::new(),
             exceptions: Vec::new(),
             pauses: Vec::new(),
-            stage: (0, "created"),
+            stage: (0, OrderStatus::Created),
             cancelled: None,
             rejected: false,
             verdicts: BTreeMap::new(),
@@ -241,8 +244,8 @@ impl State {
                 self.open(
                     e,
                     "rejected",
-                    "fulfillment",
-                    "critical",
+                    Domain::Fulfillment,
+                    Severity::Critical,
                     reason_text(d, "the warehouse rejected the order"),
                 );
             }
@@ -253,28 +256,28 @@ impl State {
                     .or(text(d, &["reason"]))
                     .is_some_and(|r| r.to_ascii_lowercase().contains("customer"));
                 let reason = if waiting {
-                    "waiting_for_customer"
+                    PauseReason::WaitingForCustomer
                 } else {
-                    "on_hold"
+                    PauseReason::OnHold
                 };
                 self.start_pause(e, reason);
                 self.open(
                     e,
                     "on_hold",
-                    "fulfillment",
-                    "warning",
+                    Domain::Fulfillment,
+                    Severity::Warning,
                     reason_text(d, "on hold at the warehouse"),
                 );
             }
             T::OrderHoldReleased => {
                 self.header.on_hold = false;
                 self.close(e, |x| x.kind == "on_hold");
-                self.end_pauses(e, |p| p.reason != "consignee");
+                self.end_pauses(e, |p| p.reason != PauseReason::Consignee);
             }
             T::OrderBackordered => {
                 for line in items(d, &["lines"]) {
                     let view = self.line(line);
-                    view.line_status = "backordered".into();
+                    view.line_status = LineStatus::Backordered;
                     if let Some(short) =
                         number(line, &["qty_short"]).or(number(line, &["qty_backordered"]))
                     {
@@ -284,8 +287,8 @@ impl State {
                 self.open(
                     e,
                     "backordered",
-                    "fulfillment",
-                    "warning",
+                    Domain::Fulfillment,
+                    Severity::Warning,
                     reason_text(d, "lines are backordered"),
                 );
             }
@@ -293,7 +296,7 @@ impl State {
             T::LineCancelled => {
                 for line in line_items(d) {
                     let view = self.line(line);
-                    view.line_status = "cancelled".into();
+                    view.line_status = LineStatus::Cancelled;
                     view.reason = text(line, &["reason", "code"]).or(view.reason.take());
                 }
             }
@@ -304,8 +307,8 @@ impl State {
                 self.open(
                     e,
                     &kind,
-                    "fulfillment",
-                    "critical",
+                    Domain::Fulfillment,
+                    Severity::Critical,
                     reason_text(d, "fulfillment exception"),
                 );
             }
@@ -339,7 +342,7 @@ impl State {
         }
         tracking_numbers(&e.data).iter().find_map(|tn| {
             let shipment = self.shipments.get(tn)?;
-            (shipment.view.status == "delivered").then(|| {
+            (shipment.view.status == ShipmentStatus::Delivered).then(|| {
                 format!(
                     "shipment {tn} was already delivered at {}",
                     when(shipment.view.delivered_at)
@@ -418,7 +421,7 @@ impl State {
             .or_insert_with(|| LineView {
                 line_ref,
                 sku: text(line, &["sku"]),
-                line_status: "open".into(),
+                line_status: LineStatus::Open,
                 ..LineView::default()
             })
     }
@@ -434,7 +437,7 @@ impl State {
             }
             if let Some(original) = original {
                 if let Some(replaced) = self.lines.get_mut(&original) {
-                    replaced.line_status = "substituted".into();
+                    replaced.line_status = LineStatus::Substituted;
                 }
             }
         }
@@ -477,21 +480,19 @@ impl State {
             view.qty_shipped = total;
             view.qty_short =
                 number(line, &["qty_short"]).unwrap_or_else(|| (view.qty_ordered - total).max(0.0));
-            // Without a status word, the quantities tell: short and more to come, or short for good.
-            let status = text(line, &["line_status"]).unwrap_or_else(|| {
-                if view.qty_ordered <= 0.0 || total >= view.qty_ordered {
-                    "complete".into()
+            // Without a status word (or with one the contract does not know), the quantities
+            // tell: short and more to come, or short for good.
+            let status = text(line, &["line_status"])
+                .and_then(|word| word.parse::<LineStatus>().ok())
+                .unwrap_or(if view.qty_ordered <= 0.0 || total >= view.qty_ordered {
+                    LineStatus::Complete
                 } else if is_final == Some(true) {
-                    "short".into()
+                    LineStatus::Short
                 } else {
-                    "partial_backordered".into()
-                }
-            });
+                    LineStatus::PartialBackordered
+                });
             view.reason = text(line, &["reason", "code"]);
-            if matches!(
-                status.as_str(),
-                "partial_backordered" | "short" | "out_of_stock"
-            ) {
+            if status.is_shortfall() {
                 short.push(format!(
                     "{} shipped {} of {}{}",
                     view.line_ref,
@@ -509,15 +510,21 @@ impl State {
         self.add_packages(d, first);
         if short.is_empty() {
             // A complete dispatch settles earlier shortages of the lines it ships.
-            if self
-                .lines
-                .values()
-                .all(|l| l.qty_shipped >= l.qty_ordered || l.line_status != "partial_backordered")
-            {
-                self.close(e, |x| x.domain == "fulfillment" && x.kind != "on_hold");
+            if self.lines.values().all(|l| {
+                l.qty_shipped >= l.qty_ordered || l.line_status != LineStatus::PartialBackordered
+            }) {
+                self.close(e, |x| {
+                    x.domain == Domain::Fulfillment && x.kind != "on_hold"
+                });
             }
         } else {
-            self.open(e, "short_pick", "fulfillment", "warning", short.join("; "));
+            self.open(
+                e,
+                "short_pick",
+                Domain::Fulfillment,
+                Severity::Warning,
+                short.join("; "),
+            );
         }
     }
 
@@ -555,7 +562,7 @@ impl State {
             .or_insert_with(|| ShipmentState {
                 view: ShipmentView {
                     tracking_number: tn.to_string(),
-                    status: "label_created".into(),
+                    status: ShipmentStatus::LabelCreated,
                     ..ShipmentView::default()
                 },
                 rank: 0,
@@ -569,7 +576,7 @@ impl State {
         let status = shipment_status(e.event_type);
         if status.is_some() {
             // The parcel moved again: whatever the consignee had to do is done.
-            self.end_pauses(e, |p| p.reason == "consignee");
+            self.end_pauses(e, |p| p.reason == PauseReason::Consignee);
         }
         if e.event_type == T::ShipmentException
             && text(d, &["action_owner"]).is_some_and(|o| {
@@ -579,7 +586,7 @@ impl State {
                 )
             })
         {
-            self.start_pause(e, "consignee");
+            self.start_pause(e, PauseReason::Consignee);
         }
         for tn in tracking_numbers(d) {
             let shipment = self.shipment(&tn);
@@ -596,7 +603,7 @@ impl State {
                 // Known times are walked in order, so the latest wins; an unknown time may only advance.
                 if e.occurred_at.is_some() || rank > shipment.rank {
                     shipment.rank = rank;
-                    s.status = name.to_string();
+                    s.status = name;
                 }
             }
             match e.event_type {
@@ -611,20 +618,20 @@ impl State {
         let reason = |fallback: &str| reason_text(d, fallback);
         match e.event_type {
             T::ShipmentDelivered => self.close(e, |x| {
-                x.domain == "transport" && x.kind != "returned_to_sender"
+                x.domain == Domain::Transport && x.kind != "returned_to_sender"
             }),
             T::ShipmentDeliveryAttempted => self.open(
                 e,
                 "failed_attempt",
-                "transport",
-                "warning",
+                Domain::Transport,
+                Severity::Warning,
                 reason("delivery attempt failed"),
             ),
             T::ShipmentDelayed => self.open(
                 e,
                 "delayed",
-                "transport",
-                "warning",
+                Domain::Transport,
+                Severity::Warning,
                 reason("shipment delayed"),
             ),
             T::ShipmentException => {
@@ -633,28 +640,35 @@ impl State {
                 self.open(
                     e,
                     &kind,
-                    "transport",
-                    "critical",
+                    Domain::Transport,
+                    Severity::Critical,
                     reason("carrier exception"),
                 )
             }
             T::ShipmentReturnedToSender => self.open(
                 e,
                 "returned_to_sender",
-                "transport",
-                "critical",
+                Domain::Transport,
+                Severity::Critical,
                 reason("returned to sender"),
             ),
             _ => {}
         }
     }
 
-    fn open(&mut self, e: &FoldEvent, kind: &str, domain: &str, severity: &str, summary: String) {
+    fn open(
+        &mut self,
+        e: &FoldEvent,
+        kind: &str,
+        domain: Domain,
+        severity: Severity,
+        summary: String,
+    ) {
         self.exceptions.push(ExceptionView {
             opened_by_event: e.event_id,
             kind: kind.to_string(),
-            domain: domain.to_string(),
-            severity: severity.to_string(),
+            domain,
+            severity,
             summary,
             opened_at: e.occurred_at,
             closed_by_event: None,
@@ -673,7 +687,7 @@ impl State {
         }
     }
 
-    fn start_pause(&mut self, e: &FoldEvent, reason: &str) {
+    fn start_pause(&mut self, e: &FoldEvent, reason: PauseReason) {
         let Some(from) = e.occurred_at else { return };
         if self
             .pauses
@@ -683,7 +697,7 @@ impl State {
             return;
         }
         self.pauses.push(Pause {
-            reason: reason.to_string(),
+            reason,
             from,
             until: None,
         });
@@ -705,7 +719,7 @@ impl State {
     }
 
     fn finish(mut self) -> FoldOutcome {
-        self.header.status = self.status().to_string();
+        self.header.status = self.status();
         self.header.tracking_numbers = self.shipments.keys().cloned().collect();
         if let Some(delivered) = self.delivered_at() {
             self.milestones.insert(
@@ -740,10 +754,7 @@ impl State {
                 .all(|s| s.final_dispatch != Some(false));
         }
         self.lines.values().all(|l| {
-            matches!(
-                l.line_status.as_str(),
-                "complete" | "short" | "cancelled" | "substituted"
-            ) || (l.qty_ordered > 0.0 && l.qty_shipped >= l.qty_ordered)
+            l.line_status.is_final() || (l.qty_ordered > 0.0 && l.qty_shipped >= l.qty_ordered)
         })
     }
 
@@ -755,7 +766,7 @@ impl State {
         if !self
             .shipments
             .values()
-            .all(|s| s.view.status == "delivered")
+            .all(|s| s.view.status == ShipmentStatus::Delivered)
         {
             return None;
         }
@@ -766,51 +777,51 @@ impl State {
         Some((last.delivered_by?, last.view.delivered_at))
     }
 
-    fn status(&self) -> &'static str {
+    fn status(&self) -> OrderStatus {
+        use OrderStatus as O;
         if self.cancelled.is_some() {
-            return "cancelled";
+            return O::Cancelled;
         }
         let dispatched: Vec<&ShipmentState> =
             self.shipments.values().filter(|s| s.rank >= 1).collect();
         if dispatched.is_empty() {
             if self.rejected {
-                return "rejected";
+                return O::Rejected;
             }
             if !self.shipments.is_empty() {
-                return "label_created";
+                return O::LabelCreated;
             }
             return self.stage.1;
         }
         let delivered = dispatched
             .iter()
-            .filter(|s| s.view.status == "delivered")
+            .filter(|s| s.view.status == ShipmentStatus::Delivered)
             .count();
         let fully = self.fully_shipped();
         if delivered == dispatched.len() {
             return if fully {
-                "delivered"
+                O::Delivered
             } else {
-                "partially_shipped"
+                O::PartiallyShipped
             };
         }
         if delivered > 0 {
-            return "partially_delivered";
+            return O::PartiallyDelivered;
         }
         if !fully {
-            return "partially_shipped";
+            return O::PartiallyShipped;
         }
         let least = dispatched
             .iter()
             .min_by_key(|s| s.rank)
-            .map(|s| s.view.status.as_str());
+            .map(|s| s.view.status);
         match least {
-            Some("dispatched") => "shipped",
-            Some("picked_up") | Some("in_transit") => "in_transit",
-            Some("out_for_delivery") => "out_for_delivery",
-            Some("delivery_attempted") => "delivery_attempted",
-            Some("available_for_pickup") => "available_for_pickup",
-            Some("returned") => "returned",
-            _ => "shipped",
+            Some(ShipmentStatus::PickedUp | ShipmentStatus::InTransit) => O::InTransit,
+            Some(ShipmentStatus::OutForDelivery) => O::OutForDelivery,
+            Some(ShipmentStatus::DeliveryAttempted) => O::DeliveryAttempted,
+            Some(ShipmentStatus::AvailableForPickup) => O::AvailableForPickup,
+            Some(ShipmentStatus::Returned) => O::Returned,
+            _ => O::Shipped,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::domain::event::{Disposition, EventType};
 pub use crate::domain::sla::Pause;
+use crate::domain::status::{ExceptionDomain, LineStatus, OrderStatus, Severity, ShipmentStatus};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -37,7 +38,7 @@ pub struct OrderHeader {
     pub order_ref: String,
     pub customer: CustomerRef,
     pub customer_po: Option<String>,
-    pub status: String,
+    pub status: OrderStatus,
     pub on_hold: bool,
     pub warehouse_code: Option<String>,
     pub carrier: Option<String>,
@@ -63,8 +64,7 @@ pub struct LineView {
     pub qty_ordered: f64,
     pub qty_shipped: f64,
     pub qty_short: f64,
-    /// `open`, `complete`, `partial_backordered`, `short`, `substituted`, `cancelled`, `backordered`.
-    pub line_status: String,
+    pub line_status: LineStatus,
     pub substitute_of: Option<String>,
     pub reason: Option<String>,
 }
@@ -73,7 +73,7 @@ pub struct LineView {
 pub struct ShipmentView {
     pub tracking_number: String,
     pub carrier: Option<String>,
-    pub status: String,
+    pub status: ShipmentStatus,
     pub dispatched_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
     pub eta: Option<DateTime<Utc>>,
@@ -102,10 +102,8 @@ pub struct MilestoneView {
 pub struct ExceptionView {
     pub opened_by_event: Uuid,
     pub kind: String,
-    /// `fulfillment` or `transport`.
-    pub domain: String,
-    /// `info`, `warning` or `critical`.
-    pub severity: String,
+    pub domain: ExceptionDomain,
+    pub severity: Severity,
     pub summary: String,
     pub opened_at: Option<DateTime<Utc>>,
     pub closed_by_event: Option<Uuid>,

@@ -96,15 +96,15 @@ fn the_fixture_story_projects_lines_shipments_and_exceptions() {
     assert_eq!(order.header.warehouse_code.as_deref(), Some("3PL-RENO"));
     assert_eq!(order.header.customer.external_id.as_deref(), Some("47"));
     // One line is still backordered, so the order is not complete although the parcel arrived.
-    assert_eq!(order.header.status, "partially_shipped");
+    assert_eq!(order.header.status.as_str(), "partially_shipped");
     let short = &order.lines[1];
     assert_eq!(
         (short.qty_ordered, short.qty_shipped, short.qty_short),
         (2.0, 1.0, 1.0)
     );
-    assert_eq!(short.line_status, "partial_backordered");
+    assert_eq!(short.line_status.as_str(), "partial_backordered");
     let shipment = &order.shipments[0];
-    assert_eq!(shipment.status, "delivered");
+    assert_eq!(shipment.status.as_str(), "delivered");
     assert_eq!(shipment.delivery_attempts, 1);
     assert_eq!(shipment.signed_by.as_deref(), Some("J DOE"));
     assert_eq!(order.packages[0].weight, Some(3.2));
@@ -138,7 +138,7 @@ fn a_second_complete_shipment_finishes_the_order() {
         json!({"tracking_number": "1Z2"}),
     ));
     let order = fold("S00042", &events).projection.unwrap();
-    assert_eq!(order.header.status, "delivered");
+    assert_eq!(order.header.status.as_str(), "delivered");
     assert_eq!(order.lines[1].qty_shipped, 2.0);
     assert!(order.exceptions.iter().all(|x| x.closed_by_event.is_some()));
     let delivered = order
@@ -160,7 +160,10 @@ fn a_late_transit_scan_never_moves_a_delivered_shipment_back() {
         json!({"tracking_number": "1Z1"}),
     ));
     let outcome = fold("S00042", &events);
-    assert_eq!(outcome.projection.unwrap().shipments[0].status, "delivered");
+    assert_eq!(
+        outcome.projection.unwrap().shipments[0].status.as_str(),
+        "delivered"
+    );
     let verdict = &outcome.verdicts[&Uuid::from_u128(20)];
     assert_eq!(verdict.disposition, Disposition::Superseded);
     assert!(
@@ -187,7 +190,10 @@ fn an_earlier_scan_arriving_late_is_applied_in_its_place() {
         outcome.verdicts[&Uuid::from_u128(21)].disposition,
         Disposition::Applied
     );
-    assert_eq!(outcome.projection.unwrap().shipments[0].status, "delivered");
+    assert_eq!(
+        outcome.projection.unwrap().shipments[0].status.as_str(),
+        "delivered"
+    );
 }
 
 #[test]
@@ -217,7 +223,10 @@ fn cancellation_supersedes_later_warehouse_progress() {
         json!({}),
     ));
     let outcome = fold("S00042", &events);
-    assert_eq!(outcome.projection.unwrap().header.status, "cancelled");
+    assert_eq!(
+        outcome.projection.unwrap().header.status.as_str(),
+        "cancelled"
+    );
     assert_eq!(
         outcome.verdicts[&Uuid::from_u128(31)].disposition,
         Disposition::Superseded
@@ -266,7 +275,7 @@ fn a_substitute_line_marks_the_original() {
         .iter()
         .find(|l| l.line_ref == "S00042-2S")
         .unwrap();
-    assert_eq!(original.line_status, "substituted");
+    assert_eq!(original.line_status.as_str(), "substituted");
     assert_eq!(substitute.substitute_of.as_deref(), Some("S00042-2"));
 }
 
@@ -280,7 +289,7 @@ fn an_event_without_a_time_sorts_last_and_cannot_regress_a_shipment() {
         json!({"tracking_number": "1Z1"}),
     ));
     let order = fold("S00042", &events).projection.unwrap();
-    assert_eq!(order.shipments[0].status, "in_transit");
+    assert_eq!(order.shipments[0].status.as_str(), "in_transit");
 }
 
 /// Every event the property test draws from: the story plus a late scan, a scan without a time,

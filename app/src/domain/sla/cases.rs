@@ -3,6 +3,7 @@
 
 use super::clock::Clock;
 use crate::domain::projection::OrderProjection;
+use crate::domain::status::{ExceptionDomain, LineStatus, Severity};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -24,7 +25,7 @@ pub struct CaseFact {
     pub case_key: String,
     pub category: String,
     pub kind: String,
-    pub severity: String,
+    pub severity: Severity,
     pub summary: String,
     pub opened_at: Option<DateTime<Utc>>,
     /// When the condition cleared (the event that closed the exception), if it has.
@@ -32,13 +33,13 @@ pub struct CaseFact {
 }
 
 /// The category of an order exception, from its kind and domain.
-pub fn category(kind: &str, domain: &str) -> &'static str {
+pub fn category(kind: &str, domain: ExceptionDomain) -> &'static str {
     match kind {
         "failed_attempt" => "failed_attempt",
         "delayed" => "delay",
         "backordered" | "short" | "out_of_stock" => "short",
         "on_hold" => "hold",
-        _ if domain == "transport" => "carrier",
+        _ if domain == ExceptionDomain::Transport => "carrier",
         _ => "fulfillment",
     }
 }
@@ -50,9 +51,9 @@ pub fn case_facts(p: &OrderProjection) -> Vec<CaseFact> {
         .iter()
         .map(|x| CaseFact {
             case_key: format!("event:{}", x.opened_by_event),
-            category: category(&x.kind, &x.domain).to_string(),
+            category: category(&x.kind, x.domain).to_string(),
             kind: x.kind.clone(),
-            severity: x.severity.clone(),
+            severity: x.severity,
             summary: x.summary.clone(),
             opened_at: x.opened_at,
             // A closed exception with an unknown closing time still cleared.
@@ -66,7 +67,7 @@ pub fn case_facts(p: &OrderProjection) -> Vec<CaseFact> {
     let short: Vec<String> = p
         .lines
         .iter()
-        .filter(|l| l.qty_short > 0.0 && l.line_status == "short")
+        .filter(|l| l.qty_short > 0.0 && l.line_status == LineStatus::Short)
         .map(|l| {
             format!(
                 "{} short {} of {}",
@@ -86,7 +87,7 @@ pub fn case_facts(p: &OrderProjection) -> Vec<CaseFact> {
             case_key: format!("short:{}", p.header.order_ref),
             category: "short".into(),
             kind: "short_pick".into(),
-            severity: "warning".into(),
+            severity: Severity::Warning,
             summary: format!("Shipped short: {}", short.join(", ")),
             opened_at: dispatched,
             cleared_at: None,

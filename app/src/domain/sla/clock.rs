@@ -5,6 +5,7 @@
 
 use super::calendar::BusinessCalendar;
 use super::policy::{OrderKeys, PolicyVersion};
+use crate::domain::status::PauseReason;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -98,8 +99,7 @@ impl ClockState {
 /// Why a clock stopped counting for a while.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pause {
-    /// `on_hold`, `waiting_for_customer` or `consignee`.
-    pub reason: String,
+    pub reason: PauseReason,
     pub from: DateTime<Utc>,
     /// `None` while it lasts.
     pub until: Option<DateTime<Utc>>,

@@ -3,6 +3,7 @@
 use super::clock::{Clock, Segment, SlaFacts};
 use super::policy::OrderKeys;
 use crate::domain::projection::OrderProjection;
+use crate::domain::status::OrderStatus;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -34,7 +35,7 @@ pub fn facts(p: &OrderProjection, account_id: Option<Uuid>) -> SlaFacts {
         dispatched_at: milestone(p, "dispatched"),
         delivered_at: milestone(p, "delivered"),
         promised_deliver_by: h.promised_deliver_by,
-        cancelled: h.status == "cancelled",
+        cancelled: h.status == OrderStatus::Cancelled,
         pauses: p.pauses.clone(),
     }
 }

@@ -3,6 +3,7 @@
 use super::calendar::BusinessCalendar;
 use super::clock::finish;
 use super::*;
+use crate::domain::status::PauseReason;
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use proptest::prelude::*;
@@ -331,7 +332,7 @@ fn a_late_event_that_changes_the_past_changes_the_clock() {
     // A hold found later pauses the release clock, and the ship clock starts after the cut-off.
     f.released_at = Some(utc("2026-11-24T19:30:00Z")); // 14:30 NY, after the cut-off
     f.pauses = vec![Pause {
-        reason: "on_hold".into(),
+        reason: PauseReason::OnHold,
         from: utc("2026-11-24T14:10:00Z"),
         until: Some(utc("2026-11-24T19:10:00Z")),
     }];

@@ -51,7 +51,7 @@ pub struct SlaSettings {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClockView {
     pub segment: String,
-    pub state: String,
+    pub state: super::ClockState,
     pub state_label: String,
     pub policy: String,
     pub started_at: String,

@@ -4,7 +4,7 @@ use crate::domain::sla::calendar::{BusinessCalendar, DayHours};
 use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 use serde_json::{json, Value};
-use sqlx::{PgExecutor, Row};
+use sqlx::PgExecutor;
 use std::collections::BTreeSet;
 
 /// A stored calendar, as the admin page shows it.
@@ -46,22 +46,23 @@ pub fn week_json(week: &[Option<DayHours>; 7]) -> Value {
 }
 
 pub async fn calendars(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<CalendarRow>> {
-    let rows = sqlx::query(
-        r#"select business_calendar_id, scope, code, time_zone, week, holidays, cutoff
-           from business_calendar order by scope desc, lower(code)"#,
+    let rows = sqlx::query!(
+        r#"select business_calendar_id, scope, code, time_zone, week,
+                  holidays as "holidays: Vec<NaiveDate>", cutoff as "cutoff: NaiveTime"
+           from business_calendar order by scope desc, lower(code)"#
     )
     .fetch_all(db)
     .await?;
-    rows.iter()
+    rows.into_iter()
         .map(|r| {
             Ok(CalendarRow {
-                business_calendar_id: r.try_get("business_calendar_id")?,
-                scope: r.try_get("scope")?,
-                code: r.try_get("code")?,
-                time_zone: r.try_get("time_zone")?,
-                week: week_from(&r.try_get::<Value, _>("week")?),
-                holidays: r.try_get("holidays")?,
-                cutoff: r.try_get("cutoff")?,
+                business_calendar_id: r.business_calendar_id,
+                scope: r.scope,
+                code: r.code,
+                time_zone: r.time_zone,
+                week: week_from(&r.week),
+                holidays: r.holidays,
+                cutoff: r.cutoff,
             })
         })
         .collect()
@@ -69,30 +70,30 @@ pub async fn calendars(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<CalendarRow>
 
 /// Adds or replaces the calendar of a warehouse or carrier; returns its id.
 pub async fn save_calendar(db: impl PgExecutor<'_>, c: &CalendarRow) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         r#"insert into business_calendar (scope, code, time_zone, week, holidays, cutoff)
            values ($1, $2, $3, $4, $5, $6)
            on conflict (scope, lower(code)) do update set
                code = excluded.code, time_zone = excluded.time_zone, week = excluded.week,
                holidays = excluded.holidays, cutoff = excluded.cutoff, updated_at = now()
            returning business_calendar_id"#,
+        &c.scope,
+        &c.code,
+        &c.time_zone,
+        week_json(&c.week),
+        &c.holidays as _,
+        c.cutoff as _
     )
-    .bind(&c.scope)
-    .bind(&c.code)
-    .bind(&c.time_zone)
-    .bind(week_json(&c.week))
-    .bind(&c.holidays)
-    .bind(c.cutoff)
     .fetch_one(db)
     .await
 }
 
 pub async fn delete_calendar(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<u64> {
-    Ok(
-        sqlx::query("delete from business_calendar where business_calendar_id = $1")
-            .bind(id)
-            .execute(db)
-            .await?
-            .rows_affected(),
+    Ok(sqlx::query!(
+        "delete from business_calendar where business_calendar_id = $1",
+        id
     )
+    .execute(db)
+    .await?
+    .rows_affected())
 }

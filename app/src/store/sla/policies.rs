@@ -3,43 +3,42 @@
 
 use crate::domain::sla::{PolicyVersion, Targets};
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgExecutor, Row};
+use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
-
-const POLICY_COLUMNS: &str = r#"select policy_id, version, name, position, account_id, service_level, priority,
-    warehouse_code, release_minutes, ship_minutes, deliver_days, promise, at_risk_percent, effective_from,
-    effective_to from sla_policy_version"#;
-
-fn policy_from(r: &sqlx::postgres::PgRow) -> sqlx::Result<PolicyVersion> {
-    Ok(PolicyVersion {
-        policy_id: r.try_get("policy_id")?,
-        version: r.try_get("version")?,
-        name: r.try_get("name")?,
-        position: r.try_get("position")?,
-        account_id: r.try_get("account_id")?,
-        service_level: r.try_get("service_level")?,
-        priority: r.try_get("priority")?,
-        warehouse_code: r.try_get("warehouse_code")?,
-        targets: Targets {
-            release_minutes: r.try_get("release_minutes")?,
-            ship_minutes: r.try_get("ship_minutes")?,
-            deliver_days: r.try_get("deliver_days")?,
-            promise: r.try_get("promise")?,
-        },
-        at_risk_percent: r.try_get("at_risk_percent")?,
-        effective_from: r.try_get("effective_from")?,
-        effective_to: r.try_get("effective_to")?,
-    })
-}
 
 /// Every version of every policy, oldest first.
 pub async fn policy_versions(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<PolicyVersion>> {
-    let rows = sqlx::query(&format!(
-        "{POLICY_COLUMNS} order by position, policy_id, version"
-    ))
+    let rows = sqlx::query!(
+        r#"select policy_id, version, name, position, account_id, service_level, priority,
+                  warehouse_code, release_minutes, ship_minutes, deliver_days, promise, at_risk_percent,
+                  effective_from as "effective_from: DateTime<Utc>",
+                  effective_to as "effective_to: DateTime<Utc>"
+           from sla_policy_version order by position, policy_id, version"#
+    )
     .fetch_all(db)
     .await?;
-    rows.iter().map(policy_from).collect()
+    Ok(rows
+        .into_iter()
+        .map(|r| PolicyVersion {
+            policy_id: r.policy_id,
+            version: r.version,
+            name: r.name,
+            position: r.position,
+            account_id: r.account_id,
+            service_level: r.service_level,
+            priority: r.priority,
+            warehouse_code: r.warehouse_code,
+            targets: Targets {
+                release_minutes: r.release_minutes,
+                ship_minutes: r.ship_minutes,
+                deliver_days: r.deliver_days,
+                promise: r.promise,
+            },
+            at_risk_percent: r.at_risk_percent,
+            effective_from: r.effective_from,
+            effective_to: r.effective_to,
+        })
+        .collect())
 }
 
 /// A policy's new version, as the admin page saves it.
@@ -68,12 +67,12 @@ pub async fn save_policy(
 ) -> sqlx::Result<Option<(i64, i32)>> {
     let (policy_id, version) = match p.policy_id {
         Some(id) => {
-            let closed: Option<i32> = sqlx::query_scalar(
+            let closed: Option<i32> = sqlx::query_scalar!(
                 r#"update sla_policy_version set effective_to = greatest(effective_from, coalesce($2, now()))
                    where policy_id = $1 and effective_to is null returning version"#,
+                id,
+                p.effective_from as _
             )
-            .bind(id)
-            .bind(p.effective_from)
             .fetch_optional(&mut *conn)
             .await?;
             match closed {
@@ -82,33 +81,33 @@ pub async fn save_policy(
             }
         }
         None => (
-            sqlx::query_scalar("select nextval('sla_policy_id_seq')")
+            sqlx::query_scalar!(r#"select nextval('sla_policy_id_seq') as "id!""#)
                 .fetch_one(&mut *conn)
                 .await?,
             1,
         ),
     };
-    sqlx::query(
+    sqlx::query!(
         r#"insert into sla_policy_version (policy_id, version, name, position, account_id, service_level, priority,
                warehouse_code, release_minutes, ship_minutes, deliver_days, promise, at_risk_percent, effective_from,
                created_by)
            values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, coalesce($15, now()), $14)"#,
+        policy_id,
+        version,
+        p.name,
+        p.position,
+        p.account_id,
+        p.service_level,
+        p.priority,
+        p.warehouse_code,
+        p.targets.release_minutes,
+        p.targets.ship_minutes,
+        p.targets.deliver_days,
+        p.targets.promise,
+        p.at_risk_percent,
+        p.created_by,
+        p.effective_from as _
     )
-    .bind(policy_id)
-    .bind(version)
-    .bind(p.name)
-    .bind(p.position)
-    .bind(p.account_id)
-    .bind(p.service_level)
-    .bind(p.priority)
-    .bind(p.warehouse_code)
-    .bind(p.targets.release_minutes)
-    .bind(p.targets.ship_minutes)
-    .bind(p.targets.deliver_days)
-    .bind(p.targets.promise)
-    .bind(p.at_risk_percent)
-    .bind(p.created_by)
-    .bind(p.effective_from)
     .execute(&mut *conn)
     .await?;
     Ok(Some((policy_id, version)))
@@ -116,10 +115,10 @@ pub async fn save_policy(
 
 /// Retires a policy from now on; clocks that started under it keep it.
 pub async fn retire_policy(db: impl PgExecutor<'_>, policy_id: i64) -> sqlx::Result<bool> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "update sla_policy_version set effective_to = now() where policy_id = $1 and effective_to is null",
+        policy_id
     )
-    .bind(policy_id)
     .execute(db)
     .await?
     .rows_affected()

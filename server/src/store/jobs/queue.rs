@@ -103,21 +103,21 @@ impl NewJob {
 /// key exists already (the trigger that caused this one is already being handled), or a job
 /// caused by the same event was enqueued before.
 pub async fn enqueue(db: impl PgExecutor<'_>, job: &NewJob) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         r#"insert into job (queue, kind, payload, dedupe_key, ordering_key, correlation_id, run_at, max_attempts, caused_by)
            values ($1, $2, $3, $4, $5, $6, coalesce($7, now()), coalesce($8, 8), $9)
            on conflict do nothing
            returning job_id"#,
+        job.queue,
+        job.kind,
+        job.payload,
+        job.dedupe_key,
+        job.ordering_key,
+        job.correlation_id,
+        job.run_at as _,
+        job.max_attempts,
+        job.caused_by
     )
-    .bind(&job.queue)
-    .bind(&job.kind)
-    .bind(&job.payload)
-    .bind(&job.dedupe_key)
-    .bind(&job.ordering_key)
-    .bind(&job.correlation_id)
-    .bind(job.run_at)
-    .bind(job.max_attempts)
-    .bind(job.caused_by)
     .fetch_optional(db)
     .await
 }
@@ -129,7 +129,7 @@ pub async fn enqueue_many(conn: &mut PgConnection, jobs: &[NewJob]) -> sqlx::Res
         return Ok(0);
     }
     let col = |f: fn(&NewJob) -> Option<String>| jobs.iter().map(f).collect::<Vec<_>>();
-    let done = sqlx::query(
+    let done = sqlx::query!(
         r#"insert into job (queue, kind, payload, dedupe_key, ordering_key, correlation_id, run_at, max_attempts, caused_by)
            select queue, kind, payload, dedupe_key, ordering_key, correlation_id, coalesce(run_at, now()),
                   coalesce(max_attempts, 8), caused_by
@@ -139,16 +139,16 @@ pub async fn enqueue_many(conn: &mut PgConnection, jobs: &[NewJob]) -> sqlx::Res
                                      run_at, max_attempts, caused_by, n)
            order by n
            on conflict do nothing"#,
+        &jobs.iter().map(|j| j.queue.clone()).collect::<Vec<_>>(),
+        &jobs.iter().map(|j| j.kind.clone()).collect::<Vec<_>>(),
+        &jobs.iter().map(|j| j.payload.clone()).collect::<Vec<_>>(),
+        &col(|j| j.dedupe_key.clone()) as _,
+        &col(|j| j.ordering_key.clone()) as _,
+        &col(|j| j.correlation_id.clone()) as _,
+        &jobs.iter().map(|j| j.run_at).collect::<Vec<_>>() as _,
+        &jobs.iter().map(|j| j.max_attempts).collect::<Vec<_>>() as _,
+        &jobs.iter().map(|j| j.caused_by).collect::<Vec<_>>() as _
     )
-    .bind(jobs.iter().map(|j| j.queue.clone()).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|j| j.kind.clone()).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|j| j.payload.clone()).collect::<Vec<_>>())
-    .bind(col(|j| j.dedupe_key.clone()))
-    .bind(col(|j| j.ordering_key.clone()))
-    .bind(col(|j| j.correlation_id.clone()))
-    .bind(jobs.iter().map(|j| j.run_at).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|j| j.max_attempts).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|j| j.caused_by).collect::<Vec<_>>())
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
@@ -161,10 +161,10 @@ pub async fn enqueue_if_called(
     connector_id: i64,
     jobs: &[NewJob],
 ) -> sqlx::Result<u64> {
-    let called: bool = sqlx::query_scalar(
-        "select outbound is not null and enabled from connector where connector_id = $1",
+    let called = sqlx::query_scalar!(
+        r#"select outbound is not null and enabled as "called!" from connector where connector_id = $1"#,
+        connector_id
     )
-    .bind(connector_id)
     .fetch_optional(&mut *conn)
     .await?
     .unwrap_or(false);
@@ -200,7 +200,8 @@ pub async fn claim(
     limit: i64,
     lease: std::time::Duration,
 ) -> sqlx::Result<Vec<ClaimedJob>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        ClaimedJob,
         r#"with ready as (
                select j.job_id from job j
                where j.queue = $1 and j.state in ('pending', 'failed') and j.run_at <= now()
@@ -215,11 +216,12 @@ pub async fn claim(
                           lease_until = now() + make_interval(secs => $3)
            from ready where job.job_id = ready.job_id
            returning job.job_id, job.queue, job.kind, job.payload, job.attempts, job.max_attempts, job.replays,
-                     job.ordering_key, job.correlation_id, job.lease_until, now() as claimed_at"#,
+                     job.ordering_key, job.correlation_id, job.lease_until as "lease_until!: DateTime<Utc>",
+                     now() as "claimed_at!: DateTime<Utc>""#,
+        queue,
+        limit,
+        lease.as_secs_f64()
     )
-    .bind(queue)
-    .bind(limit)
-    .bind(lease.as_secs_f64())
     .fetch_all(db)
     .await
 }
@@ -255,7 +257,7 @@ pub async fn finish(
         Outcome::Retry(wait) => ("failed", Some(wait.as_secs_f64()), "retry"),
         Outcome::Dead => ("dead", None, "dead"),
     };
-    let moved = sqlx::query(
+    let moved = sqlx::query!(
         r#"with moved as (
                update job set state = $3, run_at = coalesce(now() + make_interval(secs => $4), run_at),
                               lease_until = null, updated_at = now(),
@@ -265,17 +267,17 @@ pub async fn finish(
                returning job_id)
            insert into job_attempt (job_id, replay, attempt, started_at, outcome, request, response, error, duration_ms)
            select job_id, $10, $2, $8, $9, $5, $6, $7, greatest(0, extract(epoch from now() - $8) * 1000)::int from moved"#,
+        job.job_id,
+        job.attempts,
+        state,
+        run_at,
+        record.request,
+        record.response,
+        record.error,
+        job.claimed_at as _,
+        word,
+        job.replays
     )
-    .bind(job.job_id)
-    .bind(job.attempts)
-    .bind(state)
-    .bind(run_at)
-    .bind(&record.request)
-    .bind(&record.response)
-    .bind(&record.error)
-    .bind(job.claimed_at)
-    .bind(word)
-    .bind(job.replays)
     .execute(conn)
     .await?;
     Ok(moved.rows_affected() == 1)
@@ -284,7 +286,7 @@ pub async fn finish(
 /// Returns the jobs whose lease ran out (their worker died or hung) to `pending`, recording the
 /// lost attempt; a job out of attempts is dead. Returns how many were released.
 pub async fn release_expired_leases(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
-    let released = sqlx::query(
+    let released = sqlx::query!(
         r#"with expired as (
                select job_id, attempts, max_attempts, replays, lease_until from job
                where state = 'running' and lease_until < now()
@@ -298,7 +300,7 @@ pub async fn release_expired_leases(db: impl PgExecutor<'_>) -> sqlx::Result<u64
                returning j.job_id, e.attempts, e.replays, e.lease_until)
            insert into job_attempt (job_id, replay, attempt, started_at, outcome, error, duration_ms)
            select job_id, replays, attempts, lease_until, 'lease_expired', 'lease expired', 0 from moved
-           on conflict do nothing"#,
+           on conflict do nothing"#
     )
     .execute(db)
     .await?;

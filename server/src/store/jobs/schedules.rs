@@ -18,18 +18,18 @@ pub struct Schedule {
 
 /// Adds or changes a schedule; its next run is `next_run_at`.
 pub async fn upsert_schedule(db: impl PgExecutor<'_>, s: &Schedule) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         r#"insert into schedule (name, queue, kind, payload, cron, next_run_at) values ($1, $2, $3, $4, $5, $6)
            on conflict (name) do update set queue = excluded.queue, kind = excluded.kind,
                payload = excluded.payload, cron = excluded.cron,
                next_run_at = case when schedule.cron = excluded.cron then schedule.next_run_at else excluded.next_run_at end"#,
+        &s.name,
+        &s.queue,
+        &s.kind,
+        &s.payload,
+        &s.cron,
+        s.next_run_at as _
     )
-    .bind(&s.name)
-    .bind(&s.queue)
-    .bind(&s.kind)
-    .bind(&s.payload)
-    .bind(&s.cron)
-    .bind(s.next_run_at)
     .execute(db)
     .await?;
     Ok(())
@@ -37,9 +37,10 @@ pub async fn upsert_schedule(db: impl PgExecutor<'_>, s: &Schedule) -> sqlx::Res
 
 /// The schedules due now, locked so no other worker takes them until this transaction ends.
 pub async fn take_due_schedules(conn: &mut PgConnection) -> sqlx::Result<Vec<Schedule>> {
-    sqlx::query_as(
-        r#"select name, queue, kind, payload, cron, next_run_at from schedule
-           where enabled and next_run_at <= now() order by next_run_at for update skip locked"#,
+    sqlx::query_as!(
+        Schedule,
+        r#"select name, queue, kind, payload, cron, next_run_at as "next_run_at: DateTime<Utc>" from schedule
+           where enabled and next_run_at <= now() order by next_run_at for update skip locked"#
     )
     .fetch_all(conn)
     .await
@@ -52,12 +53,14 @@ pub async fn schedule_ran(
     ran_for: DateTime<Utc>,
     next_run_at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(r#"update schedule set last_run_at = $2, next_run_at = $3 where name = $1"#)
-        .bind(name)
-        .bind(ran_for)
-        .bind(next_run_at)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        r#"update schedule set last_run_at = $2, next_run_at = $3 where name = $1"#,
+        name,
+        ran_for as _,
+        next_run_at as _
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -67,9 +70,11 @@ pub async fn cursor(
     connector_id: i64,
     model: &str,
 ) -> sqlx::Result<Option<DateTime<Utc>>> {
-    sqlx::query_scalar("select position from sync_cursor where connector_id = $1 and model = $2")
-        .bind(connector_id)
-        .bind(model)
+    sqlx::query_scalar!(
+        r#"select position as "position: DateTime<Utc>" from sync_cursor where connector_id = $1 and model = $2"#,
+        connector_id,
+        model
+    )
         .fetch_optional(db)
         .await
 }
@@ -81,14 +86,14 @@ pub async fn save_cursor(
     model: &str,
     position: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         r#"insert into sync_cursor (connector_id, model, position) values ($1, $2, $3)
            on conflict (connector_id, model) do update
            set position = greatest(sync_cursor.position, excluded.position), updated_at = now()"#,
+        connector_id,
+        model,
+        position as _
     )
-    .bind(connector_id)
-    .bind(model)
-    .bind(position)
     .execute(db)
     .await?;
     Ok(())

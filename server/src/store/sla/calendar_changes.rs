@@ -7,12 +7,17 @@ use sqlx::PgExecutor;
 pub async fn calendars_to_apply(
     db: impl PgExecutor<'_>,
 ) -> sqlx::Result<Vec<(i64, String, String, DateTime<Utc>)>> {
-    sqlx::query_as(
-        r#"select business_calendar_id, scope, code, updated_at from business_calendar
-           where applied_at is null or applied_at < updated_at order by business_calendar_id"#,
+    let rows = sqlx::query!(
+        r#"select business_calendar_id, scope, code, updated_at as "updated_at: DateTime<Utc>"
+           from business_calendar
+           where applied_at is null or applied_at < updated_at order by business_calendar_id"#
     )
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.business_calendar_id, r.scope, r.code, r.updated_at))
+        .collect())
 }
 
 /// Orders with an open clock that counts in the calendar of this warehouse or carrier.
@@ -21,19 +26,25 @@ pub async fn open_orders_for(
     scope: &str,
     code: &str,
 ) -> sqlx::Result<Vec<String>> {
-    let (column, segments) = if scope == "carrier" {
-        ("k.carrier", "{deliver}")
+    // A carrier's calendar counts in deliver clocks, a warehouse's in release and ship clocks.
+    if scope == "carrier" {
+        sqlx::query_scalar!(
+            r#"select distinct o.order_ref from sla_clock k join "order" o using (order_id)
+               where k.ended_at is null and lower(k.carrier) = lower($1) and k.segment = 'deliver'"#,
+            code
+        )
+        .fetch_all(db)
+        .await
     } else {
-        ("k.warehouse_code", "{release,ship}")
-    };
-    sqlx::query_scalar(&format!(
-        r#"select distinct o.order_ref from sla_clock k join "order" o using (order_id)
-           where k.ended_at is null and lower({column}) = lower($1) and k.segment = any($2::text[])"#
-    ))
-    .bind(code)
-    .bind(segments)
-    .fetch_all(db)
-    .await
+        sqlx::query_scalar!(
+            r#"select distinct o.order_ref from sla_clock k join "order" o using (order_id)
+               where k.ended_at is null and lower(k.warehouse_code) = lower($1)
+                 and k.segment in ('release', 'ship')"#,
+            code
+        )
+        .fetch_all(db)
+        .await
+    }
 }
 
 /// Records that open clocks were recomputed for the calendar as it stood at `changed_at`.
@@ -42,10 +53,12 @@ pub async fn mark_calendar_applied(
     id: i64,
     changed_at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query("update business_calendar set applied_at = $2 where business_calendar_id = $1")
-        .bind(id)
-        .bind(changed_at)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "update business_calendar set applied_at = $2 where business_calendar_id = $1",
+        id,
+        changed_at as _
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }

@@ -24,7 +24,7 @@ pub async fn file_cases(
             })
         })
         .collect();
-    sqlx::query(
+    sqlx::query!(
         r#"with input as (
                select * from jsonb_to_recordset($2) as x(case_key text, category text, kind text, severity text,
                     summary text, order_id bigint, order_ref text, account_id uuid, order_value numeric,
@@ -45,9 +45,9 @@ pub async fn file_cases(
            where (c.category, c.kind, c.severity, c.summary, c.account_id, c.order_value, c.due_at, c.cleared_at)
                  is distinct from (excluded.category, excluded.kind, excluded.severity, excluded.summary,
                  excluded.account_id, excluded.order_value, excluded.due_at, excluded.cleared_at)"#,
+        ids,
+        Value::Array(rows)
     )
-    .bind(ids)
-    .bind(Value::Array(rows))
     .execute(&mut *conn)
     .await?;
     // Sync failures about these orders follow their order's due time too.
@@ -57,13 +57,13 @@ pub async fn file_cases(
             |o| json!({"order_id": o.order_id, "due_at": o.next_due, "order_value": o.order_value}),
         )
         .collect();
-    sqlx::query(
+    sqlx::query!(
         r#"update exception_case c set due_at = x.due_at, order_value = x.order_value, updated_at = now()
            from jsonb_to_recordset($1) as x(order_id bigint, due_at timestamptz, order_value numeric)
            where c.order_id = x.order_id and c.case_key like 'job:%'
              and (c.due_at, c.order_value) is distinct from (x.due_at, x.order_value)"#,
+        Value::Array(dues)
     )
-    .bind(Value::Array(dues))
     .execute(&mut *conn)
     .await?;
     Ok(())

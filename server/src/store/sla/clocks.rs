@@ -55,14 +55,13 @@ async fn write_clocks(
             })
         })
         .collect();
-    sqlx::query("delete from sla_clock where order_id = any($1)")
-        .bind(ids)
+    sqlx::query!("delete from sla_clock where order_id = any($1)", ids)
         .execute(&mut *conn)
         .await?;
     if rows.is_empty() {
         return Ok(());
     }
-    sqlx::query(
+    sqlx::query!(
         r#"insert into sla_clock (order_id, segment, policy_id, policy_version, started_at, target_seconds, due_at,
                at_risk_at, ended_at, paused_seconds, paused_since, predicted_late, elapsed_seconds, account_id,
                warehouse_code, carrier, service_level)
@@ -73,8 +72,8 @@ async fn write_clocks(
                 started_at timestamptz, target_seconds bigint, due_at timestamptz, at_risk_at timestamptz,
                 ended_at timestamptz, paused_seconds bigint, paused_since timestamptz, predicted_late boolean,
                 elapsed_seconds bigint, account_id uuid, warehouse_code text, carrier text, service_level text)"#,
+        Value::Array(rows)
     )
-    .bind(Value::Array(rows))
     .execute(&mut *conn)
     .await?;
     Ok(())

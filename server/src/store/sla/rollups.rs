@@ -74,7 +74,7 @@ pub async fn move_kpis(
         add_to_rollup("new", 1)
     );
     sqlx::query(&new).bind(&rows).execute(&mut *conn).await?;
-    sqlx::query(
+    sqlx::query!(
         r#"insert into kpi_dimension (account_id, dimension, value)
            select distinct account_id, d.dimension, d.value
            from jsonb_populate_recordset(null::order_kpi, $1) k,
@@ -82,8 +82,8 @@ pub async fn move_kpis(
                                 ('service_level', k.service_level)) as d(dimension, value)
            where d.value is not null
            on conflict on constraint kpi_dimension_key do nothing"#,
+        &rows
     )
-    .bind(&rows)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -94,15 +94,15 @@ pub async fn mark_recomputed(conn: &mut PgConnection, order_ids: &[i64]) -> sqlx
     if order_ids.is_empty() {
         return Ok(());
     }
-    sqlx::query(
+    sqlx::query!(
         r#"update kpi_daily k set late_changed_at = now()
            from (select distinct day, account_id, warehouse_code, carrier, service_level
                  from order_kpi where order_id = any($1)) o
            where k.day = o.day and k.account_id is not distinct from o.account_id
              and k.warehouse_code is not distinct from o.warehouse_code
              and k.carrier is not distinct from o.carrier and k.service_level is not distinct from o.service_level"#,
+        order_ids
     )
-    .bind(order_ids)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -115,7 +115,7 @@ pub async fn refresh_observed(
     days: i32,
     min_samples: i64,
 ) -> sqlx::Result<u64> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         r#"with recent as (
                select case when segment = 'deliver' then 'carrier' else 'warehouse' end as scope,
                       lower(case when segment = 'deliver' then carrier else warehouse_code end) as code,
@@ -132,9 +132,9 @@ pub async fn refresh_observed(
            select scope, code, segment, p80, samples, now() from observed
            on conflict (scope, code, segment) do update set
                p80_seconds = excluded.p80_seconds, samples = excluded.samples, computed_at = excluded.computed_at"#,
+        days,
+        min_samples
     )
-    .bind(days)
-    .bind(min_samples)
     .execute(db)
     .await?
     .rows_affected())

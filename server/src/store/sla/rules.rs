@@ -4,7 +4,7 @@
 use app::domain::sla::calendar::BusinessCalendar;
 use app::domain::sla::{PolicyVersion, Segment};
 use app::store::sla::{calendars::calendars, policies::policy_versions};
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -38,18 +38,13 @@ pub async fn rules(conn: &mut PgConnection) -> sqlx::Result<Rules> {
         };
         by.insert(row.code.to_lowercase(), calendar);
     }
-    for r in sqlx::query("select scope, code, segment, p80_seconds from sla_observed")
+    for r in sqlx::query!("select scope, code, segment, p80_seconds from sla_observed")
         .fetch_all(&mut *conn)
         .await?
     {
-        rules.observed.insert(
-            (
-                r.try_get("scope")?,
-                r.try_get::<String, _>("code")?.to_lowercase(),
-                r.try_get("segment")?,
-            ),
-            r.try_get("p80_seconds")?,
-        );
+        rules
+            .observed
+            .insert((r.scope, r.code.to_lowercase(), r.segment), r.p80_seconds);
     }
     Ok(rules)
 }
@@ -64,19 +59,19 @@ pub async fn order_ids(
     conn: &mut PgConnection,
     order_refs: &[String],
 ) -> sqlx::Result<HashMap<String, OrderIds>> {
-    let rows = sqlx::query(
+    let rows = sqlx::query!(
         r#"select order_ref, order_id, account_id from "order" where order_ref = any($1)"#,
+        order_refs
     )
-    .bind(order_refs)
     .fetch_all(&mut *conn)
     .await?;
     let mut out = HashMap::new();
     for r in rows {
         out.insert(
-            r.try_get("order_ref")?,
+            r.order_ref,
             OrderIds {
-                order_id: r.try_get("order_id")?,
-                account_id: r.try_get("account_id")?,
+                order_id: r.order_id,
+                account_id: r.account_id,
             },
         );
     }
