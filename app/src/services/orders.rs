@@ -15,7 +15,7 @@ fn row(r: &store::OrderListRow) -> OrderRow {
         account: r.account.clone(),
         customer: r.customer_name.clone(),
         customer_po: r.customer_po.clone(),
-        status: r.status.clone(),
+        status: r.status,
         on_hold: r.on_hold,
         warehouse: r.warehouse_code.clone(),
         carrier: r.carrier.clone(),
