@@ -8,8 +8,9 @@ use crate::error::AppError;
 use crate::store::accounts;
 use crate::store::kpis::{self, Filters, Sums};
 use crate::store::orders::Scope;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::PgPool;
+use uuid::Uuid;
 
 /// At-risk orders listed at most.
 pub const AT_RISK_LIMIT: i64 = 25;
@@ -196,42 +197,91 @@ pub async fn view(
     filter: &DashboardFilter,
     now: DateTime<Utc>,
 ) -> Result<DashboardView, AppError> {
-    let account_id = match filter.account.trim() {
-        "" => None,
-        code => {
-            let account = accounts::find_by_code(pool, code)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            if let Scope::Accounts(ids) = scope {
-                if !ids.contains(&account.account_id) {
-                    return Err(AppError::NotFound);
-                }
-            }
-            Some(account.account_id)
-        }
-    };
     let f = Filters {
         scope,
-        account_id,
+        account_id: account_in_scope(pool, scope, &filter.account).await?,
         f: filter,
     };
     let days = filter.period_days();
-    let today = now.date_naive();
-    let to = today + Duration::days(1);
+    let to = now.date_naive() + Duration::days(1);
     let from = to - Duration::days(days);
-    let previous = from - Duration::days(days);
-
     let now_sums = kpis::sums(pool, &f, from, to).await?;
-    let before_sums = kpis::sums(pool, &f, previous, from).await?;
     let delays = kpis::release_delays(pool, &f, from, to, true).await?;
-    let delays_before = kpis::release_delays(pool, &f, previous, from, false).await?;
+    let tiles = tiles_with_risk(pool, &f, &now_sums, &delays, (from, to), now).await?;
+    let points = trend_points(pool, &f, from, days).await?;
+    let buckets: Vec<Bucket> = (delays.buckets.into_iter().enumerate())
+        .map(|(i, count)| Bucket {
+            label: delay_label(i),
+            count,
+        })
+        .collect();
+    let splits = cycle_splits(pool, &f, from, to).await?;
+    Ok(DashboardView {
+        period: format!(
+            "{} to {} (UTC), against the {days} days before",
+            from,
+            to - Duration::days(1)
+        ),
+        tiles,
+        trend_svg: chart(charts::on_time_trend_svg(&points)),
+        release_delay_svg: chart(charts::distribution_svg(
+            "Release delay",
+            "Confirmed to released",
+            &buckets,
+        )),
+        cycle_svg: chart(charts::cycle_split_svg(&splits)),
+        at_risk: at_risk_rows(pool, &f, now).await?,
+        freshness: freshness_rows(pool, now).await?,
+        choices: choices(pool, scope).await?,
+        recomputed_note: now_sums.late_updated_at.map(|t| {
+            format!(
+                "Late data changed these figures; last at {}.",
+                utc_minute(t)
+            )
+        }),
+    })
+}
+
+/// The account the filter names, if the caller may see it (another account is not found).
+async fn account_in_scope(
+    pool: &PgPool,
+    scope: &Scope,
+    code: &str,
+) -> Result<Option<Uuid>, AppError> {
+    let code = code.trim();
+    if code.is_empty() {
+        return Ok(None);
+    }
+    let account = accounts::find_by_code(pool, code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if let Scope::Accounts(ids) = scope {
+        if !ids.contains(&account.account_id) {
+            return Err(AppError::NotFound);
+        }
+    }
+    Ok(Some(account.account_id))
+}
+
+/// The KPI tiles against the period before, and the clocks at risk or breached now.
+async fn tiles_with_risk(
+    pool: &PgPool,
+    f: &Filters<'_>,
+    now_sums: &Sums,
+    delays: &kpis::ReleaseDelays,
+    (from, to): (NaiveDate, NaiveDate),
+    now: DateTime<Utc>,
+) -> Result<Vec<Tile>, AppError> {
+    let previous = from - (to - from);
+    let before_sums = kpis::sums(pool, f, previous, from).await?;
+    let delays_before = kpis::release_delays(pool, f, previous, from, false).await?;
     let mut tiles = tiles(
-        &now_sums,
+        now_sums,
         &before_sums,
         (delays.p50, delays.p90),
         (delays_before.p50, delays_before.p90),
     );
-    let (at_risk_count, breached_count) = kpis::risk_counts(pool, &f, now).await?;
+    let (at_risk_count, breached_count) = kpis::risk_counts(pool, f, now).await?;
     tiles.push(Tile {
         key: "at_risk".into(),
         label: "At risk now".into(),
@@ -240,9 +290,18 @@ pub async fn view(
         better: None,
         basis: "open SLA clocks".into(),
     });
+    Ok(tiles)
+}
 
-    let daily = kpis::daily(pool, &f, from, to).await?;
-    let points: Vec<TrendPoint> = (0..days)
+/// One point a day: on-time ship, on-time delivery and OTIF shares.
+async fn trend_points(
+    pool: &PgPool,
+    f: &Filters<'_>,
+    from: NaiveDate,
+    days: i64,
+) -> Result<Vec<TrendPoint>, AppError> {
+    let daily = kpis::daily(pool, f, from, from + Duration::days(days)).await?;
+    Ok((0..days)
         .map(|i| from + Duration::days(i))
         .map(|day| {
             let row = daily.iter().find(|r| r.0 == day);
@@ -253,22 +312,22 @@ pub async fn view(
                 otif: row.and_then(|r| pct(r.6, r.5)),
             }
         })
-        .collect();
-    let buckets: Vec<Bucket> = delays
-        .buckets
-        .into_iter()
-        .enumerate()
-        .map(|(i, count)| Bucket {
-            label: delay_label(i),
-            count,
-        })
-        .collect();
-    let by = if filter.warehouse.trim().is_empty() {
+        .collect())
+}
+
+/// Cycle time split per warehouse (per carrier once a warehouse is chosen).
+async fn cycle_splits(
+    pool: &PgPool,
+    f: &Filters<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<CycleSplit>, AppError> {
+    let by = if f.f.warehouse.trim().is_empty() {
         "warehouse_code"
     } else {
         "carrier"
     };
-    let splits: Vec<CycleSplit> = kpis::cycle_by(pool, &f, from, to, by)
+    Ok(kpis::cycle_by(pool, f, from, to, by)
         .await?
         .into_iter()
         .map(|(label, ps, pc, us, uc, ts, tc)| CycleSplit {
@@ -277,9 +336,16 @@ pub async fn view(
             pickup_hours: hours(us, uc),
             transit_hours: hours(ts, tc),
         })
-        .collect();
+        .collect())
+}
 
-    let at_risk = kpis::at_risk(pool, &f, now, AT_RISK_LIMIT)
+/// The open clocks nearest their due time (or past it), most urgent first.
+async fn at_risk_rows(
+    pool: &PgPool,
+    f: &Filters<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<AtRiskRow>, AppError> {
+    Ok(kpis::at_risk(pool, f, now, AT_RISK_LIMIT)
         .await?
         .into_iter()
         .map(|r| AtRiskRow {
@@ -300,8 +366,12 @@ pub async fn view(
             warehouse: r.warehouse_code,
             carrier: r.carrier,
         })
-        .collect();
-    let freshness = kpis::freshness(pool)
+        .collect())
+}
+
+/// Each enabled source, how long since it last sent anything, and whether that is too long.
+async fn freshness_rows(pool: &PgPool, now: DateTime<Utc>) -> Result<Vec<FreshnessRow>, AppError> {
+    Ok(kpis::freshness(pool)
         .await?
         .into_iter()
         .map(|(source, kind, at)| FreshnessRow {
@@ -313,7 +383,11 @@ pub async fn view(
             stale: at.is_some_and(|t| now - t > STALE_AFTER),
             last_message_at: at.map(utc_minute),
         })
-        .collect();
+        .collect())
+}
+
+/// What the filters offer within the caller's scope.
+async fn choices(pool: &PgPool, scope: &Scope) -> Result<Choices, AppError> {
     let accounts = match scope {
         Scope::All => accounts::list(pool).await?,
         Scope::Accounts(ids) => accounts::list(pool)
@@ -330,34 +404,10 @@ pub async fn view(
             .map(|(_, v)| v.clone())
             .collect()
     };
-    let choices = Choices {
+    Ok(Choices {
         accounts: accounts.into_iter().map(|a| (a.code, a.name)).collect(),
         warehouses: of("warehouse"),
         carriers: of("carrier"),
         service_levels: of("service_level"),
-    };
-    Ok(DashboardView {
-        period: format!(
-            "{} to {} (UTC), against the {days} days before",
-            from,
-            to - Duration::days(1)
-        ),
-        tiles,
-        trend_svg: chart(charts::on_time_trend_svg(&points)),
-        release_delay_svg: chart(charts::distribution_svg(
-            "Release delay",
-            "Confirmed to released",
-            &buckets,
-        )),
-        cycle_svg: chart(charts::cycle_split_svg(&splits)),
-        at_risk,
-        freshness,
-        choices,
-        recomputed_note: now_sums.late_updated_at.map(|t| {
-            format!(
-                "Late data changed these figures; last at {}.",
-                utc_minute(t)
-            )
-        }),
     })
 }
