@@ -1,8 +1,7 @@
 //! The route table and the HTML shell.
 
 use crate::api::auth::{whoami, Login, Logout};
-use crate::domain::{CurrentUser, Section};
-use crate::error::AppError;
+use crate::components::Auth;
 use crate::pages;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -29,14 +28,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
-}
-
-/// Who is signed in, and the actions that change it. Provided once by [`App`].
-#[derive(Clone, Copy)]
-pub struct Auth {
-    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
-    pub login: ServerAction<Login>,
-    pub logout: ServerAction<Logout>,
 }
 
 #[component]
@@ -78,11 +69,4 @@ pub fn App() -> impl IntoView {
             </Routes>
         </Router>
     }
-}
-
-/// The section a path belongs to, for highlighting the navigation.
-pub fn section_of(path: &str) -> Option<Section> {
-    Section::ALL
-        .into_iter()
-        .find(|s| path == s.path() || path.starts_with(&format!("{}/", s.path())))
 }

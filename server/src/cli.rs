@@ -155,8 +155,9 @@ pub enum ConnectorCommand {
     },
     /// List connectors.
     List,
-    /// Set how Milepost calls the connector's system (the README's connector section; docs/wms-release.md for a warehouse), checked before it is
-    /// saved; the credential (Odoo API key or WMS token) is read from standard input.
+    /// Set how Milepost calls the connector's system (the README's connector section;
+    /// docs/wms-release.md for a warehouse), checked before it is saved; the credential (Odoo
+    /// API key or WMS token) is read from standard input.
     Outbound {
         #[arg(long)]
         name: String,

@@ -1,7 +1,7 @@
 //! Page guards. They decide what to render; the protection itself is the role check inside every
 //! server function.
 
-use crate::app::Auth;
+use crate::components::Auth;
 use crate::components::{ErrorNotice, Forbidden, Nav};
 use crate::domain::{CurrentUser, Section};
 use leptos::prelude::*;

@@ -1,6 +1,7 @@
 //! Reusable pieces of the interface: anything more than one page shows lives here, not in the
 //! page that showed it first.
 
+pub mod auth;
 pub mod badge;
 pub mod guard;
 pub mod jobs;
@@ -9,6 +10,7 @@ pub mod nav;
 pub mod status;
 pub mod upcoming;
 
+pub use auth::Auth;
 pub use badge::StatusBadge;
 pub use guard::{Guarded, SignedIn};
 pub use nav::Nav;

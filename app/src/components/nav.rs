@@ -1,7 +1,8 @@
 //! The navigation: only the sections the role may open, the current user, and sign-out.
 
-use crate::app::{section_of, Auth};
+use crate::components::Auth;
 use crate::domain::CurrentUser;
+use crate::domain::Section;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
@@ -10,7 +11,7 @@ use leptos_router::hooks::use_location;
 pub fn Nav(user: CurrentUser) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let location = use_location();
-    let current = move || section_of(&location.pathname.get());
+    let current = move || Section::of_path(&location.pathname.get());
     let links = user
         .role
         .sections()

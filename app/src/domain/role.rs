@@ -112,6 +112,14 @@ pub enum Section {
 }
 
 impl Section {
+    /// The section a path belongs to (its own path or one below it), for the navigation and
+    /// for where a sign-in may go next.
+    pub fn of_path(path: &str) -> Option<Section> {
+        Section::ALL
+            .into_iter()
+            .find(|s| path == s.path() || path.starts_with(&format!("{}/", s.path())))
+    }
+
     pub const ALL: [Section; 7] = [
         Section::Dashboard,
         Section::Orders,

@@ -1,6 +1,6 @@
 //! `/`: sends each user to their role's home, or to sign-in.
 
-use crate::app::Auth;
+use crate::components::Auth;
 use crate::components::ErrorNotice;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;

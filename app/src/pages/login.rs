@@ -1,6 +1,7 @@
 //! `/login`: the sign-in form.
 
-use crate::app::{section_of, Auth};
+use crate::components::Auth;
+use crate::domain::Section;
 use crate::error::AppError;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -66,7 +67,7 @@ pub fn LoginPage() -> impl IntoView {
                 match auth.user.await {
                     Ok(Some(user)) => {
                         let next = safe_next(query.with_untracked(|q| q.get("next")))
-                            .filter(|path| section_of(path).is_none_or(|s| user.role.may_open(s)))
+                            .filter(|path| Section::of_path(path).is_none_or(|s| user.role.may_open(s)))
                             .unwrap_or_else(|| user.role.home().path().to_string());
                         view! { <Redirect path=next/> }.into_any()
                     }

@@ -3,7 +3,7 @@
 //! never disagree with the order page; a late event refolds its order, and so recomputes all
 //! three from the whole history.
 
-use crate::store::sla::clocks::{self, OrderSla};
+use crate::store::sla::clocks::OrderSla;
 use crate::store::sla::rollups;
 use crate::store::sla::rules::{self, observed_for, Rules};
 use app::domain::projection::OrderProjection;
@@ -34,7 +34,7 @@ pub async fn recompute(
             Some(compute(p, id.order_id, id.account_id, &rules, now))
         })
         .collect();
-    clocks::write(conn, &computed).await?;
+    crate::store::sla::write(conn, &computed).await?;
     let late: Vec<i64> = changed_past
         .iter()
         .filter_map(|order| ids.get(order).map(|id| id.order_id))

@@ -64,7 +64,7 @@ impl Exchanges {
     ) -> Result<HashMap<i64, String>, JobError> {
         let product_ids: Vec<i64> = records
             .iter()
-            .filter_map(|r| super::writeback::id_of(&r["product_id"]))
+            .filter_map(|r| id_of(&r["product_id"]))
             .collect();
         let products = self
             .call(
@@ -108,4 +108,9 @@ impl Exchanges {
             ..JobError::fatal(message)
         }
     }
+}
+
+/// The id of a many2one field as Odoo returns it (`[id, "display name"]`, or `false`).
+pub(crate) fn id_of(many2one: &Value) -> Option<i64> {
+    many2one.get(0).and_then(Value::as_i64)
 }

@@ -4,9 +4,9 @@
 //! warehouse's figure and applies it (`inventory_quantity`, `action_apply_inventory`), which is
 //! idempotent: applying the same count twice changes nothing more.
 
+use super::calls::id_of;
 use super::calls::Exchanges;
 use super::client::OdooClient;
-use super::writeback::id_of;
 use crate::attempt::Done;
 use crate::attempt::JobError;
 use serde::{Deserialize, Serialize};

@@ -5,9 +5,9 @@
 //! marker of the event that caused it, and Odoo is asked for a note or activity with that marker
 //! before one is posted.
 
+use super::calls::id_of;
 use super::calls::Exchanges;
 use super::client::OdooClient;
-use super::writeback::id_of;
 use crate::attempt::Done;
 use crate::attempt::JobError;
 use serde::{Deserialize, Serialize};

@@ -13,17 +13,14 @@
 //! than the last one seen. It enqueues a deduplicated read per order and moves the cursor in the
 //! same transaction.
 
+use super::calls::id_of;
 use super::calls::Exchanges;
 use super::client::OdooClient;
-use super::writeback::id_of;
 use super::{RecordRef, READ_ACTION};
 use crate::attempt::JobError;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{json, Map, Value};
 use std::time::Duration;
-
-pub const READ: &str = "odoo.read";
-pub const PULL: &str = "odoo.pull";
 
 /// How far before the cursor a pull looks again (see the module's note on `write_date`).
 pub const OVERLAP: Duration = Duration::from_secs(120);

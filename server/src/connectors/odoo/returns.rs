@@ -3,9 +3,10 @@
 //! from the order's last done delivery. Before acting it looks for a return of that delivery
 //! already made (a second run, a lost answer) and then does nothing.
 
+use super::calls::id_of;
 use super::calls::Exchanges;
 use super::client::OdooClient;
-use super::writeback::{id_of, shipped_by_sku, ShippedLine};
+use super::writeback::{shipped_by_sku, ShippedLine};
 use crate::attempt::Done;
 use crate::attempt::JobError;
 use serde::{Deserialize, Serialize};

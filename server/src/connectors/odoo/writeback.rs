@@ -8,7 +8,7 @@
 //! A job may run twice (a crash after Odoo committed, a lost answer): before acting it looks for
 //! the picking already done with this tracking number and then does nothing.
 
-use super::calls::Exchanges;
+use super::calls::{id_of, Exchanges};
 use super::client::OdooClient;
 use crate::attempt::Done;
 use crate::attempt::JobError;
@@ -41,10 +41,6 @@ pub(crate) fn shipped_by_sku(lines: &[ShippedLine]) -> HashMap<&str, f64> {
         *by_sku.entry(line.sku.as_str()).or_default() += line.qty_shipped;
     }
     by_sku
-}
-
-pub(crate) fn id_of(many2one: &Value) -> Option<i64> {
-    many2one.get(0).and_then(Value::as_i64)
 }
 
 /// Applies the dispatch to the order's open delivery picking.

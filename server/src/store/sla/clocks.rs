@@ -1,6 +1,5 @@
 //! `sla_clock` and `order_kpi` as the projector writes them for each order it folds.
 
-use super::{cases::file_cases, rollups::move_kpis};
 use app::domain::sla::cases::CaseFact;
 use app::domain::sla::{Clock, OrderKpi};
 use chrono::{DateTime, Utc};
@@ -23,18 +22,8 @@ pub struct OrderSla {
     pub next_due: Option<DateTime<Utc>>,
 }
 
-/// Replaces the orders' clocks, moves their KPI shares in the rollups, and files their cases.
-pub async fn write(conn: &mut PgConnection, orders: &[OrderSla]) -> sqlx::Result<()> {
-    if orders.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<i64> = orders.iter().map(|o| o.order_id).collect();
-    write_clocks(conn, &ids, orders).await?;
-    move_kpis(conn, &ids, orders).await?;
-    file_cases(conn, &ids, orders).await
-}
-
-async fn write_clocks(
+/// Replaces the orders' clocks.
+pub async fn write_clocks(
     conn: &mut PgConnection,
     ids: &[i64],
     orders: &[OrderSla],

@@ -9,3 +9,17 @@ pub mod cases;
 pub mod clocks;
 pub mod rollups;
 pub mod rules;
+
+use clocks::OrderSla;
+use sqlx::PgConnection;
+
+/// Replaces the orders' clocks, moves their KPI shares in the rollups, and files their cases.
+pub async fn write(conn: &mut PgConnection, orders: &[OrderSla]) -> sqlx::Result<()> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = orders.iter().map(|o| o.order_id).collect();
+    clocks::write_clocks(conn, &ids, orders).await?;
+    rollups::move_kpis(conn, &ids, orders).await?;
+    cases::file_cases(conn, &ids, orders).await
+}
