@@ -1,7 +1,7 @@
 //! The one path every inbound message takes, from the HTTP API, the demo and the benchmark alike:
 //! keep the raw message, check ownership, append the canonical events and queue them for the
 //! projector, all in one statement (grouped with concurrent messages by `writer.rs`). The answer is sent only after it commits; the projector
-//! folds the events into their orders right after (`projector.rs`).
+//! folds the events into their orders right after (`crate::projector`).
 
 use super::adapters::{AdapterError, CanonicalEvent, Parsed};
 use super::connector::Connector;

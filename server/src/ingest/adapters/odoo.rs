@@ -8,7 +8,7 @@
 //! and identical payloads are one event. A `stock.picking` payload, or one with no fields, is a
 //! trigger only: it is kept in the inbox and the sync engine reads the record (the truth).
 //! Every webhook asks for that read (`Parsed::reads`); a read's own result (`_action`
-//! `milepost.read`, see `sync::connectors::odoo::read`) does not, and it alone carries the
+//! `milepost.read`, see `connectors::odoo::read`) does not, and it alone carries the
 //! delivery pickings (`_pickings`), whose readiness releases the order to the warehouse.
 
 use super::event::Derived;
