@@ -45,6 +45,9 @@ impl From<FieldErrors> for AppError {
     }
 }
 
+/// How long a client is asked to wait when the database is unavailable.
+pub const UNAVAILABLE_RETRY_SECONDS: u32 = 5;
+
 /// Errors a browser or API client can see.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
@@ -70,9 +73,17 @@ pub enum AppError {
     /// 422: input the user can fix, per field.
     #[error("please correct the highlighted fields")]
     Validation(FieldErrors),
-    /// 429: too many attempts; the message says when to try again.
-    #[error("{0}")]
-    TooManyRequests(String),
+    /// 429: too many attempts, or the server is busy; the message says when to try again, and the
+    /// response carries `Retry-After` with the same number of seconds.
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_seconds: u32,
+    },
+    /// 503: the database (or another part the server needs) is unavailable right now; nothing was
+    /// changed. Answered with `Retry-After`.
+    #[error("the service is briefly unavailable; nothing was changed, please retry in a moment")]
+    Unavailable,
     /// 503: the browser could not reach the server (set on the client only).
     #[error("could not reach the server: {0}")]
     Unreachable(String),
@@ -91,9 +102,21 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
             AppError::Validation(_) => 422,
-            AppError::TooManyRequests(_) => 429,
-            AppError::Unreachable(_) => 503,
+            AppError::TooManyRequests { .. } => 429,
+            AppError::Unreachable(_) | AppError::Unavailable => 503,
             AppError::Internal => 500,
+        }
+    }
+
+    /// Seconds the client should wait before retrying, sent as `Retry-After`.
+    pub fn retry_after_seconds(&self) -> Option<u32> {
+        match self {
+            AppError::TooManyRequests {
+                retry_after_seconds,
+                ..
+            } => Some(*retry_after_seconds),
+            AppError::Unavailable => Some(UNAVAILABLE_RETRY_SECONDS),
+            _ => None,
         }
     }
 
@@ -139,7 +162,15 @@ mod tests {
         assert_eq!(AppError::NotFound.status(), 404);
         assert_eq!(AppError::Conflict("x".into()).status(), 409);
         assert_eq!(AppError::Validation(FieldErrors::default()).status(), 422);
-        assert_eq!(AppError::TooManyRequests("x".into()).status(), 429);
+        assert_eq!(
+            AppError::TooManyRequests {
+                message: "x".into(),
+                retry_after_seconds: 1
+            }
+            .status(),
+            429
+        );
+        assert_eq!(AppError::Unavailable.status(), 503);
         assert_eq!(AppError::Internal.status(), 500);
     }
 

@@ -79,16 +79,25 @@ impl JobError {
     }
 }
 
-/// Reads a `Retry-After` header: delay seconds, or an HTTP date.
+/// The longest wait a partner's `Retry-After` is followed for: a bigger value (or a date years
+/// ahead) must not park a job for ever, nor overflow the retry interval.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60 * 60);
+
+/// Reads a `Retry-After` header: delay seconds, or an HTTP date; clamped to `MAX_RETRY_AFTER`.
 pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+        return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
     }
     let at = DateTime::parse_from_rfc2822(value)
         .ok()?
         .with_timezone(&Utc);
-    Some((at - now).to_std().unwrap_or(Duration::ZERO))
+    Some(
+        (at - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
+    )
 }
 
 /// The `Retry-After` of an HTTP answer, if it has a readable one.
@@ -102,6 +111,23 @@ pub fn retry_after_header(headers: &reqwest::header::HeaderMap) -> Option<Durati
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_or_far_retry_after_is_clamped() {
+        let now = Utc::now();
+        assert_eq!(
+            parse_retry_after("18446744073709551615", now),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+    }
 
     #[test]
     fn statuses_map_to_retry_or_give_up() {

@@ -61,6 +61,9 @@ pub enum Command {
     /// Manage API keys for /api/v1.
     #[command(subcommand)]
     Apikey(ApikeyCommand),
+    /// The key that seals stored secrets (docs/SECURITY.md).
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// Manage customer webhooks: accounts' subscriptions to canonical events.
     #[command(subcommand)]
     Webhook(WebhookCommand),
@@ -83,6 +86,16 @@ pub enum UserCommand {
         email: String,
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Disable a user: no sign-in, their sessions end (audited).
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        #[arg(long)]
+        email: String,
     },
     /// List users.
     List,
@@ -184,6 +197,10 @@ pub enum WebhookCommand {
         /// Canonical types to deliver (default: all). Repeat or separate by commas.
         #[arg(long = "type", value_delimiter = ',')]
         types: Vec<String>,
+        /// Allow a loopback or private address (a receiver inside your own network). Off by
+        /// default: Milepost calls public addresses only.
+        #[arg(long)]
+        allow_private_network: bool,
     },
     /// List subscriptions, with any pause notice.
     List,
@@ -199,6 +216,14 @@ pub enum WebhookCommand {
         #[arg(long)]
         since: chrono::DateTime<chrono::Utc>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SecretsCommand {
+    /// Print a new random key (base64), to put first in the key file when rotating.
+    NewKey,
+    /// Seal every stored secret again under the first key of the key ring.
+    Rotate,
 }
 
 #[derive(Subcommand, Debug)]

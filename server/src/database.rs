@@ -60,7 +60,8 @@ impl Database {
     }
 }
 
-/// Applies pending migrations (ours and the session store's). A failure names the migration.
+/// Applies pending migrations (ours and the session store's), then seals any secret still stored
+/// in plain text (`crate::secrets`). A failure names the migration.
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     app::store::MIGRATOR
         .run(pool)
@@ -70,6 +71,12 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
         .migrate()
         .await
         .context("creating the session store tables")?;
+    let sealed = crate::secrets::seal_stored(pool, false)
+        .await
+        .context("sealing stored secrets")?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed secrets stored before encryption");
+    }
     Ok(())
 }
 

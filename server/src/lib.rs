@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod pg;
 pub mod projector;
+pub mod secrets;
 pub mod settings;
 pub mod signing;
 #[cfg(feature = "tools")]

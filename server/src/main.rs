@@ -17,6 +17,13 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(settings.log_format, &settings.log_filter);
+    match server::secrets::load(&settings.data_dir) {
+        Ok(keyring) => server::secrets::install(keyring),
+        Err(e) => {
+            eprintln!("milepost: {e}");
+            return ExitCode::from(2);
+        }
+    }
     // With no subcommand, serve: that is what `cargo leptos serve|watch` runs.
     let command = cli.command.unwrap_or(Command::Serve { no_workers: false });
     match commands::run(command, settings).await {

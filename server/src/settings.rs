@@ -1,6 +1,8 @@
 //! Typed settings from the environment. Every variable is listed in `.env.example`; a bad value
 //! stops start-up with a message that names the variable.
 
+use crate::ingest::limits::IngestLimits;
+use app::auth::client_addr::{parse_trusted_proxies, ClientAddrPolicy};
 use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -50,8 +52,12 @@ pub struct Settings {
     pub session_idle: Duration,
     /// `MILEPOST_SESSION_ABSOLUTE_HOURS` (default 12).
     pub session_absolute: Duration,
-    /// `MILEPOST_CLIENT_IP_HEADER`: the header a trusted proxy puts the client address in.
-    pub client_ip_header: Option<String>,
+    /// `MILEPOST_CLIENT_IP_HEADER` (the header trusted proxies append the client address to)
+    /// and `MILEPOST_TRUSTED_PROXIES` (their addresses or CIDR ranges; default loopback only).
+    pub client_addr: ClientAddrPolicy,
+    /// `MILEPOST_API_RATE_PER_KEY`, `MILEPOST_API_RATE_PER_ADDR` (requests per second, default 200
+    /// and 400) and `MILEPOST_API_BURST` (default 400): the ingest API's limits.
+    pub ingest_limits: IngestLimits,
 }
 
 impl Settings {
@@ -149,7 +155,38 @@ impl Settings {
                     1..=720,
                 )?,
             ),
-            client_ip_header: get("MILEPOST_CLIENT_IP_HEADER").map(|h| h.to_ascii_lowercase()),
+            client_addr: ClientAddrPolicy {
+                header: get("MILEPOST_CLIENT_IP_HEADER").map(|h| h.to_ascii_lowercase()),
+                trusted_proxies: parse(
+                    "MILEPOST_TRUSTED_PROXIES",
+                    get("MILEPOST_TRUSTED_PROXIES").unwrap_or_else(|| "127.0.0.0/8, ::1".into()),
+                    |v| parse_trusted_proxies(&v),
+                )?,
+            },
+            ingest_limits: {
+                let defaults = IngestLimits::default();
+                IngestLimits {
+                    per_key_per_second: number(
+                        "MILEPOST_API_RATE_PER_KEY",
+                        get("MILEPOST_API_RATE_PER_KEY"),
+                        defaults.per_key_per_second,
+                        1..=1_000_000,
+                    )?,
+                    per_addr_per_second: number(
+                        "MILEPOST_API_RATE_PER_ADDR",
+                        get("MILEPOST_API_RATE_PER_ADDR"),
+                        defaults.per_addr_per_second,
+                        1..=1_000_000,
+                    )?,
+                    burst: number(
+                        "MILEPOST_API_BURST",
+                        get("MILEPOST_API_BURST"),
+                        defaults.burst,
+                        1..=1_000_000,
+                    )?,
+                    refusals_per_minute: defaults.refusals_per_minute,
+                }
+            },
         })
     }
 
@@ -233,6 +270,11 @@ mod tests {
         assert!(err.to_string().contains("MILEPOST_LOG_FORMAT"), "{err}");
         let err = settings(&[("MILEPOST_PUBLIC_URL", "ftp://x")]).unwrap_err();
         assert!(err.to_string().contains("MILEPOST_PUBLIC_URL"), "{err}");
+        let err = settings(&[("MILEPOST_TRUSTED_PROXIES", "10.0.0.0/8,lb")]).unwrap_err();
+        assert!(
+            err.to_string().contains("MILEPOST_TRUSTED_PROXIES"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Building the web application: routes, layers, and the listener.
 
 use crate::http::{csrf, health, security_headers, server_fn_status, trace};
+use crate::ingest::http::IngestConfig;
 use crate::settings::Settings;
 use anyhow::Context;
 use app::auth::{AppState, AuthConfig};
@@ -18,12 +19,16 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 use tracing::Level;
+
+/// The longest a request body may take to arrive.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "milepost_session";
@@ -105,7 +110,7 @@ fn leptos_options(settings: &Settings) -> anyhow::Result<LeptosOptions> {
 pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) -> Router {
     let auth = Arc::new(AuthConfig {
         absolute_timeout: settings.session_absolute,
-        client_ip_header: settings.client_ip_header.clone(),
+        client_addr: settings.client_addr.clone(),
         ..AuthConfig::default()
     });
     let state = AppState {
@@ -137,6 +142,8 @@ pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) 
     Router::new()
         // Registers the pages and every server function (at its `/fn/...` path).
         .leptos_routes_with_context(&state, routes, context.clone(), pages)
+        // Live updates are for signed-in users only, a few streams each (`http::live`).
+        .merge(crate::http::live::router(pool.clone(), state.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -148,9 +155,15 @@ pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) 
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         // The ingest API authenticates with keys and signatures, never cookies.
-        .merge(crate::ingest::http::router(pool.clone()))
-        // Topic names only, no data (see `http::live`), so no session is needed to listen.
-        .merge(crate::http::live::router(pool.clone()))
+        .merge(crate::ingest::http::router(
+            pool.clone(),
+            IngestConfig {
+                client_addr: settings.client_addr.clone(),
+                limits: settings.ingest_limits,
+            },
+        ))
+        // A body that trickles in (slowloris) holds a connection and a task: cut it off.
+        .layer(RequestBodyTimeoutLayer::new(BODY_READ_TIMEOUT))
         .layer(middleware::from_fn(move |req, next| {
             security_headers::add(hsts, req, next)
         }))

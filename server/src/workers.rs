@@ -17,6 +17,9 @@ use tower_sessions_sqlx_store::PostgresStore;
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(5 * 60);
 /// Sign-in failures are only counted for minutes; a day of them is kept for investigation.
 const KEEP_LOGIN_FAILURES: chrono::Duration = chrono::Duration::days(1);
+/// Unauthenticated refusals (metadata only) are kept a month for an integrator tracing a
+/// misconfigured sender.
+const KEEP_REFUSALS: chrono::Duration = chrono::Duration::days(30);
 
 /// How often the projector looks for queued events. Ingest does not NOTIFY: Postgres serialises
 /// the commits of notifying transactions, which capped concurrent ingest; a short poll costs less.
@@ -97,7 +100,7 @@ async fn keep_house(pool: PgPool, stop: CancellationToken) -> anyhow::Result<()>
 /// Monthly event partitions made ahead of time.
 const EVENT_PARTITIONS_AHEAD: i32 = 3;
 
-/// Deletes expired sessions and old sign-in failures; creates the coming months' event partitions.
+/// Deletes expired sessions, old sign-in failures and old refused requests; creates the coming months' event partitions.
 pub async fn housekeeping(pool: &PgPool) -> anyhow::Result<()> {
     crate::store::events::ensure_partitions(pool, EVENT_PARTITIONS_AHEAD)
         .await
@@ -110,6 +113,13 @@ pub async fn housekeeping(pool: &PgPool) -> anyhow::Result<()> {
         app::store::login_failures::delete_older_than(pool, Utc::now() - KEEP_LOGIN_FAILURES)
             .await
             .context("pruning old sign-in failures")?;
-    tracing::debug!(login_failures.pruned = pruned, "housekeeping done");
+    let refusals = crate::store::refusals::delete_older_than(pool, Utc::now() - KEEP_REFUSALS)
+        .await
+        .context("pruning old refused requests")?;
+    tracing::debug!(
+        login_failures.pruned = pruned,
+        refused_requests.pruned = refusals,
+        "housekeeping done"
+    );
     Ok(())
 }

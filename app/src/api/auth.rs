@@ -31,26 +31,28 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     crate::auth::current_user().await
 }
 
-/// Changes the caller's own password. Any signed-in role; the current password is required, and
-/// the caller's other sessions end while this one stays signed in.
+/// Changes the caller's own password. Any signed-in role; the current password is required (and
+/// throttled like a sign-in), and the caller's other sessions end while this one stays signed in.
 #[server(prefix = "/fn", endpoint = "auth/change_password")]
 pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    use crate::auth::{ctx, password, require_user, session::UserSession};
+    use crate::auth::{client_addr, ctx, require_user, session::UserSession, sign_in};
     use crate::error::FieldErrors;
     use crate::services::users;
-    use crate::store;
     let user = require_user().await?;
     let state = ctx()?;
-    let credentials = store::users::find_credentials_by_email(&state.pool, &user.email).await?;
-    let ok = password::verify(
+    // The same throttle as sign-in: a stolen session must not become a password-guessing oracle.
+    let checked = sign_in::check_password(
+        &state,
+        &user.email,
         current_password.into(),
-        credentials.map(|c| c.password_hash),
+        &client_addr().await,
+        "password_change.failed",
     )
     .await?;
-    if !ok {
+    if checked != Some(user.user_id) {
         return Err(AppError::Validation(FieldErrors::single(
             "current_password",
             "is not your current password",

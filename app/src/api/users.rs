@@ -31,6 +31,7 @@ pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
             display_name: user.display_name,
             role: user.role,
             account_codes,
+            disabled: user.disabled_at.is_some(),
         });
     }
     Ok(out)
@@ -87,6 +88,16 @@ pub async fn set_user_password(user_id: Uuid, password: String) -> Result<(), Ap
     let admin = require_role(&[Role::Admin]).await?;
     users::set_password(&ctx()?.pool, user_id, password.into(), Some(admin.user_id)).await?;
     Ok(())
+}
+
+/// Disables a user (no sign-in, sessions end) or enables them again. Admins only, audited.
+#[server(prefix = "/fn", endpoint = "users/set_disabled")]
+pub async fn set_user_disabled(user_id: Uuid, disabled: bool) -> Result<(), AppError> {
+    use crate::auth::{ctx, require_role};
+    use crate::domain::Role;
+    use crate::services::users;
+    let admin = require_role(&[Role::Admin]).await?;
+    users::set_disabled(&ctx()?.pool, user_id, disabled, Some(admin.user_id)).await
 }
 
 /// "ACME, globex" → ["ACME", "GLOBEX"].

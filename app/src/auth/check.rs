@@ -33,7 +33,11 @@ pub async fn require_role(roles: &[Role]) -> Result<CurrentUser, AppError> {
     }
 }
 
-async fn resolve(state: &AppState, session: &UserSession) -> Result<Option<CurrentUser>, AppError> {
+/// The signed-in user of `session`, as `current_user` finds it (for handlers outside Leptos).
+pub async fn resolve(
+    state: &AppState,
+    session: &UserSession,
+) -> Result<Option<CurrentUser>, AppError> {
     let Some(auth) = session.auth().await? else {
         return Ok(None);
     };
@@ -44,7 +48,9 @@ async fn resolve(state: &AppState, session: &UserSession) -> Result<Option<Curre
         .unwrap_or(false);
     let user = store::users::find_by_id(&state.pool, auth.user_id).await?;
     match user {
-        Some(user) if !expired && user.auth_epoch == auth.auth_epoch => {
+        Some(user)
+            if !expired && user.auth_epoch == auth.auth_epoch && user.disabled_at.is_none() =>
+        {
             session.touch(&auth).await?;
             Ok(Some(user.into_current()))
         }
@@ -56,30 +62,23 @@ async fn resolve(state: &AppState, session: &UserSession) -> Result<Option<Curre
     }
 }
 
-/// The client's address for throttling: the first value of the configured proxy header when one
-/// is set (behind a load balancer), else the TCP peer address.
+/// The client's address for throttling: the TCP peer, or the right-most untrusted hop of the
+/// configured header when the peer is a trusted proxy (`client_addr.rs`).
 pub async fn client_addr() -> String {
     use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
-    let header = ctx().ok().and_then(|s| s.auth.client_ip_header.clone());
-    if let (Some(name), Some(parts)) = (header, use_context::<http::request::Parts>()) {
-        if let Some(value) = parts
-            .headers
-            .get(name.as_str())
-            .and_then(|v| v.to_str().ok())
-        {
-            if let Some(first) = value
-                .split(',')
-                .next()
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-            {
-                return first.to_string();
-            }
-        }
-    }
-    match leptos_axum::extract::<ConnectInfo<SocketAddr>>().await {
-        Ok(ConnectInfo(addr)) => addr.ip().to_string(),
-        Err(_) => "unknown".to_string(),
+    let Ok(ConnectInfo(peer)) = leptos_axum::extract::<ConnectInfo<SocketAddr>>().await else {
+        return "unknown".to_string();
+    };
+    let Ok(state) = ctx() else {
+        return peer.ip().to_string();
+    };
+    match use_context::<http::request::Parts>() {
+        Some(parts) => state
+            .auth
+            .client_addr
+            .resolve(peer.ip(), &parts.headers)
+            .to_string(),
+        None => peer.ip().to_string(),
     }
 }

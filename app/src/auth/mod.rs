@@ -4,6 +4,7 @@
 //! feature `ssr`. What each feature does once the caller is allowed is `services`.
 
 mod check;
+pub mod client_addr;
 pub mod csp;
 pub mod password;
 pub mod scope;
@@ -12,6 +13,6 @@ pub mod sign_in;
 pub mod state;
 pub mod throttle;
 
-pub use check::{client_addr, current_user, require_role, require_user};
+pub use check::{client_addr, current_user, require_role, require_user, resolve};
 pub use sign_in::sign_in;
 pub use state::{ctx, AppState, AuthConfig};

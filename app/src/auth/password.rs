@@ -5,7 +5,8 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+use tokio::sync::Semaphore;
 
 pub use crate::store::users::PasswordHashString;
 
@@ -62,12 +63,25 @@ pub async fn hash(password: SecretString) -> Result<PasswordHashString, AppError
     .await
 }
 
+/// How long a caller refused for lack of a hashing slot is asked to wait.
+const BUSY_RETRY_SECONDS: u32 = 2;
+
 /// Whether `password` matches `stored`; with `None`, checks against a dummy hash and returns false.
+/// Takes one of `slots` for the duration, or refuses with `TooManyRequests` when none is free.
 pub async fn verify(
+    slots: &Arc<Semaphore>,
     password: SecretString,
     stored: Option<PasswordHashString>,
 ) -> Result<bool, AppError> {
+    let Ok(slot) = slots.clone().try_acquire_owned() else {
+        tracing::warn!("password check refused: every hashing slot is busy");
+        return Err(AppError::TooManyRequests {
+            message: "The server is busy checking other sign-ins. Try again in a moment.".into(),
+            retry_after_seconds: BUSY_RETRY_SECONDS,
+        });
+    };
     off_the_async_threads("password verification", move || {
+        let _slot = slot;
         let known = stored.is_some();
         let phc = stored
             .map(|s| s.as_str().to_string())
@@ -86,6 +100,21 @@ pub async fn verify(
 mod tests {
     use super::*;
 
+    fn slots() -> Arc<Semaphore> {
+        Arc::new(Semaphore::new(2))
+    }
+
+    #[tokio::test]
+    async fn a_check_with_every_slot_taken_is_refused_with_retry_after_not_queued() {
+        let slots = Arc::new(Semaphore::new(1));
+        let _busy = slots.clone().try_acquire_owned().unwrap();
+        let err = verify(&slots, SecretString::from("anything at all"), None)
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 429);
+        assert_eq!(err.retry_after_seconds(), Some(BUSY_RETRY_SECONDS));
+    }
+
     #[tokio::test]
     async fn a_hashed_password_verifies_and_a_different_one_does_not() {
         let stored = hash(SecretString::from("correct horse battery"))
@@ -93,23 +122,30 @@ mod tests {
             .unwrap();
         assert!(stored.as_str().starts_with("$argon2id$"));
         assert!(verify(
+            &slots(),
             SecretString::from("correct horse battery"),
             Some(stored.clone())
         )
         .await
         .unwrap());
-        assert!(
-            !verify(SecretString::from("wrong horse battery"), Some(stored))
-                .await
-                .unwrap()
-        );
+        assert!(!verify(
+            &slots(),
+            SecretString::from("wrong horse battery"),
+            Some(stored)
+        )
+        .await
+        .unwrap());
     }
 
     #[tokio::test]
     async fn an_unknown_user_never_verifies_even_with_the_dummy_password() {
-        assert!(!verify(SecretString::from("milepost-dummy-password"), None)
-            .await
-            .unwrap());
+        assert!(!verify(
+            &slots(),
+            SecretString::from("milepost-dummy-password"),
+            None
+        )
+        .await
+        .unwrap());
     }
 
     #[test]

@@ -37,6 +37,11 @@ impl UserSession {
         Ok(Self(session))
     }
 
+    /// The session of a plain axum handler (outside Leptos), from its `Session` extractor.
+    pub fn new(session: Session) -> Self {
+        Self(session)
+    }
+
     /// Signs `user_id` in. The session id is cycled first so an id planted before sign-in
     /// (session fixation) is worthless afterwards.
     pub async fn login(&self, user_id: Uuid, auth_epoch: i32) -> Result<(), AppError> {

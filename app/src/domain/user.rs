@@ -24,6 +24,8 @@ pub struct UserSummary {
     pub role: Role,
     /// The customer's account, or the accounts an account manager is assigned to.
     pub account_codes: Vec<String>,
+    /// Disabled by an admin: cannot sign in.
+    pub disabled: bool,
 }
 
 /// An account as lists show it.

@@ -2,7 +2,7 @@
 //! (`/admin/sla`). Later issues add connectors, API keys and the audit log here.
 
 use crate::api::accounts::{list_accounts, CreateAccount};
-use crate::api::users::{list_users, CreateUser, SetUserPassword, SetUserRole};
+use crate::api::users::{list_users, CreateUser, SetUserDisabled, SetUserPassword, SetUserRole};
 use crate::components::{action_outcome as outcome, ErrorNotice, Guarded};
 use crate::domain::{Role, Section, UserSummary};
 use leptos::form::ActionForm;
@@ -20,9 +20,16 @@ pub fn AdminPage() -> impl IntoView {
     let create_user = ServerAction::<CreateUser>::new();
     let set_role = ServerAction::<SetUserRole>::new();
     let set_password = ServerAction::<SetUserPassword>::new();
+    let set_disabled = ServerAction::<SetUserDisabled>::new();
     let create_account = ServerAction::<CreateAccount>::new();
     let users = Resource::new(
-        move || (create_user.version().get(), set_role.version().get()),
+        move || {
+            (
+                create_user.version().get(),
+                set_role.version().get(),
+                set_disabled.version().get(),
+            )
+        },
         |_| list_users(),
     );
     let accounts = Resource::new(move || create_account.version().get(), |_| list_accounts());
@@ -38,7 +45,7 @@ pub fn AdminPage() -> impl IntoView {
                 <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
                     {move || Suspend::new(async move {
                         match users.await {
-                            Ok(list) => view! { <UserTable users=list set_role set_password/> }.into_any(),
+                            Ok(list) => view! { <UserTable users=list set_role set_password set_disabled/> }.into_any(),
                             Err(error) => view! { <ErrorNotice error/> }.into_any(),
                         }
                     })}
@@ -90,6 +97,7 @@ fn UserTable(
     users: Vec<UserSummary>,
     set_role: ServerAction<SetUserRole>,
     set_password: ServerAction<SetUserPassword>,
+    set_disabled: ServerAction<SetUserDisabled>,
 ) -> impl IntoView {
     let options = users
         .iter()
@@ -97,7 +105,7 @@ fn UserTable(
         .collect_view();
     view! {
         <table class="grid" id="users">
-            <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role and accounts"</th></tr></thead>
+            <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role and accounts"</th><th>"Access"</th></tr></thead>
             <tbody>
                 {users.into_iter().map(|u| {
                     let accounts = u.account_codes.join(", ");
@@ -113,12 +121,21 @@ fn UserTable(
                                     <button type="submit">"Save"</button>
                                 </ActionForm>
                             </td>
+                            <td>
+                                <ActionForm action=set_disabled attr:class="inline">
+                                    <input type="hidden" name="user_id" value=u.user_id.to_string()/>
+                                    <input type="hidden" name="disabled" value=(!u.disabled).to_string()/>
+                                    {if u.disabled { "Disabled " } else { "" }}
+                                    <button type="submit">{if u.disabled { "Enable" } else { "Disable" }}</button>
+                                </ActionForm>
+                            </td>
                         </tr>
                     }
                 }).collect_view()}
             </tbody>
         </table>
         {outcome(set_role.value(), "Role saved. That user's sessions were signed out.")}
+        {outcome(set_disabled.value(), "Access changed. A disabled user's sessions were signed out.")}
         <h3>"Reset a password"</h3>
         <p class="lead">"For someone who lost theirs. Their sessions end; tell them the new password in person."</p>
         <ActionForm action=set_password attr:class="stack narrow" attr:id="reset-password">

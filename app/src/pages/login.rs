@@ -11,8 +11,16 @@ use leptos_router::hooks::use_query_map;
 /// Where to go after signing in: `next` when it is a path on this site (and, checked by the
 /// caller, one the role may open), else the role's home.
 /// Anything else (`//evil.example`, `https://...`) is ignored, so the link cannot send people away.
+/// Browsers drop tabs and newlines from URLs before reading them (`/\t/evil.example` is
+/// `//evil.example` to them), and read `\` as `/`: a path with either, with any other control
+/// character or whitespace, is refused whole rather than cleaned.
 pub fn safe_next(next: Option<String>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.contains('\\')
+            && !n.chars().any(|c| c.is_control() || c.is_whitespace())
+    })
 }
 
 #[component]
@@ -91,6 +99,15 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example".into())), None);
         assert_eq!(safe_next(Some("https://evil.example".into())), None);
         assert_eq!(safe_next(Some("/\\evil.example".into())), None);
+        // `/%09/evil.example` as the query decodes it.
+        assert_eq!(safe_next(Some("/\t/evil.example".into())), None);
+        assert_eq!(safe_next(Some("/\n/evil.example".into())), None);
+        assert_eq!(safe_next(Some("/\r\n/evil.example".into())), None);
+        assert_eq!(safe_next(Some("/ /evil.example".into())), None);
+        assert_eq!(
+            safe_next(Some("/orders?status=open".into())).as_deref(),
+            Some("/orders?status=open")
+        );
         assert_eq!(safe_next(None), None);
     }
 }

@@ -4,7 +4,7 @@
 
 pub mod accounts;
 pub mod dashboard;
-mod db_error;
+pub mod db_error;
 pub mod exceptions;
 pub mod integrations;
 pub mod orders;

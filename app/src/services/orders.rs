@@ -68,7 +68,7 @@ pub async fn detail(
         .ok_or(AppError::NotFound)?;
     let staff = !matches!(role, Role::Customer);
     let raw_allowed = may_read_raw(role);
-    let timeline = store::timeline(pool, &order.order_ref, &order.tracking_numbers)
+    let timeline = store::timeline(pool, &order.order_ref)
         .await?
         .into_iter()
         // Customers see what happened, not how the integration sorted it.

@@ -198,6 +198,41 @@ pub async fn set_password(
     Ok(epoch)
 }
 
+/// Disables (or enables again) a user. A disabled user cannot sign in and their sessions end at
+/// their next request; nothing they did is removed. An admin cannot disable themselves (there
+/// would be no one left to undo it in the worst case).
+pub async fn set_disabled(
+    pool: &PgPool,
+    user_id: Uuid,
+    disabled: bool,
+    actor: Option<Uuid>,
+) -> Result<(), AppError> {
+    if disabled && actor == Some(user_id) {
+        return Err(AppError::Conflict(
+            "you cannot disable yourself; ask another admin".into(),
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    if !store::users::set_disabled(&mut *tx, user_id, disabled).await? {
+        return Err(AppError::NotFound);
+    }
+    store::audit::record(
+        &mut *tx,
+        actor,
+        if disabled {
+            "user.disabled"
+        } else {
+            "user.enabled"
+        },
+        &format!("user:{user_id}"),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(user.id = %user_id, disabled, "user access changed");
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,11 +12,22 @@ pub struct RecentFailures {
     pub oldest_by_client_addr: Option<DateTime<Utc>>,
 }
 
-pub async fn record(db: impl PgExecutor<'_>, email: &str, client_addr: &str) -> sqlx::Result<()> {
-    sqlx::query!(
-        r#"insert into login_failure (email, client_addr) values ($1, $2)"#,
+/// Records an attempt (a failure until it is known to have succeeded); returns its id.
+pub async fn record(db: impl PgExecutor<'_>, email: &str, client_addr: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"insert into login_failure (email, client_addr) values ($1, $2) returning login_failure_id"#,
         email,
         client_addr
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Removes one recorded attempt (refused before it guessed, or it succeeded).
+pub async fn remove(db: impl PgExecutor<'_>, attempt_id: i64) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"delete from login_failure where login_failure_id = $1"#,
+        attempt_id
     )
     .execute(db)
     .await?;

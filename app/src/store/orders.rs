@@ -240,12 +240,11 @@ impl TimelineRow {
 }
 
 /// Every event of an order (and the carrier events that name only its parcels), in the order
-/// things happened; events of unknown time last, by when they were recorded.
-pub async fn timeline(
-    db: impl PgExecutor<'_>,
-    order_ref: &str,
-    tracking_numbers: &[String],
-) -> sqlx::Result<Vec<TimelineRow>> {
+/// things happened; events of unknown time last, by when they were recorded. A parcel's events
+/// belong to the order whose dispatch claimed its number first (`parcel`, the projector's
+/// record): a number another order (another account's, even) dispatched under later never
+/// brings the first order's carrier events onto its page.
+pub async fn timeline(db: impl PgExecutor<'_>, order_ref: &str) -> sqlx::Result<Vec<TimelineRow>> {
     sqlx::query_as!(
         TimelineRow,
         r#"select e.type as "event_type!", c.name as "connector!", c.kind as "connector_kind!",
@@ -259,10 +258,10 @@ pub async fn timeline(
            select e.type, c.name, c.kind, e.occurred_at, e.occurred_offset_seconds, e.time_provenance, e.recorded_at,
                   e.disposition, e.disposition_reason, e.source_status, e.inbox_message_id
            from event e join connector c using (connector_id)
-           where e.order_ref is null and e.tracking_number = any($2)
+           where e.order_ref is null
+             and e.tracking_number in (select p.tracking_number from parcel p where p.order_ref = $1)
            order by 4 nulls last, 7"#,
-        order_ref,
-        tracking_numbers
+        order_ref
     )
     .fetch_all(db)
     .await

@@ -37,6 +37,8 @@ pub struct UserRecord {
     pub account_id: Option<Uuid>,
     pub auth_epoch: i32,
     pub created_at: DateTime<Utc>,
+    /// Set when an admin disabled the user: no sign-in, no session.
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 impl UserRecord {
@@ -67,6 +69,7 @@ struct UserRow {
     account_id: Option<Uuid>,
     auth_epoch: i32,
     created_at: DateTime<Utc>,
+    disabled_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<UserRow> for UserRecord {
@@ -85,6 +88,7 @@ impl TryFrom<UserRow> for UserRecord {
             account_id: row.account_id,
             auth_epoch: row.auth_epoch,
             created_at: row.created_at,
+            disabled_at: row.disabled_at,
         })
     }
 }
@@ -120,7 +124,8 @@ pub async fn find_by_id(
     sqlx::query_as!(
         UserRow,
         r#"
-        select user_id, email, display_name, role, account_id, auth_epoch, created_at as "created_at: DateTime<Utc>"
+        select user_id, email, display_name, role, account_id, auth_epoch, created_at as "created_at: DateTime<Utc>",
+               disabled_at as "disabled_at: DateTime<Utc>"
         from app_user where user_id = $1
         "#,
         user_id
@@ -138,7 +143,8 @@ pub async fn find_by_email(
     sqlx::query_as!(
         UserRow,
         r#"
-        select user_id, email, display_name, role, account_id, auth_epoch, created_at as "created_at: DateTime<Utc>"
+        select user_id, email, display_name, role, account_id, auth_epoch, created_at as "created_at: DateTime<Utc>",
+               disabled_at as "disabled_at: DateTime<Utc>"
         from app_user where lower(email) = lower($1)
         "#,
         email
@@ -169,7 +175,8 @@ pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<UserRecord>> {
     sqlx::query_as!(
         UserRow,
         r#"
-        select user_id, email, display_name, role, account_id, auth_epoch, created_at as "created_at: DateTime<Utc>"
+        select user_id, email, display_name, role, account_id, auth_epoch, created_at as "created_at: DateTime<Utc>",
+               disabled_at as "disabled_at: DateTime<Utc>"
         from app_user order by lower(email)
         "#
     )
@@ -279,4 +286,26 @@ pub async fn assigned_account_ids(
     )
     .fetch_all(db)
     .await
+}
+
+/// Disables or enables a user; either way the auth epoch moves, so a disabled user's sessions end
+/// at their next request. Returns whether the user exists.
+pub async fn set_disabled(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    disabled: bool,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        r#"
+        update app_user
+        set disabled_at = case when $2 then coalesce(disabled_at, now()) end,
+            auth_epoch = auth_epoch + 1, updated_at = now()
+        where user_id = $1
+        "#,
+        user_id,
+        disabled
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

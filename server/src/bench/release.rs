@@ -96,7 +96,7 @@ async fn measure(args: &BenchRelease, options: PgConnectOptions) -> anyhow::Resu
     connectors::set_outbound(
         &pool,
         "bench-wms",
-        Some(&json!({"system": "wms", "url": wms.url, "concurrency": args.concurrency})),
+        Some(&json!({"system": "wms", "url": wms.url, "concurrency": args.concurrency, "allow_private_network": true})),
         &json!({ WMS_TOKEN: "bench-token" }),
     )
     .await?

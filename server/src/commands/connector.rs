@@ -104,10 +104,10 @@ async fn set_outbound(
     }
     Endpoint::from_row(&proposed)?;
     let mut tx = pool.begin().await?;
-    let before =
-        crate::store::connectors::set_outbound(&mut *tx, name, outbound.as_ref(), &secrets)
-            .await?
-            .flatten();
+    let sealed = crate::secrets::keyring().seal_values(&secrets);
+    let before = crate::store::connectors::set_outbound(&mut *tx, name, outbound.as_ref(), &sealed)
+        .await?
+        .flatten();
     app::store::audit::record(
         &mut *tx,
         None,

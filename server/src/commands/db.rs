@@ -20,8 +20,9 @@ pub async fn run(cmd: DbCommand, settings: &Settings) -> anyhow::Result<()> {
             };
             let cluster = EmbeddedPostgres::start_or_reuse(&dir, options).await?;
             cluster.ensure_database(pg::DATABASE).await?;
-            // Printed on stdout alone so scripts can capture it; it holds the password.
-            println!("{}", cluster.url(pg::DATABASE));
+            // Printed on stdout alone so scripts can capture it; it holds the password. The
+            // cluster owner's URL: tooling (the test suite) creates databases with it.
+            println!("{}", cluster.admin_url(pg::DATABASE));
             // Leaving without `stop`: the cluster keeps running for others to use.
             std::mem::forget(cluster);
         }

@@ -10,7 +10,7 @@ mod serve;
 mod user;
 mod webhook;
 
-use crate::cli::Command;
+use crate::cli::{Command, SecretsCommand};
 use crate::database::{migrate, Database};
 use crate::settings::Settings;
 use sqlx::PgPool;
@@ -82,6 +82,21 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         #[cfg(feature = "tools")]
         Command::Bench(cmd) => bench::run(cmd, settings).await,
         Command::Db(cmd) => db::run(cmd, &settings).await,
+        Command::Secrets(SecretsCommand::NewKey) => {
+            println!("{}", crate::secrets::Keyring::new_key());
+            Ok(())
+        }
+        Command::Secrets(SecretsCommand::Rotate) => {
+            with_database(&settings, |pool| async move {
+                let sealed = crate::secrets::seal_stored(&pool, true).await?;
+                println!(
+                    "Sealed {sealed} secret(s) under key {}. Once every process runs with the new key first, remove the old one.",
+                    crate::secrets::keyring().current_id()
+                );
+                Ok(())
+            })
+            .await
+        }
     }
 }
 

@@ -25,13 +25,35 @@ pub async fn run(cmd: UserCommand, pool: &PgPool) -> anyhow::Result<()> {
             println!("Password changed for {email}; their sessions were ended.");
             Ok(())
         }
+        UserCommand::Disable { email } => set_disabled(pool, &email, true).await,
+        UserCommand::Enable { email } => set_disabled(pool, &email, false).await,
         UserCommand::List => {
             for u in app::store::users::list(pool).await? {
-                println!("{:<40} {:<16} {}", u.email, u.role, u.display_name);
+                let state = if u.disabled_at.is_some() {
+                    " (disabled)"
+                } else {
+                    ""
+                };
+                println!("{:<40} {:<16} {}{state}", u.email, u.role, u.display_name);
             }
             Ok(())
         }
     }
+}
+
+async fn set_disabled(pool: &PgPool, email: &str, disabled: bool) -> anyhow::Result<()> {
+    let user = app::store::users::find_by_email(pool, email)
+        .await?
+        .with_context(|| format!("no user with email {email}"))?;
+    users::set_disabled(pool, user.user_id, disabled, None)
+        .await
+        .map_err(explain)?;
+    if disabled {
+        println!("Disabled {email}; their sessions were ended.");
+    } else {
+        println!("Enabled {email}; they can sign in again.");
+    }
+    Ok(())
 }
 
 async fn add_user(add: UserAdd, pool: &PgPool) -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! `milepost webhook ...`: customer webhook subscriptions. Every change is audited.
 
 use crate::cli::WebhookCommand;
+use crate::connectors::http::{check_url, Targets};
 use crate::jobs::DeliverWebhook;
 use crate::store::jobs::queue::JobPayload;
 use crate::store::webhooks;
@@ -16,15 +17,16 @@ pub async fn run(cmd: WebhookCommand, pool: &PgPool) -> anyhow::Result<()> {
             account,
             url,
             types,
+            allow_private_network,
         } => {
             let found = accounts::find_by_code(pool, &account.to_uppercase())
                 .await?
                 .with_context(|| {
                     format!("no account has the code {account} (see milepost account list)")
                 })?;
-            match reqwest::Url::parse(&url) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
-                _ => bail!("--url must be an http(s) URL, not {url:?}"),
+            let targets = Targets::allowing_private(allow_private_network);
+            if let Err(why) = check_url(&url, targets) {
+                bail!("--url: {why}");
             }
             for t in &types {
                 t.parse::<EventType>()
@@ -32,13 +34,21 @@ pub async fn run(cmd: WebhookCommand, pool: &PgPool) -> anyhow::Result<()> {
             }
             let secret = crate::ingest::setup::signing_secret();
             let mut tx = pool.begin().await?;
-            let id = webhooks::insert(&mut *tx, found.account_id, &url, &secret, &types).await?;
+            let id = webhooks::insert(
+                &mut *tx,
+                found.account_id,
+                &url,
+                &crate::secrets::keyring().seal(&secret),
+                &types,
+                allow_private_network,
+            )
+            .await?;
             audit::record(
                 &mut *tx,
                 None,
                 "webhook.add",
                 &format!("webhook:{id}"),
-                json!({"by": "cli", "account": found.code, "url": url, "types": types}),
+                json!({"by": "cli", "account": found.code, "url": url, "types": types, "allow_private_network": allow_private_network}),
             )
             .await?;
             tx.commit().await?;

@@ -3,6 +3,7 @@
 //! `Endpoint` per connector. A connector without settings only sends; one with bad settings is
 //! left out with an error that names the field, and the others still run.
 
+use super::http::{check_url, Targets};
 use super::odoo::client::{OdooConfig, Protocol};
 use super::wms::release::WmsConfig;
 use super::wms::x12_940::DropFolder;
@@ -42,6 +43,10 @@ pub struct OdooSettings {
     /// or also apply them.
     #[serde(default)]
     pub inventory: InventoryMode,
+    /// Let Milepost call a loopback or private address (an Odoo on the same network). Off by
+    /// default: see `connectors::http`.
+    #[serde(default)]
+    pub allow_private_network: bool,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
@@ -80,6 +85,9 @@ pub struct WmsSettings {
     pub concurrency: usize,
     #[serde(default = "default_timeout")]
     pub timeout_seconds: u64,
+    /// Let Milepost call a loopback or private address. Off by default: see `connectors::http`.
+    #[serde(default)]
+    pub allow_private_network: bool,
 }
 
 fn default_sender() -> String {
@@ -157,22 +165,29 @@ impl Endpoint {
         let settings: OutboundSettings =
             serde_json::from_value(value.clone()).map_err(|e| fail(e.to_string()))?;
         let secret = |key: &str| -> Result<SecretString, OutboundError> {
-            row.secrets
+            let stored = row
+                .secrets
                 .get(key)
                 .and_then(|v| v.as_str())
                 .filter(|s| !s.is_empty())
-                .map(|s| SecretString::from(s.to_string()))
-                .ok_or_else(|| fail(format!("the secret {key} is missing")))
+                .ok_or_else(|| fail(format!("the secret {key} is missing")))?;
+            crate::secrets::keyring()
+                .open(stored)
+                .map(SecretString::from)
+                .map_err(|e| fail(format!("the secret {key}: {e}")))
         };
-        let http_url = |field: &str, url: &str| -> Result<(), OutboundError> {
+        let http_url = |field: &str, url: &str, targets: Targets| -> Result<(), OutboundError> {
             match reqwest::Url::parse(url) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {
+                    check_url(url, targets).map_err(|e| fail(format!("{field}: {e}")))
+                }
                 _ => Err(fail(format!("{field} must be an http(s) URL, not {url:?}"))),
             }
         };
         let (target, concurrency, kind_needed) = match settings {
             OutboundSettings::Odoo(s) => {
-                http_url("base_url", &s.base_url)?;
+                let targets = Targets::allowing_private(s.allow_private_network);
+                http_url("base_url", &s.base_url, targets)?;
                 let api_key = secret(ODOO_API_KEY)?;
                 let protocol = match s.protocol {
                     OdooProtocol::Json2 => Protocol::Json2 { api_key },
@@ -189,6 +204,7 @@ impl Endpoint {
                         database: s.database,
                         protocol,
                         timeout: Duration::from_secs(s.timeout_seconds.max(1)),
+                        targets,
                     },
                     poll_every: s
                         .poll_seconds
@@ -200,11 +216,13 @@ impl Endpoint {
             OutboundSettings::Wms(s) => {
                 let target = match (s.url, s.drop_folder) {
                     (Some(url), None) => {
-                        http_url("url", &url)?;
+                        let targets = Targets::allowing_private(s.allow_private_network);
+                        http_url("url", &url, targets)?;
                         Target::Wms(WmsConfig {
                             url,
                             token: secret(WMS_TOKEN)?,
                             timeout: Duration::from_secs(s.timeout_seconds.max(1)),
+                            targets,
                         })
                     }
                     (None, Some(folder)) => {

@@ -2,19 +2,28 @@
 //! reload. The database announces changes (`NOTIFY milepost_live`, from triggers on the SLA
 //! tables); one listener per process fans them out, at most once a second per topic, however
 //! busy ingest is. The stream carries topic names only (`dashboard`, `exceptions`), never
-//! data: each page refetches through its own authorised server function.
+//! data: each page refetches through its own authorised server function. Even so, only a
+//! signed-in user may listen (a stream is a held connection and a task), and each user holds at
+//! most `STREAMS_PER_USER` at once (tabs beyond that are told 429 and fall back to polling).
 
+use app::auth::session::UserSession;
+use app::auth::AppState;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::stream::Stream;
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
+use tower_sessions::Session;
+use uuid::Uuid;
 
 pub const CHANNEL: &str = "milepost_live";
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -61,16 +70,91 @@ async fn listen(pool: &PgPool, sender: &broadcast::Sender<String>) -> sqlx::Resu
     }
 }
 
-/// The event stream.
-pub async fn stream(State(hub): State<Hub>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let events = BroadcastStream::new(hub.sender.subscribe())
-        .filter_map(|topic| topic.ok())
-        .map(|topic| Ok(Event::default().event("change").data(topic)));
-    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+/// Open streams one user may hold at once (tabs and windows).
+pub const STREAMS_PER_USER: usize = 16;
+
+/// Open streams per user.
+#[derive(Clone, Default)]
+struct Streams(Arc<Mutex<HashMap<Uuid, usize>>>);
+
+/// One open stream, counted until it is dropped (the client went away).
+struct StreamSlot {
+    streams: Streams,
+    user_id: Uuid,
 }
 
-pub fn router<S: Clone + Send + Sync + 'static>(pool: PgPool) -> axum::Router<S> {
+impl Streams {
+    fn take(&self, user_id: Uuid) -> Option<StreamSlot> {
+        let mut open = self.0.lock().expect("live streams lock");
+        let count = open.entry(user_id).or_default();
+        if *count >= STREAMS_PER_USER {
+            return None;
+        }
+        *count += 1;
+        Some(StreamSlot {
+            streams: self.clone(),
+            user_id,
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.streams.0.lock().expect("live streams lock");
+        if let Some(count) = open.get_mut(&self.user_id) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.user_id);
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Live {
+    hub: Hub,
+    app: AppState,
+    streams: Streams,
+}
+
+/// The event stream of a signed-in user.
+async fn stream(State(live): State<Live>, session: Session) -> Response {
+    let user = match app::auth::resolve(&live.app, &UserSession::new(session)).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return StatusCode::UNAUTHORIZED.into_response(),
+        Err(e) => {
+            return StatusCode::from_u16(e.status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+                .into_response()
+        }
+    };
+    let Some(slot) = live.streams.take(user.user_id) else {
+        tracing::info!(user.id = %user.user_id, "live streams per user at their cap");
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(http::header::RETRY_AFTER, "30")],
+            "too many live streams open for this user",
+        )
+            .into_response();
+    };
+    let events = BroadcastStream::new(live.hub.sender.subscribe())
+        .filter_map(|topic| topic.ok())
+        .map(move |topic| {
+            // The slot lives as long as the stream.
+            let _held = &slot;
+            Ok::<_, Infallible>(Event::default().event("change").data(topic))
+        });
+    Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
+}
+
+pub fn router<S: Clone + Send + Sync + 'static>(pool: PgPool, app: AppState) -> axum::Router<S> {
     axum::Router::new()
         .route("/live", axum::routing::get(stream))
-        .with_state(Hub::start(pool))
+        .with_state(Live {
+            hub: Hub::start(pool),
+            app,
+            streams: Streams::default(),
+        })
 }

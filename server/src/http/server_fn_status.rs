@@ -1,6 +1,6 @@
 //! Server functions answer every error with status 500 and the encoded error in the body. This
 //! layer gives each `AppError` its documented status (401, 403, 422, 429, ...) in one place, so
-//! no server function can forget to.
+//! no server function can forget to, and `Retry-After` to the ones that carry a wait (429, 503).
 
 use app::error::AppError;
 use axum::body::{to_bytes, Body};
@@ -27,6 +27,11 @@ pub async fn map(req: Request, next: Next) -> Response {
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status =
             StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let Some(seconds) = error.retry_after_seconds() {
+            parts
+                .headers
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -55,11 +55,17 @@ impl TryFrom<ConnectorRecord> for Connector {
             .iter()
             .map(|t| t.parse::<EventType>().map_err(|e| bad(e.to_string())))
             .collect::<Result<HashSet<_>, _>>()?;
-        let secret = |key: &str| {
+        let secret = |key: &str| -> Result<Option<SecretString>, BadConnector> {
             r.secrets
                 .get(key)
                 .and_then(|v| v.as_str())
-                .map(|s| SecretString::from(s.to_string()))
+                .map(|s| {
+                    crate::secrets::keyring()
+                        .open(s)
+                        .map(SecretString::from)
+                        .map_err(|e| bad(format!("secret {key}: {e}")))
+                })
+                .transpose()
         };
         Ok(Connector {
             id: r.connector_id,
@@ -72,8 +78,8 @@ impl TryFrom<ConnectorRecord> for Connector {
             },
             allowed,
             enabled: r.enabled,
-            signing_secret: secret("signing_secret"),
-            url_token: secret("url_token"),
+            signing_secret: secret("signing_secret")?,
+            url_token: secret("url_token")?,
             name: r.name,
         })
     }

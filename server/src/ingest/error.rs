@@ -16,9 +16,18 @@ pub enum IngestError {
     /// 403: the source may not emit this type, or the connector is disabled.
     #[error("{message}")]
     Forbidden { message: String, details: Value },
-    /// 404: no connector of this name.
-    #[error("no connector named `{0}`")]
-    UnknownConnector(String),
+    /// 429: over a rate limit; `Retry-After` says when to come back.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after_seconds: u32,
+    },
+    /// 503: the database is unreachable; nothing was stored, retry after `Retry-After`.
+    #[error("the service is briefly unavailable; the message was not accepted, retry later")]
+    Unavailable,
+    /// 408: the body stopped arriving before it was whole (the body read timeout).
+    #[error("{0}")]
+    Incomplete(String),
     /// 413: the body or the batch is over its limit.
     #[error("{0}")]
     TooLarge(String),
@@ -39,7 +48,9 @@ impl IngestError {
             IngestError::Malformed(_) => StatusCode::BAD_REQUEST,
             IngestError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             IngestError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            IngestError::UnknownConnector(_) => StatusCode::NOT_FOUND,
+            IngestError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            IngestError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            IngestError::Incomplete(_) => StatusCode::REQUEST_TIMEOUT,
             IngestError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             IngestError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             IngestError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -52,7 +63,9 @@ impl IngestError {
             IngestError::Malformed(_) => "malformed",
             IngestError::Unauthorized(_) => "unauthorized",
             IngestError::Forbidden { .. } => "forbidden",
-            IngestError::UnknownConnector(_) => "unknown_connector",
+            IngestError::RateLimited { .. } => "rate_limited",
+            IngestError::Unavailable => "unavailable",
+            IngestError::Incomplete(_) => "incomplete",
             IngestError::TooLarge(_) => "too_large",
             IngestError::UnsupportedMediaType(_) => "unsupported_media_type",
             IngestError::Invalid { .. } => "invalid",
@@ -60,14 +73,20 @@ impl IngestError {
         }
     }
 
-    /// The JSON body a sender receives (and the inbox keeps with a rejected message).
+    /// The JSON body a sender receives (and the inbox keeps with a rejected message). A NUL
+    /// the sender's input put in a message is shown as U+FFFD: Postgres cannot store it, and
+    /// the refusal must be kept.
     pub fn body(&self) -> Value {
+        let clean = |s: &str| s.replace('\0', "\u{FFFD}");
         let details = match self {
-            IngestError::Forbidden { details, .. } => details.clone(),
-            IngestError::Invalid { location, .. } => json!({"location": location}),
+            IngestError::Forbidden { details, .. } => {
+                serde_json::from_str(&details.to_string().replace("\\u0000", "\\ufffd"))
+                    .unwrap_or_default()
+            }
+            IngestError::Invalid { location, .. } => json!({"location": clean(location)}),
             _ => json!({}),
         };
-        json!({"error": {"code": self.code(), "message": self.to_string(), "details": details}})
+        json!({"error": {"code": self.code(), "message": clean(&self.to_string()), "details": details}})
     }
 }
 
@@ -85,6 +104,10 @@ impl From<AdapterError> for IngestError {
 
 impl From<sqlx::Error> for IngestError {
     fn from(e: sqlx::Error) -> Self {
+        if app::services::db_error::is_unavailable(&e) {
+            tracing::warn!(error = %e, "ingest database unavailable");
+            return IngestError::Unavailable;
+        }
         tracing::error!(error = %e, "ingest database error");
         IngestError::Internal
     }
@@ -93,10 +116,27 @@ impl From<sqlx::Error> for IngestError {
 impl IntoResponse for IngestError {
     fn into_response(self) -> Response {
         let mut response = (self.status(), axum::Json(self.body())).into_response();
-        if matches!(self, IngestError::Unauthorized(_)) {
-            response
-                .headers_mut()
-                .insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
+        let headers = response.headers_mut();
+        match self {
+            IngestError::Unauthorized(_) => {
+                headers.insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
+            }
+            IngestError::RateLimited {
+                retry_after_seconds,
+                ..
+            } => {
+                headers.insert(
+                    http::header::RETRY_AFTER,
+                    http::HeaderValue::from(retry_after_seconds),
+                );
+            }
+            IngestError::Unavailable => {
+                headers.insert(
+                    http::header::RETRY_AFTER,
+                    http::HeaderValue::from(app::error::UNAVAILABLE_RETRY_SECONDS),
+                );
+            }
+            _ => {}
         }
         response
     }

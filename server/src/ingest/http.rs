@@ -6,11 +6,14 @@ use super::adapters::{self, canonical, AdapterError, Format, Parsed};
 use super::connector::Connector;
 use super::directory::{Directory, KnownConnector};
 use super::error::IngestError;
+use super::limits::{IngestLimits, Limiters};
 use super::pipeline::{self, Inbound, Receipt};
 use super::writer::Writer;
 use super::{api_keys, openapi, signature};
+use crate::store::refusals::{self, Refusal};
+use app::auth::client_addr::ClientAddrPolicy;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,7 +21,9 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 use sqlx::PgPool;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 /// The largest body accepted, in bytes: a full batch of 1,000 events fits with room to spare.
@@ -42,12 +47,28 @@ pub struct IngestState {
     pub pool: PgPool,
     pub writer: Writer,
     pub directory: Directory,
+    pub limiters: Limiters,
+    pub client_addr: Arc<ClientAddrPolicy>,
 }
 
+/// How the ingest door tells senders apart and how much it lets each send.
+#[derive(Clone, Debug, Default)]
+pub struct IngestConfig {
+    pub client_addr: ClientAddrPolicy,
+    pub limits: IngestLimits,
+}
+
+/// The one answer to every request that is not authenticated for the connector it names,
+/// whether the connector exists or not: a different answer for an unknown name would tell anyone
+/// which connectors exist. The reason is kept for integrators (`refused_request`) and logged.
+pub const NOT_AUTHENTICATED: &str =
+    "not authenticated: check the connector name in the URL, the signature or token, and the sender's clock";
+
 /// The ingest routes, with their own state; starts the group-commit writer on the current runtime.
-pub fn router<S: Clone + Send + Sync + 'static>(pool: PgPool) -> Router<S> {
+pub fn router<S: Clone + Send + Sync + 'static>(pool: PgPool, config: IngestConfig) -> Router<S> {
     let writer = Writer::start(pool.clone());
     let directory = Directory::start(pool.clone());
+    let limiters = Limiters::new(config.limits);
     Router::new()
         .route("/api/v1/events", post(events))
         .route("/api/v1/webhooks/{connector}", post(webhook))
@@ -57,7 +78,92 @@ pub fn router<S: Clone + Send + Sync + 'static>(pool: PgPool) -> Router<S> {
             pool,
             writer,
             directory,
+            limiters,
+            client_addr: Arc::new(config.client_addr),
         })
+}
+
+/// The sender's address (`app::auth::client_addr`): the TCP peer, or the right-most untrusted
+/// hop when the peer is a trusted proxy. Without connection info (a router driven in-process)
+/// it is the unspecified address.
+pub struct ClientAddr(pub IpAddr);
+
+impl FromRequestParts<IngestState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        state: &IngestState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        Ok(ClientAddr(state.client_addr.resolve(peer, &parts.headers)))
+    }
+}
+
+/// Where a request stands before it is authenticated: who sent it, to which path. Refusals here
+/// keep metadata only, within the address's refusal allowance.
+struct Door<'a> {
+    state: &'a IngestState,
+    addr: IpAddr,
+    path: String,
+    /// The path names a connector that signs or carries a token: every refusal gets the same
+    /// answer, so that answers do not tell which connectors exist. (A key's refusal says what is
+    /// wrong with the key: that reveals nothing about connectors.)
+    one_answer: bool,
+}
+
+impl Door<'_> {
+    /// The address's share of requests, before anything else is done.
+    fn admit(&self) -> Result<(), IngestError> {
+        self.state.limiters.admit_addr(self.addr)
+    }
+
+    /// Refuses an unauthenticated request: the sender gets `NOT_AUTHENTICATED` (or 429 once the
+    /// address is past its allowance, and then nothing is written); the reason, the size and the
+    /// hash of what was read are kept, never the bytes.
+    async fn refuse(&self, why: &IngestError, body: Option<&[u8]>) -> Response {
+        if let Err(limited) = self.state.limiters.admit_refusal(self.addr) {
+            tracing::warn!(client.addr = %self.addr, path = %self.path, "unauthenticated requests over the allowance");
+            return limited.into_response();
+        }
+        let digest = body.map(|b| Sha256::digest(b).to_vec());
+        let addr = self.addr.to_string();
+        let refusal = Refusal {
+            client_addr: &addr,
+            path: &self.path,
+            body_bytes: body.map_or(0, <[u8]>::len),
+            body_sha256: digest.as_deref(),
+            code: why.code(),
+            reason: &why.to_string(),
+        };
+        match refusals::record(&self.state.pool, &refusal).await {
+            Ok(id) => {
+                tracing::info!(client.addr = %self.addr, path = %self.path, refused_request_id = id, reason = %why, "unauthenticated request refused")
+            }
+            Err(e) => return IngestError::from(e).into_response(),
+        }
+        match why {
+            IngestError::Unauthorized(_) if self.one_answer => {
+                IngestError::Unauthorized(NOT_AUTHENTICATED.into()).into_response()
+            }
+            other => other.clone().into_response(),
+        }
+    }
+
+    /// The connector the path names, or the same refusal as a bad credential.
+    async fn connector(&self, name: &str) -> Result<Arc<Connector>, Response> {
+        match load_connector(self.state, name).await {
+            Ok(Some(c)) => Ok(c),
+            Ok(None) => {
+                let why = IngestError::Unauthorized(format!("no connector is named {name}"));
+                Err(self.refuse(&why, None).await)
+            }
+            Err(e) => Err(e.into_response()),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -88,13 +194,14 @@ fn content_type(headers: &HeaderMap) -> Option<String> {
         .map(|v| v.split(';').next().unwrap_or(v).trim().to_ascii_lowercase())
 }
 
-async fn load_connector(state: &IngestState, name: &str) -> Result<Arc<Connector>, IngestError> {
-    let found = state
-        .directory
-        .connector(name)
-        .await?
-        .ok_or_else(|| IngestError::UnknownConnector(name.to_string()))?;
-    usable(&found)
+async fn load_connector(
+    state: &IngestState,
+    name: &str,
+) -> Result<Option<Arc<Connector>>, IngestError> {
+    match state.directory.connector(name).await? {
+        Some(found) => usable(&found).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// A stored connector this server can use; one it cannot is a configuration error, logged.
@@ -106,13 +213,20 @@ fn usable(connector: &KnownConnector) -> Result<Arc<Connector>, IngestError> {
 }
 
 /// Reads the body up to the limit. Past it, the sender gets 413 and the inbox keeps a rejected
-/// entry with the headers (not the oversized bytes).
+/// entry with the headers (not the oversized bytes). A body that stops arriving is cut off by
+/// the request body timeout (`startup.rs`) and answered 408.
 async fn read_body(body: Body) -> Result<Bytes, IngestError> {
-    axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|_| {
-        IngestError::TooLarge(format!(
-            "the body is over the {} MiB limit",
-            BODY_LIMIT / (1024 * 1024)
-        ))
+    axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|e| {
+        let over_limit = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if over_limit {
+            IngestError::TooLarge(format!(
+                "the body is over the {} MiB limit",
+                BODY_LIMIT / (1024 * 1024)
+            ))
+        } else {
+            IngestError::Incomplete(format!("the body did not arrive whole: {e}"))
+        }
     })
 }
 
@@ -179,16 +293,27 @@ impl Request<'_> {
         (status = 413, description = "Body over 4 MiB or batch over 1,000 events", body = openapi::ErrorDoc),
         (status = 415, description = "Not a CloudEvents JSON content type", body = openapi::ErrorDoc),
         (status = 422, description = "An event breaks a rule; details name the event and field", body = openapi::ErrorDoc)))]
-pub async fn events(State(state): State<IngestState>, headers: HeaderMap, body: Body) -> Response {
-    let authorization = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let connector = match api_keys::authenticate(&state.directory, authorization)
-        .await
-        .and_then(|found| usable(&found.connector))
-    {
-        Ok(connector) => connector,
-        Err(e) => return e.into_response(),
+pub async fn events(
+    State(state): State<IngestState>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let door = Door {
+        state: &state,
+        addr,
+        path: "/api/v1/events".into(),
+        one_answer: false,
+    };
+    if let Err(limited) = door.admit() {
+        return limited.into_response();
+    }
+    let connector = match authenticate_key(&door, &headers).await {
+        Ok(found) => match usable(&found.connector) {
+            Ok(connector) => connector,
+            Err(e) => return e.into_response(),
+        },
+        Err(refused) => return refused,
     };
     let request = Request {
         state: &state,
@@ -225,6 +350,27 @@ pub async fn events(State(state): State<IngestState>, headers: HeaderMap, body: 
     request.ingest(&body, parsed).await
 }
 
+/// The request's bearer key, within its share of requests; a bad key is refused at the door.
+async fn authenticate_key(
+    door: &Door<'_>,
+    headers: &HeaderMap,
+) -> Result<Arc<super::directory::KnownKey>, Response> {
+    let authorization = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    match api_keys::authenticate(&door.state.directory, authorization).await {
+        Ok(found) => {
+            door.state
+                .limiters
+                .admit_key(found.key.api_key_id)
+                .map_err(IntoResponse::into_response)?;
+            Ok(found)
+        }
+        Err(why @ IngestError::Unauthorized(_)) => Err(door.refuse(&why, None).await),
+        Err(other) => Err(other.into_response()),
+    }
+}
+
 fn disabled(connector: &Connector) -> IngestError {
     IngestError::Forbidden {
         message: format!("connector {} is disabled", connector.name),
@@ -249,24 +395,50 @@ fn disabled(connector: &Connector) -> IngestError {
         (status = 422, description = "Readable but wrong; details name the field", body = openapi::ErrorDoc)))]
 pub async fn webhook(
     State(state): State<IngestState>,
+    ClientAddr(addr): ClientAddr,
     Path(name): Path<String>,
     Query(query): Query<TokenQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let connector = match load_connector(&state, &name).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
+    let door = Door {
+        state: &state,
+        addr,
+        path: format!("/api/v1/webhooks/{name}"),
+        one_answer: true,
     };
-    let mut request = Request {
+    if let Err(limited) = door.admit() {
+        return limited.into_response();
+    }
+    let connector = match door.connector(&name).await {
+        Ok(c) => c,
+        Err(refused) => return refused,
+    };
+    // Everything that can be checked without the body is checked before it is read.
+    if let Err(why) = signature::precheck(&connector, &headers, query.token.as_deref(), Utc::now())
+    {
+        return door.refuse(&why, None).await;
+    }
+    let body = match read_body(body).await {
+        Ok(body) => body,
+        Err(e) => return door.refuse(&e, None).await,
+    };
+    // The signature covers the body: until it is verified, nothing of the body is kept.
+    let header_message_id = match signature::verify(
+        &connector,
+        &headers,
+        query.token.as_deref(),
+        &body,
+        Utc::now(),
+    ) {
+        Ok(id) => id,
+        Err(why) => return door.refuse(&why, Some(&body)).await,
+    };
+    let request = Request {
         state: &state,
         connector: &connector,
         headers: &headers,
-        header_message_id: None,
-    };
-    let body = match read_body(body).await {
-        Ok(body) => body,
-        Err(e) => return request.refuse(b"", e).await,
+        header_message_id,
     };
     if connector.format == Format::X12 {
         let error = IngestError::UnsupportedMediaType(format!(
@@ -283,16 +455,6 @@ pub async fn webhook(
             ));
             return request.refuse(&body, error).await;
         }
-    }
-    match signature::verify(
-        &connector,
-        &headers,
-        query.token.as_deref(),
-        &body,
-        Utc::now(),
-    ) {
-        Ok(id) => request.header_message_id = id,
-        Err(e) => return request.refuse(&body, e).await,
     }
     if !connector.enabled {
         return request.refuse(&body, disabled(&connector)).await;
@@ -318,17 +480,37 @@ pub async fn webhook(
         (status = 422, description = "Truncated, miscounted, or an unsupported transaction set; details name the segment", body = openapi::ErrorDoc)))]
 pub async fn edi(
     State(state): State<IngestState>,
+    ClientAddr(addr): ClientAddr,
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let connector = match load_connector(&state, &name).await {
-        Ok(c) => c,
+    let door = Door {
+        state: &state,
+        addr,
+        path: format!("/api/v1/edi/{name}"),
+        one_answer: false,
+    };
+    if let Err(limited) = door.admit() {
+        return limited.into_response();
+    }
+    // The key first: an unknown connector and another connector's key get the same answer.
+    let key = match authenticate_key(&door, &headers).await {
+        Ok(key) => key,
+        Err(refused) => return refused,
+    };
+    let connector = match usable(&key.connector) {
+        Ok(c) if c.name == name => c,
+        Ok(_) => {
+            // The same answer whether `name` exists or not.
+            let why = IngestError::Forbidden {
+                message: format!("this API key is not one of connector {name}'s"),
+                details: serde_json::json!({"connector": name}),
+            };
+            return door.refuse(&why, None).await;
+        }
         Err(e) => return e.into_response(),
     };
-    let authorization = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
     let request = Request {
         state: &state,
         connector: &connector,
@@ -339,17 +521,6 @@ pub async fn edi(
         Ok(body) => body,
         Err(e) => return request.refuse(b"", e).await,
     };
-    match api_keys::authenticate(&state.directory, authorization).await {
-        Ok(found) if found.key.connector_id == connector.id => {}
-        Ok(_) => {
-            let error = IngestError::Forbidden {
-                message: format!("this API key belongs to another connector, not {name}"),
-                details: serde_json::json!({"connector": name}),
-            };
-            return request.refuse(&body, error).await;
-        }
-        Err(e) => return request.refuse(&body, e).await,
-    }
     if connector.format != Format::X12 {
         let error =
             IngestError::UnsupportedMediaType(format!("connector {name} does not read X12"));

@@ -11,6 +11,7 @@ pub mod connector;
 pub mod directory;
 pub mod error;
 pub mod http;
+pub mod limits;
 pub mod openapi;
 pub mod pipeline;
 pub mod reads;

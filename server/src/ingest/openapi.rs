@@ -20,6 +20,10 @@ pub struct ReceiptDoc {
     event_ids: Vec<uuid::Uuid>,
     /// True when this exact message (connector and message id) was accepted before.
     redelivery: bool,
+    /// X12 only, and only when it happened: the earlier inbox entry whose sender and control
+    /// number this interchange reused with different content (both are kept and accepted).
+    #[schema(nullable = false)]
+    reuses_envelope_of: Option<i64>,
 }
 
 /// Every error body: `{"error": {...}}`.
@@ -32,8 +36,8 @@ pub struct ErrorDoc {
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]
 pub struct ErrorDetail {
-    /// `malformed`, `unauthorized`, `forbidden`, `unknown_connector`, `too_large`,
-    /// `unsupported_media_type`, `invalid` or `internal`.
+    /// `malformed`, `unauthorized`, `forbidden`, `incomplete`, `too_large`,
+    /// `unsupported_media_type`, `invalid`, `rate_limited`, `unavailable` or `internal`.
     code: String,
     message: String,
     /// E.g. `{"location": "event 3: time"}` or `{"index": 0, "type": "shipment.delivered"}`.
@@ -60,7 +64,7 @@ impl Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Milepost ingest API", version = "1",
-         description = "Inbound messages from ERP, WMS and carriers. Every accepted message is stored raw and as canonical events before the 202 is sent; a refused one is kept in the inbox, marked rejected."),
+         description = "Inbound messages from ERP, WMS and carriers. Every accepted message is stored raw and as canonical events before the 202 is sent; a refused one from an authenticated sender is kept in the inbox, marked rejected. A request that is not authenticated is refused before its body is read where the scheme allows, and only its metadata is kept. Limits: requests per API key and per client address (429 with Retry-After); the body must arrive within 30 seconds (408)."),
     paths(super::http::events, super::http::webhook, super::http::edi),
     components(schemas(ReceiptDoc, ErrorDoc, ErrorDetail)),
     modifiers(&BearerAuth)

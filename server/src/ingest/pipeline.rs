@@ -42,6 +42,10 @@ pub struct Receipt {
     pub event_ids: Vec<Uuid>,
     /// The same message (connector, message id) was accepted before.
     pub redelivery: bool,
+    /// The sender's envelope id (X12 sender and control number) was used before by this
+    /// earlier, different message: both are kept, and integrators see the reuse.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reuses_envelope_of: Option<i64>,
 }
 
 impl Inbound<'_> {
@@ -110,6 +114,7 @@ pub async fn ingest(
 ) -> Result<Receipt, IngestError> {
     let checked = parsed.map_err(IngestError::from).and_then(|p| {
         check_ownership(inbound.connector, &p.events)?;
+        check_storable(inbound.body, &p)?;
         Ok(p)
     });
     let parsed = match checked {
@@ -120,6 +125,16 @@ pub async fn ingest(
         }
     };
     let (message_id, derived) = inbound.message_id(Some(&parsed));
+    let envelope = match &parsed.envelope_id {
+        Some(envelope_id) => {
+            match check_envelope(writer.pool(), inbound, envelope_id, &message_id).await? {
+                EnvelopeSeen::Redelivery(receipt) => return Ok(receipt),
+                EnvelopeSeen::Reused(earlier) => Some((envelope_id.clone(), earlier)),
+                EnvelopeSeen::New => None,
+            }
+        }
+        None => None,
+    };
     let mut new_events: Vec<NewEvent> = parsed.events.iter().map(to_new_event).collect();
     mark_repeats_within(&mut new_events);
     let connector_id = inbound.connector.id;
@@ -156,15 +171,17 @@ pub async fn ingest(
         })
         .await?;
     if !stored.first_time {
-        let mut conn = writer.pool().acquire().await?;
-        let event_ids = events::ids_of_message(&mut conn, stored.inbox_message_id).await?;
-        return Ok(Receipt {
-            inbox_message_id: stored.inbox_message_id,
-            accepted: 0,
-            duplicates: event_ids.len(),
-            event_ids,
-            redelivery: true,
-        });
+        return redelivery_of(writer.pool(), stored.inbox_message_id).await;
+    }
+    if let Some((envelope_id, earlier)) = &envelope {
+        inbox::record_envelope_conflict(
+            writer.pool(),
+            stored.inbox_message_id,
+            *earlier,
+            envelope_id,
+        )
+        .await?;
+        tracing::warn!(connector = %inbound.connector.name, envelope_id, inbox_message_id = stored.inbox_message_id, earlier_inbox_message_id = earlier, "an interchange reused an earlier one's control number with different content; both kept");
     }
     let duplicates = stored
         .dispositions
@@ -177,7 +194,57 @@ pub async fn ingest(
         duplicates,
         event_ids: stored.dispositions.into_iter().map(|(id, _)| id).collect(),
         redelivery: false,
+        reuses_envelope_of: envelope.map(|(_, earlier)| earlier),
     })
+}
+
+/// The receipt of a message accepted before.
+async fn redelivery_of(pool: &PgPool, inbox_message_id: i64) -> Result<Receipt, IngestError> {
+    let mut conn = pool.acquire().await?;
+    let event_ids = events::ids_of_message(&mut conn, inbox_message_id).await?;
+    Ok(Receipt {
+        inbox_message_id,
+        accepted: 0,
+        duplicates: event_ids.len(),
+        event_ids,
+        redelivery: true,
+        reuses_envelope_of: None,
+    })
+}
+
+/// What an envelope id (X12 sender and control number) has carried before.
+enum EnvelopeSeen {
+    /// Never accepted.
+    New,
+    /// Accepted with these very bytes (possibly under the id used before content keys).
+    Redelivery(Receipt),
+    /// Accepted with other content: this earlier message.
+    Reused(i64),
+}
+
+async fn check_envelope(
+    pool: &PgPool,
+    inbound: &Inbound<'_>,
+    envelope_id: &str,
+    message_id: &str,
+) -> Result<EnvelopeSeen, IngestError> {
+    let earlier = inbox::accepted_under_envelope(pool, inbound.connector.id, envelope_id).await?;
+    let ours = Sha256::digest(inbound.body);
+    if let Some(same) = earlier
+        .iter()
+        .find(|m| m.body_sha256 == ours.as_slice() && m.message_id != message_id)
+    {
+        return Ok(EnvelopeSeen::Redelivery(
+            redelivery_of(pool, same.inbox_message_id).await?,
+        ));
+    }
+    Ok(earlier
+        .iter()
+        .rev()
+        .find(|m| m.message_id != message_id)
+        .map_or(EnvelopeSeen::New, |m| {
+            EnvelopeSeen::Reused(m.inbox_message_id)
+        }))
 }
 
 /// The provisional reason of an event stored but not folded yet.
@@ -208,6 +275,59 @@ fn check_ownership(connector: &Connector, events: &[CanonicalEvent]) -> Result<(
                     connector.kind.as_str()
                 ),
                 details: json!({"index": index, "type": e.event_type.as_str(), "owner": owner.as_str(), "connector_kind": connector.kind.as_str()}),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Postgres text and jsonb cannot hold the NUL character, which JSON allows (`\u0000`) and a raw
+/// X12 body may carry: an event with one is refused whole, with a 422 naming the event, rather than
+/// failing at the insert (a 500, and the message lost). The events are only looked at when the
+/// body has a NUL byte or the text of the escape, so the common case costs one scan of the bytes.
+fn check_storable(body: &[u8], parsed: &Parsed) -> Result<(), IngestError> {
+    let suspicious = body.contains(&0) || body.windows(5).any(|w| w == b"u0000");
+    if !suspicious {
+        return Ok(());
+    }
+    let nul_in = |v: &Value| serde_json::to_string(v).is_ok_and(|t| t.contains("\\u0000"));
+    let nul_in_codes = parsed
+        .unknown_codes
+        .iter()
+        .any(|c| c.field.contains('\0') || c.code.contains('\0'))
+        || parsed
+            .message_id
+            .as_deref()
+            .is_some_and(|m| m.contains('\0'))
+        || parsed
+            .reads
+            .iter()
+            .any(|r| serde_json::to_value(r).is_ok_and(|v| nul_in(&v)));
+    if nul_in_codes {
+        return Err(IngestError::Invalid {
+            location: "body".into(),
+            message: "contains a NUL character (\\u0000) where a code or id is read, which cannot be stored; remove it".into(),
+        });
+    }
+    for (index, e) in parsed.events.iter().enumerate() {
+        let texts = [
+            Some(e.id.as_str()),
+            Some(e.source.as_str()),
+            Some(e.type_name.as_str()),
+            e.subject.as_deref(),
+            e.correlation_id.as_deref(),
+        ];
+        let nul = texts.iter().flatten().any(|t| t.contains('\0'))
+            || nul_in(&e.data)
+            || e.source_status
+                .as_ref()
+                .is_some_and(|s| serde_json::to_value(s).is_ok_and(|v| nul_in(&v)))
+            || e.extensions.values().any(nul_in);
+        if nul {
+            return Err(IngestError::Invalid {
+                location: format!("event {index}"),
+                message: "contains a NUL character (\\u0000), which cannot be stored; remove it"
+                    .into(),
             });
         }
     }

@@ -93,7 +93,8 @@ pub async fn create_connector(
             name: spec.name,
             kind: kind.as_str(),
             format: format.as_str(),
-            secrets: json!({"signing_secret": signing_secret, "url_token": url_token}),
+            secrets: crate::secrets::keyring()
+                .seal_values(&json!({"signing_secret": signing_secret, "url_token": url_token})),
             allowed_types: types.iter().map(|t| t.as_str().to_string()).collect(),
             time_zone: spec.time_zone,
             warehouse_code: spec.warehouse_code,

@@ -56,8 +56,9 @@ impl WmsDelivery {
 /// Shared by every job one sync engine runs; built again when a connector changes.
 pub struct Services {
     pub pool: PgPool,
-    /// For customer webhooks (each Odoo and WMS client has its own settings).
-    pub http: reqwest::Client,
+    /// For customer webhooks: public targets, and private ones for the subscriptions an admin
+    /// allowed (each Odoo and WMS client has its own settings).
+    pub webhooks: crate::connectors::webhooks::deliver::WebhookClients,
     /// Each Odoo queue's client and its connector's id.
     pub odoo: HashMap<String, (Arc<OdooClient>, i64)>,
     /// Each WMS queue's way of taking instructions.

@@ -23,6 +23,6 @@ impl BackgroundJob for DeliverWebhook {
             attempt: ctx.attempt,
             of: ctx.max_attempts,
         };
-        deliver::deliver(ctx.pool(), &ctx.services.http, &self.0, n).await
+        deliver::deliver(ctx.pool(), &ctx.services.webhooks, &self.0, n).await
     }
 }

@@ -22,6 +22,10 @@ use std::path::{Path, PathBuf};
 /// The database Milepost uses inside its cluster.
 pub const DATABASE: &str = "milepost";
 const SUPERUSER: &str = "milepost";
+/// The role the application connects as: it owns the `milepost` database and its objects, and
+/// nothing else. Not a superuser: a flaw in the app cannot read files, run programs or touch
+/// other databases through Postgres.
+pub const APP_ROLE: &str = "milepost_app";
 
 /// Why the embedded cluster could not be used. Each message says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -169,18 +173,28 @@ impl EmbeddedPostgres {
         self.port
     }
 
-    /// A connection URL for `database` (with the password: do not log it; see [`Self::display_url`]).
+    /// The application's connection URL for `database`, as `APP_ROLE` (with the password: do not
+    /// log it; see [`Self::display_url`]).
     pub fn url(&self, database: &str) -> String {
+        format!(
+            "postgres://{APP_ROLE}:{}@127.0.0.1:{}/{database}",
+            self.password, self.port
+        )
+    }
+
+    /// The cluster owner's URL (a superuser): for setting the cluster up and for tooling that
+    /// creates databases (the test suite), never for the application.
+    pub fn admin_url(&self, database: &str) -> String {
         format!(
             "postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}",
             self.password, self.port
         )
     }
 
-    /// The URL without its password, for logs and messages.
+    /// The application's URL without its password, for logs and messages.
     pub fn display_url(&self, database: &str) -> String {
         format!(
-            "postgres://{SUPERUSER}@127.0.0.1:{}/{database} (password in {})",
+            "postgres://{APP_ROLE}@127.0.0.1:{}/{database} (password in {})",
             self.port,
             self.root.join("password").display()
         )
@@ -190,10 +204,12 @@ impl EmbeddedPostgres {
         self.root.join("postgres.log")
     }
 
-    /// Creates `database` if it does not exist yet.
+    /// Creates `database` if it does not exist yet, owned by `APP_ROLE`; a database made before
+    /// that role existed is handed over to it, with everything in it.
     pub async fn ensure_database(&self, database: &str) -> Result<(), sqlx::Error> {
         use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&self.url("postgres")).await?;
+        let mut conn = sqlx::PgConnection::connect(&self.admin_url("postgres")).await?;
+        self.ensure_app_role(&mut conn).await?;
         let exists: bool =
             sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
                 .bind(database)
@@ -202,7 +218,7 @@ impl EmbeddedPostgres {
         if !exists {
             // Identifiers cannot be bound; `database` is one of our constants, quoted anyway.
             let created = sqlx::query(&format!(
-                "create database \"{}\"",
+                "create database \"{}\" owner {APP_ROLE}",
                 database.replace('"', "\"\"")
             ))
             .execute(&mut conn)
@@ -218,6 +234,76 @@ impl EmbeddedPostgres {
                 _ => {}
             }
         }
+        conn.close().await?;
+        self.hand_over(database).await
+    }
+
+    /// Makes `APP_ROLE` (login, no superuser, no role or database creation) with the cluster's
+    /// password, or sets its password again.
+    async fn ensure_app_role(&self, conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+        // A password cannot be bound; it is our own generated one, quoted anyway.
+        let password = self.password.replace('\'', "''");
+        let exists: bool =
+            sqlx::query_scalar("select exists (select 1 from pg_roles where rolname = $1)")
+                .bind(APP_ROLE)
+                .fetch_one(&mut *conn)
+                .await?;
+        let verb = if exists { "alter" } else { "create" };
+        let made = sqlx::query(&format!(
+            "{verb} role {APP_ROLE} login nosuperuser nocreatedb nocreaterole password '{password}'"
+        ))
+        .execute(&mut *conn)
+        .await;
+        match made {
+            // Another process created it at the same moment.
+            Err(e)
+                if e.as_database_error()
+                    .and_then(|d| d.code())
+                    .is_some_and(|c| c == "42710" || c == "23505") =>
+            {
+                Ok(())
+            }
+            other => other.map(|_| ()),
+        }
+    }
+
+    /// Gives `database` and every table, sequence, view, function and schema in it to
+    /// `APP_ROLE`, when something is still owned by the cluster owner (a database made before
+    /// the application had its own role). Identity sequences follow their tables.
+    async fn hand_over(&self, database: &str) -> Result<(), sqlx::Error> {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&self.admin_url(database)).await?;
+        sqlx::query(&format!(
+            r#"do $$
+            declare r record;
+            begin
+              execute format('alter database %I owner to {APP_ROLE}', current_database());
+              for r in select n.nspname from pg_namespace n
+                       where n.nspname not like 'pg\_%' and n.nspname <> 'information_schema'
+                         and pg_get_userbyid(n.nspowner) = '{SUPERUSER}' and n.nspname <> 'public'
+              loop execute format('alter schema %I owner to {APP_ROLE}', r.nspname); end loop;
+              for r in select c.relkind, n.nspname, c.relname from pg_class c
+                       join pg_namespace n on n.oid = c.relnamespace
+                       where n.nspname not like 'pg\_%' and n.nspname <> 'information_schema'
+                         and c.relkind in ('r', 'p', 'v', 'm', 'S')
+                         and pg_get_userbyid(c.relowner) = '{SUPERUSER}'
+                         and not (c.relkind = 'S' and exists (
+                             select 1 from pg_depend d where d.objid = c.oid and d.deptype in ('a', 'i')))
+              loop
+                execute format('alter %s %I.%I owner to {APP_ROLE}',
+                  case r.relkind when 'S' then 'sequence' when 'v' then 'view'
+                                 when 'm' then 'materialized view' else 'table' end,
+                  r.nspname, r.relname);
+              end loop;
+              for r in select p.oid::regprocedure as f from pg_proc p
+                       join pg_namespace n on n.oid = p.pronamespace
+                       where n.nspname not like 'pg\_%' and n.nspname <> 'information_schema'
+                         and pg_get_userbyid(p.proowner) = '{SUPERUSER}'
+              loop execute format('alter function %s owner to {APP_ROLE}', r.f); end loop;
+            end $$"#
+        ))
+        .execute(&mut conn)
+        .await?;
         conn.close().await
     }
 

@@ -66,12 +66,12 @@ async fn connector_secret(
     let stored = connectors::find_by_name(pool, spec.name)
         .await?
         .context("the connector was just created")?;
-    stored
+    let sealed = stored
         .secrets
         .get(key)
         .and_then(Value::as_str)
-        .map(str::to_string)
-        .with_context(|| format!("connector {} has no {key}", spec.name))
+        .with_context(|| format!("connector {} has no {key}", spec.name))?;
+    Ok(crate::secrets::keyring().open(sealed)?)
 }
 
 /// Starts the stand-ins and points the connectors at them.
@@ -126,7 +126,7 @@ pub async fn start(pool: &PgPool, o: &LiveOptions) -> anyhow::Result<Live> {
     )
     .await?;
 
-    let mut odoo_settings = json!({"system": "odoo", "base_url": odoo.url, "database": "odoo_probe",
+    let mut odoo_settings = json!({"system": "odoo", "base_url": odoo.url, "database": "odoo_probe", "allow_private_network": true,
                                    "concurrency": 2, "timeout_seconds": 5});
     if let Some(p) = o.poll_seconds {
         odoo_settings["poll_seconds"] = json!(p);
@@ -141,7 +141,7 @@ pub async fn start(pool: &PgPool, o: &LiveOptions) -> anyhow::Result<Live> {
     connectors::set_outbound(
         pool,
         WMS,
-        Some(&json!({"system": "wms", "url": wms.url, "concurrency": 4, "timeout_seconds": 5})),
+        Some(&json!({"system": "wms", "url": wms.url, "concurrency": 4, "timeout_seconds": 5, "allow_private_network": true})),
         &json!({ WMS_TOKEN: wms_token }),
     )
     .await?;

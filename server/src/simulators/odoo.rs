@@ -938,6 +938,7 @@ impl OdooStandIn {
                 api_key: secrecy::SecretString::from(api_key),
             },
             timeout: Duration::from_secs(5),
+            targets: crate::connectors::http::Targets::AllowPrivate,
         })
     }
 

@@ -117,3 +117,32 @@ pub async fn set_outbound(
     .fetch_optional(db)
     .await
 }
+
+/// Every connector's secrets (for sealing them, `crate::secrets`).
+pub async fn all_secrets(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(i64, Value)>> {
+    let rows = sqlx::query!(
+        r#"select connector_id, secrets from connector order by connector_id for update"#
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.connector_id, r.secrets))
+        .collect())
+}
+
+/// Replaces one connector's secrets (sealed by the caller).
+pub async fn replace_secrets(
+    db: impl PgExecutor<'_>,
+    connector_id: i64,
+    secrets: &Value,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"update connector set secrets = $2 where connector_id = $1"#,
+        connector_id,
+        secrets
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}

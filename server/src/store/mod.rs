@@ -12,5 +12,6 @@ pub mod history;
 pub mod inbox;
 pub mod jobs;
 pub mod projections;
+pub mod refusals;
 pub mod sla;
 pub mod webhooks;

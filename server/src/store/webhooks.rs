@@ -27,14 +27,16 @@ pub async fn insert(
     url: &str,
     secret: &str,
     event_types: &[String],
+    allow_private_network: bool,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
-        r#"insert into webhook_subscription (account_id, url, secret, event_types)
-           values ($1, $2, $3, $4) returning subscription_id"#,
+        r#"insert into webhook_subscription (account_id, url, secret, event_types, allow_private_network)
+           values ($1, $2, $3, $4, $5) returning subscription_id"#,
         account_id,
         url,
         secret,
-        event_types
+        event_types,
+        allow_private_network
     )
     .fetch_one(db)
     .await
@@ -53,18 +55,22 @@ pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<SubscriptionRow>>
     .await
 }
 
-/// Where and how to deliver: the URL and the signing secret (server only).
-pub async fn target(
-    db: impl PgExecutor<'_>,
-    subscription_id: i64,
-) -> sqlx::Result<Option<(String, String)>> {
-    let found = sqlx::query!(
-        "select url, secret from webhook_subscription where subscription_id = $1",
+/// Where and how to deliver (server only).
+pub struct Target {
+    pub account_id: Uuid,
+    pub url: String,
+    pub secret: String,
+    pub allow_private_network: bool,
+}
+
+pub async fn target(db: impl PgExecutor<'_>, subscription_id: i64) -> sqlx::Result<Option<Target>> {
+    sqlx::query_as!(
+        Target,
+        "select account_id, url, secret, allow_private_network from webhook_subscription where subscription_id = $1",
         subscription_id
     )
     .fetch_optional(db)
-    .await?;
-    Ok(found.map(|r| (r.url, r.secret)))
+    .await
 }
 
 /// Enqueues a delivery of each applied event to every subscription of its order's account that
@@ -101,6 +107,8 @@ pub async fn enqueue_deliveries(
 /// An event as a delivery carries it.
 #[derive(Clone, Debug, FromRow)]
 pub struct DeliveredEvent {
+    /// The account of the order the event is about, when it is about a known order.
+    pub account_id: Option<Uuid>,
     pub event_id: Uuid,
     pub event_type: String,
     pub order_ref: Option<String>,
@@ -116,9 +124,10 @@ pub async fn event(
 ) -> sqlx::Result<Option<DeliveredEvent>> {
     sqlx::query_as!(
         DeliveredEvent,
-        r#"select event_id, type as event_type, order_ref, tracking_number,
-                  occurred_at as "occurred_at: DateTime<Utc>", recorded_at as "recorded_at: DateTime<Utc>", data
-           from event where event_id = $1"#,
+        r#"select o.account_id as "account_id?", e.event_id, e.type as event_type, e.order_ref, e.tracking_number,
+                  e.occurred_at as "occurred_at: DateTime<Utc>", e.recorded_at as "recorded_at: DateTime<Utc>", e.data
+           from event e left join "order" o on o.order_ref = e.order_ref
+           where e.event_id = $1"#,
         event_id
     )
     .fetch_optional(db)
@@ -222,4 +231,33 @@ async fn enqueue_deliveries_to(
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// Every subscription's secret (for sealing them, `crate::secrets`).
+pub async fn all_secrets(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(i64, String)>> {
+    let rows = sqlx::query!(
+        r#"select subscription_id, secret from webhook_subscription order by subscription_id for update"#
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.subscription_id, r.secret))
+        .collect())
+}
+
+/// Replaces one subscription's secret (sealed by the caller).
+pub async fn replace_secret(
+    db: impl PgExecutor<'_>,
+    subscription_id: i64,
+    secret: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"update webhook_subscription set secret = $2 where subscription_id = $1"#,
+        subscription_id,
+        secret
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }

@@ -9,6 +9,7 @@ use super::retry::RetryPolicy;
 use super::runner::{QueueSpec, Runner, RunnerSettings};
 use crate::connectors::odoo::client::OdooClient;
 use crate::connectors::outbound::{self, Endpoint, Target};
+use crate::connectors::webhooks::deliver::WebhookClients;
 use crate::connectors::wms::release::WmsClient;
 use crate::database::Heard;
 use crate::jobs::context::WmsDelivery;
@@ -47,10 +48,7 @@ pub fn runner(
     };
     let mut services = Services {
         pool,
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
-            .build()
-            .expect("a plain HTTP client"),
+        webhooks: WebhookClients::new(Duration::from_secs(15)).expect("plain HTTP clients"),
         odoo: HashMap::new(),
         wms: HashMap::new(),
         intake,

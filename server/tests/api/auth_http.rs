@@ -2,6 +2,7 @@
 
 use crate::support;
 
+use app::auth::client_addr::{parse_trusted_proxies, ClientAddrPolicy};
 use app::domain::Role;
 use support::{session_cookie, TestApp, PASSWORD};
 
@@ -78,7 +79,7 @@ async fn after_five_failures_for_one_email_even_the_right_password_gets_429(pool
     assert_eq!(res.status(), 429);
     let body = res.text().await.unwrap();
     assert!(
-        body.contains("Too many failed sign-in attempts. Try again in 15 minutes."),
+        body.contains("Too many failed attempts. Try again in 15 minutes."),
         "{body}"
     );
 }
@@ -273,36 +274,51 @@ async fn changing_a_role_ends_that_users_sessions(pool: sqlx::PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
-async fn behind_a_proxy_the_configured_header_names_the_client_for_throttling(pool: sqlx::PgPool) {
+async fn behind_a_proxy_the_client_is_the_right_most_hop_our_proxies_did_not_write(
+    pool: sqlx::PgPool,
+) {
     let app = TestApp::spawn_with(pool, |s| {
-        s.client_ip_header = Some("x-forwarded-for".into())
+        s.client_addr = ClientAddrPolicy {
+            header: Some("x-forwarded-for".into()),
+            trusted_proxies: parse_trusted_proxies("127.0.0.0/8, 10.0.0.0/8").unwrap(),
+        }
     })
     .await;
     app.user(Role::Agent, "ana@example.com").await;
-    let from = |addr: &'static str| {
+    let from = |forwarded: &'static str, email: &'static str| {
         let app = &app;
         async move {
             app.browser()
                 .post(app.url("/fn/auth/login"))
-                .header("x-forwarded-for", addr)
+                .header("x-forwarded-for", forwarded)
                 .header("accept", "application/json")
-                .form(&[
-                    ("email", "someone@example.com"),
-                    ("password", "wrong password"),
-                ])
+                .form(&[("email", email), ("password", "wrong password")])
                 .send()
                 .await
                 .unwrap()
                 .status()
         }
     };
-    for _ in 0..5 {
-        assert_eq!(from("203.0.113.7").await, 401);
+    for i in 0..5 {
+        let email = [
+            "a@example.com",
+            "b@example.com",
+            "c@example.com",
+            "d@example.com",
+            "e@example.com",
+        ][i];
+        assert_eq!(from("203.0.113.7", email).await, 401);
     }
     assert_eq!(
-        from("203.0.113.7").await,
+        from("203.0.113.7", "f@example.com").await,
         429,
         "the same client is throttled"
+    );
+    // The attacker writes an address of their choice; the proxy appends the real one.
+    assert_eq!(
+        from("198.51.100.77, 203.0.113.7", "g@example.com").await,
+        429,
+        "an address the client wrote itself does not rotate past the limit"
     );
     let other = app
         .browser()
@@ -316,8 +332,131 @@ async fn behind_a_proxy_the_configured_header_names_the_client_for_throttling(po
     assert_eq!(
         other.status(),
         200,
-        "another client behind the same proxy is not"
+        "another client behind the same chain of proxies is not"
     );
+}
+
+#[sqlx::test(migrations = false)]
+async fn parallel_guesses_check_no_more_passwords_than_the_limit(pool: sqlx::PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    app.user(Role::Agent, "ana@example.com").await;
+    let attempts = (0..20).map(|_| {
+        let app = &app;
+        async move {
+            let res = app
+                .browser()
+                .post(app.url("/fn/auth/login"))
+                .header("accept", "application/json")
+                .form(&[("email", "ana@example.com"), ("password", "wrong password")])
+                .send()
+                .await
+                .unwrap();
+            let retry_after = res.headers().get("retry-after").is_some();
+            (res.status().as_u16(), retry_after)
+        }
+    });
+    let answers = futures_util::future::join_all(attempts).await;
+    let guessed = answers.iter().filter(|(s, _)| *s == 401).count();
+    let refused = answers.iter().filter(|(s, _)| *s == 429).count();
+    assert!(
+        guessed <= 5,
+        "at most the limit is checked, got {guessed}: {answers:?}"
+    );
+    assert_eq!(guessed + refused, 20, "{answers:?}");
+    assert!(
+        answers.iter().filter(|(s, _)| *s == 429).all(|(_, r)| *r),
+        "429s carry Retry-After"
+    );
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'login.failed'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        audited as usize, guessed,
+        "every checked guess is audited, no more"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_current_password_check_when_changing_it_is_throttled(pool: sqlx::PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.user(Role::Agent, "ana@example.com").await;
+    let ana = app.signed_in_as("ana@example.com").await;
+    for _ in 0..5 {
+        let res = app
+            .call(
+                &ana,
+                "auth/change_password",
+                &[
+                    ("current_password", "not it at all"),
+                    ("new_password", "a brand new password"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 422);
+    }
+    let res = app
+        .call(
+            &ana,
+            "auth/change_password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new password"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        429,
+        "even the right password waits out the lockout"
+    );
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_disabled_user_cannot_sign_in_and_their_session_ends(pool: sqlx::PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    app.user(Role::Admin, "root@example.com").await;
+    let ana_id = app.user(Role::Agent, "ana@example.com").await;
+    let ana = app.signed_in_as("ana@example.com").await;
+    let admin = app.signed_in_as("root@example.com").await;
+    let res = app
+        .call(
+            &admin,
+            "users/set_disabled",
+            &[("user_id", &ana_id.to_string()), ("disabled", "true")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(app.whoami(&ana).await.is_null(), "the open session ended");
+    let again = app
+        .browser()
+        .post(app.url("/fn/auth/login"))
+        .header("accept", "application/json")
+        .form(&[("email", "ana@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        again.status(),
+        401,
+        "the right password does not sign a disabled user in"
+    );
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'user.disabled'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(audited, 1);
+    let res = app
+        .call(
+            &admin,
+            "users/set_disabled",
+            &[("user_id", &ana_id.to_string()), ("disabled", "false")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    app.signed_in_as("ana@example.com").await;
 }
 
 #[sqlx::test(migrations = false)]

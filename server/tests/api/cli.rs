@@ -548,7 +548,12 @@ async fn outbound_settings_are_checked_before_they_are_saved_and_audited(pool: s
             .await
             .unwrap();
     assert_eq!(outbound_now["url"], "https://wms.example.com/in");
-    assert_eq!(token.as_deref(), Some("s3cret-token"));
+    let token = token.unwrap();
+    assert!(token.starts_with("mpenc:v1:"), "sealed at rest: {token}");
+    assert_eq!(
+        server::secrets::keyring().open(&token).unwrap(),
+        "s3cret-token"
+    );
     let audit: serde_json::Value =
         sqlx::query_scalar("select detail from audit_log where action = 'connector.outbound'")
             .fetch_one(&pool)
@@ -580,6 +585,17 @@ async fn webhook_subscriptions_refuse_bad_input_and_show_the_secret_once(pool: s
     assert!(stderr(&unknown).contains("no account has the code NOPE"));
     let bad_url = add(&["--account", "ACME", "--url", "ftp://x.example/h"]);
     assert!(stderr(&bad_url).contains("must be an http(s) URL"));
+    let metadata = add(&[
+        "--account",
+        "ACME",
+        "--url",
+        "http://169.254.169.254/latest",
+    ]);
+    assert!(
+        stderr(&metadata).contains("private, loopback or link-local"),
+        "{}",
+        stderr(&metadata)
+    );
     let bad_type = add(&[
         "--account",
         "ACME",
@@ -616,4 +632,73 @@ async fn webhook_subscriptions_refuse_bad_input_and_show_the_secret_once(pool: s
     assert!(!listed.contains("whsec_"), "the secret is shown only once");
     let missing = milepost(&["webhook", "resume", "--id", "999"], &env, None);
     assert!(stderr(&missing).contains("no webhook 999"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn secrets_are_sealed_at_rest_and_rotate_to_a_new_key(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let old = server::secrets::Keyring::new_key();
+    let new = server::secrets::Keyring::new_key();
+    let both = format!("{new}\n{old}");
+    let with_key = |key: &str| -> Vec<(String, String)> {
+        vec![
+            ("DATABASE_URL".into(), url.clone()),
+            ("MILEPOST_SECRETS_KEY".into(), key.to_string()),
+        ]
+    };
+    let run = |args: &[&str], env: &[(String, String)]| {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        milepost(args, &env, None)
+    };
+    let added = run(
+        &[
+            "connector",
+            "add",
+            "--name",
+            "acme-wms",
+            "--kind",
+            "wms",
+            "--format",
+            "milepost_wms",
+        ],
+        &with_key(&old),
+    );
+    support::assert_ok(&added);
+    let shown = String::from_utf8_lossy(&added.stdout).to_string();
+    let secret = shown
+        .split_whitespace()
+        .find(|w| w.starts_with("whsec_"))
+        .expect("the secret is shown once")
+        .to_string();
+    let stored: String = sqlx::query_scalar(
+        "select secrets->>'signing_secret' from connector where name = 'acme-wms'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(stored.starts_with("mpenc:v1:"), "sealed at rest: {stored}");
+    assert!(
+        !stored.contains(secret.trim_start_matches("whsec_")),
+        "{stored}"
+    );
+
+    let rotated = run(&["secrets", "rotate"], &with_key(&both));
+    support::assert_ok(&rotated);
+    let after: String = sqlx::query_scalar(
+        "select secrets->>'signing_secret' from connector where name = 'acme-wms'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_ne!(after, stored, "sealed again under the new key");
+    let only_new = server::secrets::Keyring::parse(&new).unwrap();
+    assert_eq!(
+        only_new.open(&after).unwrap(),
+        secret,
+        "the new key alone opens it"
+    );
+    assert!(
+        only_new.open(&stored).is_err(),
+        "the old key is no longer needed"
+    );
 }

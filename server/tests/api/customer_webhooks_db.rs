@@ -113,7 +113,7 @@ async fn an_accounts_subscription_gets_its_events_signed_and_a_refusal_pauses_it
         .unwrap();
     let (url, got) = receiver().await;
     let secret = server::ingest::setup::signing_secret();
-    let all = webhooks::insert(&pool, acme.account_id, &url, &secret, &[])
+    let all = webhooks::insert(&pool, acme.account_id, &url, &secret, &[], true)
         .await
         .unwrap();
     let (url2, got2) = receiver().await;
@@ -123,6 +123,7 @@ async fn an_accounts_subscription_gets_its_events_signed_and_a_refusal_pauses_it
         &url2,
         &secret,
         &["order.confirmed".to_string()],
+        true,
     )
     .await
     .unwrap();
@@ -244,6 +245,110 @@ async fn an_accounts_subscription_gets_its_events_signed_and_a_refusal_pauses_it
         ids[3..5],
         ids[0..2],
         "a replay carries the same webhook ids"
+    );
+    stop.cancel();
+    workers.await.unwrap().unwrap();
+}
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn a_delivery_carries_only_allowed_fields_and_never_crosses_accounts(pool: PgPool) {
+    use server::connectors::webhooks::deliver::Delivery;
+    use server::store::jobs::queue::{enqueue, subscription_queue, NewJob};
+    for (code, name) in [("ACME", "Acme Ltd"), ("OTHER", "Other Ltd")] {
+        app::services::accounts::create(&pool, code, name, None)
+            .await
+            .unwrap();
+    }
+    let account = |code: &'static str| {
+        let pool = pool.clone();
+        async move {
+            app::store::accounts::find_by_code(&pool, code)
+                .await
+                .unwrap()
+                .unwrap()
+                .account_id
+        }
+    };
+    let secret = server::ingest::setup::signing_secret();
+    let (acme_url, acme_got) = receiver().await;
+    webhooks::insert(&pool, account("ACME").await, &acme_url, &secret, &[], true)
+        .await
+        .unwrap();
+    let (other_url, other_got) = receiver().await;
+    let other_sub = webhooks::insert(
+        &pool,
+        account("OTHER").await,
+        &other_url,
+        &secret,
+        &[],
+        true,
+    )
+    .await
+    .unwrap();
+
+    let stop = CancellationToken::new();
+    let workers = tokio::spawn(server::workers::run_with(
+        pool.clone(),
+        fast(),
+        stop.clone(),
+    ));
+    let erp = support::canonical_connector(&pool, "erp", "erp").await;
+    let writer = Writer::start(pool.clone());
+    let mut created = event("p1", "order.created", "O9");
+    created["data"]["customer"]["name"] = json!("Jane Private");
+    created["data"]["ship_to"] =
+        json!({"name": "Jane Private", "line1": "1 Secret Road", "city": "Reno"});
+    created["data"]["order"]["customer_po"] = json!("PO-1");
+    support::send_canonical(&writer, &erp, "p1".into(), &created).await;
+    wait_for("ACME's delivery", || {
+        acme_got.lock().unwrap().got.len() == 1
+    })
+    .await;
+    let body: Value = serde_json::from_str(&acme_got.lock().unwrap().got[0].3).unwrap();
+    let text = body.to_string();
+    assert!(
+        !text.contains("Jane Private") && !text.contains("Secret Road"),
+        "{text}"
+    );
+    assert_eq!(
+        body["data"]["data"]["order"]["customer_po"], "PO-1",
+        "{text}"
+    );
+
+    // An edited replay aims ACME's event at OTHER's subscription: refused at delivery.
+    let event_id: uuid::Uuid =
+        sqlx::query_scalar("select event_id from event where external_id = 'p1'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let job = NewJob::new(
+        subscription_queue(other_sub),
+        &server::jobs::DeliverWebhook(Delivery {
+            subscription_id: other_sub,
+            event_id,
+        }),
+    );
+    let job_id = enqueue(&pool, &job).await.unwrap().unwrap();
+    for _ in 0..100 {
+        let state: String = sqlx::query_scalar("select state from job where job_id = $1")
+            .bind(job_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if state == "dead" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let state: String = sqlx::query_scalar("select state from job where job_id = $1")
+        .bind(job_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "dead");
+    assert!(
+        other_got.lock().unwrap().got.is_empty(),
+        "nothing crossed accounts"
     );
     stop.cancel();
     workers.await.unwrap().unwrap();

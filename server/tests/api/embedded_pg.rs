@@ -272,3 +272,55 @@ async fn with_database_url_set_no_local_cluster_is_started() {
         "the data directory was not touched"
     );
 }
+
+#[tokio::test]
+async fn the_application_connects_as_its_own_role_not_a_superuser() {
+    let dir = data_dir();
+    let cluster = EmbeddedPostgres::start_or_reuse(dir.path(), fast())
+        .await
+        .unwrap();
+    // A database made the old way, by the cluster owner, with a table in it.
+    let mut admin = sqlx::PgConnection::connect(&cluster.admin_url("postgres"))
+        .await
+        .unwrap();
+    sqlx::query(&format!("create database {DATABASE}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    let mut admin = sqlx::PgConnection::connect(&cluster.admin_url(DATABASE))
+        .await
+        .unwrap();
+    sqlx::query("create table old_one (id bigint generated always as identity, x int)")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+
+    cluster.ensure_database(DATABASE).await.unwrap();
+    let mut app = sqlx::PgConnection::connect(&cluster.url(DATABASE))
+        .await
+        .unwrap();
+    let (role, superuser): (String, bool) = sqlx::query_as(
+        "select current_user::text, rolsuper from pg_roles where rolname = current_user",
+    )
+    .fetch_one(&mut app)
+    .await
+    .unwrap();
+    assert_eq!((role.as_str(), superuser), (server::pg::APP_ROLE, false));
+    // It owns what was there before, so migrations can alter it.
+    sqlx::query("alter table old_one add column y int")
+        .execute(&mut app)
+        .await
+        .unwrap();
+    sqlx::query("insert into old_one (x) values (1)")
+        .execute(&mut app)
+        .await
+        .unwrap();
+    let denied = sqlx::query("select pg_read_file('PG_VERSION')")
+        .execute(&mut app)
+        .await;
+    assert!(denied.is_err(), "no superuser powers");
+    app.close().await.unwrap();
+    cluster.stop().await.unwrap();
+}

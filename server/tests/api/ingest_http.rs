@@ -582,11 +582,14 @@ async fn x12_interchanges_flow_in_with_a_connector_key(pool: PgPool) {
         body["error"]["message"].as_str().unwrap().contains("810"),
         "{body}"
     );
+    // Another connector's key is refused at the door (metadata only); the three others are
+    // authenticated senders' mistakes, kept whole.
     assert_eq!(
         s.count("select count(*) from inbox_message where outcome = 'rejected'")
             .await,
-        4
+        3
     );
+    assert_eq!(s.count("select count(*) from refused_request").await, 1);
 }
 
 #[sqlx::test(migrations = false)]
@@ -646,7 +649,8 @@ async fn provider_webhooks_are_verified_over_the_raw_body(pool: PgPool) {
         .send()
         .await
         .unwrap();
-    assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
+    let (missing_status, missing_body) = error_of(missing).await;
+    assert_eq!(missing_status, StatusCode::UNAUTHORIZED);
     let unknown = s
         .client
         .post(s.app.url("/api/v1/webhooks/nobody"))
@@ -657,8 +661,24 @@ async fn provider_webhooks_are_verified_over_the_raw_body(pool: PgPool) {
         .unwrap();
     let (status, body) = error_of(unknown).await;
     assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("unknown_connector"))
+        (status, &body),
+        (missing_status, &missing_body),
+        "an unknown connector is answered exactly as a bad signature: names stay secret"
+    );
+    let reasons: Vec<String> = sqlx::query_scalar(
+        "select reason from refused_request where body_sha256 is null order by refused_request_id",
+    )
+    .fetch_all(&s.app.pool)
+    .await
+    .unwrap();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("missing x-shiphero-webhook-signature"))
+            && reasons
+                .iter()
+                .any(|r| r.contains("no connector is named nobody")),
+        "integrators see the real reasons: {reasons:?}"
     );
 }
 
@@ -692,12 +712,16 @@ async fn standard_webhooks_check_signature_and_timestamp(pool: PgPool) {
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let reason: String = sqlx::query_scalar(
+        "select reason from refused_request order by refused_request_id desc limit 1",
+    )
+    .fetch_one(&s.app.pool)
+    .await
+    .unwrap();
     assert!(
-        error["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("stale"),
-        "{error}"
+        reason.contains("stale")
+            && error["error"]["message"] == server::ingest::http::NOT_AUTHENTICATED,
+        "{reason} / {error}"
     );
     let ok = send(
         now,

@@ -9,12 +9,14 @@ mod support;
 
 mod access_http;
 mod arrival_order_db;
+mod attacks_http;
 mod auth_http;
 mod cli;
 mod customer_webhooks_db;
 mod dashboard_http;
 mod embedded_pg;
 mod exceptions_http;
+mod fuzz_http;
 mod ingest_http;
 mod ingest_writer_db;
 mod integrations_http;

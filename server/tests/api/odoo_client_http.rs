@@ -85,6 +85,7 @@ fn client(base: &str, json2: bool) -> OdooClient {
             }
         },
         timeout: Duration::from_millis(500),
+        targets: server::connectors::http::Targets::AllowPrivate,
     })
     .unwrap()
 }

@@ -260,3 +260,41 @@ async fn the_pages_render_on_the_server_for_each_role(pool: sqlx::PgPool) {
         "the staff list is not theirs"
     );
 }
+
+#[sqlx::test(migrations = false)]
+async fn a_parcel_number_reused_by_another_account_never_shows_its_events(pool: sqlx::PgPool) {
+    let app = TestApp::spawn(pool).await;
+    orders(&app).await;
+    // OTHER's warehouse dispatches S3 under a number ACME's S2 already claimed (numbers are
+    // reused across carriers and years).
+    let key = create_key(&app.pool, "wms", "t2").await.unwrap().key;
+    let res = Client::new()
+        .post(app.url("/api/v1/events"))
+        .bearer_auth(key)
+        .header("content-type", "application/cloudevents+json")
+        .body(json!({"specversion": "1.0", "id": "d3", "source": "t", "type": "shipment.dispatched", "subject": "order/S3",
+            "time": "2026-03-10T10:00:00Z", "data": {"order": {"erp_order_id": "S3"}, "shipment": {"tracking_numbers": ["1ZTRACK2"]},
+            "lines": [{"line_ref": "S3-1", "qty_shipped": 2, "line_status": "complete"}]}}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    server::projector::drain(&app.pool).await.unwrap();
+    let agent = app.signed_in(Role::Agent).await;
+    let detail: Value = app
+        .call(&agent, "orders/detail", &[("order_ref", "S3")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let types: Vec<&str> = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap_or_default())
+        .collect();
+    assert!(
+        !types.contains(&"shipment.delivered"),
+        "ACME's delivery of its own parcel is not on OTHER's order: {types:?}"
+    );
+}

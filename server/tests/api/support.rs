@@ -121,6 +121,14 @@ impl TestApp {
         client
     }
 
+    /// A browser signed in as an existing user.
+    pub async fn signed_in_as(&self, email: &str) -> Client {
+        let client = self.browser();
+        let res = self.login(&client, email, PASSWORD).await;
+        assert_eq!(res.status(), 200, "sign-in as {email}");
+        client
+    }
+
     pub async fn whoami(&self, client: &Client) -> serde_json::Value {
         self.call(client, "auth/whoami", &[])
             .await
@@ -152,9 +160,14 @@ pub async fn password_is(pool: &PgPool, email: &str, password: &str) -> bool {
         .await
         .unwrap()
         .expect("user exists");
-    app::auth::password::verify(password.to_string().into(), Some(creds.password_hash))
-        .await
-        .unwrap()
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
+    app::auth::password::verify(
+        &slots,
+        password.to_string().into(),
+        Some(creds.password_hash),
+    )
+    .await
+    .unwrap()
 }
 
 /// Waits until `url` answers at all, for up to 30 s.

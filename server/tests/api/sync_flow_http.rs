@@ -144,7 +144,9 @@ async fn orders_flow_from_odoo_to_the_wms_and_back_exactly_once_through_outages(
         .await
         .unwrap()
         .unwrap();
-    let secret = wms.secrets["signing_secret"].as_str().unwrap().to_string();
+    let secret = server::secrets::keyring()
+        .open(wms.secrets["signing_secret"].as_str().unwrap())
+        .unwrap();
     let count = serde_json::json!({"contract": "milepost.wms.v1", "message_id": "stock-1", "warehouse": "WH",
         "events": [{"id": "stock-1", "type": "inventory.snapshot", "occurred_at": chrono::Utc::now().to_rfc3339(),
                     "data": {"mode": "full", "items": [{"sku": "E-COM12", "on_hand": 33}]}}]});

@@ -87,6 +87,7 @@ async fn stand_in(wms: Wms) -> (Arc<WmsClient>, Shared) {
         url,
         token: SecretString::from("wms-token".to_string()),
         timeout: Duration::from_secs(5),
+        targets: server::connectors::http::Targets::AllowPrivate,
     })
     .unwrap();
     (Arc::new(client), shared)

@@ -9,6 +9,7 @@
 //! timeouts, refused connections, 429, 5xx, lock conflicts and database trouble are transient.
 
 use crate::attempt::{retry_after_header, JobError};
+use crate::connectors::http::{bounded_text, Targets};
 use crate::store::jobs::queue::AttemptRecord;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Map, Value};
@@ -30,6 +31,8 @@ pub struct OdooConfig {
     pub database: String,
     pub protocol: Protocol,
     pub timeout: Duration,
+    /// Public addresses only, unless an admin allowed a private network for this connector.
+    pub targets: Targets,
 }
 
 /// Exceptions whose cause is the call itself: retrying the same call gives the same answer.
@@ -127,9 +130,7 @@ pub struct OdooClient {
 
 impl OdooClient {
     pub fn new(config: OdooConfig) -> Result<Self, OdooError> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .build()
+        let http = crate::connectors::http::client(config.timeout, config.targets)
             .map_err(|e| OdooError::Unreachable(e.to_string()))?;
         Ok(Self { config, http })
     }
@@ -196,7 +197,7 @@ impl OdooClient {
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let retry_after = retry_after_header(response.headers());
-        let text = response.text().await.map_err(transport)?;
+        let text = bounded_text(response).await.map_err(transport)?;
         let answer: Option<Value> = serde_json::from_str(&text).ok();
         record.response = Some(
             json!({"status": status, "body": answer.clone().unwrap_or(Value::String(text.chars().take(2_000).collect()))}),

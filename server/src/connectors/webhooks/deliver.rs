@@ -6,12 +6,13 @@
 //! subscription is paused with a notice saying why: never a silent stop.
 
 use crate::attempt::{retry_after_header, Done, Failure, JobError};
+use crate::connectors::http::{bounded_text, check_url, client, Targets};
 use crate::signing;
 use crate::store::jobs::queue::AttemptRecord;
 use crate::store::webhooks;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -29,6 +30,113 @@ pub struct AttemptNumber {
     pub of: i32,
 }
 
+/// What of an event's data a subscriber may see, by event family: order references, promises,
+/// service, line quantities, tracking, carrier, coarse location, delivery attempt and proof of
+/// delivery facts. Everything else (ship-to addresses, customer details, internal WMS ids,
+/// the source system's raw codes, proof-of-delivery photos and signatures, coordinates) stays
+/// inside Milepost, as it does on the portal. A field is delivered only when it is listed.
+const ALLOWED: &[(&str, &[&str])] = &[
+    (
+        "order.",
+        &[
+            "/order/erp_order_id",
+            "/order/customer_po",
+            "/promises/ship_by",
+            "/promises/deliver_by",
+            "/service/carrier",
+            "/service/service_level",
+            "/warehouse/code",
+            "/reason/code",
+            "/complete",
+        ],
+    ),
+    (
+        "line.",
+        &[
+            "/order/erp_order_id",
+            "/line_ref",
+            "/sku",
+            "/substitute_sku",
+            "/qty",
+            "/reason/code",
+        ],
+    ),
+    (
+        "shipment.",
+        &[
+            "/order/erp_order_id",
+            "/tracking_number",
+            "/carrier",
+            "/shipment/tracking_numbers",
+            "/shipment/carrier_scac",
+            "/attempt_number",
+            "/reason/code",
+            "/location/city",
+            "/location/region",
+            "/location/country",
+            "/estimated_delivery",
+            "/eta",
+            "/pod/signed_by_present",
+            "/pod/left_at",
+        ],
+    ),
+];
+
+/// The fields of each line a subscriber may see.
+const LINE_FIELDS: &[&str] = &[
+    "line_ref",
+    "sku",
+    "uom",
+    "qty_ordered",
+    "qty_shipped",
+    "qty_backordered",
+    "line_status",
+];
+
+/// The allow-listed part of `data` for an event of `event_type`.
+pub fn visible_data(event_type: &str, data: &Value) -> Value {
+    let mut out = Map::new();
+    let pointers = ALLOWED
+        .iter()
+        .find(|(prefix, _)| event_type.starts_with(prefix))
+        .map_or(&[][..], |(_, p)| *p);
+    for pointer in pointers {
+        if let Some(value) = data.pointer(pointer) {
+            insert_at(&mut out, pointer, value.clone());
+        }
+    }
+    if let Some(lines) = data.get("lines").and_then(Value::as_array) {
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(|line| {
+                Value::Object(
+                    LINE_FIELDS
+                        .iter()
+                        .filter_map(|f| line.get(*f).map(|v| (f.to_string(), v.clone())))
+                        .collect(),
+                )
+            })
+            .collect();
+        out.insert("lines".into(), Value::Array(lines));
+    }
+    Value::Object(out)
+}
+
+/// Puts `value` at a JSON pointer in `out`, making the objects on the way.
+fn insert_at(out: &mut Map<String, Value>, pointer: &str, value: Value) {
+    let mut parts: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
+    let last = parts.pop().unwrap_or_default();
+    let mut here = out;
+    for part in parts {
+        let next = here
+            .entry(part.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        let Value::Object(map) = next else { return };
+        here = map;
+    }
+    here.insert(last.to_string(), value);
+}
+
 /// The body a subscriber receives.
 pub fn body(e: &webhooks::DeliveredEvent) -> Value {
     json!({
@@ -40,20 +148,37 @@ pub fn body(e: &webhooks::DeliveredEvent) -> Value {
             "tracking_number": e.tracking_number,
             "occurred_at": e.occurred_at.map(|t| t.to_rfc3339()),
             "recorded_at": e.recorded_at.to_rfc3339(),
-            "data": e.data,
+            "data": visible_data(&e.event_type, &e.data),
         }
     })
 }
 
 /// Sends the event, signed; pauses the subscription with a notice when this attempt gives up.
+/// The two clients deliveries use: public addresses only, and (for subscriptions an admin
+/// allowed) private networks too. Neither follows redirects.
+#[derive(Clone)]
+pub struct WebhookClients {
+    pub public: reqwest::Client,
+    pub private: reqwest::Client,
+}
+
+impl WebhookClients {
+    pub fn new(timeout: std::time::Duration) -> reqwest::Result<Self> {
+        Ok(Self {
+            public: client(timeout, Targets::PublicOnly)?,
+            private: client(timeout, Targets::AllowPrivate)?,
+        })
+    }
+}
+
 pub async fn deliver(
     pool: &PgPool,
-    http: &reqwest::Client,
+    clients: &WebhookClients,
     p: &Delivery,
     n: AttemptNumber,
 ) -> Result<Done, JobError> {
     let db = |e: sqlx::Error| JobError::transient(format!("database: {e}"));
-    let Some((url, secret)) = webhooks::target(pool, p.subscription_id)
+    let Some(target) = webhooks::target(pool, p.subscription_id)
         .await
         .map_err(db)?
     else {
@@ -68,6 +193,28 @@ pub async fn deliver(
             p.event_id
         )));
     };
+    // Checked at delivery, whatever enqueued it (an edited replay included): an event goes only
+    // to subscriptions of its own order's account. Not a fault of the endpoint: no pause.
+    if event.account_id != Some(target.account_id) {
+        tracing::warn!(subscription = p.subscription_id, event = %p.event_id, "refused a delivery across accounts");
+        return Err(JobError::fatal(format!(
+            "event {} is not about an order of this subscription's account; not delivered",
+            p.event_id
+        )));
+    }
+    let url = target.url;
+    let targets = Targets::allowing_private(target.allow_private_network);
+    if let Err(why) = check_url(&url, targets) {
+        return Err(JobError::fatal(why));
+    }
+    let http = if targets == Targets::AllowPrivate {
+        &clients.private
+    } else {
+        &clients.public
+    };
+    let secret = crate::secrets::keyring()
+        .open(&target.secret)
+        .map_err(|e| JobError::fatal(format!("subscription {}: {e}", p.subscription_id)))?;
     let bytes = serde_json::to_vec(&body(&event)).expect("JSON values serialize");
     let id = event.event_id.to_string();
     let ts = Utc::now().timestamp();
@@ -92,8 +239,7 @@ pub async fn deliver(
         Ok(r) => {
             let status = r.status().as_u16();
             let retry_after = retry_after_header(r.headers());
-            let text: String = r
-                .text()
+            let text: String = bounded_text(r)
                 .await
                 .unwrap_or_default()
                 .chars()

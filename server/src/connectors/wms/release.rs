@@ -5,6 +5,7 @@
 
 use crate::attempt::Done;
 use crate::attempt::{retry_after_header, JobError};
+use crate::connectors::http::{bounded_text, Targets};
 use crate::store::jobs::queue::AttemptRecord;
 use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
@@ -22,6 +23,8 @@ pub struct WmsConfig {
     /// Sent as `Authorization: Bearer <token>`.
     pub token: SecretString,
     pub timeout: Duration,
+    /// Public addresses only, unless an admin allowed a private network for this connector.
+    pub targets: Targets,
 }
 
 /// What to tell the warehouse.
@@ -53,7 +56,7 @@ pub struct WmsClient {
 
 impl WmsClient {
     pub fn new(config: WmsConfig) -> reqwest::Result<Self> {
-        let http = reqwest::Client::builder().timeout(config.timeout).build()?;
+        let http = crate::connectors::http::client(config.timeout, config.targets)?;
         Ok(Self { config, http })
     }
 
@@ -97,7 +100,7 @@ impl WmsClient {
         };
         let status = response.status().as_u16();
         let retry_after = retry_after_header(response.headers());
-        let text = response.text().await.unwrap_or_default();
+        let text = bounded_text(response).await.unwrap_or_default();
         let answer = serde_json::from_str::<Value>(&text)
             .unwrap_or_else(|_| Value::String(text.chars().take(2_000).collect()));
         record.response = Some(json!({"status": status, "body": answer}));

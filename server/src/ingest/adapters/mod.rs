@@ -6,6 +6,8 @@ pub mod aftership;
 pub mod canonical;
 pub mod easypost;
 mod event;
+#[cfg(any(test, feature = "tools"))]
+pub mod fuzzing;
 pub mod milepost_wms;
 pub mod odoo;
 pub mod shipbob;
@@ -123,6 +125,10 @@ pub struct Parsed {
     /// Records the sender only pointed at (an Odoo automation-rule webhook): the sync engine
     /// reads each one, deduplicated, when Milepost calls this connector's system.
     pub reads: Vec<RecordRef>,
+    /// For formats whose message id is a sender's counter that may wrap or reset (X12's sender
+    /// and control number): that id without the content, so intake can tell a redelivery (same
+    /// content) from a reuse (different content) of it.
+    pub envelope_id: Option<String>,
 }
 
 /// Why a message cannot be read. Each maps to one HTTP status (see `ingest::error`).
@@ -260,6 +266,50 @@ mod fuzz {
                 body[i] = byte;
             }
             every_format(&body);
+        }
+    }
+
+    /// How many mutated messages each parser gets (`cargo test` runs them all).
+    pub(crate) const CASES_PER_PARSER: u32 = 1000;
+
+    use super::fuzzing::{mutated, seed};
+
+    macro_rules! per_parser {
+        ($($name:ident => $format:expr),+ $(,)?) => {
+            proptest! {
+                #![proptest_config(ProptestConfig::with_cases(CASES_PER_PARSER))]
+                $(
+                    #[test]
+                    fn $name(body in mutated($format)) {
+                        // Never a panic; an answer either way.
+                        let _ = parse($format, &origin(), &body);
+                    }
+                )+
+            }
+        };
+    }
+
+    per_parser! {
+        canonical_cloudevents_mutated => Format::Canonical,
+        odoo_mutated => Format::Odoo,
+        milepost_wms_contract_mutated => Format::MilepostWms,
+        shiphero_mutated => Format::ShipHero,
+        shipbob_mutated => Format::ShipBob,
+        easypost_mutated => Format::EasyPost,
+        shippo_mutated => Format::Shippo,
+        aftership_mutated => Format::AfterShip,
+        x12_mutated => Format::X12,
+    }
+
+    #[test]
+    fn every_seed_parses_as_it_is() {
+        for format in Format::ALL {
+            let seed = seed(*format);
+            assert!(
+                parse(*format, &origin(), seed.as_bytes()).is_ok(),
+                "{format:?}: {:?}",
+                parse(*format, &origin(), seed.as_bytes()).err()
+            );
         }
     }
 }

@@ -23,6 +23,7 @@ fn routes() -> Routes {
                     api_key: SecretString::from("k".to_string()),
                 },
                 timeout: Duration::from_secs(1),
+                targets: crate::connectors::http::Targets::PublicOnly,
             },
             poll_every: None,
             apply_inventory: true,
@@ -37,6 +38,7 @@ fn routes() -> Routes {
             url: "http://w".into(),
             token: SecretString::from("t".to_string()),
             timeout: Duration::from_secs(1),
+            targets: crate::connectors::http::Targets::PublicOnly,
         }),
     };
     Routes::new(&[odoo, wms(2, "reno", "RNO"), wms(3, "dallas", "DFW")])

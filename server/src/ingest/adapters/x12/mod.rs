@@ -43,17 +43,19 @@ pub fn parse_message(origin: &Origin, body: &[u8]) -> Result<Parsed, AdapterErro
         ))
     })?;
     let interchange = parse(text)?;
+    // Control numbers wrap and reset: the id is the envelope's and the content's, so a new
+    // interchange under a reused number is new (its events too), and a resent one is the same.
+    let envelope_id = format!("{}:{}", interchange.sender, interchange.control_number);
+    let id = format!("{envelope_id}:{}", content_key(text));
     let mut parsed = Parsed {
-        message_id: Some(format!(
-            "{}:{}",
-            interchange.sender, interchange.control_number
-        )),
+        message_id: Some(id.clone()),
+        envelope_id: Some(envelope_id),
         ..Parsed::default()
     };
     for group in &interchange.groups {
         let ctx = transactions::Context {
             origin,
-            interchange: format!("{}:{}", interchange.sender, interchange.control_number),
+            interchange: id.clone(),
             written: (group.date.clone(), group.time.clone()),
         };
         for set in &group.transactions {
@@ -61,6 +63,22 @@ pub fn parse_message(origin: &Origin, body: &[u8]) -> Result<Parsed, AdapterErro
         }
     }
     Ok(parsed)
+}
+
+/// The first 16 hex digits of the SHA-256 of the interchange, its line breaks and surrounding
+/// whitespace left out (a resend through another gateway may wrap segments differently).
+pub fn content_key(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for line in text.trim().lines() {
+        hasher.update(line.trim_end_matches('\r').as_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -16,7 +16,10 @@ fn origin() -> Origin {
 #[test]
 fn the_945_ships_one_line_complete_and_one_short_and_backordered() {
     let parsed = parse_message(&origin(), X945.as_bytes()).unwrap();
-    assert_eq!(parsed.message_id.as_deref(), Some("NPLT3PL:000006124"));
+    assert_eq!(parsed.envelope_id.as_deref(), Some("NPLT3PL:000006124"));
+    let id = parsed.message_id.as_deref().unwrap();
+    assert!(id.starts_with("NPLT3PL:000006124:"), "{id}");
+    assert_eq!(id.len(), "NPLT3PL:000006124:".len() + 16, "{id}");
     assert_eq!(parsed.events.len(), 1);
     let dispatch = &parsed.events[0];
     assert_eq!(dispatch.event_type, EventType::ShipmentDispatched);
