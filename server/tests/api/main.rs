@@ -11,6 +11,7 @@ mod access_http;
 mod arrival_order_db;
 mod attacks_http;
 mod auth_http;
+mod authz_matrix_http;
 mod cli;
 mod customer_webhooks_db;
 mod dashboard_http;

@@ -11,7 +11,7 @@ use server::ingest::setup::create_key;
 use support::TestApp;
 
 /// ACME's S1 and S2 (S2 shipped and delivered), and OTHER's S3.
-async fn orders(app: &TestApp) {
+pub(crate) async fn orders(app: &TestApp) {
     app.account("ACME").await;
     app.account("OTHER").await;
     for kind in ["erp", "wms", "carrier"] {
