@@ -49,6 +49,12 @@ if [ "${1:-}" = "--test" ]; then
   fi
   command -v chromium >/dev/null || apt_install chromium chromium-driver
   command -v npm >/dev/null || apt_install nodejs npm
+  if ! .tools/schemathesis/bin/st --version 2>/dev/null | grep -qF "$(cut -d= -f3 scripts/schemathesis/requirements.txt)"; then
+    say "installing Schemathesis (pinned in scripts/schemathesis/requirements.txt) into .tools"
+    command -v python3 >/dev/null || apt_install python3 python3-venv
+    python3 -m venv .tools/schemathesis || { apt_install python3-venv && python3 -m venv .tools/schemathesis; }
+    .tools/schemathesis/bin/pip install --quiet --disable-pip-version-check -r scripts/schemathesis/requirements.txt
+  fi
   if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules ]; then
     say "installing the browser test runner (Playwright, no browser download)"
     (cd end2end && npm ci --no-audit --no-fund)

@@ -42,6 +42,9 @@ cargo clippy -p server --bin milepost -- -D warnings
 step "unit, database, HTTP and embedded-Postgres tests"
 cargo test --workspace --features app/ssr,server/tools
 
+step "Schemathesis against the ingest API's OpenAPI document"
+scripts/schemathesis.sh "$milepost"
+
 step "building the site and the server with cargo-leptos"
 # Last, so the binary the browser tests run is the one cargo-leptos built together with the
 # wasm: a plain cargo build renders slightly different hydration markers in debug. With `tools`,

@@ -56,7 +56,8 @@ pub struct Settings {
     /// and `MILEPOST_TRUSTED_PROXIES` (their addresses or CIDR ranges; default loopback only).
     pub client_addr: ClientAddrPolicy,
     /// `MILEPOST_API_RATE_PER_KEY`, `MILEPOST_API_RATE_PER_ADDR` (requests per second, default 200
-    /// and 400) and `MILEPOST_API_BURST` (default 400): the ingest API's limits.
+    /// and 400), `MILEPOST_API_BURST` (default 400) and `MILEPOST_API_REFUSALS_PER_MINUTE`
+    /// (unauthenticated requests recorded per address, default 30): the ingest API's limits.
     pub ingest_limits: IngestLimits,
 }
 
@@ -184,7 +185,12 @@ impl Settings {
                         defaults.burst,
                         1..=1_000_000,
                     )?,
-                    refusals_per_minute: defaults.refusals_per_minute,
+                    refusals_per_minute: number(
+                        "MILEPOST_API_REFUSALS_PER_MINUTE",
+                        get("MILEPOST_API_REFUSALS_PER_MINUTE"),
+                        defaults.refusals_per_minute,
+                        1..=1_000_000,
+                    )?,
                 }
             },
         })

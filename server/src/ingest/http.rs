@@ -282,17 +282,23 @@ impl Request<'_> {
 
 /// `POST /api/v1/events`: canonical CloudEvents, one or a batch, from the key's connector.
 #[utoipa::path(post, path = "/api/v1/events", tag = "ingest",
-    request_body(content = Value, description = "One CloudEvent (application/cloudevents+json) or an array of up to 1,000 (application/cloudevents-batch+json)",
-                 content_type = "application/cloudevents+json"),
+    request_body(description = "One CloudEvent (application/cloudevents+json) or an array of up to 1,000 (application/cloudevents-batch+json)",
+                 content((openapi::CloudEventDoc = "application/cloudevents+json"),
+                         (openapi::CloudEventBatchDoc = "application/cloudevents-batch+json"))),
     security(("bearer" = [])),
     responses(
         (status = 202, description = "Stored and committed", body = openapi::ReceiptDoc),
         (status = 400, description = "Malformed: not UTF-8 or not JSON", body = openapi::ErrorDoc),
         (status = 401, description = "No key, or an unknown, revoked or expired key", body = openapi::ErrorDoc),
         (status = 403, description = "The connector may not emit this event type", body = openapi::ErrorDoc),
+        (status = 408, description = "The body did not arrive within 30 seconds", body = openapi::ErrorDoc),
         (status = 413, description = "Body over 4 MiB or batch over 1,000 events", body = openapi::ErrorDoc),
         (status = 415, description = "Not a CloudEvents JSON content type", body = openapi::ErrorDoc),
-        (status = 422, description = "An event breaks a rule; details name the event and field", body = openapi::ErrorDoc)))]
+        (status = 422, description = "An event breaks a rule; details name the event and field", body = openapi::ErrorDoc),
+        (status = 429, description = "Over the key's or the address's rate limit; see Retry-After", body = openapi::ErrorDoc,
+         headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        (status = 503, description = "The database is briefly unavailable; nothing was stored; see Retry-After", body = openapi::ErrorDoc,
+         headers(("Retry-After" = u32, description = "Seconds to wait")))))]
 pub async fn events(
     State(state): State<IngestState>,
     ClientAddr(addr): ClientAddr,
@@ -387,12 +393,16 @@ fn disabled(connector: &Connector) -> IngestError {
     responses(
         (status = 202, description = "Stored and committed", body = openapi::ReceiptDoc),
         (status = 400, description = "Malformed: not UTF-8 or not JSON", body = openapi::ErrorDoc),
-        (status = 401, description = "Missing or wrong signature or token, or a stale timestamp", body = openapi::ErrorDoc),
+        (status = 401, description = "Not authenticated: an unknown connector, a missing or wrong signature or token, or a stale timestamp (one answer for all; the reason is kept for integrators)", body = openapi::ErrorDoc),
         (status = 403, description = "The connector is disabled or may not emit this event type", body = openapi::ErrorDoc),
-        (status = 404, description = "No connector of this name", body = openapi::ErrorDoc),
+        (status = 408, description = "The body did not arrive within 30 seconds", body = openapi::ErrorDoc),
         (status = 413, description = "Body over 4 MiB", body = openapi::ErrorDoc),
         (status = 415, description = "Not JSON", body = openapi::ErrorDoc),
-        (status = 422, description = "Readable but wrong; details name the field", body = openapi::ErrorDoc)))]
+        (status = 422, description = "Readable but wrong; details name the field", body = openapi::ErrorDoc),
+        (status = 429, description = "Over the address's rate limit, or too many unauthenticated requests from it; see Retry-After", body = openapi::ErrorDoc,
+         headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        (status = 503, description = "The database is briefly unavailable; nothing was stored; see Retry-After", body = openapi::ErrorDoc,
+         headers(("Retry-After" = u32, description = "Seconds to wait")))))]
 pub async fn webhook(
     State(state): State<IngestState>,
     ClientAddr(addr): ClientAddr,
@@ -474,10 +484,14 @@ pub async fn webhook(
         (status = 400, description = "Not UTF-8, or not an ISA envelope", body = openapi::ErrorDoc),
         (status = 401, description = "No key, or an unknown, revoked or expired key", body = openapi::ErrorDoc),
         (status = 403, description = "The key belongs to another connector, or the connector is disabled", body = openapi::ErrorDoc),
-        (status = 404, description = "No connector of this name", body = openapi::ErrorDoc),
+        (status = 408, description = "The body did not arrive within 30 seconds", body = openapi::ErrorDoc),
         (status = 413, description = "Body over 4 MiB", body = openapi::ErrorDoc),
         (status = 415, description = "Not application/edi-x12 or text/plain", body = openapi::ErrorDoc),
-        (status = 422, description = "Truncated, miscounted, or an unsupported transaction set; details name the segment", body = openapi::ErrorDoc)))]
+        (status = 422, description = "Truncated, miscounted, or an unsupported transaction set; details name the segment", body = openapi::ErrorDoc),
+        (status = 429, description = "Over the key's or the address's rate limit; see Retry-After", body = openapi::ErrorDoc,
+         headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        (status = 503, description = "The database is briefly unavailable; nothing was stored; see Retry-After", body = openapi::ErrorDoc,
+         headers(("Retry-After" = u32, description = "Seconds to wait")))))]
 pub async fn edi(
     State(state): State<IngestState>,
     ClientAddr(addr): ClientAddr,

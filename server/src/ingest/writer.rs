@@ -33,6 +33,10 @@ const GROUP_EVENTS: usize = 1_000;
 /// Messages waiting for a statement before senders wait too (backpressure, not loss: a sender
 /// that waits is still answered).
 const QUEUE: usize = 4_096;
+/// Bytes of message bodies waiting or being written, at most, in KiB: 4,096 small messages are a
+/// few MiB, but 4,096 bodies of 4 MiB would be 16 GiB. A sender whose message would pass this
+/// waits (backpressure) until earlier messages are committed.
+pub const QUEUE_KIB: u32 = 128 * 1024;
 
 /// An accepted message, owned, on its way to the database.
 pub struct AcceptedMessage {
@@ -59,6 +63,8 @@ pub struct Writer {
     pool: PgPool,
     messages: mpsc::Sender<(AcceptedMessage, Answer)>,
     statements: Arc<AtomicU64>,
+    /// KiB of bodies in the queue or in a statement (`QUEUE_KIB`).
+    bytes: Arc<Semaphore>,
 }
 
 impl Writer {
@@ -72,7 +78,13 @@ impl Writer {
             pool,
             messages,
             statements,
+            bytes: Arc::new(Semaphore::new(QUEUE_KIB as usize)),
         }
+    }
+
+    /// KiB of bodies the queue can take now before senders wait.
+    pub fn room_kib(&self) -> usize {
+        self.bytes.available_permits()
     }
 
     /// Group statements run so far (fewer than messages when senders arrive together).
@@ -84,8 +96,19 @@ impl Writer {
         &self.pool
     }
 
-    /// Stores one message; returns once it is committed.
+    /// Stores one message; returns once it is committed. Waits first while the queue holds
+    /// `QUEUE_KIB` of bodies.
     pub async fn store(&self, message: AcceptedMessage) -> sqlx::Result<StoredMessage> {
+        let kib = u32::try_from(message.body.len().div_ceil(1024))
+            .unwrap_or(QUEUE_KIB)
+            .clamp(1, QUEUE_KIB);
+        // Held until this message is committed (or failed): the budget covers the queue and
+        // the statement.
+        let _room = self
+            .bytes
+            .acquire_many(kib)
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)?;
         let (answer, answered) = oneshot::channel();
         self.messages
             .send((message, answer))

@@ -193,3 +193,51 @@ async fn a_message_the_database_refuses_fails_only_its_own_sender(pool: PgPool) 
         100
     );
 }
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn the_queue_is_bounded_in_bytes_and_a_large_body_holds_its_share_until_committed(
+    pool: PgPool,
+) {
+    use server::ingest::writer::QUEUE_KIB;
+    let connector = erp(&pool).await;
+    let writer = Writer::start(pool.clone());
+    assert_eq!(writer.room_kib(), QUEUE_KIB as usize);
+    // Hold the inbox so the statement waits, as a slow database would.
+    let mut blocker = pool.begin().await.unwrap();
+    sqlx::query("lock table inbox_message in access exclusive mode")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let pending = {
+        let writer = writer.clone();
+        tokio::spawn(async move {
+            writer
+                .store(AcceptedMessage {
+                    connector_id: connector.id,
+                    message_id: "big".into(),
+                    message_id_derived: false,
+                    received_at: chrono::Utc::now(),
+                    content_type: Some("application/json".into()),
+                    headers: json!({}),
+                    body: vec![b' '; 3 * 1024 * 1024],
+                    events: vec![],
+                    unknown_codes: vec![],
+                    follow_ups: vec![],
+                })
+                .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        writer.room_kib(),
+        QUEUE_KIB as usize - 3 * 1024,
+        "3 MiB waiting counts against the budget"
+    );
+    blocker.rollback().await.unwrap();
+    pending.await.unwrap().unwrap();
+    assert_eq!(
+        writer.room_kib(),
+        QUEUE_KIB as usize,
+        "given back once committed"
+    );
+}

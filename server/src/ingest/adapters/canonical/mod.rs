@@ -142,6 +142,10 @@ fn event(
             Some(Value::String(s)) if s.trim().is_empty() => {
                 Err(invalid(field, "must not be empty"))
             }
+            Some(Value::String(s)) if s.chars().any(is_forbidden_in_attributes) => Err(invalid(
+                field,
+                "must not contain control characters (CloudEvents: U+0000-U+001F, U+007F-U+009F)",
+            )),
             Some(Value::String(s)) => Ok(Some(s)),
             Some(_) => Err(invalid(field, "must be a string")),
         }
@@ -188,6 +192,7 @@ fn event(
             "binary data is not accepted; send data as JSON",
         ));
     }
+    check_extensions(&mut object, index)?;
     Ok(CanonicalEvent {
         id,
         source,
@@ -201,6 +206,50 @@ fn event(
         source_status,
         extensions: object,
     })
+}
+
+/// Characters CloudEvents forbids in string attributes.
+fn is_forbidden_in_attributes(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{1F}' | '\u{7F}'..='\u{9F}')
+}
+
+/// Extension attributes as CloudEvents defines them: names of lower-case ASCII letters and
+/// digits; values strings (no control characters), numbers or booleans; null means absent.
+fn check_extensions(
+    object: &mut Map<String, Value>,
+    index: Option<usize>,
+) -> Result<(), CanonicalError> {
+    let invalid = |field: &str, message: &str| CanonicalError::Invalid {
+        index,
+        field: field.escape_debug().to_string(),
+        message: message.to_string(),
+    };
+    object.retain(|_, v| !v.is_null());
+    for (name, value) in object.iter() {
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
+            return Err(invalid(
+                name,
+                "is not a CloudEvents attribute name: use lower-case letters and digits only",
+            ));
+        }
+        match value {
+            Value::String(s) if s.chars().any(is_forbidden_in_attributes) => {
+                return Err(invalid(name, "must not contain control characters"));
+            }
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => {}
+            _ => {
+                return Err(invalid(
+                    name,
+                    "an extension attribute must be a string, a number or a boolean",
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

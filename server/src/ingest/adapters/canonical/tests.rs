@@ -168,3 +168,40 @@ fn mangled_input_never_panics() {
         }
     }
 }
+
+#[test]
+fn extension_attributes_follow_cloudevents_naming_and_types() {
+    let bad_name = parse_single(&with("Tenant_ID", serde_json::json!("acme"))).unwrap_err();
+    assert!(
+        bad_name
+            .to_string()
+            .contains("lower-case letters and digits"),
+        "{bad_name}"
+    );
+    let nested = parse_single(&with("tenantid", serde_json::json!({"id": 1}))).unwrap_err();
+    assert!(
+        nested.to_string().contains("string, a number or a boolean"),
+        "{nested}"
+    );
+    let control = parse_single(&with("tenantid", serde_json::json!("a\u{7}b"))).unwrap_err();
+    assert!(
+        control.to_string().contains("control characters"),
+        "{control}"
+    );
+    // Null is absent; scalars are kept.
+    let ok = parse_single(&with("tenantid", Value::Null)).unwrap();
+    assert!(!ok.extensions.contains_key("tenantid"));
+    let ok = parse_single(&with("partitionkey", serde_json::json!(7))).unwrap();
+    assert_eq!(ok.extensions["partitionkey"], serde_json::json!(7));
+}
+
+#[test]
+fn control_characters_in_context_attributes_are_refused() {
+    for field in ["id", "source", "subject"] {
+        let err = parse_single(&with(field, serde_json::json!("x\u{0}y"))).unwrap_err();
+        assert!(
+            err.to_string().contains("control characters"),
+            "{field}: {err}"
+        );
+    }
+}
