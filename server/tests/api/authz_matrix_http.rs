@@ -23,8 +23,11 @@ enum May {
 
 use Role::*;
 
-/// Each server function, who may call it, and arguments that decode.
-const MATRIX: &[(&str, May, &[(&str, &str)])] = &[
+/// A server function, who may call it, and arguments that decode.
+type Rule = (&'static str, May, &'static [(&'static str, &'static str)]);
+
+/// Every server function.
+const MATRIX: &[Rule] = &[
     (
         "auth/login",
         May::Anyone,
