@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 LEPTOS_VERSION=0.3.10
 WASM_BINDGEN_VERSION=0.2.130
 SQLX_VERSION=0.8.6
+DENY_VERSION=0.20.2
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -46,6 +47,10 @@ if [ "${1:-}" = "--test" ]; then
   if ! cargo sqlx --version 2>/dev/null | grep -q "$SQLX_VERSION"; then
     say "installing sqlx-cli $SQLX_VERSION (about 5 minutes, once)"
     cargo install sqlx-cli --version "$SQLX_VERSION" --no-default-features --features postgres,rustls --locked
+  fi
+  if ! cargo deny --version 2>/dev/null | grep -q "$DENY_VERSION"; then
+    say "installing cargo-deny $DENY_VERSION (about 5 minutes, once)"
+    cargo install cargo-deny --version "$DENY_VERSION" --locked
   fi
   command -v chromium >/dev/null || apt_install chromium chromium-driver
   command -v npm >/dev/null || apt_install nodejs npm

@@ -33,6 +33,9 @@ fi
 step "checking that .sqlx matches the queries (cargo sqlx prepare --check)"
 SQLX_OFFLINE=false cargo sqlx prepare --workspace --check -- --all-targets --features app/ssr,server/tools
 
+step "cargo deny: advisories, licences, sources, duplicates (deny.toml)"
+scripts/deny.sh
+
 step "formatting and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --features app/ssr,server/tools -- -D warnings
