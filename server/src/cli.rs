@@ -168,6 +168,14 @@ pub enum ConnectorCommand {
     },
     /// List connectors.
     List,
+    /// Replace a connector's signing secret (or URL token); the old one keeps verifying for the
+    /// overlap, so the sender can switch without losing messages. Prints the new one once.
+    RotateSecret {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value_t = 24)]
+        overlap_hours: i64,
+    },
     /// Set how Milepost calls the connector's system (the README's connector section;
     /// docs/wms-release.md for a warehouse), checked before it is saved; the credential (Odoo
     /// API key or WMS token) is read from standard input.

@@ -35,7 +35,7 @@ pub async fn run(cmd: ApikeyCommand, pool: &PgPool) -> anyhow::Result<()> {
             }
         }
         ApikeyCommand::Revoke { prefix } => {
-            if !crate::store::api_keys::revoke(pool, &prefix).await? {
+            if !crate::ingest::setup::revoke_key(pool, &prefix).await? {
                 anyhow::bail!("no live key with prefix {prefix}");
             }
             println!("Revoked {prefix}.");

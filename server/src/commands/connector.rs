@@ -44,6 +44,27 @@ pub async fn run(cmd: ConnectorCommand, pool: &PgPool) -> anyhow::Result<()> {
             settings,
             secret_stdin,
         } => set_outbound(pool, &name, &settings, secret_stdin).await?,
+        ConnectorCommand::RotateSecret {
+            name,
+            overlap_hours,
+        } => {
+            if overlap_hours < 0 {
+                anyhow::bail!("--overlap-hours must not be negative");
+            }
+            let rotated = crate::ingest::setup::rotate_secret(
+                pool,
+                &name,
+                chrono::Duration::hours(overlap_hours),
+            )
+            .await?;
+            if let Some(secret) = rotated.signing_secret {
+                println!("New signing secret (shown once; configure it at the sender): {secret}");
+            }
+            if let Some(token) = rotated.url_token {
+                println!("New webhook URL: <public url>/api/v1/webhooks/{name}?token={token}  (shown once)");
+            }
+            println!("The old one keeps working for {overlap_hours} more hours.");
+        }
         ConnectorCommand::List => {
             for c in crate::store::connectors::list(pool).await? {
                 let state = if c.enabled { "enabled" } else { "disabled" };

@@ -3,7 +3,8 @@
 use super::adapters::{Format, Origin};
 use crate::store::connectors::ConnectorRecord;
 use app::domain::event::{EventType, SourceKind};
-use secrecy::SecretString;
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashSet;
 
 #[derive(Debug)]
@@ -19,6 +20,42 @@ pub struct Connector {
     pub signing_secret: Option<SecretString>,
     /// For senders that cannot sign (Odoo, Shippo): a secret token in the URL.
     pub url_token: Option<SecretString>,
+    /// The secret or token before the last rotation, still accepted until its time
+    /// (`milepost connector rotate-secret`).
+    pub previous_signing_secret: Option<(SecretString, DateTime<Utc>)>,
+    pub previous_url_token: Option<(SecretString, DateTime<Utc>)>,
+}
+
+impl Connector {
+    /// The signing secrets a signature may be made with now: the current one, then the
+    /// previous one while its overlap lasts.
+    pub fn signing_secrets(&self, now: DateTime<Utc>) -> Vec<&SecretString> {
+        candidates(
+            self.signing_secret.as_ref(),
+            self.previous_signing_secret.as_ref(),
+            now,
+        )
+    }
+
+    /// The URL tokens accepted now, likewise.
+    pub fn url_tokens(&self, now: DateTime<Utc>) -> Vec<&SecretString> {
+        candidates(
+            self.url_token.as_ref(),
+            self.previous_url_token.as_ref(),
+            now,
+        )
+    }
+}
+
+fn candidates<'a>(
+    current: Option<&'a SecretString>,
+    previous: Option<&'a (SecretString, DateTime<Utc>)>,
+    now: DateTime<Utc>,
+) -> Vec<&'a SecretString> {
+    current
+        .into_iter()
+        .chain(previous.filter(|(_, until)| now < *until).map(|(s, _)| s))
+        .collect()
 }
 
 /// Why a stored connector cannot be used (a configuration error, logged).
@@ -67,6 +104,18 @@ impl TryFrom<ConnectorRecord> for Connector {
                 })
                 .transpose()
         };
+        let previous = |key: &str| -> Result<Option<(SecretString, DateTime<Utc>)>, BadConnector> {
+            let (Some(old), Some(until)) = (
+                secret(&format!("previous_{key}"))?,
+                secret(&format!("previous_{key}_until"))?,
+            ) else {
+                return Ok(None);
+            };
+            let until = DateTime::parse_from_rfc3339(until.expose_secret())
+                .map_err(|_| bad(format!("previous_{key}_until is not a time")))?
+                .with_timezone(&Utc);
+            Ok(Some((old, until)))
+        };
         Ok(Connector {
             id: r.connector_id,
             kind,
@@ -80,6 +129,8 @@ impl TryFrom<ConnectorRecord> for Connector {
             enabled: r.enabled,
             signing_secret: secret("signing_secret")?,
             url_token: secret("url_token")?,
+            previous_signing_secret: previous("signing_secret")?,
+            previous_url_token: previous("url_token")?,
             name: r.name,
         })
     }

@@ -82,13 +82,10 @@ pub async fn create_connector(
         }
         types
     };
-    let (signing_secret, url_token) = match scheme(format) {
-        Scheme::StandardWebhooks => (Some(signing_secret()), None),
-        Scheme::UrlToken => (None, Some(URL_SAFE_NO_PAD.encode(random(24)))),
-        _ => (Some(URL_SAFE_NO_PAD.encode(random(32))), None),
-    };
+    let (signing_secret, url_token) = new_secret(format);
+    let mut tx = pool.begin().await?;
     let connector_id = store::connectors::insert(
-        pool,
+        &mut *tx,
         &NewConnector {
             name: spec.name,
             kind: kind.as_str(),
@@ -112,8 +109,78 @@ pub async fn create_connector(
             _ => e.into(),
         },
     )?;
+    app::store::audit::record(
+        &mut *tx,
+        None,
+        "connector.created",
+        &format!("connector:{}", spec.name),
+        json!({"kind": kind.as_str(), "format": format.as_str(), "types": types.len()}),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(CreatedConnector {
         connector_id,
+        signing_secret,
+        url_token,
+    })
+}
+
+/// A fresh secret of the kind `format`'s scheme uses: (signing secret, URL token).
+fn new_secret(format: Format) -> (Option<String>, Option<String>) {
+    match scheme(format) {
+        Scheme::StandardWebhooks => (Some(signing_secret()), None),
+        Scheme::UrlToken => (None, Some(URL_SAFE_NO_PAD.encode(random(24)))),
+        _ => (Some(URL_SAFE_NO_PAD.encode(random(32))), None),
+    }
+}
+
+/// Replaces a connector's signing secret or URL token. The old one keeps verifying until
+/// `overlap` has passed (`ingest::signature`), so a sender can switch without a gap. Audited
+/// (without the secrets).
+pub async fn rotate_secret(
+    pool: &PgPool,
+    name: &str,
+    overlap: Duration,
+) -> anyhow::Result<CreatedConnector> {
+    let mut tx = pool.begin().await?;
+    let record = store::connectors::find_by_name(&mut *tx, name)
+        .await?
+        .with_context(|| format!("no connector named {name}"))?;
+    let format = Format::parse(&record.format)
+        .with_context(|| format!("connector {name} has an unknown format"))?;
+    let ring = crate::secrets::keyring();
+    let (signing_secret, url_token) = new_secret(format);
+    let mut secrets = record.secrets.as_object().cloned().unwrap_or_default();
+    let until = (Utc::now() + overlap).to_rfc3339();
+    for (key, new) in [
+        ("signing_secret", &signing_secret),
+        ("url_token", &url_token),
+    ] {
+        let Some(new) = new else { continue };
+        if let Some(old) = secrets.get(key).and_then(|v| v.as_str()) {
+            let old = old.to_string();
+            secrets.insert(format!("previous_{key}"), json!(old));
+            secrets.insert(format!("previous_{key}_until"), json!(ring.seal(&until)));
+        }
+        secrets.insert(key.to_string(), json!(ring.seal(new)));
+    }
+    store::connectors::replace_secrets(
+        &mut *tx,
+        record.connector_id,
+        &serde_json::Value::Object(secrets),
+    )
+    .await?;
+    app::store::audit::record(
+        &mut *tx,
+        None,
+        "connector.secret_rotated",
+        &format!("connector:{name}"),
+        json!({"overlap_hours": overlap.num_hours(), "old_works_until": until}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CreatedConnector {
+        connector_id: record.connector_id,
         signing_secret,
         url_token,
     })
@@ -128,15 +195,43 @@ pub async fn create_key(pool: &PgPool, connector: &str, name: &str) -> anyhow::R
         bail!("a key needs a name (what uses it)");
     }
     let issued = api_keys::issue();
+    let mut tx = pool.begin().await?;
     store::api_keys::insert(
-        pool,
+        &mut *tx,
         record.connector_id,
         name,
         &issued.prefix,
         &issued.sha256,
     )
     .await?;
+    app::store::audit::record(
+        &mut *tx,
+        None,
+        "apikey.created",
+        &format!("apikey:{}", issued.prefix),
+        json!({"connector": connector, "name": name}),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(issued)
+}
+
+/// Revokes a key at once; audited. Returns whether a live key had that prefix.
+pub async fn revoke_key(pool: &PgPool, prefix: &str) -> anyhow::Result<bool> {
+    let mut tx = pool.begin().await?;
+    if !store::api_keys::revoke(&mut *tx, prefix).await? {
+        return Ok(false);
+    }
+    app::store::audit::record(
+        &mut *tx,
+        None,
+        "apikey.revoked",
+        &format!("apikey:{prefix}"),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Replaces a key: the new one works at once, the old one until the grace period ends.
@@ -155,6 +250,14 @@ pub async fn rotate_key(pool: &PgPool, prefix: &str, grace: Duration) -> anyhow:
     )
     .await?;
     store::api_keys::retire(&mut *tx, old_id, new_id, Utc::now() + grace).await?;
+    app::store::audit::record(
+        &mut *tx,
+        None,
+        "apikey.rotated",
+        &format!("apikey:{prefix}"),
+        json!({"replaced_by": issued.prefix, "grace_hours": grace.num_hours()}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(issued)
 }

@@ -60,7 +60,7 @@ pub fn precheck(
     if scheme == Scheme::UrlToken {
         return verify(connector, headers, token, b"", now).map(|_| ());
     }
-    if connector.signing_secret.is_none() {
+    if connector.signing_secrets(now).is_empty() {
         return Err(unauthorized(
             "this connector has no signing secret configured",
         ));
@@ -103,7 +103,8 @@ fn fresh(timestamp: &str, now: DateTime<Utc>) -> Result<(), IngestError> {
     }
 }
 
-/// Checks a webhook; returns the provider's message id when the scheme carries one.
+/// Checks a webhook; returns the provider's message id when the scheme carries one. During a
+/// rotation's overlap, the previous secret or token is accepted too.
 pub fn verify(
     connector: &Connector,
     headers: &HeaderMap,
@@ -113,23 +114,39 @@ pub fn verify(
 ) -> Result<Option<String>, IngestError> {
     let scheme = scheme(connector.format);
     if scheme == Scheme::UrlToken {
-        let expected = connector
-            .url_token
-            .as_ref()
-            .ok_or_else(|| unauthorized("this connector has no URL token configured"))?;
+        let tokens = connector.url_tokens(now);
+        if tokens.is_empty() {
+            return Err(unauthorized("this connector has no URL token configured"));
+        }
         let given = token.ok_or_else(|| unauthorized("the URL must carry ?token=<secret>"))?;
-        return if same(given.as_bytes(), expected.expose_secret().as_bytes()) {
+        return if tokens
+            .iter()
+            .any(|t| same(given.as_bytes(), t.expose_secret().as_bytes()))
+        {
             Ok(None)
         } else {
             Err(unauthorized("the URL token is wrong"))
         };
     }
-    let secret = connector
-        .signing_secret
-        .as_ref()
-        .ok_or_else(|| unauthorized("this connector has no signing secret configured"))?
-        .expose_secret()
-        .to_string();
+    let secrets = connector.signing_secrets(now);
+    let mut refused = unauthorized("this connector has no signing secret configured");
+    for secret in secrets {
+        match verify_with(scheme, secret.expose_secret(), headers, body, now) {
+            Ok(id) => return Ok(id),
+            Err(e) => refused = e,
+        }
+    }
+    Err(refused)
+}
+
+/// One signature scheme with one secret.
+fn verify_with(
+    scheme: Scheme,
+    secret: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Option<String>, IngestError> {
     match scheme {
         Scheme::EasyPost => {
             let given = header(headers, "x-hmac-signature")
@@ -154,8 +171,8 @@ pub fn verify(
             check(same(given.trim().as_bytes(), expected.as_bytes()), name)?;
             Ok(None)
         }
-        Scheme::StandardWebhooks => standard_webhooks(&secret, headers, body, now).map(Some),
-        Scheme::UrlToken => unreachable!("handled above"),
+        Scheme::StandardWebhooks => standard_webhooks(secret, headers, body, now).map(Some),
+        Scheme::UrlToken => unreachable!("URL tokens are checked by `verify`"),
     }
 }
 

@@ -702,3 +702,153 @@ async fn secrets_are_sealed_at_rest_and_rotate_to_a_new_key(pool: sqlx::PgPool) 
         "the old key is no longer needed"
     );
 }
+
+#[sqlx::test(migrations = false)]
+async fn a_rotated_signing_secret_overlaps_and_every_credential_change_is_audited(
+    pool: sqlx::PgPool,
+) {
+    let app = support::TestApp::spawn(pool.clone()).await;
+    let url = url_of(&pool).await;
+    let env = [("DATABASE_URL", url.as_str())];
+    let secret_in = |o: &Output| {
+        String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .find(|w| w.starts_with("whsec_"))
+            .expect("a secret is printed once")
+            .to_string()
+    };
+    let added = milepost(
+        &[
+            "connector",
+            "add",
+            "--name",
+            "rno",
+            "--kind",
+            "wms",
+            "--format",
+            "milepost_wms",
+        ],
+        &env,
+        None,
+    );
+    support::assert_ok(&added);
+    let first = secret_in(&added);
+    let rotated = milepost(
+        &[
+            "connector",
+            "rotate-secret",
+            "--name",
+            "rno",
+            "--overlap-hours",
+            "1",
+        ],
+        &env,
+        None,
+    );
+    support::assert_ok(&rotated);
+    let second = secret_in(&rotated);
+    assert_ne!(first, second);
+
+    let send = |secret: String, id: &'static str| {
+        let app = &app;
+        async move {
+            let body = format!(
+                r#"{{"contract": "milepost.wms.v1", "message_id": "{id}", "events": [
+                    {{"id": "{id}", "type": "order.picked", "order_ref": "S1", "occurred_at": "2026-03-02T10:00:00+01:00"}}]}}"#
+            );
+            let now = chrono::Utc::now().timestamp();
+            reqwest::Client::new()
+                .post(app.url("/api/v1/webhooks/rno"))
+                .header("content-type", "application/json")
+                .header("webhook-id", id)
+                .header("webhook-timestamp", now.to_string())
+                .header(
+                    "webhook-signature",
+                    server::signing::standard_webhooks(&secret, id, now, body.as_bytes()),
+                )
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        send(first.clone(), "m1").await,
+        202,
+        "the old secret still works in the overlap"
+    );
+    assert_eq!(
+        send(second.clone(), "m2").await,
+        202,
+        "the new one works at once"
+    );
+
+    let again = milepost(
+        &[
+            "connector",
+            "rotate-secret",
+            "--name",
+            "rno",
+            "--overlap-hours",
+            "0",
+        ],
+        &env,
+        None,
+    );
+    support::assert_ok(&again);
+    let third = secret_in(&again);
+    assert_eq!(
+        send(second, "m3").await,
+        401,
+        "no overlap: the previous secret stops at once"
+    );
+    assert_eq!(send(first, "m4").await, 401, "older secrets are forgotten");
+    assert_eq!(send(third, "m5").await, 202);
+
+    support::assert_ok(&milepost(
+        &["apikey", "create", "--connector", "rno", "--name", "edi"],
+        &env,
+        None,
+    ));
+    let prefix: String = sqlx::query_scalar("select prefix from api_key")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    support::assert_ok(&milepost(
+        &["apikey", "rotate", "--prefix", &prefix],
+        &env,
+        None,
+    ));
+    support::assert_ok(&milepost(
+        &["apikey", "revoke", "--prefix", &prefix],
+        &env,
+        None,
+    ));
+    let actions: Vec<String> = sqlx::query_scalar(
+        "select action from audit_log where action like 'connector.%' or action like 'apikey.%' order by audit_log_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "connector.created",
+            "connector.secret_rotated",
+            "connector.secret_rotated",
+            "apikey.created",
+            "apikey.rotated",
+            "apikey.revoked"
+        ]
+    );
+    let details: String = sqlx::query_scalar("select string_agg(detail::text, ' ') from audit_log")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(
+        !details.contains("whsec_"),
+        "no secret in the audit log: {details}"
+    );
+}
