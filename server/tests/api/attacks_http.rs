@@ -5,26 +5,15 @@
 use crate::support::TestApp;
 use reqwest::StatusCode;
 use serde_json::Value;
-use server::ingest::setup::{create_connector, create_key, ConnectorSpec, CreatedConnector};
+use server::ingest::setup::{create_key, CreatedConnector};
 use server::signing;
 use sqlx::PgPool;
 
 const X945: &str = include_str!("../fixtures/x12/945_partial_backorder.edi");
 
+/// A connector in the Pacific zone (the X12 fixtures' facility).
 async fn connector(pool: &PgPool, name: &str, kind: &str, format: &str) -> CreatedConnector {
-    create_connector(
-        pool,
-        &ConnectorSpec {
-            name,
-            kind,
-            format,
-            types: vec![],
-            time_zone: Some("America/Los_Angeles"),
-            warehouse_code: None,
-        },
-    )
-    .await
-    .unwrap()
+    crate::support::connector(pool, name, kind, format, Some("America/Los_Angeles")).await
 }
 
 async fn count(pool: &PgPool, sql: &str) -> i64 {

@@ -5,12 +5,10 @@ use crate::support;
 
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
-use server::ingest::setup::{
-    create_connector, create_key, rotate_key, ConnectorSpec, CreatedConnector,
-};
+use server::ingest::setup::{create_key, rotate_key};
 use server::signing;
 use sqlx::PgPool;
-use support::TestApp;
+use support::{connector, TestApp};
 
 const EXAMPLES: &str = include_str!("../fixtures/canonical/examples.jsonl");
 const X945: &str = include_str!("../fixtures/x12/945_partial_backorder.edi");
@@ -25,28 +23,6 @@ struct Setup {
     erp_key: String,
     wms_key: String,
     carrier_key: String,
-}
-
-async fn connector(
-    pool: &PgPool,
-    name: &str,
-    kind: &str,
-    format: &str,
-    zone: Option<&str>,
-) -> CreatedConnector {
-    create_connector(
-        pool,
-        &ConnectorSpec {
-            name,
-            kind,
-            format,
-            types: vec![],
-            time_zone: zone,
-            warehouse_code: None,
-        },
-    )
-    .await
-    .unwrap()
 }
 
 async fn setup(pool: PgPool) -> Setup {

@@ -201,6 +201,29 @@ pub fn assert_ok(out: &std::process::Output) {
 
 /// A canonical-format connector named `name` of `kind` (`erp`, `wms`, `carrier`), created and
 /// read back as the ingest path uses it.
+/// A connector of any format, all its kind's types, in `zone` (for times without an offset).
+pub async fn connector(
+    pool: &PgPool,
+    name: &str,
+    kind: &str,
+    format: &str,
+    zone: Option<&str>,
+) -> server::ingest::setup::CreatedConnector {
+    server::ingest::setup::create_connector(
+        pool,
+        &server::ingest::setup::ConnectorSpec {
+            name,
+            kind,
+            format,
+            types: vec![],
+            time_zone: zone,
+            warehouse_code: None,
+        },
+    )
+    .await
+    .unwrap()
+}
+
 pub async fn canonical_connector(
     pool: &PgPool,
     name: &str,
