@@ -68,9 +68,21 @@ pub async fn sign_in(
         Some(id) => store::users::find_by_id(&state.pool, id).await?,
         None => None,
     };
-    let Some(user) = user.filter(|u| u.disabled_at.is_none()) else {
+    let Some(user) = user else {
         return Err(AppError::InvalidCredentials);
     };
+    if user.disabled_at.is_some() {
+        // The same answer as any failure; the attempt is audited so an admin sees it.
+        store::audit::record(
+            &state.pool,
+            None,
+            "login.refused_disabled",
+            &format!("user:{}", user.user_id),
+            json!({ "client_addr": client_addr }),
+        )
+        .await?;
+        return Err(AppError::InvalidCredentials);
+    }
     session.login(user.user_id, user.auth_epoch).await?;
     store::audit::record(
         &state.pool,

@@ -442,6 +442,13 @@ async fn a_disabled_user_cannot_sign_in_and_their_session_ends(pool: sqlx::PgPoo
         401,
         "the right password does not sign a disabled user in"
     );
+    let refused: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log where action = 'login.refused_disabled'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(refused, 1, "the refused attempt is audited");
     let audited: i64 =
         sqlx::query_scalar("select count(*) from audit_log where action = 'user.disabled'")
             .fetch_one(&pool)
