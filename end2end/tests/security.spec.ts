@@ -16,6 +16,8 @@ test('a next= that browsers would read as another site is refused after sign-in'
 });
 
 test('no page breaks the Content Security Policy', async ({ page }) => {
+  // Eight pages, each loaded and hydrated: on a loaded 2-core CI machine that outlasts the default 30 s.
+  test.slow();
   const violations: string[] = [];
   page.on('console', (m) => {
     if (/Content Security Policy|Refused to (load|execute|apply)/i.test(m.text())) violations.push(m.text());
