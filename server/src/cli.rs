@@ -168,6 +168,22 @@ pub enum ConnectorCommand {
     },
     /// List connectors.
     List,
+    /// Limit the accounts whose orders a connector may change (a 3PL's warehouse serving some of
+    /// them). Its events for any other account's order are kept and rejected with the reason.
+    Scope {
+        #[arg(long)]
+        name: String,
+        /// Account codes. Repeat or separate by commas.
+        #[arg(
+            long = "account",
+            value_delimiter = ',',
+            required_unless_present = "all_accounts"
+        )]
+        accounts: Vec<String>,
+        /// Serve every account again (the default for a new connector).
+        #[arg(long, conflicts_with = "accounts")]
+        all_accounts: bool,
+    },
     /// Replace a connector's signing secret (or URL token); the old one keeps verifying for the
     /// overlap, so the sender can switch without losing messages. Prints the new one once.
     RotateSecret {

@@ -59,6 +59,9 @@ pub struct Settings {
     /// and 400), `MILEPOST_API_BURST` (default 400) and `MILEPOST_API_REFUSALS_PER_MINUTE`
     /// (unauthenticated requests recorded per address, default 30): the ingest API's limits.
     pub ingest_limits: IngestLimits,
+    /// `MILEPOST_BODY_READ_SECONDS` (default 30): the longest a request body may take to arrive;
+    /// one that trickles in longer (slowloris) is cut off with 408.
+    pub body_read_timeout: Duration,
 }
 
 impl Settings {
@@ -156,6 +159,12 @@ impl Settings {
                     1..=720,
                 )?,
             ),
+            body_read_timeout: Duration::from_secs(number(
+                "MILEPOST_BODY_READ_SECONDS",
+                get("MILEPOST_BODY_READ_SECONDS"),
+                30,
+                1..=3600,
+            )?),
             client_addr: ClientAddrPolicy {
                 header: get("MILEPOST_CLIENT_IP_HEADER").map(|h| h.to_ascii_lowercase()),
                 trusted_proxies: parse(

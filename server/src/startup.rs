@@ -27,9 +27,6 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 use tracing::Level;
 
-/// The longest a request body may take to arrive.
-pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "milepost_session";
 
@@ -163,7 +160,7 @@ pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) 
             },
         ))
         // A body that trickles in (slowloris) holds a connection and a task: cut it off.
-        .layer(RequestBodyTimeoutLayer::new(BODY_READ_TIMEOUT))
+        .layer(RequestBodyTimeoutLayer::new(settings.body_read_timeout))
         .layer(middleware::from_fn(move |req, next| {
             security_headers::add(hsts, req, next)
         }))

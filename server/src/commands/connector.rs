@@ -65,11 +65,30 @@ pub async fn run(cmd: ConnectorCommand, pool: &PgPool) -> anyhow::Result<()> {
             }
             println!("The old one keeps working for {overlap_hours} more hours.");
         }
+        ConnectorCommand::Scope { name, accounts, .. } => {
+            let before = crate::ingest::setup::set_scope(pool, &name, &accounts).await?;
+            let say = |codes: &[String]| {
+                if codes.is_empty() {
+                    "every account".to_string()
+                } else {
+                    codes.join(", ")
+                }
+            };
+            println!(
+                "Connector {name} now serves {} (before: {}).",
+                say(&accounts),
+                say(&before)
+            );
+        }
         ConnectorCommand::List => {
+            let scopes = crate::store::connectors::scope_codes(pool).await?;
             for c in crate::store::connectors::list(pool).await? {
                 let state = if c.enabled { "enabled" } else { "disabled" };
+                let serves = scopes
+                    .get(&c.name)
+                    .map_or("every account".to_string(), |codes| codes.join(","));
                 println!(
-                    "{:<20} {:<8} {:<13} {state} ({} types)",
+                    "{:<20} {:<8} {:<13} {state} ({} types) serves {serves}",
                     c.name,
                     c.kind,
                     c.format,

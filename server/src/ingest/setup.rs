@@ -186,6 +186,38 @@ pub async fn rotate_secret(
     })
 }
 
+/// Sets the accounts a connector may change orders of (none: every account); returns the codes
+/// before. Audited. Refuses an unknown account code rather than narrowing to nothing.
+pub async fn set_scope(
+    pool: &PgPool,
+    name: &str,
+    account_codes: &[String],
+) -> anyhow::Result<Vec<String>> {
+    let mut tx = pool.begin().await?;
+    let record = store::connectors::find_by_name(&mut *tx, name)
+        .await?
+        .with_context(|| format!("no connector named {name}"))?;
+    for code in account_codes {
+        if app::store::accounts::find_by_code(&mut *tx, code)
+            .await?
+            .is_none()
+        {
+            bail!("no account with code {code} (see milepost account list)");
+        }
+    }
+    let before = store::connectors::set_scope(&mut *tx, record.connector_id, account_codes).await?;
+    app::store::audit::record(
+        &mut *tx,
+        None,
+        "connector.scope_changed",
+        &format!("connector:{name}"),
+        json!({"accounts": account_codes, "before": before}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(before)
+}
+
 /// Issues a key for a connector; the key is returned once and never stored.
 pub async fn create_key(pool: &PgPool, connector: &str, name: &str) -> anyhow::Result<IssuedKey> {
     let record = store::connectors::find_by_name(pool, connector)

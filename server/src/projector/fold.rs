@@ -4,14 +4,17 @@
 //! or pending with the reason it waits. Events are stored with a provisional verdict; only the
 //! ones whose verdict changes are written back.
 
-use super::owners::Owners;
+use super::owners::{event_carrier, Owners};
 use crate::store::events::VerdictChange;
-use crate::store::history::{self, Entry, Queued};
+use crate::store::history::{self, Entry, ParcelConflict, Queued};
+use crate::store::{connectors, projections};
+use app::domain::carrier::same_carrier;
 use app::domain::event::{Disposition, EventType, SourceKind};
-use app::domain::projection::{fold, FoldEvent, OrderProjection};
+use app::domain::projection::{fold, CustomerRef, ExceptionView, FoldEvent, OrderProjection};
+use app::domain::status::{ExceptionDomain, Severity};
 use serde_json::Value;
 use sqlx::PgConnection;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use uuid::Uuid;
 
 /// A batch's orders with their histories, before the fold.
@@ -25,6 +28,12 @@ pub struct Batch {
     /// Inventory snapshots applied for the first time: (event, data).
     inventory: Vec<(Uuid, Value)>,
     changes: Vec<VerdictChange>,
+    /// Why carrier events that cannot join a claimed parcel wait (from `owners`).
+    waits: HashMap<Uuid, String>,
+    /// Dispatches that named another order's parcel, by the order that named it.
+    conflicts: BTreeMap<String, Vec<ParcelConflict>>,
+    /// Events of connectors that do not serve their order's account, with the reason.
+    out_of_scope: HashMap<Uuid, String>,
 }
 
 /// One order after the fold.
@@ -55,13 +64,13 @@ impl FoldedOrder {
     pub fn erp_connector(&self) -> Option<i64> {
         self.history
             .iter()
+            .filter(|e| e.disposition != Disposition::Rejected.as_str())
             .find(|e| {
                 e.event_type
                     .parse::<EventType>()
                     .is_ok_and(|t| t.owner() == SourceKind::Erp)
             })
-            .and_then(|e| e.identity.split_once(':'))
-            .and_then(|(connector, _)| connector.parse().ok())
+            .and_then(connector_of)
     }
 }
 
@@ -98,16 +107,92 @@ impl Batch {
             .filter(|(_, list)| list.iter().any(was_released))
             .map(|(order, _)| order.clone())
             .collect();
+        // Waiting carrier events join a new claim when their carrier agrees; the rest wait on.
+        let mut still_waiting: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
         for (tn, waiting) in history::take_parcels(conn, &owners.arriving()).await? {
-            if let Some(list) = owners.order_of(&tn).and_then(|o| histories.get_mut(o)) {
-                list.extend(waiting);
+            let Some(claim) = owners.claims.get(&tn) else {
+                continue;
+            };
+            let (joining, other): (Vec<Entry>, Vec<Entry>) = waiting.into_iter().partition(|e| {
+                same_carrier(claim.carrier.as_deref(), event_carrier(&e.data).as_deref())
+            });
+            if let Some(list) = histories.get_mut(&claim.order_ref) {
+                list.extend(joining);
+            }
+            if !other.is_empty() {
+                still_waiting.insert(tn, other);
+            }
+        }
+        let mut conflicts: BTreeMap<String, Vec<ParcelConflict>> = BTreeMap::new();
+        let stored_conflicts = history::parcel_conflicts_of(conn, &order_refs).await?;
+        for c in stored_conflicts
+            .into_iter()
+            .chain(owners.conflicts.iter().cloned())
+        {
+            let list = conflicts.entry(c.order_ref.clone()).or_default();
+            if !list
+                .iter()
+                .any(|known| known.tracking_number == c.tracking_number)
+            {
+                list.push(c);
             }
         }
         Ok(Batch {
             histories,
             released_before,
+            waiting: still_waiting,
+            waits: owners.waits.clone(),
+            conflicts,
             ..Batch::default()
         })
+    }
+
+    /// Rejects, in every order of the batch, the events of connectors that serve other accounts
+    /// (`connector.account_ids`). The order's account is the one its customer names once folded;
+    /// until the order has arrived its events wait anyway, and the check runs when it does.
+    /// Run again on every refold, so a changed scope applies to an order's next event.
+    pub async fn check_scope(&mut self, conn: &mut PgConnection) -> sqlx::Result<()> {
+        let scopes = connectors::scopes(&mut *conn).await?;
+        if scopes.is_empty() {
+            return Ok(());
+        }
+        let mut scoped_orders = Vec::new();
+        for (order_ref, history) in &self.histories {
+            if !history
+                .iter()
+                .any(|e| connector_of(e).is_some_and(|c| scopes.contains_key(&c)))
+            {
+                continue;
+            }
+            let inputs: Vec<FoldEvent> = history.iter().filter_map(Entry::fold_event).collect();
+            if let Some(projection) = fold(order_ref, &inputs).projection {
+                scoped_orders.push((order_ref.clone(), projection.header.customer));
+            }
+        }
+        let customers: Vec<&CustomerRef> = scoped_orders.iter().map(|(_, c)| c).collect();
+        let accounts = projections::accounts_of(conn, &customers).await?;
+        for ((order_ref, customer), account) in scoped_orders.iter().zip(accounts) {
+            for e in &self.histories[order_ref] {
+                let Some(allowed) = connector_of(e).and_then(|c| scopes.get(&c)) else {
+                    continue;
+                };
+                if account.is_some_and(|a| allowed.contains(&a)) {
+                    continue;
+                }
+                let whose = customer
+                    .account_code
+                    .clone()
+                    .or_else(|| customer.name.clone())
+                    .unwrap_or_else(|| "an unknown account".into());
+                self.out_of_scope.insert(
+                    e.event_id,
+                    format!(
+                        "its connector does not serve {whose}, the account of order {order_ref}"
+                    ),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Puts each queued event in its order's history; an event with no order waits in its
@@ -122,7 +207,10 @@ impl Batch {
                     .expect("every order has a list")
                     .push(entry),
                 (None, Some(tn)) => {
-                    let reason = Some(format!("waiting for a dispatch with tracking number {tn}"));
+                    let reason =
+                        Some(self.waits.get(&entry.event_id).cloned().unwrap_or_else(|| {
+                            format!("waiting for a dispatch with tracking number {tn}")
+                        }));
                     self.verdict(&mut entry, Disposition::Pending, reason);
                     self.waiting.entry(tn.clone()).or_default().push(entry);
                 }
@@ -166,16 +254,27 @@ impl Batch {
         mut history: Vec<Entry>,
         released_before: bool,
     ) -> FoldedOrder {
-        let inputs: Vec<FoldEvent> = history.iter().filter_map(Entry::fold_event).collect();
+        let inputs: Vec<FoldEvent> = history
+            .iter()
+            .filter(|e| !self.out_of_scope.contains_key(&e.event_id))
+            .filter_map(Entry::fold_event)
+            .collect();
         let latest_before = history
             .iter()
             .filter(|e| e.disposition == Disposition::Applied.as_str())
             .filter_map(|e| e.occurred_at)
             .max();
-        let outcome = fold(&order_ref, &inputs);
+        let mut outcome = fold(&order_ref, &inputs);
+        if let Some(projection) = outcome.projection.as_mut() {
+            for c in self.conflicts.get(&order_ref).into_iter().flatten() {
+                projection.exceptions.push(conflict_exception(c));
+            }
+        }
         let mut newly_applied = Vec::new();
         for e in history.iter_mut() {
-            if let Some(v) = outcome.verdicts.get(&e.event_id) {
+            if let Some(why) = self.out_of_scope.get(&e.event_id).cloned() {
+                self.verdict(e, Disposition::Rejected, Some(why));
+            } else if let Some(v) = outcome.verdicts.get(&e.event_id) {
                 if self.verdict(e, v.disposition, v.reason.clone())
                     && v.disposition == Disposition::Applied
                 {
@@ -209,6 +308,29 @@ impl Batch {
             });
         }
         changed
+    }
+}
+
+/// The connector an event came from (identities are `connector_id:external id`).
+fn connector_of(e: &Entry) -> Option<i64> {
+    e.identity.split_once(':').and_then(|(c, _)| c.parse().ok())
+}
+
+/// A dispatch named a parcel another order holds: the order shows it until someone sorts out
+/// which order the number belongs to (the first claim keeps the carrier's events meanwhile).
+fn conflict_exception(c: &ParcelConflict) -> ExceptionView {
+    ExceptionView {
+        opened_by_event: c.event_id,
+        kind: "parcel_conflict".into(),
+        domain: ExceptionDomain::Transport,
+        severity: Severity::Warning,
+        summary: format!(
+            "Tracking number {} is already a parcel of order {}; its carrier events stay there",
+            c.tracking_number, c.claimed_by
+        ),
+        opened_at: c.occurred_at,
+        closed_by_event: None,
+        closed_at: None,
     }
 }
 

@@ -4,10 +4,12 @@
 //! One run is one transaction and a short sequence of named steps:
 //!
 //! 1. take a batch from `projection_queue` (skipping rows another projector holds);
-//! 2. `owners`: lock the orders and parcels it touches and find the order of each carrier event
-//!    that names only a parcel;
+//! 2. `owners`: lock the orders and parcels it touches, settle the parcels its dispatches claim
+//!    (the first claim stays; another order naming the number is a conflict) and find the order
+//!    of each carrier event that names only a parcel of its carrier;
 //! 3. `fold`: gather each order's history, route every event to its order (or to its parcel, to
-//!    wait for the dispatch that names it), fold, and give every event its verdict;
+//!    wait for the dispatch that names it), reject the events of connectors that do not serve the
+//!    order's account, fold, and give every event its verdict;
 //! 4. `effects`: what the applied events cause elsewhere: sync jobs (the outbox, `outbox`) and
 //!    deliveries to customer webhook subscriptions;
 //! 5. write the projections, the SLA clocks (`sla::engine`), the histories, the verdicts, the jobs
@@ -74,6 +76,7 @@ async fn project(
     let owners = owners::resolve(conn, &mut queued).await?;
     let mut batch = fold::Batch::gather(conn, &queued, &owners).await?;
     batch.route(queued);
+    batch.check_scope(conn).await?;
     let folded = batch.fold();
     let effects = effects::plan(&folded, routes);
     write(conn, owners, folded, effects).await
@@ -103,6 +106,7 @@ async fn write(
         saved.push((order.order_ref, order.history));
     }
     history::claim_parcels(conn, &owners.claimed()).await?;
+    history::record_parcel_conflicts(conn, &owners.conflicts).await?;
     projections::write(conn, &written).await?;
     crate::sla::engine::recompute(conn, &written, &changed_past, chrono::Utc::now()).await?;
     history::save_orders(conn, &saved).await?;

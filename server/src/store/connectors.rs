@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgExecutor;
+use std::collections::HashMap;
+use uuid::Uuid;
 
 #[derive(Clone, Debug)]
 pub struct ConnectorRecord {
@@ -55,7 +57,7 @@ pub async fn find_by_name(
         ConnectorRecord,
         r#"select connector_id, name, kind, format, secrets, allowed_types, time_zone, warehouse_code, enabled,
                   created_at as "created_at: DateTime<Utc>"
-           from connector where name = $1"#,
+           from connector c where name = $1"#,
         name
     )
     .fetch_optional(db)
@@ -67,7 +69,7 @@ pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ConnectorRecord>>
         ConnectorRecord,
         r#"select connector_id, name, kind, format, secrets, allowed_types, time_zone, warehouse_code, enabled,
                   created_at as "created_at: DateTime<Utc>"
-           from connector order by name"#
+           from connector c order by name"#
     )
     .fetch_all(db)
     .await
@@ -145,4 +147,51 @@ pub async fn replace_secrets(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// The accounts each scoped connector may change orders of (connectors that serve every account
+/// are left out).
+pub async fn scopes(db: impl PgExecutor<'_>) -> sqlx::Result<HashMap<i64, Vec<Uuid>>> {
+    let rows = sqlx::query!(
+        r#"select connector_id, account_ids from connector where cardinality(account_ids) > 0"#
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.connector_id, r.account_ids))
+        .collect())
+}
+
+/// The account codes each scoped connector serves, by connector name.
+pub async fn scope_codes(db: impl PgExecutor<'_>) -> sqlx::Result<HashMap<String, Vec<String>>> {
+    let rows = sqlx::query!(
+        r#"select c.name, array_agg(a.code order by a.code) as "codes!"
+           from connector c join account a on a.account_id = any(c.account_ids) group by c.name"#
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.name, r.codes)).collect())
+}
+
+/// Sets the accounts a connector serves (empty: every account) from their codes; returns the
+/// codes before. Fails when an account code is unknown.
+pub async fn set_scope(
+    db: impl PgExecutor<'_>,
+    connector_id: i64,
+    account_codes: &[String],
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        r#"with chosen as (select coalesce(array_agg(account_id order by code), '{}') as ids
+                           from account where code = any($2)),
+               before as (select coalesce(array_agg(a.code order by a.code), '{}') as codes
+                          from connector c join account a on a.account_id = any(c.account_ids)
+                          where c.connector_id = $1)
+           update connector set account_ids = (select ids from chosen) where connector_id = $1
+           returning (select codes from before) as "codes!""#,
+        connector_id,
+        account_codes
+    )
+    .fetch_one(db)
+    .await
 }

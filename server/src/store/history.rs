@@ -6,8 +6,9 @@ use app::domain::event::{Disposition, EventType};
 use app::domain::projection::FoldEvent;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 use sqlx::PgConnection;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// One event in a history, with where it is stored and its current verdict.
@@ -63,41 +64,113 @@ pub async fn of_orders(
         .collect()
 }
 
-/// Which order each of these parcels belongs to, as far as dispatches have said.
-pub async fn owners_of_parcels(
+/// A parcel as its first dispatch claimed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    pub order_ref: String,
+    /// The dispatch's carrier, normalized (`domain::carrier`); `None` when it named none.
+    pub carrier: Option<String>,
+}
+
+/// The claims on these parcels, as far as dispatches have said.
+pub async fn claims_on(
     conn: &mut PgConnection,
     tracking_numbers: &[String],
-) -> sqlx::Result<Vec<(String, String)>> {
+) -> sqlx::Result<HashMap<String, Claim>> {
     let rows = sqlx::query!(
-        r#"select tracking_number, order_ref from parcel where tracking_number = any($1)"#,
+        r#"select tracking_number, order_ref, carrier from parcel where tracking_number = any($1)"#,
         tracking_numbers
     )
     .fetch_all(conn)
     .await?;
-    rows.into_iter()
-        .map(|r| Ok((r.tracking_number, r.order_ref)))
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let claim = Claim {
+                order_ref: r.order_ref,
+                carrier: r.carrier,
+            };
+            (r.tracking_number, claim)
+        })
+        .collect())
 }
 
-/// Records which order dispatched parcels belong to (the first dispatch to name one wins).
+/// Records new claims. The caller has checked that none of these numbers is claimed yet; should
+/// one be after all, the first claim stays.
 pub async fn claim_parcels(
     conn: &mut PgConnection,
-    parcels: &[(String, String)],
+    parcels: &[(String, Claim)],
 ) -> sqlx::Result<()> {
     if parcels.is_empty() {
         return Ok(());
     }
     let numbers: Vec<&str> = parcels.iter().map(|(tn, _)| tn.as_str()).collect();
-    let orders: Vec<&str> = parcels.iter().map(|(_, o)| o.as_str()).collect();
+    let orders: Vec<&str> = parcels.iter().map(|(_, c)| c.order_ref.as_str()).collect();
+    let carriers: Vec<Option<&str>> = parcels.iter().map(|(_, c)| c.carrier.as_deref()).collect();
     sqlx::query!(
-        r#"insert into parcel (tracking_number, order_ref) select * from unnest($1::text[], $2::text[])
+        r#"insert into parcel (tracking_number, order_ref, carrier)
+           select * from unnest($1::text[], $2::text[], $3::text[])
            on conflict (tracking_number) do nothing"#,
         &numbers as _,
-        &orders as _
+        &orders as _,
+        &carriers as _
     )
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A dispatch that named a parcel another order had claimed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParcelConflict {
+    pub tracking_number: String,
+    /// The order that named it second, and the dispatch that did.
+    pub order_ref: String,
+    pub event_id: Uuid,
+    pub claimed_by: String,
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+/// Records conflicts (once per order and number).
+pub async fn record_parcel_conflicts(
+    conn: &mut PgConnection,
+    conflicts: &[ParcelConflict],
+) -> sqlx::Result<()> {
+    if conflicts.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<Value> = conflicts
+        .iter()
+        .map(|c| {
+            json!({"tracking_number": c.tracking_number, "order_ref": c.order_ref, "event_id": c.event_id,
+                   "claimed_by": c.claimed_by, "occurred_at": c.occurred_at})
+        })
+        .collect();
+    sqlx::query!(
+        r#"insert into parcel_conflict (tracking_number, order_ref, event_id, claimed_by, occurred_at)
+           select * from jsonb_to_recordset($1)
+               as x(tracking_number text, order_ref text, event_id uuid, claimed_by text, occurred_at timestamptz)
+           on conflict (order_ref, tracking_number) do nothing"#,
+        Value::Array(rows)
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The conflicts recorded for these orders (as the order that named the number second).
+pub async fn parcel_conflicts_of(
+    conn: &mut PgConnection,
+    order_refs: &[String],
+) -> sqlx::Result<Vec<ParcelConflict>> {
+    sqlx::query_as!(
+        ParcelConflict,
+        r#"select tracking_number, order_ref, event_id, claimed_by, occurred_at as "occurred_at: DateTime<Utc>"
+           from parcel_conflict where order_ref = any($1) order by detected_at, tracking_number"#,
+        order_refs
+    )
+    .fetch_all(conn)
+    .await
 }
 
 /// Takes the waiting carrier events of these parcels (they now belong to an order).

@@ -2,12 +2,13 @@
 //! milestones, exceptions) whose content changed, found by comparing a hash of each part with the
 //! one stored on the order. Bulk statements read rows from one JSON array (`jsonb_to_recordset`).
 
-use app::domain::projection::OrderProjection;
+use app::domain::projection::{CustomerRef, OrderProjection};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::PgConnection;
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use uuid::Uuid;
 
 /// The parts of an order stored in their own tables.
 const PARTS: &[&str] = &["lines", "shipments", "packages", "milestones", "exceptions"];
@@ -30,6 +31,28 @@ fn hashes(p: &OrderProjection) -> Value {
         "milestones": digest(&p.milestones),
         "exceptions": digest(&p.exceptions),
     })
+}
+
+/// The account each customer reference names (its code, else its id in another system), as
+/// `write` resolves it; `None` where none matches.
+pub async fn accounts_of(
+    conn: &mut PgConnection,
+    customers: &[&CustomerRef],
+) -> sqlx::Result<Vec<Option<Uuid>>> {
+    let input: Vec<Value> = customers
+        .iter()
+        .map(|c| json!({"code": c.account_code, "system": c.system, "id": c.external_id}))
+        .collect();
+    sqlx::query_scalar!(
+        r#"select coalesce((select a.account_id from account a where a.code = i.v->>'code'),
+                           (select r.account_id from account_external_ref r
+                            where r.system = i.v->>'system' and r.external_id = i.v->>'id'))
+           from jsonb_array_elements($1) with ordinality as i(v, n)
+           order by i.n"#,
+        Value::Array(input)
+    )
+    .fetch_all(conn)
+    .await
 }
 
 /// Upserts the orders and rewrites the parts that changed. Returns how many orders were written.

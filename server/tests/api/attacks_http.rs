@@ -177,6 +177,59 @@ async fn an_interchange_stored_under_its_old_id_is_still_a_redelivery(pool: PgPo
 }
 
 #[sqlx::test(migrations = false)]
+async fn a_body_that_trickles_in_is_cut_off_with_408_and_kept_as_rejected(pool: PgPool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(pool, |s| {
+        s.body_read_timeout = std::time::Duration::from_secs(1)
+    })
+    .await;
+    let key = x12_setup(&app).await;
+    let addr = app
+        .url("")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/edi/nplt-edi HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {key}\r\n\
+         content-type: application/edi-x12\r\ncontent-length: {}\r\n\r\n",
+        X945.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // A tenth of the body, then nothing: a slowloris holding the connection open.
+    stream
+        .write_all(&X945.as_bytes()[..X945.len() / 10])
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        let mut buf = [0u8; 1024];
+        loop {
+            let n = stream.read(&mut buf).await.unwrap_or(0);
+            answer.extend_from_slice(&buf[..n]);
+            if n == 0 || answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the server never answered a stalled body");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    // The sender was authenticated: its refusal is kept for integrators (without the partial
+    // bytes), and nothing was accepted.
+    let (outcome, code, body_bytes): (String, String, i32) =
+        sqlx::query_as("select outcome, error->'error'->>'code', length(body) from inbox_message")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (outcome.as_str(), code.as_str(), body_bytes),
+        ("rejected", "incomplete", 0)
+    );
+}
+
+#[sqlx::test(migrations = false)]
 async fn a_nul_escape_in_json_is_refused_and_kept_not_a_500(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     connector(&app.pool, "erp", "erp", "canonical").await;

@@ -199,8 +199,6 @@ pub fn assert_ok(out: &std::process::Output) {
     );
 }
 
-/// A canonical-format connector named `name` of `kind` (`erp`, `wms`, `carrier`), created and
-/// read back as the ingest path uses it.
 /// A connector of any format, all its kind's types, in `zone` (for times without an offset).
 pub async fn connector(
     pool: &PgPool,
@@ -224,6 +222,8 @@ pub async fn connector(
     .unwrap()
 }
 
+/// A canonical-format connector named `name` of `kind` (`erp`, `wms`, `carrier`), created and
+/// read back as the ingest path uses it.
 pub async fn canonical_connector(
     pool: &PgPool,
     name: &str,
