@@ -58,7 +58,7 @@ pub async fn replay(
     if before.is_some() {
         sqlx::query!(
             r#"update job set state = 'pending', attempts = 0, replays = replays + 1, run_at = now(), finished_at = null,
-                              payload = coalesce($2, payload), updated_at = now()
+                              last_error = null, payload = coalesce($2, payload), updated_at = now()
                where job_id = $1"#,
             job_id,
             payload

@@ -157,6 +157,24 @@ async fn set_outbound(
                            "secrets_changed": secrets.as_object().map(|s| s.keys().cloned().collect::<Vec<_>>())}),
     )
     .await?;
+    let pull_from = outbound
+        .as_ref()
+        .filter(|o| o.get("system").and_then(|s| s.as_str()) == Some("odoo"))
+        .map(|o| o.get("pull_from").cloned());
+    if let Some(pull_from) = pull_from {
+        let pull_from = pull_from
+            .map(serde_json::from_value)
+            .transpose()
+            .context("pull_from")?;
+        let at = crate::jobs::pull_odoo_changes::place_cursor(
+            &mut tx,
+            current.connector_id,
+            pull_from,
+            chrono::Utc::now(),
+        )
+        .await?;
+        println!("Odoo is pulled from {} (UTC) on.", at.to_rfc3339());
+    }
     tx.commit().await?;
     match outbound {
         Some(_) => {

@@ -11,6 +11,7 @@ use crate::store::connectors::OutboundRow;
 use crate::store::jobs::queue::connector_queue;
 use secrecy::SecretString;
 use serde::Deserialize;
+use serde_json::Value;
 use std::time::Duration;
 
 /// The settings as stored, one shape per system.
@@ -39,6 +40,11 @@ pub struct OdooSettings {
     /// The catch-up pull of changed orders, every this many seconds; none means webhooks only.
     #[serde(default)]
     pub poll_seconds: Option<u32>,
+    /// Where the pull starts (RFC 3339), set when these settings are saved: orders Odoo changed
+    /// since then are read (and released when ready). Without it, the first pull starts at the
+    /// moment the settings are saved: connecting to a live Odoo releases nothing from before.
+    #[serde(default)]
+    pub pull_from: Option<chrono::DateTime<chrono::Utc>>,
     /// What a warehouse's inventory snapshot does: report the differences with Odoo's stock,
     /// or also apply them.
     #[serde(default)]
@@ -106,6 +112,32 @@ fn default_timeout() -> u64 {
     30
 }
 
+impl OutboundSettings {
+    /// Reads stored settings; an error names the field it is about (`pull_from: …`), which the
+    /// tagged enum's own deserializer cannot.
+    pub fn read(value: &Value) -> Result<Self, String> {
+        fn named<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, String> {
+            serde_path_to_error::deserialize(body).map_err(|e| {
+                match e.path().to_string().as_str() {
+                    "." => e.inner().to_string(),
+                    path => format!("{path}: {}", e.inner()),
+                }
+            })
+        }
+        let mut body = value.clone();
+        let system = body
+            .as_object_mut()
+            .ok_or("settings must be a JSON object")?
+            .remove("system");
+        match system.as_ref().and_then(Value::as_str) {
+            Some("odoo") => named(body).map(OutboundSettings::Odoo),
+            Some("wms") => named(body).map(OutboundSettings::Wms),
+            Some(other) => Err(format!("unknown system {other:?}: expected odoo or wms")),
+            None => Err("\"system\" is required: odoo or wms".into()),
+        }
+    }
+}
+
 /// The secret each system's settings read from the connector's `secrets`.
 pub const ODOO_API_KEY: &str = "odoo_api_key";
 pub const WMS_TOKEN: &str = "wms_token";
@@ -162,8 +194,7 @@ impl Endpoint {
             connector: row.name.clone(),
             problem,
         };
-        let settings: OutboundSettings =
-            serde_json::from_value(value.clone()).map_err(|e| fail(e.to_string()))?;
+        let settings = OutboundSettings::read(value).map_err(fail)?;
         let secret = |key: &str| -> Result<SecretString, OutboundError> {
             let stored = row
                 .secrets

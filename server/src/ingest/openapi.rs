@@ -75,7 +75,7 @@ fn cloud_event_schema() -> Value {
             "specversion": {"type": "string", "enum": ["1.0"]},
             "id": attribute(),
             "source": attribute(),
-            "type": {"type": "string", "enum": types},
+            "type": {"type": "string", "enum": types, "description": "The canonical event type; each type's owner and the `data` fields Milepost reads are in docs/events.md"},
             // Optional attributes may be null: CloudEvents' JSON format reads null as absent.
             "subject": nullable(attribute()),
             "time": {"type": ["string", "null"], "format": "date-time", "minLength": 20, "maxLength": 40, "description": "RFC 3339 with an offset; without it the time is recorded as unknown, never as now"},

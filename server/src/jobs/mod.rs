@@ -30,7 +30,7 @@ mod confirm_dispatch_in_odoo;
 mod create_return_in_odoo;
 mod deliver_webhook;
 mod post_note_in_odoo;
-mod pull_odoo_changes;
+pub mod pull_odoo_changes;
 mod read_odoo_record;
 mod reconcile_inventory_in_odoo;
 mod send_instruction_to_wms;

@@ -25,7 +25,10 @@ impl ReadOdooRecord {
     /// makes one read while it is unfinished.
     pub fn deduplicated(queue: impl Into<String>, record: RecordRef) -> NewJob {
         let key = format!("read:{}:{}", record.model, record.id);
-        NewJob::new(queue, &ReadOdooRecord(record)).deduped_by(key)
+        // A notice while the same read runs makes one more read, after it: the newer state.
+        NewJob::new(queue, &ReadOdooRecord(record))
+            .deduped_by(key.clone())
+            .ordered_by(key)
     }
 
     /// The same, on the queue of the Odoo connector named `connector`.

@@ -64,6 +64,13 @@ pub struct OdooState {
     pub webhook_url: Option<String>,
     /// Ask through the backorder wizard even when the context decides (older picking types).
     pub always_ask_backorder: bool,
+    /// Ask through the SMS wizard even with `skip_sms` (an installation that ignores it).
+    pub always_ask_sms: bool,
+    /// Answer every validation with this add-on's wizard (one Milepost does not know).
+    pub validation_wizard: Option<String>,
+    /// SMS text confirmations sent (`stock_sms`: on validation of a delivery to a partner with
+    /// a phone, while the company's text confirmation is on), as picking ids.
+    pub sms_sent: Vec<i64>,
     next_id: i64,
     next_order: i64,
     outgoing: Vec<Value>,
@@ -79,6 +86,19 @@ fn m2o(id: i64, name: &str) -> Value {
 
 fn id_of(v: &Value) -> Option<i64> {
     v.as_i64().or_else(|| v.get(0).and_then(Value::as_i64))
+}
+
+/// The picking a wizard validates, from the context its action carried.
+fn wizard_picking(context: &Value) -> Result<i64, OdooFault> {
+    context["button_validate_picking_ids"][0]
+        .as_i64()
+        .ok_or_else(|| {
+            fault(
+                422,
+                "odoo.exceptions.UserError",
+                "the wizard has no picking to validate",
+            )
+        })
 }
 
 fn ids_of(v: &Value) -> Vec<i64> {
@@ -98,6 +118,9 @@ impl OdooState {
             faults: VecDeque::new(),
             webhook_url: None,
             always_ask_backorder: false,
+            always_ask_sms: false,
+            validation_wizard: None,
+            sms_sent: Vec::new(),
             next_id: 1000,
             next_order: 24,
             outgoing: Vec::new(),
@@ -130,11 +153,60 @@ impl OdooState {
                        "quantity": 40.0, "reserved_quantity": 0.0, "write_date": now()}),
             );
         }
+        // A fresh database's SMS settings (13_sms_confirmation.json): text confirmation on, and
+        // the one-time warning not yet confirmed, so the first validation asks.
+        s.put(
+            "res.company",
+            1,
+            json!({"name": "My Company (San Francisco)", "stock_text_confirmation": true,
+                   "stock_confirmation_type": "sms", "has_received_warning_stock_sms": false}),
+        );
         s.put(
             "res.partner",
             45,
             json!({"name": "Probe Customer GmbH", "street": "Hauptstr. 1", "city": "Berlin", "zip": "10115",
-                   "country_code": "DE", "ref": "EXT-CUST-001", "email": "probe@example.com"}),
+                   "country_code": "DE", "ref": "EXT-CUST-001", "email": "probe@example.com",
+                   "phone": "+49 30 555 0100"}),
+        );
+        // A customer whose deliveries go to its own delivery contact (16_delivery_address.json).
+        s.put(
+            "res.partner",
+            48,
+            json!({"name": "Shipto Test Inc", "display_name": "Shipto Test Inc", "type": "contact",
+                   "street": "100 Main Street", "city": "Springfield", "zip": "62701", "country_code": "US",
+                   "phone": "+1 217 555 0100", "child_ids": [49]}),
+        );
+        s.put(
+            "res.partner",
+            49,
+            json!({"name": "Shipto Warehouse", "display_name": "Shipto Test Inc, Shipto Warehouse",
+                   "type": "delivery", "parent_id": m2o(48, "Shipto Test Inc"), "street": "5 Dock Road",
+                   "street2": "Gate 3", "city": "Peoria", "zip": "61602", "country_code": "US",
+                   "phone": "+1 309 555 0199"}),
+        );
+        // Delivery methods (17_carrier_on_order.json).
+        for (id, name) in [
+            (1, "Standard delivery"),
+            (2, "The Poste"),
+            (3, "Local Delivery"),
+        ] {
+            s.put(
+                "delivery.carrier",
+                id,
+                json!({"name": name, "display_name": name}),
+            );
+        }
+        // A storable product with no stock: its deliveries wait (15_picking_ready_later.json).
+        s.put(
+            "product.product",
+            33,
+            json!({"default_code": "FURN_8900", "name": "Drawer Black", "display_name": "[FURN_8900] Drawer Black"}),
+        );
+        s.put(
+            "stock.quant",
+            33,
+            json!({"product_id": m2o(33, "[FURN_8900] Drawer Black"), "location_id": m2o(5, "WH/Stock"),
+                   "quantity": 0.0, "reserved_quantity": 0.0, "write_date": now()}),
         );
         s.put(
             "res.partner",
@@ -218,6 +290,9 @@ impl OdooState {
             "stock.warehouse",
             "stock.quant",
             "stock.backorder.confirmation",
+            "confirm.stock.sms",
+            "delivery.carrier",
+            "res.company",
             "stock.return.picking",
             "stock.return.picking.line",
             "mail.message",
@@ -267,7 +342,8 @@ impl OdooState {
                     r.insert("quantity".into(), counted);
                     r.insert("write_date".into(), json!(now()));
                 }
-                Ok(json!(true))
+                self.reserve_waiting();
+                Ok(json!(null))
             }
             ("stock.return.picking", "create") => {
                 let mut made = Vec::new();
@@ -283,7 +359,11 @@ impl OdooState {
                 self.create_return(id)
             }
             (
-                "stock.picking" | "stock.move" | "stock.quant" | "stock.return.picking.line",
+                "stock.picking"
+                | "stock.move"
+                | "stock.quant"
+                | "stock.return.picking.line"
+                | "res.company",
                 "write",
             ) => {
                 for id in ids {
@@ -305,17 +385,32 @@ impl OdooState {
                 Ok(json!([id]))
             }
             ("stock.backorder.confirmation", "process" | "process_cancel_backorder") => {
-                let picking = kw["context"]["button_validate_picking_ids"][0]
-                    .as_i64()
-                    .ok_or_else(|| {
-                        fault(
-                            422,
-                            "odoo.exceptions.UserError",
-                            "the wizard has no picking to validate",
-                        )
-                    })?;
-                self.validate(picking, method == "process")?;
-                Ok(json!(true))
+                let picking = wizard_picking(&kw["context"])?;
+                // As Odoo: validate again with the question answered (the SMS one may follow).
+                let mut context = kw["context"].clone();
+                context["skip_backorder"] = json!(true);
+                context["backorder_answered"] = json!(true);
+                if method == "process_cancel_backorder" {
+                    context["picking_ids_not_to_backorder"] = json!([picking]);
+                }
+                self.button_validate(&[picking], &context)
+            }
+            ("confirm.stock.sms", "send_sms" | "dont_send_sms") => {
+                let id = *ids.first().ok_or_else(|| {
+                    fault(
+                        422,
+                        "odoo.exceptions.UserError",
+                        "Expected singleton: confirm.stock.sms()",
+                    )
+                })?;
+                self.get_mut(model, id)?;
+                let picking = wizard_picking(&kw["context"])?;
+                let mut changes = json!({"has_received_warning_stock_sms": true});
+                if method == "dont_send_sms" {
+                    changes["stock_text_confirmation"] = json!(false);
+                }
+                self.touch("res.company", 1, changes)?;
+                self.button_validate(&[picking], &kw["context"])
             }
             (_, "message_post") => {
                 let mut made = Vec::new();
@@ -467,6 +562,21 @@ impl OdooState {
                 line_ids.push(lid);
             }
             let partner_name = self.name_of("res.partner", partner);
+            // Odoo computes the shipping address from the customer's delivery contact.
+            let shipping = vals["partner_shipping_id"].as_i64().unwrap_or_else(|| {
+                self.all("res.partner")
+                    .into_iter()
+                    .find(|p| {
+                        p.get("parent_id").and_then(id_of) == Some(partner)
+                            && p.get("type").and_then(Value::as_str) == Some("delivery")
+                    })
+                    .and_then(|p| p.get("id").and_then(Value::as_i64))
+                    .unwrap_or(partner)
+            });
+            let shipping = m2o(shipping, &self.name_of("res.partner", shipping));
+            let carrier = vals["carrier_id"].as_i64().map_or(json!(false), |c| {
+                m2o(c, &self.name_of("delivery.carrier", c))
+            });
             let stamp = now();
             self.put(
                 "sale.order",
@@ -474,7 +584,7 @@ impl OdooState {
                 json!({"name": name, "state": "draft", "partner_id": m2o(partner, &partner_name),
                        "date_order": stamp[..19], "commitment_date": vals.get("commitment_date").cloned().unwrap_or(json!(false)),
                        "amount_total": total, "order_line": line_ids, "picking_ids": [], "delivery_status": false,
-                       "write_date": stamp, "carrier_id": false,
+                       "write_date": stamp, "carrier_id": carrier, "partner_shipping_id": shipping,
                        "client_order_ref": vals.get("client_order_ref").cloned().unwrap_or(json!(false)),
                        "warehouse_id": m2o(1, "YourCompany"), "user_id": m2o(2, "Mitchell Admin")}),
             );
@@ -522,22 +632,34 @@ impl OdooState {
             );
             moves.push(mid);
         }
-        let partner = order["partner_id"].clone();
+        // The delivery goes to the shipping address, by the order's delivery method.
+        let partner = order
+            .get("partner_shipping_id")
+            .filter(|p| p.is_array())
+            .unwrap_or(&order["partner_id"])
+            .clone();
+        let carrier = order.get("carrier_id").cloned().unwrap_or(json!(false));
         self.put(
             "stock.picking",
             pid,
             json!({"name": format!("WH/OUT/{:05}", pid), "state": "draft", "origin": name, "sale_id": false,
                    "picking_type_code": "outgoing", "carrier_tracking_ref": false, "move_ids": [], "partner_id": partner,
-                   "backorder_id": false, "date_done": false, "scheduled_date": now()[..19], "carrier_id": false,
+                   "backorder_id": false, "date_done": false, "scheduled_date": now()[..19], "carrier_id": carrier,
                    "write_date": now()}),
         );
         // Built inside the transaction: twice the same draft, then the ready picking.
         self.picking_webhook(pid);
         self.picking_webhook(pid);
+        // Reserved when there is stock; waiting (`confirmed`) until some arrives.
+        let state = if self.in_stock(&moves) {
+            "assigned"
+        } else {
+            "confirmed"
+        };
         self.touch(
             "stock.picking",
             pid,
-            json!({"state": "assigned", "sale_id": m2o(id, &name), "move_ids": moves}),
+            json!({"state": state, "sale_id": m2o(id, &name), "move_ids": moves}),
         )?;
         self.picking_webhook(pid);
         self.touch(
@@ -547,6 +669,39 @@ impl OdooState {
         )?;
         self.order_webhook(id);
         Ok(())
+    }
+
+    /// Whether every move's product has stock on hand (`move_type` direct: some is enough).
+    fn in_stock(&self, moves: &[i64]) -> bool {
+        moves.iter().all(|m| {
+            let product = self
+                .get("stock.move", *m)
+                .and_then(|mv| mv.get("product_id").and_then(id_of));
+            self.all("stock.quant").iter().any(|q| {
+                q.get("product_id").and_then(id_of) == product
+                    && q.get("quantity").and_then(Value::as_f64).unwrap_or(0.0) > 0.0
+            })
+        })
+    }
+
+    /// Stock arrived: waiting deliveries are reserved by themselves, as Odoo does, changing the
+    /// picking (its state and `write_date`) but not the sale order (15_picking_ready_later.json).
+    fn reserve_waiting(&mut self) {
+        let waiting: Vec<(i64, Vec<i64>)> = self
+            .all("stock.picking")
+            .into_iter()
+            .filter(|p| p.get("state").and_then(Value::as_str) == Some("confirmed"))
+            .filter_map(|p| Some((p.get("id")?.as_i64()?, ids_of(p.get("move_ids")?))))
+            .collect();
+        for (id, moves) in waiting {
+            if self.in_stock(&moves)
+                && self
+                    .touch("stock.picking", id, json!({"state": "assigned"}))
+                    .is_ok()
+            {
+                self.picking_webhook(id);
+            }
+        }
     }
 
     fn cancel(&mut self, id: i64) -> Result<(), OdooFault> {
@@ -581,7 +736,9 @@ impl OdooState {
         let short = moves
             .iter()
             .any(|m| qty(self, *m, "quantity") < qty(self, *m, "product_uom_qty"));
-        if short && (self.always_ask_backorder || context["skip_backorder"] != true) {
+        // `always_ask_backorder` ignores the caller's decision, not the wizard's own answer.
+        let answered = context["backorder_answered"] == true;
+        if short && !answered && (self.always_ask_backorder || context["skip_backorder"] != true) {
             return Ok(
                 json!({"name": "Create Backorder?", "type": "ir.actions.act_window",
                 "res_model": "stock.backorder.confirmation", "target": "new", "view_id": 938,
@@ -590,10 +747,45 @@ impl OdooState {
                             "default_pick_ids": [[4, id]]}}),
             );
         }
+        if let Some(model) = &self.validation_wizard {
+            return Ok(
+                json!({"type": "ir.actions.act_window", "res_model": model, "target": "new",
+                             "context": {"button_validate_picking_ids": [id]}}),
+            );
+        }
+        let company = Value::Object(self.get("res.company", 1).cloned().unwrap_or_default());
+        let texting = company["stock_text_confirmation"] == true;
+        let has_phone = self
+            .get("stock.picking", id)
+            .and_then(|p| p.get("partner_id").and_then(id_of))
+            .and_then(|partner| self.get("res.partner", partner))
+            .and_then(|p| p.get("phone").and_then(Value::as_str))
+            .is_some_and(|phone| !phone.is_empty());
+        // stock_sms's `_pre_action_done_hook`: the one-time warning, unless `skip_sms`.
+        if texting
+            && has_phone
+            && company["has_received_warning_stock_sms"] != true
+            && (self.always_ask_sms || context["skip_sms"] != true)
+        {
+            let wizard = self.new_id();
+            self.put("confirm.stock.sms", wizard, json!({"pick_ids": [id]}));
+            let mut action_context = context.as_object().cloned().unwrap_or_default();
+            action_context.insert("button_validate_picking_ids".into(), json!([id]));
+            return Ok(
+                json!({"name": "SMS", "type": "ir.actions.act_window", "view_mode": "form",
+                "res_model": "confirm.stock.sms", "views": [[1128, "form"]], "view_id": 1128,
+                "target": "new", "res_id": wizard, "context": action_context}),
+            );
+        }
         let no_backorder = context["picking_ids_not_to_backorder"]
             .as_array()
             .is_some_and(|a| a.contains(&json!(id)));
         self.validate(id, !no_backorder)?;
+        // `_send_confirmation_email`: the text goes out whatever `skip_sms` said (only
+        // `skip_text` stops it).
+        if texting && has_phone && context["skip_text"] != true {
+            self.sms_sent.push(id);
+        }
         Ok(json!(true))
     }
 

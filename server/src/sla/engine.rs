@@ -64,8 +64,11 @@ pub async fn recompute_orders(pool: &sqlx::PgPool, order_refs: &[String]) -> sql
             .await?
             .into_iter()
             .filter_map(|(order, entries)| {
+                // Rejected events change nothing; some (a connector outside its accounts,
+                // `projector::fold`) are rejected by the projector, not by the fold.
                 let events: Vec<_> = entries
                     .iter()
+                    .filter(|e| e.disposition != app::domain::event::Disposition::Rejected.as_str())
                     .filter_map(crate::store::history::Entry::fold_event)
                     .collect();
                 app::domain::projection::fold(&order, &events).projection

@@ -196,7 +196,7 @@ pub async fn replay_since(
     .collect();
     let again = sqlx::query!(
         r#"update job set state = 'pending', attempts = 0, replays = replays + 1, run_at = now(),
-                          finished_at = null, updated_at = now()
+                          finished_at = null, last_error = null, updated_at = now()
            where queue = $1 and kind = $2 and caused_by = any($3) and state in ('succeeded', 'dead', 'cancelled')"#,
         subscription_queue(subscription_id),
         kind,

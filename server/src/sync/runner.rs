@@ -312,6 +312,17 @@ async fn attempt(
                 Outcome::Retry(wait)
             };
             let endpoint = (error.failure == Failure::Transient).then_some(false);
+            match outcome {
+                // An integrator's alert: what died, where, and why (replayable from /integrations).
+                Outcome::Dead => tracing::error!(
+                    job_id = job.job_id, queue = %job.queue, kind = %job.kind, attempts = job.attempts,
+                    error = %error.message, "job is a dead letter"
+                ),
+                _ => tracing::warn!(
+                    job_id = job.job_id, queue = %job.queue, kind = %job.kind, attempts = job.attempts,
+                    error = %error.message, "job failed; it will be retried"
+                ),
+            }
             (outcome, record, endpoint)
         }
     };

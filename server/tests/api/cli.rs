@@ -567,6 +567,79 @@ async fn outbound_settings_are_checked_before_they_are_saved_and_audited(pool: s
 }
 
 #[sqlx::test(migrations = false)]
+async fn an_odoo_connection_pulls_from_now_unless_the_integrator_says_where(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let env = [("DATABASE_URL", url.as_str())];
+    support::assert_ok(&milepost(
+        &[
+            "connector",
+            "add",
+            "--name",
+            "odoo",
+            "--kind",
+            "erp",
+            "--format",
+            "odoo",
+        ],
+        &env,
+        None,
+    ));
+    let outbound = |settings: &str| {
+        milepost(
+            &[
+                "connector",
+                "outbound",
+                "--name",
+                "odoo",
+                "--secret-stdin",
+                "--settings",
+                settings,
+            ],
+            &env,
+            Some("odoo-api-key\n"),
+        )
+    };
+    let cursor = || async {
+        sqlx::query_scalar::<_, chrono::DateTime<chrono::Utc>>(
+            "select position from sync_cursor c join connector n using (connector_id) where n.name = 'odoo'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let before = chrono::Utc::now();
+    support::assert_ok(&outbound(
+        r#"{"system": "odoo", "base_url": "https://erp.example.com", "database": "prod", "poll_seconds": 60}"#,
+    ));
+    let first = cursor().await;
+    assert!(
+        first >= before - chrono::Duration::seconds(1),
+        "from now, not a day back: {first}"
+    );
+
+    // Saving again keeps the place; an explicit pull_from moves it, back too.
+    support::assert_ok(&outbound(
+        r#"{"system": "odoo", "base_url": "https://erp.example.com", "database": "prod", "poll_seconds": 30}"#,
+    ));
+    assert_eq!(cursor().await, first);
+    let out = outbound(
+        r#"{"system": "odoo", "base_url": "https://erp.example.com", "database": "prod", "pull_from": "2026-11-30T00:00:00Z"}"#,
+    );
+    support::assert_ok(&out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2026-11-30T00:00:00+00:00"));
+    assert_eq!(cursor().await.to_rfc3339(), "2026-11-30T00:00:00+00:00");
+    let bad = outbound(
+        r#"{"system": "odoo", "base_url": "https://erp.example.com", "database": "prod", "pull_from": "yesterday"}"#,
+    );
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("pull_from"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
+
+#[sqlx::test(migrations = false)]
 async fn webhook_subscriptions_refuse_bad_input_and_show_the_secret_once(pool: sqlx::PgPool) {
     let url = url_of(&pool).await;
     let env = [("DATABASE_URL", url.as_str())];

@@ -130,6 +130,108 @@ async fn the_backorder_wizard_is_answered_when_odoo_asks() {
         .any(|p| p["backorder_id"] != false));
 }
 
+/// The company's SMS settings as the stand-in has them now.
+fn sms_settings(odoo: &OdooStandIn) -> (Value, Value) {
+    odoo.with(|o| {
+        let c = o.get("res.company", 1).unwrap();
+        (
+            c["stock_text_confirmation"].clone(),
+            c["has_received_warning_stock_sms"].clone(),
+        )
+    })
+}
+
+#[tokio::test]
+async fn validation_with_the_sms_module_neither_stops_nor_changes_the_companys_setting() {
+    // A fresh database with stock_sms (installed by default) and a customer with a phone: a bare
+    // button_validate answers with the confirm.stock.sms warning (13_sms_confirmation.json).
+    let (client, odoo, order) = stand_in().await;
+    assert_eq!(sms_settings(&odoo), (Value::Bool(true), Value::Bool(false)));
+    dispatch(
+        &client,
+        &shipped(&order, &[("E-COM08", 5.0), ("E-COM11", 3.0)], true),
+    )
+    .await
+    .unwrap();
+    let pickings = pickings(&odoo, &order);
+    assert_eq!(pickings[0]["state"], "done");
+    assert_eq!(
+        sms_settings(&odoo),
+        (Value::Bool(true), Value::Bool(false)),
+        "the company's choice is left as it was"
+    );
+    assert_eq!(
+        calls(&odoo, "confirm.stock.sms.send_sms"),
+        0,
+        "no wizard came"
+    );
+    let picking_id = pickings[0]["id"].as_i64().unwrap();
+    assert_eq!(
+        odoo.with(|o| o.sms_sent.clone()),
+        vec![picking_id],
+        "the customer gets the text the company's setting says"
+    );
+}
+
+#[tokio::test]
+async fn an_sms_warning_that_comes_anyway_is_confirmed_after_the_backorder_question() {
+    // Recorded (D): a short validation asks about the backorder, and answering it brings the SMS
+    // warning next. "Confirm" keeps texts on; "Disable SMS" would have switched them off.
+    let (client, odoo, order) = stand_in().await;
+    odoo.with(|o| {
+        o.always_ask_backorder = true;
+        o.always_ask_sms = true;
+    });
+    dispatch(
+        &client,
+        &shipped(&order, &[("E-COM08", 2.0), ("E-COM11", 3.0)], true),
+    )
+    .await
+    .unwrap();
+    assert_eq!(calls(&odoo, "stock.backorder.confirmation.process"), 1);
+    assert_eq!(calls(&odoo, "confirm.stock.sms.send_sms"), 1);
+    assert_eq!(calls(&odoo, "confirm.stock.sms.dont_send_sms"), 0);
+    let all = pickings(&odoo, &order);
+    assert!(all
+        .iter()
+        .any(|p| p["state"] == "done" && p["backorder_id"] == false));
+    assert!(
+        all.iter().any(|p| p["backorder_id"] != false),
+        "the rest waits on a backorder"
+    );
+    assert_eq!(sms_settings(&odoo).0, Value::Bool(true));
+}
+
+#[tokio::test]
+async fn a_wizard_milepost_does_not_know_is_a_dead_letter_saying_what_was_done() {
+    let (client, odoo, order) = stand_in().await;
+    odoo.with(|o| o.validation_wizard = Some("quality.check.wizard".into()));
+    let error = dispatch(
+        &client,
+        &shipped(&order, &[("E-COM08", 5.0), ("E-COM11", 3.0)], true),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.failure, Failure::Fatal);
+    let picking = pickings(&odoo, &order)[0]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let expected = format!(
+        "done in Odoo: tracking number 1Z999AA10123456784 written on {picking}; shipped quantities set on 2 of 2 moves; not done: validation of {picking}"
+    );
+    assert!(
+        error.message.contains("quality.check.wizard"),
+        "{}",
+        error.message
+    );
+    assert!(error.message.contains(&expected), "{}", error.message);
+    assert!(
+        error.record.request.unwrap().as_array().unwrap().len() >= 5,
+        "the exchange is kept"
+    );
+}
+
 #[tokio::test]
 async fn a_second_run_after_a_lost_answer_changes_nothing() {
     let (client, odoo, order) = stand_in().await;

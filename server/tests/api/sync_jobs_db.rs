@@ -89,6 +89,38 @@ where
     assert!(held, "the condition never held");
 }
 
+/// Log lines written while a test holds its own subscriber, read back as JSON.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    fn lines(&self) -> Vec<serde_json::Value> {
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+}
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
 async fn state_of(pool: &PgPool, job_id: i64) -> String {
     jobs::find(pool, job_id)
         .await
@@ -133,6 +165,60 @@ async fn a_dedupe_key_makes_one_job_until_it_finishes(pool: PgPool) {
         queue::enqueue(&pool, &read(99)).await.unwrap().is_some(),
         "a later change reads again"
     );
+}
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn a_notice_while_the_same_read_runs_makes_one_more_read_after_it(pool: PgPool) {
+    let read = |n: i64| {
+        job("odoo", &OdooReadOrder(json!({"id": 42, "n": n})))
+            .deduped_by("read:sale.order:42")
+            .ordered_by("read:sale.order:42")
+    };
+    let first = queue::enqueue(&pool, &read(1)).await.unwrap().unwrap();
+    let running = queue::claim(&pool, "odoo", 10, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(running.len(), 1);
+    // Odoo changes the order again while it is being read: the newer state must be read too.
+    let second = queue::enqueue(&pool, &read(2)).await.unwrap();
+    assert!(second.is_some(), "a new read waits behind the running one");
+    assert_eq!(
+        queue::enqueue(&pool, &read(3)).await.unwrap(),
+        None,
+        "one waiting read is enough"
+    );
+    assert!(
+        queue::claim(&pool, "odoo", 10, Duration::from_secs(30))
+            .await
+            .unwrap()
+            .is_empty(),
+        "not beside it: after it"
+    );
+    // The running read fails and would retry: the waiting one does the same work, so it stands
+    // down instead of breaking the one-waiting-job rule.
+    let mut conn = pool.acquire().await.unwrap();
+    assert!(queue::finish(
+        &mut conn,
+        &running[0],
+        queue::Outcome::Retry(Duration::from_millis(10)),
+        &AttemptRecord::default()
+    )
+    .await
+    .unwrap());
+    assert_eq!(state_of(&pool, first).await, "cancelled");
+    let next = queue::claim(&pool, "odoo", 10, Duration::from_millis(50))
+        .await
+        .unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].job_id, second.unwrap());
+
+    // The same when a worker dies holding it: its expired lease does not put it back beside a
+    // newer one.
+    let third = queue::enqueue(&pool, &read(4)).await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    assert_eq!(queue::release_expired_leases(&pool).await.unwrap(), 1);
+    assert_eq!(state_of(&pool, second.unwrap()).await, "cancelled");
+    assert_eq!(state_of(&pool, third).await, "pending");
 }
 
 #[sqlx::test(migrator = "app::store::MIGRATOR")]
@@ -265,10 +351,29 @@ async fn a_fatal_error_is_dead_at_once_with_its_request_and_answer(pool: PgPool)
             )
         },
     );
+    // Integrators are alerted from the log: the dead letter is an error line naming it.
+    let log = LogBuffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(log.clone())
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
     run_until(&pool, runner, || async {
         state_of(&pool, id).await == "dead"
     })
     .await;
+    drop(guard);
+    let line = log
+        .lines()
+        .into_iter()
+        .find(|l| l["fields"]["message"] == "job is a dead letter")
+        .expect("the dead letter is logged");
+    assert_eq!(line["level"], "ERROR");
+    assert_eq!(line["fields"]["job_id"], id);
+    assert!(line["fields"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("ValidationError"));
     let row = jobs::find(&pool, id).await.unwrap().unwrap();
     assert_eq!(row.attempts, 1);
     assert!(row.last_error.unwrap().contains("ValidationError"));
@@ -313,6 +418,11 @@ async fn a_job_out_of_attempts_is_dead_and_can_be_replayed_edited(pool: PgPool) 
     assert!(
         jobs::replay(&mut conn, id, None).await.unwrap().is_none(),
         "a pending job cannot be replayed again"
+    );
+    assert_eq!(
+        jobs::find(&pool, id).await.unwrap().unwrap().last_error,
+        None,
+        "a replayed job starts without its old error"
     );
     drop(conn);
     let runner = Runner::new(settings())

@@ -368,6 +368,9 @@ impl State {
         } else if h.customer.name.is_none() {
             h.customer.name = customer.name;
         }
+        if d.pointer("/order/quotation").and_then(Value::as_bool) == Some(true) {
+            h.quotation = true;
+        }
         set(&mut h.customer_po, text(d, &["order", "customer_po"]));
         set(&mut h.warehouse_code, text(d, &["warehouse", "code"]));
         set(&mut h.carrier, text(d, &["service", "carrier"]));

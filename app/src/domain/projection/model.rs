@@ -52,6 +52,10 @@ pub struct OrderHeader {
     /// The order's total as the ERP states it; ranks exceptions of equal urgency.
     #[serde(default)]
     pub order_value: Option<f64>,
+    /// The ERP sent it as a quotation (Odoo's draft or sent): an offer the customer has not
+    /// accepted. Until it is confirmed it promises nothing (`sla::facts`).
+    #[serde(default)]
+    pub quotation: bool,
 }
 
 /// An order line: what the fold writes, the store reads back and the order page shows.

@@ -116,6 +116,9 @@ pub struct SlaFacts {
     pub dispatched_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
     pub promised_deliver_by: Option<DateTime<Utc>>,
+    /// A quotation not yet confirmed: no clock runs.
+    #[serde(default)]
+    pub quotation: bool,
     pub cancelled: bool,
     pub pauses: Vec<Pause>,
 }
@@ -209,6 +212,10 @@ pub fn clocks(
 ) -> Vec<Clock> {
     let t = &policy.targets;
     let mut out = Vec::new();
+    // A quotation promises nothing until the customer accepts it.
+    if facts.quotation {
+        return out;
+    }
     let wh = calendars.warehouse;
     let mut push = |segment, start, target: Option<Duration>, end, cal, p80| {
         if let (Some(start), Some(target)) = (start, target) {

@@ -35,6 +35,10 @@ pub fn facts(p: &OrderProjection, account_id: Option<Uuid>) -> SlaFacts {
         dispatched_at: milestone(p, "dispatched"),
         delivered_at: milestone(p, "delivered"),
         promised_deliver_by: h.promised_deliver_by,
+        // Sent as a quotation and never confirmed nor released: an offer, not an order yet.
+        quotation: h.quotation
+            && milestone(p, "confirmed").is_none()
+            && milestone(p, "released").is_none(),
         cancelled: h.status == OrderStatus::Cancelled,
         pauses: p.pauses.clone(),
     }
@@ -74,8 +78,12 @@ pub struct OrderKpi {
     pub with_exception: bool,
 }
 
-/// The order's KPI share, or `None` when it has no date to count on yet.
+/// The order's KPI share, or `None` when it has no date to count on yet or is a quotation.
 pub fn order_kpi(p: &OrderProjection, facts: &SlaFacts, clocks: &[Clock]) -> Option<OrderKpi> {
+    // A quotation is not an order: it counts in no KPI, even once cancelled.
+    if facts.quotation {
+        return None;
+    }
     let day = facts.ordered_at.or(facts.confirmed_at)?.date_naive();
     let ended = |segment: Segment| {
         clocks

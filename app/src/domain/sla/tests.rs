@@ -566,3 +566,70 @@ fn a_calendar_draft_names_each_wrong_field() {
     assert_eq!(ok.cutoff, NaiveTime::from_hms_opt(14, 30, 0));
     assert_eq!(calendar::format_hours(ok.week[0]), "08:00-17:00");
 }
+
+/// A quotation (Odoo's draft) with a promised date, then what the ERP says next.
+fn quotation_then(next: Option<(crate::domain::event::EventType, &str)>) -> SlaFacts {
+    use crate::domain::event::EventType;
+    use crate::domain::projection::{fold, FoldEvent};
+    let event = |n: u128, t: EventType, at: &str, data: serde_json::Value| FoldEvent {
+        event_id: uuid::Uuid::from_u128(n),
+        identity: format!("1:{n}"),
+        event_type: t,
+        occurred_at: Some(utc(at)),
+        data,
+    };
+    let mut events = vec![event(
+        1,
+        EventType::OrderCreated,
+        "2026-11-24T14:00:00Z",
+        serde_json::json!({"order": {"erp_order_id": "S1", "quotation": true},
+                           "promises": {"deliver_by": "2026-11-26T00:00:00Z"},
+                           "lines": [{"line_ref": "L1", "sku": "A", "qty_ordered": 1}]}),
+    )];
+    if let Some((t, at)) = next {
+        events.push(event(
+            2,
+            t,
+            at,
+            serde_json::json!({"order": {"erp_order_id": "S1"}}),
+        ));
+    }
+    let p = fold("S1", &events).projection.unwrap();
+    facts(&p, None)
+}
+
+#[test]
+fn a_quotation_starts_no_clock_and_counts_in_no_kpi_until_it_is_confirmed() {
+    use crate::domain::event::EventType;
+    let (wh, ca) = (warehouse(), carrier());
+    let p = policy(1, 1, 0, "2026-01-01T00:00:00Z", None);
+    let now = utc("2026-11-30T00:00:00Z");
+    let draft = quotation_then(None);
+    assert!(draft.quotation);
+    let none = clocks(&draft, &p, cals(&wh, &ca), Observed::default(), now);
+    assert!(none.is_empty(), "an offer promises nothing: {none:?}");
+    let empty = crate::domain::projection::OrderProjection::default();
+    assert_eq!(order_kpi(&empty, &draft, &none), None);
+
+    let cancelled = quotation_then(Some((EventType::OrderCancelled, "2026-11-25T10:00:00Z")));
+    assert!(cancelled.quotation && cancelled.cancelled);
+    assert_eq!(
+        order_kpi(&empty, &cancelled, &[]),
+        None,
+        "no trace in the KPIs"
+    );
+
+    let confirmed = quotation_then(Some((EventType::OrderConfirmed, "2026-11-25T10:00:00Z")));
+    assert!(!confirmed.quotation);
+    let running = clocks(&confirmed, &p, cals(&wh, &ca), Observed::default(), now);
+    let release = running
+        .iter()
+        .find(|c| c.segment == Segment::Release)
+        .unwrap();
+    assert_eq!(
+        release.started_at,
+        utc("2026-11-25T10:00:00Z"),
+        "from the confirmation"
+    );
+    assert!(order_kpi(&empty, &confirmed, &running).is_some());
+}

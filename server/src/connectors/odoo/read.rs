@@ -26,13 +26,12 @@ use std::time::Duration;
 pub const OVERLAP: Duration = Duration::from_secs(120);
 /// Orders one pull reads; the next pull continues from the last one.
 pub const PULL_LIMIT: i64 = 500;
-/// Where the first pull of a connector starts.
-pub const FIRST_PULL_LOOKBACK: Duration = Duration::from_secs(24 * 3600);
 
 const ORDER_FIELDS: &[&str] = &[
     "name",
     "state",
     "partner_id",
+    "partner_shipping_id",
     "date_order",
     "commitment_date",
     "amount_total",
@@ -119,6 +118,10 @@ pub async fn read_order(
         .iter()
         .map(|(k, v)| (k.clone(), id_of(v).map(Value::from).unwrap_or(v.clone())))
         .collect();
+    // The delivery method by name (the flat record keeps only ids): the warehouse needs it.
+    if let Some(carrier) = order["carrier_id"].get(1).and_then(Value::as_str) {
+        flat.insert("service".into(), json!({ "carrier": carrier }));
+    }
     flat.insert("_model".into(), json!("sale.order"));
     flat.insert("_id".into(), json!(id));
     flat.insert("_action".into(), json!(READ_ACTION));
@@ -148,22 +151,25 @@ pub async fn read_order(
             .collect();
         flat.insert("order_line".into(), Value::Array(lines));
     }
-    if let Some(partner) = id_of(&order["partner_id"]) {
+    // Ship to the delivery address (`partner_shipping_id`, a delivery contact of the customer,
+    // 16_delivery_address.json), not the customer's own; the account stays the customer's.
+    if let Some(partner) = id_of(&order["partner_shipping_id"]).or(id_of(&order["partner_id"])) {
         let partners = x
             .call(
                 odoo,
                 "res.partner",
                 "read",
                 Some(&[partner]),
-                json!({"fields": ["name", "street", "city", "zip", "country_code"]}),
+                json!({"fields": ["name", "display_name", "street", "street2", "city", "zip", "country_code", "phone"]}),
             )
             .await?;
         if let Some(p) = first(&partners) {
             let text = |k: &str| p[k].as_str().map(Value::from).unwrap_or(Value::Null);
             flat.insert(
                 "ship_to".into(),
-                json!({"name": text("name"), "street": text("street"), "city": text("city"),
-                       "postal_code": text("zip"), "country": text("country_code")}),
+                json!({"name": p["display_name"].as_str().or(p["name"].as_str()), "street": text("street"),
+                       "street2": text("street2"), "city": text("city"), "postal_code": text("zip"),
+                       "country": text("country_code"), "phone": text("phone")}),
             );
         }
     }
@@ -227,6 +233,8 @@ fn parse_odoo_time(s: &str) -> Option<DateTime<Utc>> {
 }
 
 /// The orders written since `cursor` (less the overlap), oldest first, and the new cursor.
+/// Their delivery pickings count too: a delivery that becomes ready when stock arrives changes
+/// the picking, not the order (15_picking_ready_later.json).
 pub async fn changed_orders(
     odoo: &OdooClient,
     x: &mut Exchanges,
@@ -243,13 +251,34 @@ pub async fn changed_orders(
                    "order": "write_date asc, id asc", "limit": PULL_LIMIT}),
         )
         .await?;
+    let pickings = x
+        .call(
+            odoo,
+            "stock.picking",
+            "search_read",
+            None,
+            json!({"domain": [["write_date", ">=", odoo_time(since)], ["picking_type_code", "=", "outgoing"],
+                              ["sale_id", "!=", false]],
+                   "fields": ["sale_id", "write_date"], "order": "write_date asc, id asc", "limit": PULL_LIMIT}),
+        )
+        .await?;
     let mut ids = Vec::new();
     let mut newest = cursor;
-    for o in found.as_array().into_iter().flatten() {
-        if let Some(id) = o["id"].as_i64() {
+    let orders = found
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| (o["id"].as_i64(), o));
+    let of_pickings = pickings
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| (id_of(&p["sale_id"]), p));
+    for (id, record) in orders.chain(of_pickings) {
+        if let Some(id) = id.filter(|id| !ids.contains(id)) {
             ids.push(id);
         }
-        if let Some(t) = o["write_date"].as_str().and_then(parse_odoo_time) {
+        if let Some(t) = record["write_date"].as_str().and_then(parse_odoo_time) {
             newest = newest.max(t);
         }
     }

@@ -4,8 +4,11 @@
 //! without an offset (`"2026-11-27 19:26:38"`, `write_date` with microseconds).
 //!
 //! The payload is built inside Odoo's transaction, so it can show an intermediate state and
-//! arrive twice, identical: the event id is derived from the record, its state and `write_date`,
-//! and identical payloads are one event. A `stock.picking` payload, or one with no fields, is a
+//! arrive twice, identical: the event id is derived from the record, its state and `write_date`
+//! to the whole second, and identical payloads are one event. Whole seconds because the webhook
+//! sends `write_date` with microseconds while Odoo's own read answers without them (and Odoo 19
+//! compares datetimes to the second, `14_webhook_precision.json`): the webhook and Milepost's
+//! read of the same change must be one event, or a cancellation is acted on twice. A `stock.picking` payload, or one with no fields, is a
 //! trigger only: it is kept in the inbox and the sync engine reads the record (the truth).
 //! Every webhook asks for that read (`Parsed::reads`); a read's own result (`_action`
 //! `milepost.read`, see `connectors::odoo::read`) does not, and it alone carries the
@@ -104,6 +107,10 @@ pub fn parse(origin: &Origin, body: &[u8]) -> Result<Parsed, AdapterError> {
     if !lines.is_empty() {
         data["lines"] = Value::Array(lines);
     }
+    // Draft and sent are quotations: the customer has not accepted them, so they promise nothing.
+    if matches!(state.as_str(), "draft" | "sent") {
+        data["order"]["quotation"] = json!(true);
+    }
     for key in [
         "priority",
         "service_level",
@@ -125,7 +132,7 @@ pub fn parse(origin: &Origin, body: &[u8]) -> Result<Parsed, AdapterError> {
             id: format!(
                 "odoo:sale.order:{id}:{}:{}",
                 text(&record, "state").unwrap_or_default(),
-                write_date.as_deref().unwrap_or("-")
+                write_date.as_deref().map_or("-", whole_second)
             ),
             event_type,
             subject: format!("order/{name}"),
@@ -191,6 +198,11 @@ fn line(order: &str, i: usize, l: &Value) -> Value {
            "uom": text(l, "product_uom_name").unwrap_or_else(|| "EA".into()), "odoo_id": l.get("id")})
 }
 
+/// An Odoo datetime to the whole second (`2026-12-01 19:50:16.804889` → `2026-12-01 19:50:16`).
+fn whole_second(time: &str) -> &str {
+    time.split_once('.').map_or(time, |(seconds, _)| seconds)
+}
+
 fn is_empty(v: &Value) -> bool {
     matches!(v, Value::Null | Value::Bool(false))
 }
@@ -230,6 +242,57 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn the_webhook_and_the_read_of_one_change_are_one_event() {
+        // Recorded: the cancel webhook has write_date with microseconds, the read after it the
+        // same write_date to the second.
+        const PRECISION: &str =
+            include_str!("../../../tests/fixtures/odoo/webhook_precision.jsonl");
+        const READS: &str = include_str!("../../../tests/fixtures/odoo/14_webhook_precision.json");
+        let webhook: Value = serde_json::from_str(PRECISION.lines().nth(2).unwrap()).unwrap();
+        let webhook = parse(&origin(), webhook["body"].as_str().unwrap().as_bytes()).unwrap();
+        let reads: Value = serde_json::from_str(READS).unwrap();
+        let mut read = reads
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["label"] == "sale.order read after confirm+cancel")
+            .unwrap()["response"][0]
+            .clone();
+        read["_model"] = json!("sale.order");
+        read["_id"] = read["id"].clone();
+        read["_action"] = json!(READ_ACTION);
+        let read = parse(&origin(), read.to_string().as_bytes()).unwrap();
+        assert_eq!(webhook.events[0].event_type, EventType::OrderCancelled);
+        assert_eq!(read.events[0].event_type, EventType::OrderCancelled);
+        assert_eq!(webhook.events[0].id, read.events[0].id);
+        assert_eq!(
+            webhook.events[0].id,
+            "odoo:sale.order:39:cancel:2026-12-01 19:50:16"
+        );
+    }
+
+    #[test]
+    fn draft_and_sent_are_quotations_and_a_confirmed_order_is_not() {
+        let order = |state: &str| {
+            json!({"_model": "sale.order", "_id": 39, "name": "S00039", "state": state,
+                   "write_date": "2026-12-01 19:50:14.681261", "partner_id": 15})
+        };
+        for (state, quotation) in [
+            ("draft", true),
+            ("sent", true),
+            ("sale", false),
+            ("cancel", false),
+        ] {
+            let parsed = parse(&origin(), order(state).to_string().as_bytes()).unwrap();
+            assert_eq!(
+                parsed.events[0].data["order"]["quotation"] == true,
+                quotation,
+                "{state}"
+            );
+        }
     }
 
     #[test]

@@ -76,7 +76,8 @@ impl NewJob {
         self
     }
 
-    /// A second enqueue with the same key is a no-op while this job is unfinished.
+    /// A second enqueue with the same key is a no-op while this job waits to run; once it runs,
+    /// a new one may wait behind it (what it was asked to do may have changed since it began).
     pub fn deduped_by(mut self, key: impl Into<String>) -> Self {
         self.dedupe_key = Some(key.into());
         self
@@ -99,9 +100,9 @@ impl NewJob {
     }
 }
 
-/// Enqueues a job; returns its id, or `None` when an unfinished job of the same queue and dedupe
-/// key exists already (the trigger that caused this one is already being handled), or a job
-/// caused by the same event was enqueued before.
+/// Enqueues a job; returns its id, or `None` when a job of the same queue and dedupe key waits
+/// to run already (it will do what this one would), or a job caused by the same event was
+/// enqueued before.
 pub async fn enqueue(db: impl PgExecutor<'_>, job: &NewJob) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar!(
         r#"insert into job (queue, kind, payload, dedupe_key, ordering_key, correlation_id, run_at, max_attempts, caused_by)
@@ -259,10 +260,16 @@ pub async fn finish(
     };
     let moved = sqlx::query!(
         r#"with moved as (
-               update job set state = $3, run_at = coalesce(now() + make_interval(secs => $4), run_at),
+               update job set state = case when superseded then 'cancelled' else $3 end,
+                              run_at = coalesce(now() + make_interval(secs => $4), run_at),
                               lease_until = null, updated_at = now(),
-                              last_error = case when $3 = 'succeeded' then last_error else $7 end,
-                              finished_at = case when $3 in ('succeeded', 'dead') then now() end
+                              last_error = case when superseded then 'superseded: a newer identical job waits to run'
+                                                when $3 = 'succeeded' then last_error else $7 end,
+                              finished_at = case when superseded or $3 in ('succeeded', 'dead') then now() end
+               from (select $3 = 'failed' and exists (
+                         select 1 from job o, job me
+                         where me.job_id = $1 and o.queue = me.queue and o.dedupe_key = me.dedupe_key
+                           and o.job_id <> me.job_id and o.state in ('pending', 'failed')) as superseded) s
                where job_id = $1 and attempts = $2 and state = 'running'
                returning job_id)
            insert into job_attempt (job_id, replay, attempt, started_at, outcome, request, response, error, duration_ms)
@@ -288,15 +295,23 @@ pub async fn finish(
 pub async fn release_expired_leases(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
     let released = sqlx::query!(
         r#"with expired as (
-               select job_id, attempts, max_attempts, replays, lease_until from job
-               where state = 'running' and lease_until < now()
-               for update skip locked),
+               select j.job_id, j.attempts, j.max_attempts, j.replays, j.lease_until,
+                      -- A newer identical job waits: this one stands down instead of waiting too.
+                      exists (select 1 from job o
+                              where o.queue = j.queue and o.dedupe_key = j.dedupe_key and o.job_id <> j.job_id
+                                and o.state in ('pending', 'failed')) as superseded
+               from job j
+               where j.state = 'running' and j.lease_until < now()
+               for update of j skip locked),
            moved as (
-               update job j set state = case when e.attempts >= e.max_attempts then 'dead' else 'pending' end,
+               update job j set state = case when e.attempts >= e.max_attempts then 'dead'
+                                             when e.superseded then 'cancelled' else 'pending' end,
                                 lease_until = null, updated_at = now(),
-                                last_error = 'the worker running it stopped answering (lease expired)',
-                                finished_at = case when e.attempts >= e.max_attempts then now() end
-               from expired e where j.job_id = e.job_id
+                                last_error = 'the worker running it stopped answering (lease expired)'
+                                             || case when e.superseded then '; superseded: a newer identical job waits to run' else '' end,
+                                finished_at = case when e.attempts >= e.max_attempts or e.superseded then now() end
+               from expired e
+               where j.job_id = e.job_id
                returning j.job_id, e.attempts, e.replays, e.lease_until)
            insert into job_attempt (job_id, replay, attempt, started_at, outcome, error, duration_ms)
            select job_id, replays, attempts, lease_until, 'lease_expired', 'lease expired', 0 from moved

@@ -80,6 +80,25 @@ pub async fn cursor(
 }
 
 /// Moves the cursor forward (never back: two pulls finishing out of order keep the later one).
+/// Puts a cursor at `position`, earlier or later than it was (an integrator's choice).
+pub async fn set_cursor(
+    db: impl PgExecutor<'_>,
+    connector_id: i64,
+    model: &str,
+    position: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"insert into sync_cursor (connector_id, model, position) values ($1, $2, $3)
+           on conflict (connector_id, model) do update set position = excluded.position, updated_at = now()"#,
+        connector_id,
+        model,
+        position as _
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn save_cursor(
     db: impl PgExecutor<'_>,
     connector_id: i64,

@@ -163,7 +163,7 @@ fn event(
     let event_type = type_name.parse::<EventType>().map_err(|e| {
         invalid(
             "type",
-            &format!("{e}; see the canonical event types in docs/"),
+            &format!("{e}; the canonical event types are listed in docs/events.md"),
         )
     })?;
     let subject = text(&mut object, "subject", false)?;
