@@ -484,6 +484,12 @@ pub fn at701(code: &str) -> Option<Option<EventType>> {
         .map(|(_, _, t)| *t)
 }
 
+/// AT702 reasons that send the parcel back to the shipper, whatever AT701 says happened
+/// (`BT` Returned to Shipper with `CA` Shipment Cancelled, say).
+pub fn returns_to_shipper(reason: &str) -> bool {
+    reason == "BT"
+}
+
 pub fn at702(code: &str) -> Option<(&'static str, ActionOwner)> {
     AT702
         .iter()

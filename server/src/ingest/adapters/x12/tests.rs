@@ -117,3 +117,113 @@ fn envelope_errors_name_the_segment_and_are_semantic() {
         Err(AdapterError::Malformed(_))
     ));
 }
+
+#[test]
+fn a_substitution_books_what_shipped_on_the_substitute_and_names_the_original_by_its_qualifier() {
+    // Line 2 ordered MUG-RED-12 and shipped MUG-GRN-12 instead: W1207/08 are the item shipped,
+    // W1217/18 the item ordered (X12 004010: "whenever W1201 contains IS, W1216, W1217 and W1218
+    // refer to the original item ordered").
+    let x945 = X945.replace(
+        "W12*BP*2*1*1*EA**VN*MUG-RED-12",
+        "W12*IS*2*2*0*EA**VN*MUG-GRN-12*********VN*MUG-RED-12",
+    );
+    let parsed = parse_message(&origin(), x945.as_bytes()).unwrap();
+    let substitution = parsed
+        .events
+        .iter()
+        .find(|e| e.event_type == EventType::LineSubstituted)
+        .unwrap();
+    let line = &substitution.data["lines"][0];
+    assert_eq!(line["sku"], "MUG-GRN-12");
+    assert_eq!(line["original_sku"], "MUG-RED-12", "not its qualifier");
+    assert_eq!(line["original_sku_qualifier"], "VN");
+    assert_eq!(line["substitute_of"], "S00042-2");
+
+    // Folded with the order: the substitute shipped 2 and is complete; the ordered line is
+    // replaced, not open, not short; no shortage is reported.
+    let dispatch = parsed
+        .events
+        .iter()
+        .find(|e| e.event_type == EventType::ShipmentDispatched)
+        .unwrap();
+    let event =
+        |n: u128, t: EventType, data: serde_json::Value| app::domain::projection::FoldEvent {
+            event_id: uuid::Uuid::from_u128(n),
+            identity: format!("1:{n}"),
+            event_type: t,
+            occurred_at: dispatch.occurred_at.map(|t| t.with_timezone(&chrono::Utc)),
+            data,
+        };
+    let created = serde_json::json!({"order": {"erp_order_id": "S00042"},
+        "lines": [{"line_ref": "S00042-1", "sku": "MUG-BLU-12", "qty_ordered": 4},
+                  {"line_ref": "S00042-2", "sku": "MUG-RED-12", "qty_ordered": 2}]});
+    let events = vec![
+        event(1, EventType::OrderCreated, created),
+        event(2, EventType::ShipmentDispatched, dispatch.data.clone()),
+        event(3, EventType::LineSubstituted, substitution.data.clone()),
+    ];
+    let p = app::domain::projection::fold("S00042", &events)
+        .projection
+        .unwrap();
+    let by = |r: &str| p.lines.iter().find(|l| l.line_ref == r).unwrap().clone();
+    let (original, substitute) = (by("S00042-2"), by("S00042-2S"));
+    assert_eq!(original.line_status.to_string(), "substituted");
+    assert_eq!((original.qty_shipped, original.qty_short), (0.0, 0.0));
+    assert_eq!(substitute.line_status.to_string(), "complete");
+    assert_eq!(substitute.qty_shipped, 2.0);
+    assert_eq!(substitute.substitute_of.as_deref(), Some("S00042-2"));
+    assert!(
+        p.exceptions.iter().all(|x| x.kind != "short_pick"),
+        "{:?}",
+        p.exceptions
+    );
+}
+
+#[test]
+fn cancelled_and_returned_to_shipper_is_a_return_not_an_exception() {
+    // AT7*CA*BT: the carrier cancelled the delivery and the parcel goes back to the shipper.
+    let x214 = X214.replace(
+        "AT7*X1*NS***20260304*1004*LT",
+        "AT7*CA*BT***20260304*1004*LT",
+    );
+    let parsed = parse_message(&origin(), x214.as_bytes()).unwrap();
+    let returned = parsed
+        .events
+        .iter()
+        .find(|e| e.data["reason"]["source_code"] == "AT702=BT")
+        .unwrap();
+    assert_eq!(returned.event_type, EventType::ShipmentReturnedToSender);
+    assert_eq!(returned.data["reason"]["code"], "returned_to_shipper");
+
+    // Folded after its dispatch: the parcel and the order are returning, not "dispatched" and
+    // "shipped", and the return shows as an exception to act on.
+    let event =
+        |n: u128, t: EventType, data: serde_json::Value| app::domain::projection::FoldEvent {
+            event_id: uuid::Uuid::from_u128(n),
+            identity: format!("1:{n}"),
+            event_type: t,
+            occurred_at: Some(chrono::Utc::now()),
+            data,
+        };
+    let events = vec![
+        event(
+            1,
+            EventType::OrderCreated,
+            serde_json::json!({"order": {"erp_order_id": "S00045"},
+            "lines": [{"line_ref": "L1", "sku": "A", "qty_ordered": 1}]}),
+        ),
+        event(
+            2,
+            EventType::ShipmentDispatched,
+            serde_json::json!({"order": {"erp_order_id": "S00045"},
+            "shipment": {"tracking_numbers": ["107601046"]}, "lines": [{"line_ref": "L1", "qty_shipped": 1}]}),
+        ),
+        event(3, returned.event_type, returned.data.clone()),
+    ];
+    let p = app::domain::projection::fold("S00045", &events)
+        .projection
+        .unwrap();
+    assert_eq!(p.shipments[0].status.to_string(), "returned");
+    assert_eq!(p.header.status.to_string(), "returned");
+    assert!(p.exceptions.iter().any(|x| x.kind == "returned_to_sender"));
+}

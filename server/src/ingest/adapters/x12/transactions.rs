@@ -108,7 +108,13 @@ fn map_214(ctx: &Context, set: &TransactionSet, parsed: &mut Parsed) -> Result<(
         if let Some(ms1) = set.segments.get(i + 1).filter(|s| s.id == "MS1") {
             location = json!({"city": ms1.element(1), "region": ms1.element(2), "country": ms1.element(3)});
         }
+        let reason_code = segment.element(2).filter(|r| *r != "NS");
         let event_type = match codes::at701(status) {
+            // The reason decides where the parcel goes: "cancelled, returned to shipper"
+            // (AT7*CA*BT) is a parcel on its way back, not an exception beside a live delivery.
+            Some(Some(_)) if reason_code.is_some_and(codes::returns_to_shipper) => {
+                EventType::ShipmentReturnedToSender
+            }
             Some(Some(t)) => t,
             Some(None) => continue,
             None => {
@@ -125,7 +131,7 @@ fn map_214(ctx: &Context, set: &TransactionSet, parsed: &mut Parsed) -> Result<(
         if let Some(order) = order_ref {
             data["order"] = json!({"erp_order_id": order});
         }
-        match segment.element(2).filter(|r| *r != "NS") {
+        match reason_code {
             Some(reason) => match codes::at702(reason) {
                 Some((word, owner)) => {
                     data["reason"] = json!({"code": word, "source_code": format!("AT702={reason}"), "action_owner": owner.as_str()})
@@ -224,7 +230,22 @@ fn map_945(ctx: &Context, set: &TransactionSet, parsed: &mut Parsed) -> Result<(
                     other => other.line_status(),
                 };
                 let line_ref = format!("{order_ref}-{lx}");
+                // W1207/W1208: the item shipped, by its qualifier (VN vendor's, BP buyer's, SK
+                // SKU, UP U.P.C. …). For a substitution (IS) the item ordered is W1217/W1218.
                 let sku = segment.element(8);
+                if outcome == LineOutcome::Substituted {
+                    let substitute_ref = format!("{line_ref}S");
+                    substitutions.push(json!({"line_ref": substitute_ref, "sku": sku, "sku_qualifier": segment.element(7),
+                                              "qty": shipped, "substitute_of": line_ref,
+                                              "original_sku": segment.element(18), "original_sku_qualifier": segment.element(17)}));
+                    // What shipped is booked on the substitute's line; the ordered line is
+                    // replaced, neither shipped nor short.
+                    lines.push(json!({"line_ref": line_ref, "sku": segment.element(18), "qty_ordered": ordered,
+                                      "qty_shipped": 0, "qty_short": 0, "uom": segment.element(5), "line_status": "substituted"}));
+                    lines.push(json!({"line_ref": substitute_ref, "sku": sku, "qty_ordered": shipped, "qty_shipped": shipped,
+                                      "qty_short": 0, "uom": segment.element(5), "line_status": "complete"}));
+                    continue;
+                }
                 let short = ordered
                     .map(|o| (o - shipped).max(0.0))
                     .or(number(4))
@@ -239,10 +260,6 @@ fn map_945(ctx: &Context, set: &TransactionSet, parsed: &mut Parsed) -> Result<(
                     };
                     line["reason"] =
                         json!({"code": reason, "source_code": format!("W1201={code}")});
-                }
-                if outcome == LineOutcome::Substituted {
-                    substitutions.push(json!({"line_ref": format!("{line_ref}S"), "sku": sku, "qty": shipped,
-                                              "substitute_of": line_ref, "original_sku": segment.element(17)}));
                 }
                 lines.push(line);
             }
