@@ -75,6 +75,16 @@ event_types! {
     ReturnCompleted => "return.completed", Wms;
 }
 
+impl EventType {
+    /// Whether a parcel's journey to the consignee ends here: delivered, or sent back.
+    pub fn ends_journey(self) -> bool {
+        matches!(
+            self,
+            EventType::ShipmentDelivered | EventType::ShipmentReturnedToSender
+        )
+    }
+}
+
 impl fmt::Display for EventType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

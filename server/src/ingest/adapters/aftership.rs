@@ -23,110 +23,76 @@ pub const TAGS: &[(&str, Option<EventType>)] = &[
     ("Expired", Some(T::ShipmentException)),
 ];
 
-/// Every documented subtag, with the precise type and reason it gives (`None`: the tag's type).
-pub const SUBTAGS: &[(&str, Option<(EventType, &str)>)] = &[
-    ("Pending_001", None),
-    ("Pending_002", None),
-    ("Pending_003", None),
-    ("Pending_004", None),
-    ("Pending_005", None),
-    ("Pending_006", None),
-    ("InfoReceived_001", None),
-    ("InTransit_001", None),
-    (
-        "InTransit_002",
-        Some((T::ShipmentPickedUp, "acceptance_scan")),
-    ),
-    (
-        "InTransit_003",
-        Some((T::ShipmentInTransit, "arrival_scan")),
-    ),
-    (
-        "InTransit_004",
-        Some((T::ShipmentInTransit, "arrived_at_destination_country")),
-    ),
-    (
-        "InTransit_005",
-        Some((T::ShipmentInTransit, "customs_clearance_completed")),
-    ),
-    (
-        "InTransit_006",
-        Some((T::ShipmentInTransit, "customs_clearance_started")),
-    ),
-    (
-        "InTransit_007",
-        Some((T::ShipmentInTransit, "departure_scan")),
-    ),
-    (
-        "InTransit_008",
-        Some((T::ShipmentInTransit, "departed_origin_country")),
-    ),
-    (
-        "InTransit_009",
-        Some((T::ShipmentDelayed, "delivery_rescheduled")),
-    ),
-    ("OutForDelivery_001", None),
-    (
-        "OutForDelivery_003",
-        Some((T::ShipmentOutForDelivery, "customer_contacted")),
-    ),
-    (
-        "OutForDelivery_004",
-        Some((T::ShipmentOutForDelivery, "delivery_appointment_scheduled")),
-    ),
-    (
-        "AttemptFail_001",
-        Some((T::ShipmentDeliveryAttempted, "recipient_unavailable")),
-    ),
-    (
-        "AttemptFail_002",
-        Some((T::ShipmentDeliveryAttempted, "business_closed")),
-    ),
-    (
-        "AttemptFail_003",
-        Some((T::ShipmentDeliveryAttempted, "notice_left")),
-    ),
-    ("Delivered_001", None),
-    (
-        "Delivered_002",
-        Some((T::ShipmentDelivered, "picked_up_by_customer")),
-    ),
-    (
-        "Delivered_003",
-        Some((T::ShipmentDelivered, "signed_by_customer")),
-    ),
-    (
-        "Delivered_004",
-        Some((T::ShipmentDelivered, "left_at_door")),
-    ),
-    ("AvailableForPickup_001", None),
-    ("Exception_001", Some((T::ShipmentException, "unknown"))),
-    ("Exception_002", Some((T::ShipmentException, "address"))),
-    (
-        "Exception_003",
-        Some((T::ShipmentException, "contact_carrier")),
-    ),
-    (
-        "Exception_004",
-        Some((T::ShipmentException, "undeliverable")),
-    ),
-    ("Exception_005", Some((T::ShipmentException, "held"))),
-    ("Exception_006", Some((T::ShipmentException, "customs"))),
-    ("Exception_007", Some((T::ShipmentDelayed, "delayed"))),
-    ("Exception_008", Some((T::ShipmentException, "lost"))),
-    ("Exception_009", Some((T::ShipmentException, "damaged"))),
-    (
-        "Exception_010",
-        Some((T::ShipmentReturnedToSender, "returned_to_sender")),
-    ),
-    (
-        "Exception_011",
-        Some((T::ShipmentReturnedToSender, "returned_to_sender")),
-    ),
-    ("Exception_012", Some((T::ShipmentException, "cancelled"))),
-    ("Exception_013", Some((T::ShipmentException, "refused"))),
-    ("Expired_001", None),
+/// Who must act on a checkpoint: the consignee's ones pause the SLA clocks (`action_owner`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    Carrier,
+    Consignee,
+}
+
+/// A subtag row: code, meaning, the type and reason it gives, who must act.
+pub type Subtag = (&'static str, &'static str, Option<(EventType, &'static str)>, Owner);
+
+/// AfterShip's current subtag list ("Delivery Sub-statuses", API 2026-07, and the sub-statuses
+/// added on 2026-03-27; cited in docs/carriers.md): each code, what it means (after AfterShip's
+/// description), the precise type and reason Milepost reads (`None`: the tag's type, no reason)
+/// and who must act. Codes not listed (Exception_014, Exception_015) are reported to the mapping
+/// inbox, not guessed.
+pub const SUBTAGS: &[Subtag] = &[
+    ("Pending_001", "No information available on the carrier website, or the number is yet to be tracked", None, Owner::Carrier),
+    ("Pending_002", "Pending: the carrier has no tracking information yet", None, Owner::Carrier),
+    ("Pending_003", "Pending: the carrier has no tracking information yet", None, Owner::Carrier),
+    ("Pending_004", "Pending: the carrier has no tracking information yet", None, Owner::Carrier),
+    ("Pending_005", "Pending: the carrier has no tracking information yet", None, Owner::Carrier),
+    ("Pending_006", "Pending: the carrier has no tracking information yet", None, Owner::Carrier),
+    ("InfoReceived_001", "The carrier received a request from the shipper and is about to pick up the shipment", None, Owner::Carrier),
+    ("InTransit_001", "Shipment on the way", None, Owner::Carrier),
+    ("InTransit_002", "Shipment accepted by the carrier", Some((T::ShipmentPickedUp, "acceptance_scan")), Owner::Carrier),
+    ("InTransit_003", "Shipment arrived at a hub or sorting center", Some((T::ShipmentInTransit, "arrival_scan")), Owner::Carrier),
+    ("InTransit_004", "International shipment arrived at the destination country", Some((T::ShipmentInTransit, "arrived_at_destination_country")), Owner::Carrier),
+    ("InTransit_005", "Customs clearance completed", Some((T::ShipmentInTransit, "customs_clearance_completed")), Owner::Carrier),
+    ("InTransit_006", "Package handed over to customs for clearance", Some((T::ShipmentInTransit, "customs_clearance_started")), Owner::Carrier),
+    ("InTransit_007", "Package departed from the facility", Some((T::ShipmentInTransit, "departure_scan")), Owner::Carrier),
+    ("InTransit_008", "Problem resolved and shipment in transit", Some((T::ShipmentInTransit, "problem_resolved")), Owner::Carrier),
+    ("InTransit_009", "Shipment forwarded to a different delivery address", Some((T::ShipmentInTransit, "forwarded_to_another_address")), Owner::Carrier),
+    ("OutForDelivery_001", "The package is out for delivery", None, Owner::Carrier),
+    ("OutForDelivery_003", "The customer is contacted before the final delivery", Some((T::ShipmentOutForDelivery, "customer_contacted")), Owner::Carrier),
+    ("OutForDelivery_004", "A delivery appointment is scheduled", Some((T::ShipmentOutForDelivery, "delivery_appointment_scheduled")), Owner::Carrier),
+    ("AttemptFail_001", "The delivery of the package failed; the courier usually leaves a notice and will try to deliver again", Some((T::ShipmentDeliveryAttempted, "attempt_failed")), Owner::Carrier),
+    ("AttemptFail_002", "Recipient not available at the given address", Some((T::ShipmentDeliveryAttempted, "recipient_unavailable")), Owner::Consignee),
+    ("AttemptFail_003", "Business is closed at the time of delivery", Some((T::ShipmentDeliveryAttempted, "business_closed")), Owner::Consignee),
+    ("Delivered_001", "Shipment delivered successfully", None, Owner::Carrier),
+    ("Delivered_002", "Package picked up by the customer", Some((T::ShipmentDelivered, "picked_up_by_customer")), Owner::Carrier),
+    ("Delivered_003", "Package delivered to and signed by the customer", Some((T::ShipmentDelivered, "signed_by_customer")), Owner::Carrier),
+    ("Delivered_004", "Package delivered to the customer and cash collected on delivery", Some((T::ShipmentDelivered, "cash_collected_on_delivery")), Owner::Carrier),
+    ("Delivered_005", "The shipment was delivered to a neighbor", Some((T::ShipmentDelivered, "delivered_to_neighbor")), Owner::Carrier),
+    ("AvailableForPickup_001", "The package arrived at a pickup point near you and is available for pickup", None, Owner::Consignee),
+    ("Exception_001", "Delivery of the package failed due to some shipping exception", Some((T::ShipmentException, "exception")), Owner::Carrier),
+    ("Exception_002", "Delivery of the package failed as the customer relocated", Some((T::ShipmentException, "customer_moved")), Owner::Consignee),
+    ("Exception_003", "Delivery of the package failed as the recipient refused to take the package", Some((T::ShipmentException, "refused")), Owner::Consignee),
+    ("Exception_004", "Package delayed due to some issues during the customs clearance", Some((T::ShipmentDelayed, "customs_delay")), Owner::Carrier),
+    ("Exception_005", "Package delayed due to some unforeseen reasons", Some((T::ShipmentDelayed, "external_factors")), Owner::Carrier),
+    ("Exception_006", "The package being held due to pending payment from the customer's end", Some((T::ShipmentException, "held_for_payment")), Owner::Consignee),
+    ("Exception_007", "Package not delivered due to incorrect recipient address", Some((T::ShipmentException, "incorrect_address")), Owner::Carrier),
+    ("Exception_008", "Package available for the pickup but not collected by the customer", Some((T::ShipmentException, "pickup_missed")), Owner::Consignee),
+    ("Exception_009", "Package rejected by the carrier due to noncompliance with its guidelines", Some((T::ShipmentException, "rejected_by_carrier")), Owner::Carrier),
+    ("Exception_010", "The package returned to the original sender", Some((T::ShipmentReturnedToSender, "returning_to_sender")), Owner::Carrier),
+    ("Exception_011", "The package returned to the sender", Some((T::ShipmentReturnedToSender, "returned_to_sender")), Owner::Carrier),
+    ("Exception_012", "Shipment damaged", Some((T::ShipmentException, "damaged")), Owner::Carrier),
+    ("Exception_013", "Delivery of the package failed as it got lost", Some((T::ShipmentException, "lost")), Owner::Carrier),
+    ("Exception_016", "Delayed (processing issue): a vehicle issue, sorting error or misroute in the carrier's network", Some((T::ShipmentDelayed, "processing_delay")), Owner::Carrier),
+    ("Exception_017", "Delayed (extreme weather)", Some((T::ShipmentDelayed, "weather")), Owner::Carrier),
+    ("Exception_018", "Held: documents required by regulatory agencies are missing or wrong", Some((T::ShipmentException, "missing_documents")), Owner::Carrier),
+    ("Expired_001", "No tracking information for 30 days since the shipment was added", None, Owner::Carrier),
 ];
+
+/// Whether a subtag puts the next move on the consignee.
+pub fn owner(subtag: &str) -> Owner {
+    SUBTAGS
+        .iter()
+        .find(|row| row.0 == subtag)
+        .map_or(Owner::Carrier, |row| row.3)
+}
 
 pub fn map(
     tag: &str,
@@ -134,8 +100,10 @@ pub fn map(
     unknown: &mut Vec<UnknownCode>,
 ) -> Option<(EventType, Option<String>)> {
     let by_tag = look_up(TAGS, "tag", tag, None, unknown).flatten();
+    let codes: Vec<(&str, Option<(EventType, &str)>)> =
+        SUBTAGS.iter().map(|row| (row.0, row.2)).collect();
     let by_subtag = subtag
-        .and_then(|code| look_up(SUBTAGS, "subtag", code, by_tag, unknown))
+        .and_then(|code| look_up(&codes, "subtag", code, by_tag, unknown))
         .flatten();
     match by_subtag {
         Some((t, reason)) if by_tag.is_some() => Some((t, Some(reason.to_string()))),
@@ -182,6 +150,9 @@ pub fn parse(origin: &Origin, body: &[u8]) -> Result<Parsed, AdapterError> {
         });
         if let Some(reason) = reason {
             data["reason"] = json!({"code": reason, "source_code": subtag});
+        }
+        if subtag.is_some_and(|code| owner(code) == Owner::Consignee) {
+            data["action_owner"] = json!("consignee");
         }
         if event_type == T::ShipmentDelivered {
             data["pod"] = json!({"signed_by": tracking.get("signed_by")});
@@ -236,7 +207,7 @@ mod tests {
             );
             assert!(unknown.is_empty());
         }
-        for (subtag, expected) in SUBTAGS {
+        for (subtag, _, expected, _) in SUBTAGS {
             let tag = subtag.split('_').next().unwrap();
             let mut unknown = vec![];
             let by_tag = TAGS.iter().find(|(t, _)| *t == tag).unwrap().1;
@@ -248,6 +219,79 @@ mod tests {
             );
             assert!(unknown.is_empty(), "{subtag}");
         }
+    }
+
+    /// The documented codes and what each must become, written from AfterShip's list apart
+    /// from the table the adapter uses.
+    const EXPECTED: &str = include_str!("../../../tests/fixtures/carriers/aftership_subtags.tsv");
+
+    fn checkpoint_message(tag: &str, subtag: &str) -> Vec<u8> {
+        json!({"event": "tracking_update", "event_id": format!("e-{subtag}"),
+               "msg": {"tracking_number": "1Z999", "slug": "ups",
+                       "checkpoints": [{"tag": tag, "subtag": subtag, "checkpoint_time": "2026-03-02T10:00:00+01:00",
+                                        "message": "scan", "city": "Reno"}]}})
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn every_documented_subtag_reads_as_the_documentation_says() {
+        let origin = Origin {
+            connector: "aftership".into(),
+            time_zone: None,
+            warehouse_code: None,
+        };
+        let rows: Vec<Vec<&str>> = EXPECTED
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| l.split('\t').collect())
+            .collect();
+        assert_eq!(rows.len(), SUBTAGS.len(), "every documented code, no more");
+        for row in rows {
+            let [code, kind, reason, terminal, consignee] = row[..] else {
+                panic!("a row of five columns: {row:?}");
+            };
+            assert!(
+                SUBTAGS.iter().any(|s| s.0 == code),
+                "{code} is in the table"
+            );
+            let tag = code.split('_').next().unwrap();
+            let parsed = parse(&origin, &checkpoint_message(tag, code)).unwrap();
+            assert!(parsed.unknown_codes.is_empty(), "{code}");
+            if kind == "-" {
+                assert!(parsed.events.is_empty(), "{code} carries no milestone");
+                continue;
+            }
+            let e = &parsed.events[0];
+            assert_eq!(e.event_type.as_str(), kind, "{code}");
+            let want_reason = (reason != "-").then_some(reason);
+            assert_eq!(e.data["reason"]["code"].as_str(), want_reason, "{code}");
+            assert_eq!(
+                e.event_type.ends_journey(),
+                terminal == "yes",
+                "{code} terminal"
+            );
+            assert_eq!(
+                e.data["action_owner"] == "consignee",
+                consignee == "yes",
+                "{code} consignee"
+            );
+        }
+    }
+
+    #[test]
+    fn an_undocumented_subtag_is_listed_for_mapping_not_guessed() {
+        let origin = Origin {
+            connector: "aftership".into(),
+            time_zone: None,
+            warehouse_code: None,
+        };
+        let parsed = parse(&origin, &checkpoint_message("Exception", "Exception_014")).unwrap();
+        assert_eq!(parsed.unknown_codes.len(), 1);
+        assert_eq!(parsed.unknown_codes[0].code, "Exception_014");
+        // The tag still says what kind of thing happened; no reason is made up.
+        assert_eq!(parsed.events[0].event_type, T::ShipmentException);
+        assert!(parsed.events[0].data.get("reason").is_none());
     }
 
     #[test]
