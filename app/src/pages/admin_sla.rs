@@ -156,7 +156,7 @@ fn PolicyForm(
                 <label>"Warehouse"<input type="text" name="draft[warehouse_code]" prop:value=move || d().warehouse_code/></label>
             </fieldset>
             <fieldset><legend>"Targets (empty: not measured)"</legend>
-                <label>"Release: confirmed to released, warehouse business hours"<input type="text" name="draft[release_hours]" prop:value=move || d().release_hours/></label>
+                <label>"Release: confirmed to accepted by the warehouse, warehouse business hours"<input type="text" name="draft[release_hours]" prop:value=move || d().release_hours/></label>
                 <label>"Ship: released to dispatched, warehouse business hours (after the cut-off: from the next opening)"<input type="text" name="draft[ship_hours]" prop:value=move || d().ship_hours/></label>
                 <label>"Deliver: dispatched to delivered, carrier business days"<input type="text" name="draft[deliver_days]" prop:value=move || d().deliver_days/></label>
                 <label class="check"><input type="checkbox" name="draft[promise]" value="true" prop:checked=move || d().promise/>"Delivered by the promised date"</label>

@@ -67,6 +67,17 @@ fn order(
                 json!({"order": {"erp_order_id": name}, "warehouse": {"code": "W"}}),
             ),
         ),
+        // The warehouse takes it at once: the release segment ends when it accepts.
+        (
+            1,
+            e(
+                "ack",
+                "order.acknowledged",
+                o.clone(),
+                released.to_rfc3339(),
+                json!({"order": {"erp_order_id": name}}),
+            ),
+        ),
     ];
     if let Some(ship_h) = ship_h {
         out.push((1, e("ship", "shipment.dispatched", o.clone(), at(released, ship_h), json!({

@@ -130,6 +130,11 @@ fn story(
                 json!({"warehouse": {"code": "W"}}),
             ),
         ),
+        // The warehouse takes it at once: the release segment ends when it accepts.
+        (
+            1,
+            event(order, "ack", "order.acknowledged", released, json!({})),
+        ),
         (
             1,
             event(
@@ -231,7 +236,7 @@ async fn clocks_rollups_and_cases_tell_what_the_events_tell(pool: PgPool) {
         None,
         json!([{"line_ref": "1", "sku": "X", "qty_ordered": 1, "qty_shipped": 1}]),
     );
-    c.truncate(3);
+    c.truncate(4);
     c.push((
         1,
         event(
@@ -389,7 +394,7 @@ async fn a_policy_edit_applies_from_then_on_and_old_clocks_keep_their_version(po
         None,
         json!([]),
     );
-    march.truncate(3);
+    march.truncate(4);
     support::deliver_each(&pool, &connectors, &march).await;
     let clock_m = clock(&pool, "M", "release").await;
     assert_eq!(clock_m["version"], 1);
@@ -441,7 +446,7 @@ async fn the_sweep_files_and_clears_dead_sync_jobs_and_quiet_sources(pool: PgPoo
         None,
         json!([]),
     );
-    s.truncate(3);
+    s.truncate(4);
     support::deliver_each(&pool, &connectors, &s).await;
     let job: i64 = sqlx::query_scalar(
         r#"insert into job (queue, kind, payload, state, ordering_key, last_error, finished_at)
@@ -529,7 +534,7 @@ async fn an_edited_calendar_moves_the_due_times_of_open_clocks(pool: PgPool) {
         None,
         json!([]),
     );
-    s.truncate(3);
+    s.truncate(4);
     support::deliver_each(&pool, &connectors, &s).await;
     let settings = server::sla::sweep::SweepSettings::default();
     server::sla::sweep::once(&pool, &settings).await.unwrap();

@@ -112,6 +112,7 @@ pub struct SlaFacts {
     pub carrier: Option<String>,
     pub ordered_at: Option<DateTime<Utc>>,
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// When the warehouse accepted the release (not when the ERP asked for it).
     pub released_at: Option<DateTime<Utc>>,
     pub dispatched_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,

@@ -15,6 +15,23 @@ fn milestone(p: &OrderProjection, name: &str) -> Option<DateTime<Utc>> {
         .and_then(|m| m.occurred_at)
 }
 
+/// When the warehouse took the release: its acknowledgment, or else its first word about the
+/// order (a WMS that never acknowledges still allocates, picks or ships). The ERP asking for the
+/// release is not the warehouse accepting it: the release segment runs until this.
+fn accepted_by_warehouse(p: &OrderProjection) -> Option<DateTime<Utc>> {
+    [
+        "acknowledged",
+        "allocated",
+        "pick_started",
+        "picked",
+        "packed",
+        "dispatched",
+    ]
+    .iter()
+    .filter_map(|m| milestone(p, m))
+    .min()
+}
+
 /// The SLA facts of a projected order; the account comes from the store, which resolved it.
 pub fn facts(p: &OrderProjection, account_id: Option<Uuid>) -> SlaFacts {
     let h = &p.header;
@@ -31,7 +48,7 @@ pub fn facts(p: &OrderProjection, account_id: Option<Uuid>) -> SlaFacts {
             .or_else(|| p.shipments.iter().find_map(|s| s.carrier.clone())),
         ordered_at: h.ordered_at.or(milestone(p, "created")),
         confirmed_at: milestone(p, "confirmed"),
-        released_at: milestone(p, "released"),
+        released_at: accepted_by_warehouse(p),
         dispatched_at: milestone(p, "dispatched"),
         delivered_at: milestone(p, "delivered"),
         promised_deliver_by: h.promised_deliver_by,
@@ -63,7 +80,7 @@ pub struct OrderKpi {
     /// Lines of delivered orders, and those delivered in full and on time.
     pub lines: i32,
     pub lines_otif: i32,
-    /// Confirmed to released, in seconds of wall time.
+    /// Confirmed to accepted by the warehouse, in seconds of wall time.
     pub release_delay_seconds: Option<i64>,
     /// Released to dispatched.
     pub processing_seconds: Option<i64>,

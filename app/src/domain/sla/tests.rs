@@ -633,3 +633,67 @@ fn a_quotation_starts_no_clock_and_counts_in_no_kpi_until_it_is_confirmed() {
     );
     assert!(order_kpi(&empty, &confirmed, &running).is_some());
 }
+
+/// A confirmed order released at 10:00, then what the warehouse says and when.
+fn released_then(warehouse: &[(crate::domain::event::EventType, &str)]) -> SlaFacts {
+    use crate::domain::event::EventType;
+    use crate::domain::projection::{fold, FoldEvent};
+    let order = serde_json::json!({"order": {"erp_order_id": "S2"},
+                                   "lines": [{"line_ref": "L1", "sku": "A", "qty_ordered": 1}]});
+    let mut events = vec![
+        (
+            EventType::OrderConfirmed,
+            "2026-11-24T09:00:00Z",
+            order.clone(),
+        ),
+        (
+            EventType::OrderReleaseRequested,
+            "2026-11-24T10:00:00Z",
+            order.clone(),
+        ),
+    ];
+    for (t, at) in warehouse {
+        events.push((*t, at, serde_json::json!({"order": {"erp_order_id": "S2"}})));
+    }
+    let events: Vec<FoldEvent> = events
+        .into_iter()
+        .enumerate()
+        .map(|(n, (t, at, data))| FoldEvent {
+            event_id: uuid::Uuid::from_u128(n as u128 + 1),
+            identity: format!("1:{n}"),
+            event_type: t,
+            occurred_at: Some(utc(at)),
+            data,
+        })
+        .collect();
+    facts(&fold("S2", &events).projection.unwrap(), None)
+}
+
+#[test]
+fn the_release_segment_ends_when_the_warehouse_accepts_not_when_the_erp_asks() {
+    use crate::domain::event::EventType;
+    assert_eq!(
+        released_then(&[]).released_at,
+        None,
+        "asked, not accepted: still running"
+    );
+    let acked = released_then(&[
+        (EventType::OrderAcknowledged, "2026-11-24T10:40:00Z"),
+        (EventType::OrderAllocated, "2026-11-24T11:00:00Z"),
+    ]);
+    assert_eq!(acked.released_at, Some(utc("2026-11-24T10:40:00Z")));
+    // A warehouse that never acknowledges: its first word about the order accepts it.
+    let silent = released_then(&[(EventType::OrderAllocated, "2026-11-24T12:15:00Z")]);
+    assert_eq!(silent.released_at, Some(utc("2026-11-24T12:15:00Z")));
+    let (wh, ca) = (warehouse(), carrier());
+    let p = policy(1, 1, 0, "2026-01-01T00:00:00Z", None);
+    let all = clocks(
+        &silent,
+        &p,
+        cals(&wh, &ca),
+        Observed::default(),
+        utc("2026-11-30T00:00:00Z"),
+    );
+    let release = all.iter().find(|c| c.segment == Segment::Release).unwrap();
+    assert_eq!(release.ended_at, Some(utc("2026-11-24T12:15:00Z")));
+}

@@ -122,14 +122,14 @@ pub(super) fn tiles(
             "Release delay p50",
             p_now.0,
             p_before.0,
-            "confirmed to released".into(),
+            "confirmed to accepted by the warehouse".into(),
         ),
         duration_tile(
             "release_p90",
             "Release delay p90",
             p_now.1,
             p_before.1,
-            "confirmed to released".into(),
+            "confirmed to accepted by the warehouse".into(),
         ),
         duration_tile(
             "cycle",

@@ -31,7 +31,12 @@ pub enum Owner {
 }
 
 /// A subtag row: code, meaning, the type and reason it gives, who must act.
-pub type Subtag = (&'static str, &'static str, Option<(EventType, &'static str)>, Owner);
+pub type Subtag = (
+    &'static str,
+    &'static str,
+    Option<(EventType, &'static str)>,
+    Owner,
+);
 
 /// AfterShip's current subtag list ("Delivery Sub-statuses", API 2026-07, and the sub-statuses
 /// added on 2026-03-27; cited in docs/carriers.md): each code, what it means (after AfterShip's
