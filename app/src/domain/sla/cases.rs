@@ -37,7 +37,7 @@ pub fn category(kind: &str, domain: ExceptionDomain) -> &'static str {
     match kind {
         "failed_attempt" => "failed_attempt",
         "delayed" => "delay",
-        "backordered" | "short" | "out_of_stock" => "short",
+        "backordered" | "short" | "short_pick" | "out_of_stock" => "short",
         "on_hold" => "hold",
         _ if domain == ExceptionDomain::Transport => "carrier",
         _ => "fulfillment",
@@ -77,7 +77,15 @@ pub fn case_facts(p: &OrderProjection) -> Vec<CaseFact> {
             )
         })
         .collect();
-    if !short.is_empty() {
+    // The dispatch that shipped short opened its own exception (one case already): the lines
+    // make a case of their own only when nothing did.
+    let covered = p.exceptions.iter().any(|x| {
+        matches!(
+            x.kind.as_str(),
+            "short_pick" | "short" | "backordered" | "out_of_stock"
+        )
+    });
+    if !short.is_empty() && !covered {
         let dispatched = p
             .milestones
             .iter()

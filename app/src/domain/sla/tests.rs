@@ -697,3 +697,35 @@ fn the_release_segment_ends_when_the_warehouse_accepts_not_when_the_erp_asks() {
     let release = all.iter().find(|c| c.segment == Segment::Release).unwrap();
     assert_eq!(release.ended_at, Some(utc("2026-11-24T12:15:00Z")));
 }
+
+#[test]
+fn one_short_line_is_one_case_filed_as_short() {
+    use crate::domain::event::EventType;
+    use crate::domain::projection::{fold, FoldEvent};
+    let event = |n: u128, t: EventType, data: serde_json::Value| FoldEvent {
+        event_id: uuid::Uuid::from_u128(n),
+        identity: format!("1:{n}"),
+        event_type: t,
+        occurred_at: Some(utc("2026-11-24T14:00:00Z")),
+        data,
+    };
+    let events = vec![
+        event(
+            1,
+            EventType::OrderCreated,
+            serde_json::json!({"order": {"erp_order_id": "S3"},
+            "lines": [{"line_ref": "L1", "sku": "A", "qty_ordered": 2}]}),
+        ),
+        event(
+            2,
+            EventType::ShipmentDispatched,
+            serde_json::json!({"order": {"erp_order_id": "S3"},
+            "shipment": {"tracking_numbers": ["1Z3"]}, "is_final": true,
+            "lines": [{"line_ref": "L1", "qty_shipped": 1, "line_status": "short"}]}),
+        ),
+    ];
+    let p = fold("S3", &events).projection.unwrap();
+    let cases = super::cases::case_facts(&p);
+    assert_eq!(cases.len(), 1, "{cases:?}");
+    assert_eq!(cases[0].category, "short");
+}
