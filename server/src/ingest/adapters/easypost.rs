@@ -29,9 +29,10 @@ pub const STATUSES: &[(&str, Option<EventType>)] = &[
 /// Every documented `status_detail`: the more precise type and reason it gives, or `None` to keep
 /// what the status says. (`pre_transit` details are informational: the label is the WMS's fact.)
 pub const STATUS_DETAILS: &[(&str, Option<(EventType, &str)>)] = &[
+    // The carrier corrected the address and carries on: worth a note, not a case.
     (
         "address_correction",
-        Some((T::ShipmentException, "address")),
+        Some((T::ShipmentInTransit, "address_corrected")),
     ),
     (
         "arrived_at_destination",
@@ -107,6 +108,12 @@ pub fn map(
         ("delivered", _) | ("pre_transit", _) | ("unknown", _) | ("error", _) => {
             by_status.map(|t| (t, None))
         }
+        // A failure is a delivery that did not happen this time: an attempt, which the carrier
+        // retries. A delay-kind detail only says why; a worse one (refused, lost, returned)
+        // still says what it is.
+        ("failure", Some((T::ShipmentDelayed, reason))) => {
+            Some((T::ShipmentDeliveryAttempted, Some(reason.to_string())))
+        }
         (_, Some((t, reason))) => Some((t, Some(reason.to_string()))),
         _ => by_status.map(|t| (t, detail.map(str::to_string))),
     }
@@ -150,13 +157,19 @@ pub fn parse(origin: &Origin, body: &[u8]) -> Result<Parsed, AdapterError> {
         };
         let raw_time = detail.get("datetime").and_then(Value::as_str);
         let stamp = Stamp::rfc3339(raw_time);
+        // The carrier's own code for the scan (FedEx `DE`, UPS `X`, …), kept beside EasyPost's.
+        let carrier_code = detail.get("carrier_code").and_then(Value::as_str);
         let code = format!(
-            "status={status};status_detail={}",
-            status_detail.unwrap_or("")
+            "status={status};status_detail={}{}",
+            status_detail.unwrap_or(""),
+            carrier_code
+                .map(|c| format!(";carrier_code={c}"))
+                .unwrap_or_default()
         );
         let mut data = json!({
             "tracking_number": tracking_number,
             "carrier": carrier,
+            "carrier_code": carrier_code,
             "location": detail.get("tracking_location"),
         });
         if let Some(reason) = reason {
@@ -254,6 +267,54 @@ mod tests {
                 .0,
             T::ShipmentDelivered
         );
+        // Not a delay: the attempt failed and will be retried (counts as an attempt).
+        for delay in ["delayed", "weather_delay", "missorted"] {
+            assert_eq!(
+                map("failure", Some(delay), &mut unknown).unwrap(),
+                (
+                    T::ShipmentDeliveryAttempted,
+                    Some(
+                        STATUS_DETAILS
+                            .iter()
+                            .find(|d| d.0 == delay)
+                            .unwrap()
+                            .1
+                            .unwrap()
+                            .1
+                            .into()
+                    )
+                ),
+                "{delay}"
+            );
+        }
+        assert_eq!(
+            map("in_transit", Some("delayed"), &mut unknown).unwrap().0,
+            T::ShipmentDelayed,
+            "in transit, a delay is a delay"
+        );
+    }
+
+    #[test]
+    fn a_corrected_address_is_a_note_on_the_way_not_a_case() {
+        let mut unknown = vec![];
+        assert_eq!(
+            map("in_transit", Some("address_correction"), &mut unknown).unwrap(),
+            (T::ShipmentInTransit, Some("address_corrected".into()))
+        );
+    }
+
+    #[test]
+    fn the_carriers_own_code_is_kept_with_each_scan() {
+        let body = serde_json::json!({"id": "evt_1", "description": "tracker.updated", "result": {
+            "object": "Tracker", "tracking_code": "7720", "carrier": "FedEx",
+            "tracking_details": [{"status": "failure", "status_detail": "delayed", "carrier_code": "DE",
+                                  "datetime": "2026-03-03T15:00:00Z", "message": "Delivery exception"}]}});
+        let parsed = parse(&origin(), body.to_string().as_bytes()).unwrap();
+        let e = &parsed.events[0];
+        assert_eq!(e.event_type, T::ShipmentDeliveryAttempted);
+        assert_eq!(e.data["carrier_code"], "DE");
+        let code = &e.source_status.as_ref().unwrap().code;
+        assert!(code.ends_with(";carrier_code=DE"), "{code}");
     }
 
     #[test]
