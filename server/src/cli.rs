@@ -67,6 +67,9 @@ pub enum Command {
     /// Manage customer webhooks: accounts' subscriptions to canonical events.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Check a partner's sample messages against Milepost's contracts before go-live.
+    #[command(subcommand)]
+    Contract(ContractCommand),
     /// Measure throughput.
     #[cfg(feature = "tools")]
     #[command(subcommand)]
@@ -348,5 +351,27 @@ pub enum DbCommand {
     Stop {
         #[arg(long)]
         data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContractCommand {
+    /// Read sample messages as the ingest API would, without storing anything, and answer each
+    /// with what the API would say: accepted with its events, or the same refusal (status, code,
+    /// message, details). Exits non-zero when any sample is refused.
+    Check {
+        /// canonical, odoo, milepost_wms, shiphero, shipbob, easypost, shippo, aftership or x12.
+        #[arg(long)]
+        format: String,
+        /// The sending system's kind (erp, wms or carrier); each format has a usual one, and
+        /// canonical and x12 senders say which they are.
+        #[arg(long)]
+        kind: Option<String>,
+        /// The facility's time zone, for formats whose times carry no offset (X12, ShipHero).
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// The sample files.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
     },
 }

@@ -5,6 +5,7 @@ mod apikey;
 #[cfg(feature = "tools")]
 mod bench;
 mod connector;
+mod contract;
 mod db;
 mod serve;
 mod user;
@@ -48,6 +49,8 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             })
             .await
         }
+        // No database: a partner runs it on their own samples.
+        Command::Contract(cmd) => contract::run(cmd),
         Command::User(cmd) => {
             with_database(&settings, |pool| async move { user::run(cmd, &pool).await }).await
         }

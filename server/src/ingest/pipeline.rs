@@ -112,12 +112,7 @@ pub async fn ingest(
     inbound: &Inbound<'_>,
     parsed: Result<Parsed, AdapterError>,
 ) -> Result<Receipt, IngestError> {
-    let checked = parsed.map_err(IngestError::from).and_then(|p| {
-        check_ownership(inbound.connector, &p.events)?;
-        check_storable(inbound.body, &p)?;
-        Ok(p)
-    });
-    let parsed = match checked {
+    let parsed = match check(inbound.connector, inbound.body, parsed) {
         Ok(parsed) => parsed,
         Err(error) => {
             reject(writer.pool(), inbound, &error).await?;
@@ -252,6 +247,20 @@ pub const QUEUED: &str = "stored; waiting to be folded into its order";
 
 /// Ownership: each type has one owning kind of system, and the connector's own list
 /// may narrow it further. One offending event refuses the whole message.
+/// Every rule a message must pass before it is stored, without the database: what the adapter
+/// said, who may emit each type, and whether Postgres can hold it. The contract checker
+/// (`milepost contract check`) gives partners these same answers before go-live.
+pub fn check(
+    connector: &Connector,
+    body: &[u8],
+    parsed: Result<Parsed, AdapterError>,
+) -> Result<Parsed, IngestError> {
+    let parsed = parsed.map_err(IngestError::from)?;
+    check_ownership(connector, &parsed.events)?;
+    check_storable(body, &parsed)?;
+    Ok(parsed)
+}
+
 fn check_ownership(connector: &Connector, events: &[CanonicalEvent]) -> Result<(), IngestError> {
     for (index, e) in events.iter().enumerate() {
         let owner = e.event_type.owner();

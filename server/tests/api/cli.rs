@@ -925,3 +925,91 @@ async fn a_rotated_signing_secret_overlaps_and_every_credential_change_is_audite
         "no secret in the audit log: {details}"
     );
 }
+
+#[test]
+fn a_partner_checks_samples_against_the_contract_without_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/wms/shiphero_shipment_update.json");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"not": "a shiphero webhook"}"#).unwrap();
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{").unwrap();
+
+    let ok = milepost(
+        &[
+            "contract",
+            "check",
+            "--format",
+            "shiphero",
+            good.to_str().unwrap(),
+        ],
+        &[],
+        None,
+    );
+    support::assert_ok(&ok);
+    let out = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        out.contains("accepted (202)") && out.contains("shipment.dispatched"),
+        "{out}"
+    );
+
+    // The API's own refusals: status, code and message, as the ingest endpoint answers them.
+    let refused = milepost(
+        &[
+            "contract",
+            "check",
+            "--format",
+            "shiphero",
+            good.to_str().unwrap(),
+            bad.to_str().unwrap(),
+            broken.to_str().unwrap(),
+        ],
+        &[],
+        None,
+    );
+    assert!(!refused.status.success());
+    let out = String::from_utf8_lossy(&refused.stdout);
+    let line_of = |name: &str| out.lines().find(|l| l.contains(name)).unwrap().to_string();
+    assert!(line_of("bad.json").contains("refused (422)"), "{out}");
+    assert!(line_of("bad.json").contains(r#""code":"invalid""#), "{out}");
+    assert!(line_of("broken.json").contains("refused (400)"), "{out}");
+    assert!(
+        line_of("broken.json").contains(r#""code":"malformed""#),
+        "{out}"
+    );
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("2 of 3 sample(s) would be refused"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    // Ownership as the API checks it: a carrier may not send what the warehouse owns.
+    let wrong_sender = milepost(
+        &[
+            "contract",
+            "check",
+            "--format",
+            "shiphero",
+            "--kind",
+            "carrier",
+            good.to_str().unwrap(),
+        ],
+        &[],
+        None,
+    );
+    assert!(!wrong_sender.status.success());
+    assert!(String::from_utf8_lossy(&wrong_sender.stdout).contains("refused (403)"));
+    let no_kind = milepost(
+        &[
+            "contract",
+            "check",
+            "--format",
+            "canonical",
+            good.to_str().unwrap(),
+        ],
+        &[],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&no_kind.stderr).contains("--kind erp, wms or carrier"));
+}
