@@ -67,6 +67,10 @@ pub enum Command {
     /// Manage customer webhooks: accounts' subscriptions to canonical events.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Releases Milepost kept instead of sending (a customer mapped to no account, a warehouse
+    /// no WMS serves).
+    #[command(subcommand)]
+    Release(ReleaseCommand),
     /// Check a partner's sample messages against Milepost's contracts before go-live.
     #[command(subcommand)]
     Contract(ContractCommand),
@@ -374,4 +378,13 @@ pub enum ContractCommand {
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReleaseCommand {
+    /// List the releases kept, with why.
+    Held,
+    /// Send every kept release whose cause is fixed (also done after `account map` and
+    /// `connector outbound`).
+    Retry,
 }

@@ -85,11 +85,22 @@ pub struct UnknownCodeView {
     pub last_seen_at: String,
 }
 
+/// A release Milepost kept instead of sending, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HeldReleaseView {
+    pub order_ref: String,
+    /// What to do about it, in words.
+    pub why: String,
+    pub held_at: String,
+}
+
 /// Everything the integrations page opens with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IntegrationsOverview {
     pub queues: Vec<QueueHealth>,
     pub unknown_codes: Vec<UnknownCodeView>,
+    #[serde(default)]
+    pub held_releases: Vec<HeldReleaseView>,
 }
 
 /// What a bulk replay did.

@@ -6,7 +6,7 @@
 use crate::api::integrations::{get_integrations, list_jobs, PauseQueue, ReplayJob, ReplayJobs};
 use crate::components::jobs::{JobPanel, JobTable};
 use crate::components::{action_outcome as outcome, ErrorNotice, Guarded};
-use crate::domain::integrations::{JobFilter, QueueHealth, UnknownCodeView};
+use crate::domain::integrations::{HeldReleaseView, JobFilter, QueueHealth, UnknownCodeView};
 use crate::domain::status::JobState;
 use crate::domain::Section;
 use leptos::form::ActionForm;
@@ -50,6 +50,8 @@ pub fn IntegrationsPage() -> impl IntoView {
                         match overview.await {
                             Ok(o) => view! {
                                 <HealthTable queues=o.queues pause/>
+                                <h2>"Releases held"</h2>
+                                <HeldReleases held=o.held_releases/>
                                 <h2>"Mapping inbox"</h2>
                                 <UnknownCodes codes=o.unknown_codes/>
                             }.into_any(),
@@ -132,6 +134,27 @@ fn UnknownCodes(codes: Vec<UnknownCodeView>) -> impl IntoView {
             <tbody>
                 {codes.into_iter().map(|c| view! {
                     <tr><td>{c.connector}</td><td>{c.field}</td><td><code>{c.code}</code></td><td>{c.occurrences}</td><td>{c.last_seen_at}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }.into_any()
+}
+
+#[component]
+fn HeldReleases(held: Vec<HeldReleaseView>) -> impl IntoView {
+    if held.is_empty() {
+        return view! { <p class="empty">"Every order ready to go has gone to its warehouse."</p> }
+            .into_any();
+    }
+    view! {
+        <table class="grid" id="held-releases">
+            <thead><tr><th>"Order"</th><th>"Why it waits"</th><th>"Held since"</th></tr></thead>
+            <tbody>
+                {held.into_iter().map(|h| {
+                    let href = format!("/orders/{}", h.order_ref);
+                    view! {
+                        <tr><td><a href=href>{h.order_ref}</a></td><td>{h.why}</td><td>{h.held_at}</td></tr>
+                    }
                 }).collect_view()}
             </tbody>
         </table>

@@ -70,9 +70,28 @@ pub async fn overview(pool: &PgPool) -> Result<IntegrationsOverview, AppError> {
             last_seen_at: utc(u.last_seen_at),
         })
         .collect();
+    let held_releases = inbox::held_releases(pool, 200)
+        .await?
+        .into_iter()
+        .map(|h| HeldReleaseView {
+            why: match h.reason.as_str() {
+                "customer_not_mapped" => format!(
+                    "{} is mapped to no account: milepost account map",
+                    h.customer.as_deref().unwrap_or("The customer")
+                ),
+                _ => format!(
+                    "No WMS serves warehouse {}: milepost connector outbound",
+                    h.warehouse_code.as_deref().unwrap_or("(none named)")
+                ),
+            },
+            order_ref: h.order_ref,
+            held_at: utc(h.held_at),
+        })
+        .collect();
     Ok(IntegrationsOverview {
         queues,
         unknown_codes,
+        held_releases,
     })
 }
 

@@ -61,3 +61,27 @@ pub async fn unknown_codes(
     .fetch_all(db)
     .await
 }
+
+#[derive(Clone, Debug, FromRow)]
+pub struct HeldReleaseRow {
+    pub order_ref: String,
+    pub reason: String,
+    pub warehouse_code: Option<String>,
+    pub customer: Option<String>,
+    pub held_at: DateTime<Utc>,
+}
+
+/// Releases Milepost kept instead of sending (`held_release`), oldest first.
+pub async fn held_releases(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+) -> sqlx::Result<Vec<HeldReleaseRow>> {
+    sqlx::query_as!(
+        HeldReleaseRow,
+        r#"select order_ref, reason, warehouse_code, customer, held_at as "held_at: DateTime<Utc>"
+           from held_release where released_at is null order by held_at limit $1"#,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}

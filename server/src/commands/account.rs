@@ -23,6 +23,7 @@ pub async fn run(cmd: AccountCommand, pool: &PgPool) -> anyhow::Result<()> {
             app::store::accounts::map_external_ref(pool, &system, &external_id, found.account_id)
                 .await?;
             println!("{system} customer {external_id} is account {}.", found.code);
+            super::release::send_held(pool).await?;
         }
         AccountCommand::List => {
             for a in app::store::accounts::list(pool).await? {

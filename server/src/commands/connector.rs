@@ -178,7 +178,8 @@ async fn set_outbound(
     tx.commit().await?;
     match outbound {
         Some(_) => {
-            println!("Milepost now calls {name}'s system; running workers pick this up at once.")
+            println!("Milepost now calls {name}'s system; running workers pick this up at once.");
+            super::release::send_held(pool).await?;
         }
         None => println!("Milepost no longer calls {name}'s system."),
     }

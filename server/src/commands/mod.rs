@@ -7,6 +7,7 @@ mod bench;
 mod connector;
 mod contract;
 mod db;
+mod release;
 mod serve;
 mod user;
 mod webhook;
@@ -51,6 +52,13 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         // No database: a partner runs it on their own samples.
         Command::Contract(cmd) => contract::run(cmd),
+        Command::Release(cmd) => {
+            with_database(
+                &settings,
+                |pool| async move { release::run(cmd, &pool).await },
+            )
+            .await
+        }
         Command::User(cmd) => {
             with_database(&settings, |pool| async move { user::run(cmd, &pool).await }).await
         }

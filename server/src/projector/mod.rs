@@ -11,7 +11,8 @@
 //!    wait for the dispatch that names it), reject the events of connectors that do not serve the
 //!    order's account, fold, and give every event its verdict;
 //! 4. `effects`: what the applied events cause elsewhere: sync jobs (the outbox, `outbox`) and
-//!    deliveries to customer webhook subscriptions;
+//!    deliveries to customer webhook subscriptions; `held`: releases that cannot go (a customer
+//!    mapped to no account, a warehouse no WMS serves) are kept instead, with an exception;
 //! 5. write the projections, the SLA clocks (`sla::engine`), the histories, the verdicts, the jobs
 //!    and the deliveries, and commit. A crash leaves the batch queued for the next run.
 //!
@@ -21,6 +22,7 @@
 
 pub mod effects;
 pub mod fold;
+pub mod held;
 pub mod outbox;
 pub mod owners;
 pub mod routes;
@@ -77,9 +79,10 @@ async fn project(
     let mut batch = fold::Batch::gather(conn, &queued, &owners).await?;
     batch.route(queued);
     batch.check_scope(conn).await?;
-    let folded = batch.fold();
-    let effects = effects::plan(&folded, routes);
-    write(conn, owners, folded, effects).await
+    let mut folded = batch.fold();
+    let mut effects = effects::plan(&folded, routes);
+    let held = held::decide(conn, &mut folded, &mut effects, routes).await?;
+    write(conn, owners, folded, effects, held).await
 }
 
 /// Writes everything one batch decided, in the transaction that took it.
@@ -88,6 +91,7 @@ async fn write(
     owners: owners::Owners,
     folded: fold::Folded,
     effects: effects::Effects,
+    held: Vec<crate::store::held_releases::HeldRelease>,
 ) -> sqlx::Result<()> {
     let fold::Folded {
         orders,
@@ -113,6 +117,7 @@ async fn write(
     history::add_to_parcels(conn, &waiting.into_iter().collect::<Vec<_>>()).await?;
     events::set_verdicts(conn, &changes).await?;
     queue::enqueue_many(conn, &effects.jobs).await?;
+    crate::store::held_releases::hold(conn, &held).await?;
     // After the orders are written: a delivery goes to the subscriptions of the order's account.
     webhooks::enqueue_deliveries(conn, DeliverWebhook::KIND, &effects.deliveries).await?;
     Ok(())

@@ -16,6 +16,8 @@ pub struct Routes {
     only_wms: Option<String>,
     /// Every Odoo queue, and whether it applies inventory differences.
     inventory: Vec<(String, bool)>,
+    /// Milepost calls at least one WMS: it releases orders.
+    releases: bool,
 }
 
 impl Routes {
@@ -38,6 +40,7 @@ impl Routes {
                 }
             }
         }
+        routes.releases = !wms.is_empty();
         if wms.len() == 1 {
             routes.only_wms = wms.pop();
         }
@@ -58,6 +61,11 @@ impl Routes {
                 .filter(|_| self.wms_by_warehouse.is_empty())),
             None => self.only_wms.as_ref(),
         }
+    }
+
+    /// Whether Milepost releases orders to a WMS at all (else releases are not its job).
+    pub fn releases(&self) -> bool {
+        self.releases
     }
 
     /// The Odoo queue of the ERP connector an order came from.

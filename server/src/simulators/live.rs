@@ -95,6 +95,18 @@ pub async fn start(pool: &PgPool, o: &LiveOptions) -> anyhow::Result<Live> {
         create_connector(pool, &spec(CARRIER, "carrier", "canonical", None)).await?;
     }
     let carrier_key = create_key(pool, CARRIER, "carrier stand-in").await?.key;
+    // The stand-in's customers belong to the demo's first two accounts, mapped as an integrator
+    // would: an order of an unmapped customer is held, not released (`projector::held`).
+    for (partner, (code, name, _)) in [
+        (45, crate::demo::history::ACCOUNTS[0]),
+        (47, crate::demo::history::ACCOUNTS[1]),
+    ] {
+        let account = match app::store::accounts::find_by_code(pool, code).await? {
+            Some(a) => a.account_id,
+            None => app::store::accounts::insert(pool, code, name).await?,
+        };
+        app::store::accounts::map_external_ref(pool, "odoo", &partner.to_string(), account).await?;
+    }
 
     let api_key = "odoo-live-api-key";
     let odoo = OdooStandIn::serve(super::odoo::OdooState::seeded(api_key), &o.odoo_addr).await?;

@@ -8,6 +8,7 @@
 pub mod api_keys;
 pub mod connectors;
 pub mod events;
+pub mod held_releases;
 pub mod history;
 pub mod inbox;
 pub mod jobs;

@@ -50,6 +50,17 @@ pub struct OrderContext<'a> {
     pub released_before: bool,
 }
 
+/// The release instruction for an order, named after the event that asked for it (as `plan`
+/// sends it; a held release keeps it to send later).
+pub fn release_instruction(order: &OrderProjection, event_id: Uuid, data: &Value) -> Instruction {
+    Instruction {
+        instruction_id: format!("rel-{event_id}"),
+        action: Action::Release,
+        order_ref: order.header.order_ref.clone(),
+        order: contract_order(order, data),
+    }
+}
+
 /// The jobs one applied event causes.
 pub fn plan(e: &Applied, o: &OrderContext, routes: &Routes) -> Vec<NewJob> {
     use EventType as T;
