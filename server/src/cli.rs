@@ -378,6 +378,17 @@ pub enum ContractCommand {
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
     },
+    /// Test a WMS's endpoint as a receiver of Milepost's release contract (docs/wms-release.md):
+    /// sends a sample release, the same release again, an amend and a cancel, and says whether
+    /// each answer means what the contract says. The bearer token is read from standard input.
+    Receiver {
+        /// The endpoint, e.g. https://wms.example.com/milepost/instructions.
+        #[arg(long)]
+        url: String,
+        /// Allow a loopback or private address (a WMS on the same network).
+        #[arg(long)]
+        allow_private_network: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -51,7 +51,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             .await
         }
         // No database: a partner runs it on their own samples.
-        Command::Contract(cmd) => contract::run(cmd),
+        Command::Contract(cmd) => contract::run(cmd).await,
         Command::Release(cmd) => {
             with_database(
                 &settings,

@@ -1013,3 +1013,81 @@ fn a_partner_checks_samples_against_the_contract_without_a_database() {
     );
     assert!(String::from_utf8_lossy(&no_kind.stderr).contains("--kind erp, wms or carrier"));
 }
+
+/// A WMS endpoint for the receiver test: accepts each instruction once and says 409 to a repeat,
+/// or answers every instruction with `status`.
+async fn receiving_wms(
+    status: Option<u16>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::http::{HeaderMap, StatusCode};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let log = seen.clone();
+    let app = axum::Router::new().route(
+        "/in",
+        axum::routing::post(
+            move |headers: HeaderMap, body: axum::Json<serde_json::Value>| {
+                let seen = log.clone();
+                async move {
+                    if let Some(s) = status {
+                        return (StatusCode::from_u16(s).unwrap(), "unknown SKU".to_string());
+                    }
+                    assert_eq!(headers["authorization"], "Bearer wms-secret");
+                    assert_eq!(body["contract"], "milepost.release.v1");
+                    let key = headers["idempotency-key"].to_str().unwrap().to_string();
+                    let mut seen = seen.lock().unwrap();
+                    if seen.iter().any(|s| s.ends_with(&format!(":{key}"))) {
+                        return (StatusCode::CONFLICT, "seen".to_string());
+                    }
+                    seen.push(format!("{}:{key}", body["action"].as_str().unwrap()));
+                    (StatusCode::ACCEPTED, "{}".to_string())
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/in", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wms_tests_its_endpoint_against_the_release_contract() {
+    let (url, seen) = receiving_wms(None).await;
+    let run = |url: String, private: bool| {
+        tokio::task::spawn_blocking(move || {
+            let mut args = vec!["contract", "receiver", "--url", url.as_str()];
+            if private {
+                args.push("--allow-private-network");
+            }
+            milepost(&args, &[], Some("wms-secret\n"))
+        })
+    };
+    let out = run(url.clone(), true).await.unwrap();
+    support::assert_ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("release: accepted (202)"), "{text}");
+    assert!(
+        text.contains("again (must be accepted, 2xx or 409, and done once): accepted (409)"),
+        "{text}"
+    );
+    let actions: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.split(':').next().unwrap().to_string())
+        .collect();
+    assert_eq!(actions, ["release", "amend", "cancel"], "each case once");
+
+    // A loopback endpoint needs the flag (the guarded client's rule); a refusal is explained.
+    let refused = run(url, false).await.unwrap();
+    assert!(!refused.status.success());
+    let (bad, _) = receiving_wms(Some(400)).await;
+    let out = run(bad, true).await.unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("refused for good (a dead letter)") && text.contains("unknown SKU"),
+        "{text}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("4 of 4 contract cases failed"));
+}
