@@ -39,6 +39,10 @@ pub async fn accounts_of(
     conn: &mut PgConnection,
     customers: &[&CustomerRef],
 ) -> sqlx::Result<Vec<Option<Uuid>>> {
+    // Most projector batches release nothing: no round trip for no question.
+    if customers.is_empty() {
+        return Ok(Vec::new());
+    }
     let input: Vec<Value> = customers
         .iter()
         .map(|c| json!({"code": c.account_code, "system": c.system, "id": c.external_id}))
