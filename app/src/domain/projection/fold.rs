@@ -581,13 +581,18 @@ impl State {
             // The parcel moved again: whatever the consignee had to do is done.
             self.end_pauses(e, |p| p.reason == PauseReason::Consignee);
         }
-        if e.event_type == T::ShipmentException
-            && text(d, &["action_owner"]).is_some_and(|o| {
-                matches!(
-                    o.to_ascii_lowercase().as_str(),
-                    "consignee" | "recipient" | "customer" | "receiver"
-                )
-            })
+        // Whatever the scan (an exception, a failed attempt, a parcel waiting to be collected),
+        // when the next move is the consignee's the clocks pause until the parcel moves again.
+        // (X12 events stored before 2026-12 carry the owner inside the reason.)
+        if !e.event_type.ends_journey()
+            && text(d, &["action_owner"])
+                .or_else(|| text(d, &["reason", "action_owner"]))
+                .is_some_and(|o| {
+                    matches!(
+                        o.to_ascii_lowercase().as_str(),
+                        "consignee" | "recipient" | "customer" | "receiver"
+                    )
+                })
         {
             self.start_pause(e, PauseReason::Consignee);
         }

@@ -388,6 +388,27 @@ fn holds_and_consignee_exceptions_pause_the_clocks_until_they_end() {
         at("2026-03-03T16:00:00Z"),
         json!({"tracking_number": tn}),
     ));
+    // A failed attempt because nobody was home, then a parcel waiting at a pickup point: each
+    // waits on the consignee until the parcel moves again (X12 written before 2026-12 kept the
+    // owner inside the reason; it still counts).
+    events.push(event(
+        95,
+        T::ShipmentDeliveryAttempted,
+        at("2026-03-04T10:00:00Z"),
+        json!({"tracking_number": tn, "reason": {"code": "recipient_unavailable"}, "action_owner": "consignee"}),
+    ));
+    events.push(event(
+        96,
+        T::ShipmentOutForDelivery,
+        at("2026-03-05T08:00:00Z"),
+        json!({"tracking_number": tn}),
+    ));
+    events.push(event(
+        97,
+        T::ShipmentAvailableForPickup,
+        at("2026-03-05T12:00:00Z"),
+        json!({"tracking_number": tn, "reason": {"code": "held_for_consignee", "action_owner": "consignee"}}),
+    ));
     // A carrier-owned exception pauses nothing.
     events.push(event(
         94,
@@ -413,6 +434,16 @@ fn holds_and_consignee_exceptions_pause_the_clocks_until_they_end() {
                 "consignee",
                 at("2026-03-03T10:00:00Z"),
                 at("2026-03-03T16:00:00Z")
+            ),
+            (
+                "consignee",
+                at("2026-03-04T10:00:00Z"),
+                at("2026-03-05T08:00:00Z")
+            ),
+            (
+                "consignee",
+                at("2026-03-05T12:00:00Z"),
+                at("2026-03-06T14:06:30-08:00")
             ),
         ]
     );

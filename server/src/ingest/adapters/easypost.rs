@@ -4,8 +4,8 @@
 
 use super::event::Derived;
 use super::{
-    json_body, look_up, AdapterError, CanonicalEvent, Format, Origin, Parsed, SourceStatus, Stamp,
-    UnknownCode,
+    json_body, look_up, AdapterError, CanonicalEvent, Format, Origin, Owner, Parsed, SourceStatus,
+    Stamp, UnknownCode,
 };
 use app::domain::event::EventType;
 use serde_json::{json, Value};
@@ -115,7 +115,18 @@ pub fn map(
             Some((T::ShipmentDeliveryAttempted, Some(reason.to_string())))
         }
         (_, Some((t, reason))) => Some((t, Some(reason.to_string()))),
-        _ => by_status.map(|t| (t, detail.map(str::to_string))),
+        // A detail that adds nothing (`status_update`, `in_transit`, …) or one not documented:
+        // the status says what happened, and no reason is made up.
+        _ => by_status.map(|t| (t, None)),
+    }
+}
+
+/// Whose move it is after a scan: a parcel waiting at a pickup point, or refused at the door,
+/// waits on the consignee (the SLA clocks pause).
+pub fn owner(event_type: EventType, reason: Option<&str>) -> Owner {
+    match (event_type, reason) {
+        (T::ShipmentAvailableForPickup, _) | (_, Some("refused")) => Owner::Consignee,
+        _ => Owner::Carrier,
     }
 }
 
@@ -172,6 +183,7 @@ pub fn parse(origin: &Origin, body: &[u8]) -> Result<Parsed, AdapterError> {
             "carrier_code": carrier_code,
             "location": detail.get("tracking_location"),
         });
+        owner(event_type, reason.as_deref()).mark(&mut data);
         if let Some(reason) = reason {
             data["reason"] = json!({"code": reason, "source_code": code});
         }
@@ -215,6 +227,34 @@ pub fn parse(origin: &Origin, body: &[u8]) -> Result<Parsed, AdapterError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::adapters::code_rows;
+
+    const CODES: &str = include_str!("../../../tests/fixtures/carriers/easypost_codes.tsv");
+
+    #[test]
+    fn every_documented_code_reads_as_the_documentation_says() {
+        let rows = code_rows::rows(CODES, 7);
+        for row in &rows {
+            let (status, detail) = (row[0], (row[1] != "-").then_some(row[1]));
+            let body = json!({"id": "evt_row", "description": "tracker.updated", "result": {
+                "object": "Tracker", "tracking_code": "9400", "carrier": "USPS",
+                "tracking_details": [{"status": status, "status_detail": detail,
+                                      "datetime": "2026-03-03T15:00:00Z", "message": "scan"}]}});
+            let parsed = parse(&origin(), body.to_string().as_bytes()).unwrap();
+            let name = format!("{status}/{}", row[1]);
+            code_rows::Expected::from_tail(row).check(&name, &parsed);
+        }
+        // Every documented status and detail has its row.
+        for (status, _) in STATUSES {
+            assert!(
+                rows.iter().any(|r| r[0] == *status && r[1] == "-"),
+                "{status}"
+            );
+        }
+        for (detail, _) in STATUS_DETAILS {
+            assert!(rows.iter().any(|r| r[1] == *detail), "{detail}");
+        }
+    }
 
     const FIXTURE: &[u8] =
         include_bytes!("../../../tests/fixtures/carriers/easypost_tracker_updated.json");

@@ -4,6 +4,8 @@
 
 pub mod aftership;
 pub mod canonical;
+#[cfg(test)]
+mod code_rows;
 pub mod easypost;
 mod event;
 #[cfg(any(test, feature = "tools"))]
@@ -93,6 +95,24 @@ pub struct UnknownCode {
     pub field: String,
     pub code: String,
     pub mapped_to: Option<EventType>,
+}
+
+/// Who must make the next move after a carrier's scan. The consignee's moves (collect a parcel,
+/// be home for a second attempt, pay) pause the SLA clocks: the fold reads `action_owner`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    Carrier,
+    Consignee,
+}
+
+impl Owner {
+    /// Writes the owner on an event's data when it is the consignee (the carrier's move is the
+    /// default and is not written).
+    pub fn mark(self, data: &mut serde_json::Value) {
+        if self == Owner::Consignee {
+            data["action_owner"] = serde_json::json!("consignee");
+        }
+    }
 }
 
 /// Looks `code` up in a format's mapping table. A code the table lacks is reported as unknown,

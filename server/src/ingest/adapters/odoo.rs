@@ -117,6 +117,9 @@ pub fn parse(origin: &Origin, body: &[u8]) -> Result<Parsed, AdapterError> {
         "warehouse",
         "service",
         "ship_to",
+        "incoterms",
+        "notes",
+        "allocation",
     ] {
         if let Some(v) = record.get(key).filter(|v| !is_empty(v)) {
             data[key] = v.clone();

@@ -93,6 +93,8 @@ pub const AT701: &[(&str, &str, Option<EventType>)] = &[
         Some(T::ShipmentEtaUpdated),
     ),
     ("CA", "Shipment Cancelled", Some(T::ShipmentException)),
+    // From 004030 on: "the final part of a partial shipment was delivered to the customer".
+    ("CB", "Completed Shipment", Some(T::ShipmentDelivered)),
     ("CD", "Carrier Departed Delivery Location", None),
     ("CL", "Trailer Closed Out", None),
     (
@@ -475,13 +477,124 @@ pub const W1201: &[(&str, &str, LineOutcome)] = &[
     ),
     ("QN", "Quantity Net Due", L::ByQuantity),
     ("QP", "Quantity Past Due", L::ByQuantity),
+    (
+        "RD",
+        "Revised Expect to Ship By (Date)",
+        L::PartialBackordered,
+    ),
+    (
+        "RW",
+        "Revised Expect to Ship Week of (Date)",
+        L::PartialBackordered,
+    ),
+    (
+        "SB",
+        "Seconds Available to Ship - Billed Quantity",
+        L::ByQuantity,
+    ),
 ];
+
+/// Element 353 (Transaction Set Purpose Code) as used in BSN01 of an 856: whether the notice
+/// reports goods that left (`true`) or withdraws an earlier one (`false`: kept, not applied).
+pub const BSN01: &[(&str, &str, bool)] = &[
+    ("00", "Original", true),
+    ("01", "Cancellation", false),
+    ("03", "Delete", false),
+    ("04", "Change", true),
+    ("05", "Replace", true),
+    ("06", "Confirmation", true),
+    ("07", "Duplicate", true),
+];
+
+/// Element 668 (Line Item Status Code) as used in SN108 of an 856.
+pub const SN108: &[(&str, &str, LineOutcome)] = &[
+    (
+        "AA",
+        "Item Accepted - Order Forwarded to Alternate Supplier Location",
+        L::ByQuantity,
+    ),
+    ("AC", "Item Accepted and Shipped", L::Complete),
+    (
+        "AR",
+        "Item Accepted and Released for Shipment",
+        L::ByQuantity,
+    ),
+    (
+        "BP",
+        "Item Accepted - Partial Shipment, Balance Backordered",
+        L::PartialBackordered,
+    ),
+    ("DR", "Item Accepted - Date Rescheduled", L::ByQuantity),
+    ("IA", "Item Accepted", L::ByQuantity),
+    ("IB", "Item Backordered", L::PartialBackordered),
+    ("IC", "Item Accepted - Changes Made", L::ByQuantity),
+    ("ID", "Item Deleted", L::Cancelled),
+    ("IE", "Item Accepted, Price Pending", L::ByQuantity),
+    ("IF", "Item on Hold, Incomplete Description", L::ByQuantity),
+    ("IH", "Item on Hold", L::ByQuantity),
+    ("IP", "Item Accepted - Price Changed", L::ByQuantity),
+    ("IQ", "Item Accepted - Quantity Changed", L::ByQuantity),
+    ("IR", "Item Rejected", L::Cancelled),
+    ("IW", "Item on Hold-Waiver Required", L::ByQuantity),
+    ("R1", "Item Rejected, Not a Contract Item", L::Cancelled),
+    (
+        "R2",
+        "Item Rejected, Invalid Item Product Number",
+        L::Cancelled,
+    ),
+    ("R3", "Item Rejected, Invalid Unit of Issue", L::Cancelled),
+    (
+        "R4",
+        "Item Rejected, Contract Item not Available",
+        L::Cancelled,
+    ),
+    (
+        "R5",
+        "Item Rejected, Reorder Item as a Just in Time (JIT) Order",
+        L::Cancelled,
+    ),
+    (
+        "R6",
+        "Item Rejected, Reorder Item as an Extended Delivery Order (EDO)",
+        L::Cancelled,
+    ),
+    (
+        "R7",
+        "Item Rejected, Reorder Item as a Drop Shipment",
+        L::Cancelled,
+    ),
+    (
+        "R8",
+        "Item Rejected, Reorder Item as a Surge Order",
+        L::Cancelled,
+    ),
+    ("SP", "Item Accepted - Schedule Date Pending", L::ByQuantity),
+];
+
+pub fn bsn01(code: &str) -> Option<bool> {
+    BSN01
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, _, d)| *d)
+}
+
+pub fn sn108(code: &str) -> Option<LineOutcome> {
+    SN108
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, _, o)| *o)
+}
 
 pub fn at701(code: &str) -> Option<Option<EventType>> {
     AT701
         .iter()
         .find(|(c, _, _)| *c == code)
         .map(|(_, _, t)| *t)
+}
+
+/// AT701 statuses that wait on the consignee (refused at the door, waiting to be collected).
+pub fn waits_on_consignee(status: &str) -> bool {
+    matches!(status, "A7" | "AW")
 }
 
 /// AT702 reasons that send the parcel back to the shipper, whatever AT701 says happened
@@ -514,6 +627,8 @@ mod tests {
         let at701: HashSet<_> = AT701.iter().map(|r| r.0).collect();
         let at702: HashSet<_> = AT702.iter().map(|r| r.0).collect();
         let w1201: HashSet<_> = W1201.iter().map(|r| r.0).collect();
+        let sn108: HashSet<_> = SN108.iter().map(|r| r.0).collect();
+        assert_eq!(sn108.len(), SN108.len());
         assert_eq!(at701.len(), AT701.len());
         assert_eq!(at702.len(), AT702.len());
         assert_eq!(w1201.len(), W1201.len());

@@ -227,3 +227,115 @@ fn cancelled_and_returned_to_shipper_is_a_return_not_an_exception() {
     assert_eq!(p.header.status.to_string(), "returned");
     assert!(p.exceptions.iter().any(|x| x.kind == "returned_to_sender"));
 }
+
+/// A 214 with one status, `AT7*{status}*{reason}`, on 2026-03-04 10:04 local.
+fn one_status_214(status: &str, reason: &str) -> String {
+    format!(
+        "ISA*00*          *00*          *02*NMTF           *ZZ*MILEPOST       *260304*1045*U*00401*000000701*0*P*>~\
+         GS*QM*NMTF*MILEPOST*20260304*1045*701*X*004010~ST*214*0001~B10*107601046*BOL12399*NMTF~\
+         L11*S00045*PO~LX*1~AT7*{status}*{reason}***20260304*1004*LT~MS1*GRANGER*IA~SE*7*0001~\
+         GE*1*701~IEA*1*000000701~"
+    )
+}
+
+#[test]
+fn every_documented_214_status_and_reason_reads_as_the_standard_says() {
+    use crate::ingest::adapters::code_rows;
+    let tsv = include_str!("../../../../tests/fixtures/x12/214_codes.tsv");
+    let rows = code_rows::rows(tsv, 7);
+    for row in &rows {
+        let parsed = parse_message(&origin(), one_status_214(row[0], row[1]).as_bytes()).unwrap();
+        code_rows::Expected::from_tail(row).check(&format!("AT7*{}*{}", row[0], row[1]), &parsed);
+    }
+    for (code, _, _) in codes::AT701 {
+        assert!(
+            rows.iter().any(|r| r[0] == *code && r[1] == "NS"),
+            "AT701 {code} has its row"
+        );
+    }
+    for (code, _, _) in codes::AT702.iter().filter(|r| r.0 != "NS") {
+        assert!(
+            rows.iter().any(|r| r[1] == *code),
+            "AT702 {code} has its row"
+        );
+    }
+}
+
+#[test]
+fn every_documented_945_line_status_reads_as_the_standard_says() {
+    use crate::ingest::adapters::code_rows;
+    let tsv = include_str!("../../../../tests/fixtures/x12/945_w1201_codes.tsv");
+    let rows = code_rows::rows(tsv, 5);
+    for row in &rows {
+        let [code, _, status, reason, last] = row[..] else {
+            unreachable!()
+        };
+        // Line 2 ordered 2, shipped 1; a substitution names the item ordered in W1217/W1218.
+        let w12 = format!("W12*{code}*2*1*1*EA**VN*MUG-GRN-12*********VN*MUG-RED-12");
+        let body = X945.replace("W12*BP*2*1*1*EA**VN*MUG-RED-12", &w12);
+        let parsed = parse_message(&origin(), body.as_bytes()).unwrap();
+        assert!(parsed.unknown_codes.is_empty(), "{code}");
+        let dispatch = parsed
+            .events
+            .iter()
+            .find(|e| e.event_type == EventType::ShipmentDispatched)
+            .unwrap();
+        let line = &dispatch.data["lines"][1];
+        assert_eq!(line["line_status"], status, "{code}");
+        let want = (reason != "-").then_some(reason);
+        assert_eq!(line["reason"]["code"].as_str(), want, "{code}: reason");
+        assert_eq!(dispatch.data["is_final"], last == "yes", "{code}: final");
+        assert_eq!(
+            parsed
+                .events
+                .iter()
+                .any(|e| e.event_type == EventType::LineSubstituted),
+            status == "substituted",
+            "{code}: a substitution is its own event"
+        );
+    }
+    for (code, _, _) in codes::W1201 {
+        assert!(
+            rows.iter().any(|r| r[0] == *code),
+            "W1201 {code} has its row"
+        );
+    }
+}
+
+#[test]
+fn every_documented_856_purpose_and_line_status_reads_as_the_standard_says() {
+    use crate::ingest::adapters::code_rows;
+    let tsv = include_str!("../../../../tests/fixtures/x12/856_codes.tsv");
+    let rows = code_rows::rows(tsv, 5);
+    for row in &rows {
+        let [purpose, line_code, _, kind, status] = row[..] else {
+            unreachable!()
+        };
+        let mut body = X856.replace("BSN*00*", &format!("BSN*{purpose}*"));
+        if line_code != "-" {
+            body = body.replace("SN1**4*EA", &format!("SN1**1*EA**2*EA**{line_code}"));
+        }
+        let parsed = parse_message(&origin(), body.as_bytes()).unwrap();
+        let name = format!("BSN01={purpose} SN108={line_code}");
+        if kind == "-" {
+            assert!(parsed.events.is_empty(), "{name}: nothing applied");
+            assert_eq!(parsed.unknown_codes[0].field, "BSN01", "{name}: listed");
+            continue;
+        }
+        assert!(parsed.unknown_codes.is_empty(), "{name}");
+        assert_eq!(parsed.events[0].event_type.as_str(), kind, "{name}");
+        assert_eq!(
+            parsed.events[0].data["lines"][0]["line_status"], status,
+            "{name}"
+        );
+    }
+    for (code, _, _) in codes::BSN01 {
+        assert!(
+            rows.iter().any(|r| r[0] == *code && r[1] == "-"),
+            "BSN01 {code}"
+        );
+    }
+    for (code, _, _) in codes::SN108 {
+        assert!(rows.iter().any(|r| r[1] == *code), "SN108 {code}");
+    }
+}

@@ -134,7 +134,9 @@ fn map_214(ctx: &Context, set: &TransactionSet, parsed: &mut Parsed) -> Result<(
         match reason_code {
             Some(reason) => match codes::at702(reason) {
                 Some((word, owner)) => {
-                    data["reason"] = json!({"code": word, "source_code": format!("AT702={reason}"), "action_owner": owner.as_str()})
+                    data["reason"] =
+                        json!({"code": word, "source_code": format!("AT702={reason}")});
+                    data["action_owner"] = json!(owner.as_str());
                 }
                 None => parsed.unknown_codes.push(UnknownCode {
                     field: "AT702".into(),
@@ -152,6 +154,11 @@ fn map_214(ctx: &Context, set: &TransactionSet, parsed: &mut Parsed) -> Result<(
                 data["reason"] = json!({"code": word, "source_code": format!("AT701={status}")});
             }
             None => {}
+        }
+        // A status that is the consignee's doing or waits on them (refused, available for
+        // pick-up) says so when no reason says otherwise.
+        if data.get("action_owner").is_none() && codes::waits_on_consignee(status) {
+            data["action_owner"] = json!(codes::ActionOwner::Consignee.as_str());
         }
         let (date, time, code) = (segment.element(5), segment.element(6), segment.element(7));
         parsed.events.push(CanonicalEvent::derived(
@@ -253,13 +260,7 @@ fn map_945(ctx: &Context, set: &TransactionSet, parsed: &mut Parsed) -> Result<(
                 let mut line = json!({"line_ref": line_ref, "sku": sku, "qty_ordered": ordered, "qty_shipped": shipped,
                                       "qty_short": short, "uom": segment.element(5), "line_status": status});
                 if status != "complete" {
-                    let reason = match outcome {
-                        LineOutcome::OutOfStock | LineOutcome::PartialBackordered => "out_of_stock",
-                        LineOutcome::Cancelled => "cancelled",
-                        _ => "short",
-                    };
-                    line["reason"] =
-                        json!({"code": reason, "source_code": format!("W1201={code}")});
+                    line["reason"] = json!({"code": short_reason(outcome), "source_code": format!("W1201={code}")});
                 }
                 lines.push(line);
             }
@@ -317,9 +318,29 @@ fn map_945(ctx: &Context, set: &TransactionSet, parsed: &mut Parsed) -> Result<(
     Ok(())
 }
 
+/// The reason a line did not ship in full, by what its status code said.
+fn short_reason(outcome: LineOutcome) -> &'static str {
+    match outcome {
+        LineOutcome::OutOfStock | LineOutcome::PartialBackordered => "out_of_stock",
+        LineOutcome::Cancelled => "cancelled",
+        _ => "short",
+    }
+}
+
 fn map_856(ctx: &Context, set: &TransactionSet, parsed: &mut Parsed) -> Result<(), AdapterError> {
     let bsn = find(set, "BSN");
     let asn = required(bsn, "BSN", 2, set)?;
+    let purpose = required(bsn, "BSN", 1, set)?;
+    // A cancelled or deleted notice withdraws goods reported before; Milepost keeps it and lists
+    // it rather than guessing which dispatch it undoes. An undocumented purpose is listed too.
+    if codes::bsn01(purpose) != Some(true) {
+        parsed.unknown_codes.push(UnknownCode {
+            field: "BSN01".into(),
+            code: purpose.into(),
+            mapped_to: None,
+        });
+        return Ok(());
+    }
     let (date, time) = (
         bsn.and_then(|s| s.element(3)),
         bsn.and_then(|s| s.element(4)),
@@ -358,11 +379,32 @@ fn map_856(ctx: &Context, set: &TransactionSet, parsed: &mut Parsed) -> Result<(
                         "an item must follow an order (HL O with PRF)",
                     ));
                 };
-                let qty = segment
-                    .element(2)
-                    .and_then(|q| q.parse::<f64>().ok())
-                    .unwrap_or_default();
-                let line = json!({"sku": item_sku, "qty_shipped": qty, "uom": segment.element(3), "line_status": "complete"});
+                let number = |n| segment.element(n).and_then(|q: &str| q.parse::<f64>().ok());
+                // SN102 shipped, SN105 ordered, SN108 what the seller did with the line.
+                let (qty, ordered) = (number(2).unwrap_or_default(), number(5));
+                let outcome = match segment.element(8) {
+                    None => LineOutcome::ByQuantity,
+                    Some(code) => codes::sn108(code).unwrap_or_else(|| {
+                        parsed.unknown_codes.push(UnknownCode {
+                            field: "SN108".into(),
+                            code: code.into(),
+                            mapped_to: None,
+                        });
+                        LineOutcome::ByQuantity
+                    }),
+                };
+                let status = match outcome {
+                    LineOutcome::ByQuantity if ordered.is_none_or(|o| qty >= o) => "complete",
+                    other => other.line_status(),
+                };
+                let mut line = json!({"sku": item_sku, "qty_shipped": qty, "uom": segment.element(3), "line_status": status});
+                if let Some(ordered) = ordered {
+                    line["qty_ordered"] = json!(ordered);
+                    line["qty_short"] = json!((ordered - qty).max(0.0));
+                }
+                if let Some(code) = segment.element(8).filter(|_| status != "complete") {
+                    line["reason"] = json!({"code": short_reason(outcome), "source_code": format!("SN108={code}")});
+                }
                 if let Some(package) = order.2.last_mut().filter(|_| sscc.is_some()) {
                     package["contents"]
                         .as_array_mut()
