@@ -13,6 +13,7 @@
 //! | `odoo.dispatch` | `ConfirmDispatchInOdoo` | tracking, quantities, validation of the delivery picking |
 //! | `odoo.note` | `PostNoteInOdoo` | chatter note, activity for exceptions |
 //! | `odoo.return` | `CreateReturnInOdoo` | the return picking through Odoo's wizard |
+//! | `odoo.substitution` | `SubstituteInOdoo` | the substitute as a new move on the delivery, the original reduced, a note |
 //! | `odoo.inventory` | `ReconcileInventoryInOdoo` | compare with `stock.quant`, apply if configured |
 //! | `webhook.deliver` | `DeliverWebhook` | the event to a customer's URL, signed |
 //!
@@ -34,6 +35,7 @@ pub mod pull_odoo_changes;
 mod read_odoo_record;
 mod reconcile_inventory_in_odoo;
 mod send_instruction_to_wms;
+mod substitute_in_odoo;
 
 pub use confirm_dispatch_in_odoo::ConfirmDispatchInOdoo;
 pub use context::{Intake, IntakeError, JobContext, Services};
@@ -44,6 +46,7 @@ pub use pull_odoo_changes::PullOdooChanges;
 pub use read_odoo_record::ReadOdooRecord;
 pub use reconcile_inventory_in_odoo::ReconcileInventoryInOdoo;
 pub use send_instruction_to_wms::SendInstructionToWms;
+pub use substitute_in_odoo::SubstituteInOdoo;
 
 use crate::attempt::{Done, JobError};
 use crate::store::jobs::queue::JobPayload;

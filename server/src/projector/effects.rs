@@ -8,6 +8,9 @@ use super::outbox::{self, Applied, OrderContext};
 use super::routes::Routes;
 use crate::store::jobs::queue::NewJob;
 use app::domain::event::EventType;
+use app::domain::projection::OrderProjection;
+use app::domain::sla::ReleaseTimes;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// The consequences of one batch.
@@ -20,7 +23,11 @@ pub struct Effects {
 }
 
 /// The jobs and deliveries the batch's newly applied events ask for.
-pub fn plan(folded: &Folded, routes: &Routes) -> Effects {
+pub fn plan(
+    folded: &Folded,
+    routes: &Routes,
+    release_times: &HashMap<String, ReleaseTimes>,
+) -> Effects {
     let mut effects = Effects::default();
     for (event_id, data) in &folded.inventory {
         effects
@@ -40,6 +47,10 @@ pub fn plan(folded: &Folded, routes: &Routes) -> Effects {
             order: projection,
             erp_connector: order.erp_connector(),
             released_before: order.released_before,
+            release_times: release_times
+                .get(&order.order_ref)
+                .copied()
+                .unwrap_or_default(),
         };
         for e in order.applied_now() {
             if let Ok(event_type) = e.event_type.parse::<EventType>() {
@@ -55,4 +66,25 @@ pub fn plan(folded: &Folded, routes: &Routes) -> Effects {
         }
     }
     effects
+}
+
+/// The orders of the batch that send their warehouse a release or an amend (which carry the
+/// ship-by time and cut-off), where Milepost releases orders at all.
+pub fn releasing<'a>(folded: &'a Folded, routes: &Routes) -> Vec<&'a OrderProjection> {
+    if !routes.releases() {
+        return Vec::new();
+    }
+    folded
+        .orders
+        .iter()
+        .filter(|o| {
+            o.applied_now().any(|e| {
+                e.event_type == EventType::OrderReleaseRequested.as_str()
+                    || (o.released_before
+                        && (e.event_type == EventType::OrderConfirmed.as_str()
+                            || e.event_type == EventType::OrderUpdated.as_str()))
+            })
+        })
+        .filter_map(|o| o.projection.as_ref())
+        .collect()
 }

@@ -15,8 +15,10 @@ use crate::store::jobs::queue::JobPayload;
 use crate::store::projections;
 use app::domain::event::EventType;
 use app::domain::projection::{CustomerRef, ExceptionView, OrderProjection};
+use app::domain::sla::ReleaseTimes;
 use app::domain::status::{ExceptionDomain, OrderStatus, Severity};
 use sqlx::PgConnection;
+use std::collections::HashMap;
 
 /// Decides which of the batch's releases are kept, takes their jobs out of `effects`, and adds
 /// the `release_held` exception to every order with a release still kept (this batch's and
@@ -26,6 +28,7 @@ pub async fn decide(
     folded: &mut Folded,
     effects: &mut Effects,
     routes: &Routes,
+    release_times: &HashMap<String, ReleaseTimes>,
 ) -> sqlx::Result<Vec<HeldRelease>> {
     if !routes.releases() {
         return Ok(Vec::new());
@@ -60,7 +63,11 @@ pub async fn decide(
         effects
             .jobs
             .retain(|j| !(j.caused_by == Some(event_id) && j.kind() == SendInstructionToWms::KIND));
-        let instruction = SendInstructionToWms(release_instruction(p, event_id, data));
+        let times = release_times
+            .get(&p.header.order_ref)
+            .copied()
+            .unwrap_or_default();
+        let instruction = SendInstructionToWms(release_instruction(p, event_id, data, &times));
         held.push(HeldRelease {
             order_ref: p.header.order_ref.clone(),
             event_id,

@@ -80,8 +80,10 @@ async fn project(
     batch.route(queued);
     batch.check_scope(conn).await?;
     let mut folded = batch.fold();
-    let mut effects = effects::plan(&folded, routes);
-    let held = held::decide(conn, &mut folded, &mut effects, routes).await?;
+    let releasing = effects::releasing(&folded, routes);
+    let times = crate::sla::release::times_for(conn, &releasing, chrono::Utc::now()).await?;
+    let mut effects = effects::plan(&folded, routes, &times);
+    let held = held::decide(conn, &mut folded, &mut effects, routes, &times).await?;
     write(conn, owners, folded, effects, held).await
 }
 

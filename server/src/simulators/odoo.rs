@@ -71,6 +71,9 @@ pub struct OdooState {
     /// SMS text confirmations sent (`stock_sms`: on validation of a delivery to a partner with
     /// a phone, while the company's text confirmation is on), as picking ids.
     pub sms_sent: Vec<i64>,
+    /// `stock.move` has a required `name` (Odoo 17 and 18); without it (as modelled for 19) a
+    /// `name` given to a new move is refused as an invalid field.
+    pub move_has_name: bool,
     next_id: i64,
     next_order: i64,
     outgoing: Vec<Value>,
@@ -121,6 +124,7 @@ impl OdooState {
             always_ask_sms: false,
             validation_wizard: None,
             sms_sent: Vec::new(),
+            move_has_name: false,
             next_id: 1000,
             next_order: 24,
             outgoing: Vec::new(),
@@ -151,6 +155,14 @@ impl OdooState {
                 id,
                 json!({"product_id": m2o(id, &format!("[{code}] {name}")), "location_id": m2o(5, "WH/Stock"),
                        "quantity": 40.0, "reserved_quantity": 0.0, "write_date": now()}),
+            );
+        }
+        // Two of the standard incoterms (Odoo names them `[CODE] NAME`).
+        for (id, name) in [(3, "[DAP] DELIVERED AT PLACE"), (6, "[EXW] EX WORKS")] {
+            s.put(
+                "account.incoterms",
+                id,
+                json!({"code": &name[1..4], "name": &name[6..], "display_name": name}),
             );
         }
         // A fresh database's SMS settings (13_sms_confirmation.json): text confirmation on, and
@@ -287,6 +299,7 @@ impl OdooState {
             "product.product",
             "stock.picking",
             "stock.move",
+            "stock.move.line",
             "stock.warehouse",
             "stock.quant",
             "stock.backorder.confirmation",
@@ -297,6 +310,7 @@ impl OdooState {
             "stock.return.picking.line",
             "mail.message",
             "mail.activity",
+            "account.incoterms",
         ];
         if !known.contains(&model) {
             return Err(fault(
@@ -358,6 +372,20 @@ impl OdooState {
                 })?;
                 self.create_return(id)
             }
+            ("stock.move", "fields_get") => {
+                let mut fields = json!({});
+                if self.move_has_name {
+                    fields["name"] = json!({"required": true});
+                }
+                Ok(fields)
+            }
+            ("stock.picking", "write") if kw["vals"].get("move_ids").is_some() => {
+                for id in ids {
+                    self.add_moves(*id, &kw["vals"]["move_ids"])?;
+                    self.picking_webhook(*id);
+                }
+                Ok(json!(true))
+            }
             (
                 "stock.picking"
                 | "stock.move"
@@ -372,6 +400,15 @@ impl OdooState {
                         r.insert(k, v);
                     }
                     r.insert("write_date".into(), json!(now()));
+                    // Less demand than reserved gives the difference back (Odoo unreserves).
+                    if let (Some(demand), Some(reserved)) = (
+                        kw["vals"]["product_uom_qty"].as_f64(),
+                        r.get("quantity").and_then(Value::as_f64),
+                    ) {
+                        if model == "stock.move" && reserved > demand {
+                            r.insert("quantity".into(), json!(demand));
+                        }
+                    }
                     if model == "stock.picking" {
                         self.picking_webhook(*id);
                     }
@@ -577,6 +614,9 @@ impl OdooState {
             let carrier = vals["carrier_id"].as_i64().map_or(json!(false), |c| {
                 m2o(c, &self.name_of("delivery.carrier", c))
             });
+            let incoterm = vals["incoterm"].as_i64().map_or(json!(false), |i| {
+                m2o(i, &self.name_of("account.incoterms", i))
+            });
             let stamp = now();
             self.put(
                 "sale.order",
@@ -586,7 +626,9 @@ impl OdooState {
                        "amount_total": total, "order_line": line_ids, "picking_ids": [], "delivery_status": false,
                        "write_date": stamp, "carrier_id": carrier, "partner_shipping_id": shipping,
                        "client_order_ref": vals.get("client_order_ref").cloned().unwrap_or(json!(false)),
-                       "warehouse_id": m2o(1, "YourCompany"), "user_id": m2o(2, "Mitchell Admin")}),
+                       "warehouse_id": m2o(1, "YourCompany"), "user_id": m2o(2, "Mitchell Admin"),
+                       "incoterm": incoterm,
+                       "incoterm_location": vals.get("incoterm_location").cloned().unwrap_or(json!(false))}),
             );
             self.order_webhook(id);
             made.push(id);
@@ -645,7 +687,7 @@ impl OdooState {
             json!({"name": format!("WH/OUT/{:05}", pid), "state": "draft", "origin": name, "sale_id": false,
                    "picking_type_code": "outgoing", "carrier_tracking_ref": false, "move_ids": [], "partner_id": partner,
                    "backorder_id": false, "date_done": false, "scheduled_date": now()[..19], "carrier_id": carrier,
-                   "write_date": now()}),
+                   "priority": "0", "note": false, "move_line_ids": [], "write_date": now()}),
         );
         // Built inside the transaction: twice the same draft, then the ready picking.
         self.picking_webhook(pid);
@@ -661,6 +703,9 @@ impl OdooState {
             pid,
             json!({"state": state, "sale_id": m2o(id, &name), "move_ids": moves}),
         )?;
+        if state == "assigned" {
+            self.reserve(pid, &moves);
+        }
         self.picking_webhook(pid);
         self.touch(
             "sale.order",
@@ -699,8 +744,88 @@ impl OdooState {
                     .touch("stock.picking", id, json!({"state": "assigned"}))
                     .is_ok()
             {
+                self.reserve(id, &moves);
                 self.picking_webhook(id);
             }
+        }
+    }
+
+    /// `move_ids` commands written on a picking: `[0, 0, vals]` adds a move, confirmed at once
+    /// and reserved when there is stock (Odoo confirms moves added to a confirmed picking).
+    fn add_moves(&mut self, picking: i64, commands: &Value) -> Result<(), OdooFault> {
+        let origin = self.get_mut("stock.picking", picking)?.clone();
+        let mut move_ids = ids_of(&origin["move_ids"]);
+        for command in commands.as_array().into_iter().flatten() {
+            if command.get(0).and_then(Value::as_i64) != Some(0) {
+                continue;
+            }
+            let vals = &command[2];
+            if vals.get("name").is_some() && !self.move_has_name {
+                return Err(fault(
+                    500,
+                    "builtins.ValueError",
+                    "Invalid field 'name' on model 'stock.move'",
+                ));
+            }
+            if vals.get("name").is_none() && self.move_has_name {
+                return Err(fault(
+                    422,
+                    "odoo.exceptions.ValidationError",
+                    "The operation cannot be completed: Missing required value for the field 'Description' (name).\nModel: 'Stock Move' (stock.move)",
+                ));
+            }
+            let product = vals["product_id"].as_i64().unwrap_or_default();
+            let qty = vals["product_uom_qty"].as_f64().unwrap_or_default();
+            let id = self.new_id();
+            let display = self.name_of("product.product", product);
+            self.put(
+                "stock.move",
+                id,
+                json!({"product_id": m2o(product, &display), "product_uom_qty": qty, "quantity": 0.0,
+                       "picked": false, "state": "confirmed", "sale_line_id": false,
+                       "picking_id": m2o(picking, ""), "write_date": now()}),
+            );
+            if self.in_stock(&[id]) {
+                let mv = self.get_mut("stock.move", id)?;
+                mv.insert("state".into(), json!("assigned"));
+                mv.insert("quantity".into(), json!(qty));
+            }
+            move_ids.push(id);
+        }
+        let p = self.get_mut("stock.picking", picking)?;
+        p.insert("move_ids".into(), json!(move_ids));
+        p.insert("write_date".into(), json!(now()));
+        Ok(())
+    }
+
+    /// Reserving a delivery makes one detailed operation (`stock.move.line`) per move, from the
+    /// quant it takes: its location and, for a tracked product, its lot.
+    fn reserve(&mut self, picking: i64, moves: &[i64]) {
+        let mut lines = Vec::new();
+        for m in moves {
+            let Some(mv) = self.get("stock.move", *m).cloned() else {
+                continue;
+            };
+            let product = mv.get("product_id").and_then(id_of);
+            let quant = self
+                .all("stock.quant")
+                .into_iter()
+                .find(|q| q.get("product_id").and_then(id_of) == product)
+                .cloned()
+                .unwrap_or_default();
+            let id = self.new_id();
+            self.put(
+                "stock.move.line",
+                id,
+                json!({"move_id": m2o(*m, ""), "picking_id": m2o(picking, ""), "product_id": mv["product_id"],
+                       "lot_id": quant.get("lot_id").cloned().unwrap_or(json!(false)),
+                       "location_id": quant.get("location_id").cloned().unwrap_or(json!(false)),
+                       "quantity": mv["product_uom_qty"], "write_date": now()}),
+            );
+            lines.push(id);
+        }
+        if let Ok(p) = self.get_mut("stock.picking", picking) {
+            p.insert("move_line_ids".into(), json!(lines));
         }
     }
 

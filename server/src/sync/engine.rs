@@ -16,6 +16,7 @@ use crate::jobs::context::WmsDelivery;
 use crate::jobs::{
     ConfirmDispatchInOdoo, CreateReturnInOdoo, DeliverWebhook, Intake, PostNoteInOdoo,
     PullOdooChanges, ReadOdooRecord, ReconcileInventoryInOdoo, SendInstructionToWms, Services,
+    SubstituteInOdoo,
 };
 use crate::store::jobs::queue::subscription_queue;
 use sqlx::PgPool;
@@ -71,6 +72,7 @@ pub fn runner(
         .register::<ConfirmDispatchInOdoo>(&services)
         .register::<PostNoteInOdoo>(&services)
         .register::<CreateReturnInOdoo>(&services)
+        .register::<SubstituteInOdoo>(&services)
         .register::<ReconcileInventoryInOdoo>(&services)
         .register::<ReadOdooRecord>(&services)
         .register::<PullOdooChanges>(&services)

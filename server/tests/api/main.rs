@@ -26,6 +26,7 @@ mod integrations_http;
 mod odoo_client_http;
 mod odoo_inventory_returns_http;
 mod odoo_reads_http;
+mod odoo_substitution_http;
 mod odoo_writeback_http;
 mod operations_http;
 mod orders_http;

@@ -71,6 +71,67 @@ async fn a_release_carries_the_delivery_address_and_the_orders_delivery_method()
 }
 
 #[tokio::test]
+async fn a_release_carries_priority_incoterms_notes_and_where_odoo_reserved_the_goods() {
+    let odoo = OdooStandIn::start("key").await.unwrap();
+    // The product's stock sits in a lot; the order ships DAP to the customer's dock.
+    odoo.act(
+        "stock.quant",
+        "write",
+        &[21],
+        json!({"vals": {"lot_id": [901, "LOT-0001"]}}),
+    )
+    .await
+    .unwrap();
+    let made = odoo
+        .act(
+            "sale.order",
+            "create",
+            &[],
+            json!({"vals_list": [{"partner_id": 48, "incoterm": 3, "incoterm_location": "Peoria dock 3",
+                                   "order_line": [[0, 0, {"product_id": 21, "product_uom_qty": 2}]]}]}),
+        )
+        .await
+        .unwrap();
+    let id = made[0].as_i64().unwrap();
+    odoo.confirm(id).await;
+    let picking = odoo.with(|s| {
+        s.get("sale.order", id).unwrap()["picking_ids"][0]
+            .as_i64()
+            .unwrap()
+    });
+    // The salesperson stars the delivery and writes a handling note.
+    odoo.act(
+        "stock.picking",
+        "write",
+        &[picking],
+        json!({"vals": {"priority": "1", "note": "<p>Gift wrap &amp; card</p><p>Fragile</p>"}}),
+    )
+    .await
+    .unwrap();
+    let client = odoo.json2_client().unwrap();
+    let record = read_order(&client, &mut Exchanges::default(), &sale_order(id))
+        .await
+        .unwrap()
+        .unwrap();
+    let parsed = parse(Format::Odoo, &origin(), record.to_string().as_bytes()).unwrap();
+    let release = parsed
+        .events
+        .iter()
+        .find(|e| e.event_type.as_str() == "order.release_requested")
+        .expect("the ready delivery releases the order");
+    assert_eq!(release.data["priority"], "urgent");
+    assert_eq!(release.data["notes"], "Gift wrap & card\nFragile");
+    assert_eq!(
+        release.data["incoterms"],
+        json!({"code": "DAP", "name": "[DAP] DELIVERED AT PLACE", "location": "Peoria dock 3"})
+    );
+    assert_eq!(
+        release.data["allocation"],
+        json!([{"sku": "E-COM08", "lot": "LOT-0001", "location": "WH/Stock", "qty": 2.0}])
+    );
+}
+
+#[tokio::test]
 async fn the_pull_notices_a_delivery_that_becomes_ready_when_stock_arrives() {
     let odoo = OdooStandIn::start("key").await.unwrap();
     let client = odoo.json2_client().unwrap();

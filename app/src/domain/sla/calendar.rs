@@ -144,6 +144,26 @@ impl BusinessCalendar {
         }
     }
 
+    /// The next cut-off at or after `at`: on the first business day whose cut-off has not
+    /// passed (and falls within its hours), that day's cut-off. `None` without a cut-off.
+    pub fn next_cut_off(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let cutoff = self.cutoff?;
+        let minutes =
+            u16::try_from(cutoff.signed_duration_since(NaiveTime::MIN).num_minutes()).ok()?;
+        let mut date = self.local_date(at);
+        let limit = date + Duration::days(HORIZON_DAYS);
+        while date <= limit {
+            if let Some((_, close)) = self.hours_on(date) {
+                let instant = self.instant(date, minutes);
+                if instant >= at && instant <= close {
+                    return Some(instant);
+                }
+            }
+            date += Duration::days(1);
+        }
+        None
+    }
+
     fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
         at.with_timezone(&self.zone).date_naive()
     }

@@ -7,6 +7,7 @@ pub mod cases;
 pub mod clock;
 pub mod facts;
 pub mod policy;
+pub mod release;
 #[cfg(test)]
 mod tests;
 pub mod views;
@@ -15,3 +16,4 @@ pub use calendar::{BusinessCalendar, DayHours};
 pub use clock::{clocks, Calendars, Clock, ClockState, Observed, Pause, Segment, SlaFacts};
 pub use facts::{facts, order_kpi, OrderKpi};
 pub use policy::{select, OrderKeys, PolicyDraft, PolicyVersion, Targets};
+pub use release::{release_times, ReleaseTimes};

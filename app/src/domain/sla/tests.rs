@@ -121,6 +121,31 @@ fn released_after_the_cutoff_counts_from_the_next_opening() {
 }
 
 #[test]
+fn a_release_tells_the_warehouse_its_ship_by_and_the_cut_off_that_applies() {
+    let cal = warehouse();
+    let p = policy(1, 1, 0, "2026-01-01T00:00:00Z", None);
+    // Tuesday 24 Nov 13:00 New York, before the 14:00 cut-off: eight business hours from now
+    // end Wednesday 12:00; the cut-off that applies is today's.
+    let t = release_times(Some(&p), &cal, utc("2026-11-24T18:00:00Z"));
+    assert_eq!(t.ship_by, Some(utc("2026-11-25T17:00:00Z")));
+    assert_eq!(t.cut_off, Some(utc("2026-11-24T19:00:00Z")));
+    // Wednesday 15:00, after the cut-off: counting starts Friday 08:00 (Thursday is a holiday),
+    // due Friday 16:00; the next cut-off is Friday's.
+    let t = release_times(Some(&p), &cal, utc("2026-11-25T20:00:00Z"));
+    assert_eq!(t.ship_by, Some(utc("2026-11-27T21:00:00Z")));
+    assert_eq!(t.cut_off, Some(utc("2026-11-27T19:00:00Z")));
+    // No ship target, no cut-off: nothing is made up.
+    let mut open = p.clone();
+    open.targets.ship_minutes = None;
+    let t = release_times(
+        Some(&open),
+        &BusinessCalendar::always_open(),
+        utc("2026-11-25T20:00:00Z"),
+    );
+    assert_eq!(t, ReleaseTimes::default());
+}
+
+#[test]
 fn a_pause_over_closed_hours_costs_only_the_business_time_it_covers() {
     let cal = warehouse();
     // Tuesday 24 Nov 16:00 NY start, 4 h target. Paused from 16:30 Tuesday to 09:00 Wednesday:

@@ -4,7 +4,8 @@
 //! keeps a job's calls for its attempt log; `read` reads orders (trigger and pull),
 //! `writeback` writes a dispatch onto the delivery picking, `notes` posts chatter and activities,
 //! `inventory` compares a warehouse snapshot with `stock.quant` (and applies it, if configured),
-//! `returns` creates the return picking of an authorized return.
+//! `returns` creates the return picking of an authorized return, `substitutions` adds a
+//! warehouse's substitute to the delivery.
 
 pub mod calls;
 pub mod client;
@@ -12,6 +13,7 @@ pub mod inventory;
 pub mod notes;
 pub mod read;
 pub mod returns;
+pub mod substitutions;
 pub mod writeback;
 
 /// A record in Odoo, e.g. `sale.order` 28: what an automation-rule webhook points at, and what a

@@ -43,6 +43,22 @@ const ORDER_FIELDS: &[&str] = &[
     "client_order_ref",
     "warehouse_id",
     "user_id",
+    "incoterm",
+    "incoterm_location",
+];
+
+/// What a warehouse needs from a delivery beyond its lines (`docs/wms-release.md`): Odoo's
+/// priority star, the delivery's note (gift or handling instructions) and its reserved
+/// operations (lots and locations).
+const PICKING_FIELDS: &[&str] = &[
+    "name",
+    "state",
+    "picking_type_code",
+    "carrier_tracking_ref",
+    "write_date",
+    "priority",
+    "note",
+    "move_line_ids",
 ];
 
 fn first(v: &Value) -> Option<&Value> {
@@ -122,6 +138,14 @@ pub async fn read_order(
     if let Some(carrier) = order["carrier_id"].get(1).and_then(Value::as_str) {
         flat.insert("service".into(), json!({ "carrier": carrier }));
     }
+    // Incoterms by code (`[EXW] EX WORKS` is how Odoo names the record) and place.
+    if let Some(incoterm) = order["incoterm"].get(1).and_then(Value::as_str) {
+        flat.insert(
+            "incoterms".into(),
+            json!({"code": bracketed_code(incoterm), "name": incoterm,
+                   "location": order["incoterm_location"].as_str()}),
+        );
+    }
     flat.insert("_model".into(), json!("sale.order"));
     flat.insert("_id".into(), json!(id));
     flat.insert("_action".into(), json!(READ_ACTION));
@@ -142,10 +166,10 @@ pub async fn read_order(
             .into_iter()
             .flatten()
             .map(|l| {
-                let display = l["product_id"].get(1).and_then(Value::as_str);
-                let code = display
-                    .and_then(|d| d.strip_prefix('['))
-                    .and_then(|d| d.split(']').next());
+                let code = l["product_id"]
+                    .get(1)
+                    .and_then(Value::as_str)
+                    .and_then(bracketed_code);
                 json!({"id": l["id"], "default_code": code, "name": l["name"], "product_uom_qty": l["product_uom_qty"]})
             })
             .collect();
@@ -195,12 +219,106 @@ pub async fn read_order(
                 "stock.picking",
                 "read",
                 Some(&picking_ids),
-                json!({"fields": ["name", "state", "picking_type_code", "carrier_tracking_ref", "write_date"]}),
+                json!({ "fields": PICKING_FIELDS }),
             )
             .await?;
+        if let Some(ready) = pickings.as_array().and_then(|all| {
+            all.iter()
+                .find(|p| p["state"] == "assigned" && p["picking_type_code"] != "incoming")
+        }) {
+            release_details(odoo, x, ready, &mut flat).await?;
+        }
         flat.insert("_pickings".into(), pickings);
     }
     Ok(Some(Value::Object(flat)))
+}
+
+/// `[CODE] Name`, Odoo's display name of a product or an incoterm, to `CODE`.
+fn bracketed_code(display: &str) -> Option<&str> {
+    display.strip_prefix('[')?.split(']').next()
+}
+
+/// What the ready delivery tells the warehouse: its priority (Odoo's star: `1` is urgent), its
+/// note as text, and where Odoo reserved the goods (lot and location per product).
+async fn release_details(
+    odoo: &OdooClient,
+    x: &mut Exchanges,
+    picking: &Value,
+    flat: &mut Map<String, Value>,
+) -> Result<(), JobError> {
+    let priority = if picking["priority"] == "1" {
+        "urgent"
+    } else {
+        "normal"
+    };
+    flat.insert("priority".into(), json!(priority));
+    if let Some(note) = picking["note"]
+        .as_str()
+        .map(html_text)
+        .filter(|n| !n.is_empty())
+    {
+        flat.insert("notes".into(), json!(note));
+    }
+    let line_ids = ids(&picking["move_line_ids"]);
+    if line_ids.is_empty() {
+        return Ok(());
+    }
+    let lines = x
+        .call(
+            odoo,
+            "stock.move.line",
+            "read",
+            Some(&line_ids),
+            json!({"fields": ["product_id", "lot_id", "location_id", "quantity"]}),
+        )
+        .await?;
+    let allocation: Vec<Value> = lines
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            let name = |k: &str| l[k].get(1).and_then(Value::as_str);
+            json!({"sku": name("product_id").and_then(bracketed_code), "lot": name("lot_id"),
+                   "location": name("location_id"), "qty": l["quantity"]})
+        })
+        .collect();
+    flat.insert("allocation".into(), Value::Array(allocation));
+    Ok(())
+}
+
+/// The text of an Odoo HTML field (`<p>Gift wrap, <b>fragile</b></p>` → `Gift wrap, fragile`):
+/// tags dropped, paragraphs and breaks as new lines, entities decoded.
+fn html_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    let mut tag = String::new();
+    for c in html.chars() {
+        match (in_tag, c) {
+            (false, '<') => {
+                in_tag = true;
+                tag.clear();
+            }
+            (true, '>') => {
+                in_tag = false;
+                let name = tag
+                    .trim_start_matches('/')
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("");
+                if matches!(
+                    name.to_ascii_lowercase().as_str(),
+                    "br" | "br/" | "p" | "div" | "li"
+                ) && !text.ends_with('\n')
+                    && !text.is_empty()
+                {
+                    text.push('\n');
+                }
+            }
+            (true, c) => tag.push(c),
+            (false, c) => text.push(c),
+        }
+    }
+    html_escape::decode_html_entities(text.trim()).into_owned()
 }
 
 /// The message id of a read: the same state read twice is one message.

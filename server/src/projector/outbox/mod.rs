@@ -11,6 +11,7 @@
 //! | `order.cancelled` after a release | `SendInstructionToWms` cancel | same |
 //! | `shipment.dispatched` | `ConfirmDispatchInOdoo` (tracking, quantities, validation) | the order's Odoo |
 //! | `shipment.delivered`, `.delivery_attempted`, `.delayed`, `.exception`, `order.fulfillment_exception`, `order.rejected` | `PostNoteInOdoo` (chatter; an activity for exceptions) | the order's Odoo |
+//! | `line.substituted` | `SubstituteInOdoo` (the substitute's move, the original reduced, a note) | the order's Odoo |
 //! | `return.authorized` | `CreateReturnInOdoo` (the return picking) | the order's Odoo |
 //! | `inventory.snapshot` (no order) | `ReconcileInventoryInOdoo` (compare, apply if configured) | every Odoo |
 
@@ -18,15 +19,17 @@ use super::routes::Routes;
 use crate::connectors::odoo::inventory::{counted, Snapshot};
 use crate::connectors::odoo::notes::Note;
 use crate::connectors::odoo::returns::ReturnRequest;
+use crate::connectors::odoo::substitutions::{Substitute, Substitution};
 use crate::connectors::odoo::writeback::{Dispatch, ShippedLine};
 use crate::connectors::wms::release::{Action, Instruction};
 use crate::jobs::{
     ConfirmDispatchInOdoo, CreateReturnInOdoo, PostNoteInOdoo, ReconcileInventoryInOdoo,
-    SendInstructionToWms,
+    SendInstructionToWms, SubstituteInOdoo,
 };
 use crate::store::jobs::queue::NewJob;
 use app::domain::event::EventType;
 use app::domain::projection::OrderProjection;
+use app::domain::sla::ReleaseTimes;
 use app::domain::status::{LineStatus, OrderStatus};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -48,16 +51,23 @@ pub struct OrderContext<'a> {
     pub erp_connector: Option<i64>,
     /// A release had been applied before this batch of events.
     pub released_before: bool,
+    /// The ship-by time and cut-off a release or amend sent now tells the warehouse.
+    pub release_times: ReleaseTimes,
 }
 
 /// The release instruction for an order, named after the event that asked for it (as `plan`
 /// sends it; a held release keeps it to send later).
-pub fn release_instruction(order: &OrderProjection, event_id: Uuid, data: &Value) -> Instruction {
+pub fn release_instruction(
+    order: &OrderProjection,
+    event_id: Uuid,
+    data: &Value,
+    times: &ReleaseTimes,
+) -> Instruction {
     Instruction {
         instruction_id: format!("rel-{event_id}"),
         action: Action::Release,
         order_ref: order.header.order_ref.clone(),
-        order: contract_order(order, data),
+        order: contract_order(order, data, times),
     }
 }
 
@@ -81,7 +91,7 @@ pub fn plan(e: &Applied, o: &OrderContext, routes: &Routes) -> Vec<NewJob> {
             order: if action == Action::Cancel {
                 json!({})
             } else {
-                contract_order(o.order, e.data)
+                contract_order(o.order, e.data, &o.release_times)
             },
         };
         vec![job(NewJob::new(queue, &SendInstructionToWms(i)))]
@@ -98,6 +108,14 @@ pub fn plan(e: &Applied, o: &OrderContext, routes: &Routes) -> Vec<NewJob> {
                 return vec![];
             };
             vec![job(NewJob::new(queue, &ConfirmDispatchInOdoo(d)))]
+        }
+        T::LineSubstituted => {
+            let Some(queue) = erp() else { return vec![] };
+            let s = substitution(o.order, &e.event_id.to_string(), e.data);
+            if s.lines.is_empty() {
+                return vec![];
+            }
+            vec![job(NewJob::new(queue, &SubstituteInOdoo(s)))]
         }
         T::ReturnAuthorized => {
             let Some(queue) = erp() else { return vec![] };
@@ -168,8 +186,9 @@ fn has_milestone(o: &OrderProjection, name: &str) -> bool {
     o.milestones.iter().any(|m| m.milestone == name)
 }
 
-/// The order in the release contract (`docs/wms-release.md`), as it now is.
-fn contract_order(o: &OrderProjection, data: &Value) -> Value {
+/// The order in the release contract (`docs/wms-release.md`), as it now is. Fields added
+/// after the contract's first version are optional and left out when unknown.
+fn contract_order(o: &OrderProjection, data: &Value, times: &ReleaseTimes) -> Value {
     let h = &o.header;
     let lines: Vec<Value> = o
         .lines
@@ -177,13 +196,75 @@ fn contract_order(o: &OrderProjection, data: &Value) -> Value {
         .filter(|l| l.line_status != LineStatus::Cancelled && l.substitute_of.is_none())
         .map(|l| json!({"line_ref": l.line_ref, "sku": l.sku, "qty": l.qty_ordered, "uom": l.uom.clone().unwrap_or_else(|| "EA".into())}))
         .collect();
-    json!({
+    let mut order = json!({
         "customer_po": h.customer_po,
         "service": {"carrier": h.carrier, "service_level": h.service_level},
         "ship_to": data.get("ship_to").cloned().unwrap_or(Value::Null),
         "lines": lines,
         "promised_by": h.promised_deliver_by.or(h.promised_ship_by).map(|t| t.to_rfc3339()),
-    })
+    });
+    let optional = [
+        ("priority", h.priority.as_ref().map(|p| json!(p))),
+        ("ship_by", times.ship_by.map(|t| json!(t.to_rfc3339()))),
+        ("cut_off", times.cut_off.map(|t| json!(t.to_rfc3339()))),
+        (
+            "allocation",
+            data.get("allocation").filter(|a| a.is_array()).cloned(),
+        ),
+        (
+            "incoterms",
+            data.get("incoterms").filter(|i| i.is_object()).cloned(),
+        ),
+        (
+            "notes",
+            data.get("notes").filter(|n| n.is_string()).cloned(),
+        ),
+    ];
+    for (key, value) in optional {
+        if let Some(value) = value {
+            order[key] = value;
+        }
+    }
+    order
+}
+
+/// The write-back of a substitution: each substitute line with the SKU it replaces (named by
+/// the warehouse, else the SKU of the line it names in `substitute_of`).
+fn substitution(o: &OrderProjection, marker: &str, data: &Value) -> Substitution {
+    let lines = data
+        .get("lines")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|l| {
+            let sku = l.get("sku").and_then(Value::as_str)?.to_string();
+            let qty = ["qty", "qty_shipped", "qty_ordered"]
+                .iter()
+                .find_map(|k| l.get(*k).and_then(Value::as_f64))?;
+            let original_sku = l
+                .get("original_sku")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .or_else(|| {
+                    let replaced = l.get("substitute_of").and_then(Value::as_str)?;
+                    o.lines
+                        .iter()
+                        .find(|line| line.line_ref == replaced)?
+                        .sku
+                        .clone()
+                });
+            Some(Substitute {
+                original_sku,
+                sku,
+                qty,
+            })
+        })
+        .collect();
+    Substitution {
+        order_ref: o.header.order_ref.clone(),
+        marker: marker.to_string(),
+        lines,
+    }
 }
 
 /// The write-back of a dispatch: SKUs from the event, else from the order's lines; a backorder

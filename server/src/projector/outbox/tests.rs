@@ -76,6 +76,7 @@ fn ctx(o: &OrderProjection, released_before: bool) -> OrderContext<'_> {
         order: o,
         erp_connector: Some(1),
         released_before,
+        release_times: ReleaseTimes::default(),
     }
 }
 
@@ -100,6 +101,63 @@ fn a_release_goes_to_the_wms_of_the_orders_warehouse_with_its_lines() {
     assert_eq!(i.action, Action::Release);
     assert_eq!(i.order["lines"][0]["sku"], "E-COM08");
     assert_eq!(i.order["ship_to"]["city"], "Dallas");
+}
+
+#[test]
+fn a_release_tells_the_warehouse_what_it_needs_and_leaves_out_what_is_unknown() {
+    let mut o = order(OrderStatus::Released, "DFW");
+    o.header.priority = Some("urgent".into());
+    o.header.carrier = Some("UPS".into());
+    o.header.service_level = Some("ground".into());
+    let data = json!({"ship_to": {"city": "Dallas"},
+        "allocation": [{"sku": "E-COM08", "lot": "LOT-7", "location": "WH/Stock/A1", "qty": 4.0}],
+        "incoterms": {"code": "DAP", "name": "[DAP] DELIVERED AT PLACE", "location": "Dallas dock 3"},
+        "notes": "Gift wrap\nFragile"});
+    let mut context = ctx(&o, false);
+    context.release_times = ReleaseTimes {
+        ship_by: "2026-11-25T17:00:00Z".parse().ok(),
+        cut_off: "2026-11-24T19:00:00Z".parse().ok(),
+    };
+    let jobs = plan(
+        &applied(EventType::OrderReleaseRequested, &data),
+        &context,
+        &routes(),
+    );
+    let i: Instruction = serde_json::from_value(jobs[0].payload().clone()).unwrap();
+    let sent = &i.order;
+    assert_eq!(sent["priority"], "urgent");
+    assert_eq!(sent["ship_by"], "2026-11-25T17:00:00+00:00");
+    assert_eq!(sent["cut_off"], "2026-11-24T19:00:00+00:00");
+    assert_eq!(
+        sent["service"],
+        json!({"carrier": "UPS", "service_level": "ground"})
+    );
+    assert_eq!(sent["allocation"][0]["lot"], "LOT-7");
+    assert_eq!(sent["incoterms"]["code"], "DAP");
+    assert_eq!(sent["notes"], "Gift wrap\nFragile");
+
+    // An order that says none of it: the optional fields are left out, not sent empty.
+    let plain = order_of(&plan(
+        &applied(EventType::OrderReleaseRequested, &json!({})),
+        &ctx(&order(OrderStatus::Released, "DFW"), false),
+        &routes(),
+    ));
+    for key in [
+        "priority",
+        "ship_by",
+        "cut_off",
+        "allocation",
+        "incoterms",
+        "notes",
+    ] {
+        assert!(plain.get(key).is_none(), "{key}");
+    }
+}
+
+fn order_of(jobs: &[NewJob]) -> Value {
+    serde_json::from_value::<Instruction>(jobs[0].payload().clone())
+        .unwrap()
+        .order
 }
 
 #[test]
