@@ -13,6 +13,7 @@
 //! | `odoo.dispatch` | `ConfirmDispatchInOdoo` | tracking, quantities, validation of the delivery picking |
 //! | `odoo.note` | `PostNoteInOdoo` | chatter note, activity for exceptions |
 //! | `odoo.return` | `CreateReturnInOdoo` | the return picking through Odoo's wizard |
+//! | `odoo.return_receipt` | `ReceiveReturnInOdoo` | the return picking validated with what was received, its condition noted |
 //! | `odoo.substitution` | `SubstituteInOdoo` | the substitute as a new move on the delivery, the original reduced, a note |
 //! | `odoo.inventory` | `ReconcileInventoryInOdoo` | compare with `stock.quant`, apply if configured |
 //! | `webhook.deliver` | `DeliverWebhook` | the event to a customer's URL, signed |
@@ -33,6 +34,7 @@ mod deliver_webhook;
 mod post_note_in_odoo;
 pub mod pull_odoo_changes;
 mod read_odoo_record;
+mod receive_return_in_odoo;
 mod reconcile_inventory_in_odoo;
 mod send_instruction_to_wms;
 mod substitute_in_odoo;
@@ -44,6 +46,7 @@ pub use deliver_webhook::DeliverWebhook;
 pub use post_note_in_odoo::PostNoteInOdoo;
 pub use pull_odoo_changes::PullOdooChanges;
 pub use read_odoo_record::ReadOdooRecord;
+pub use receive_return_in_odoo::ReceiveReturnInOdoo;
 pub use reconcile_inventory_in_odoo::ReconcileInventoryInOdoo;
 pub use send_instruction_to_wms::SendInstructionToWms;
 pub use substitute_in_odoo::SubstituteInOdoo;

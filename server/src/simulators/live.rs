@@ -28,6 +28,8 @@ pub struct LiveOptions {
     pub wms_addr: String,
     /// The Odoo catch-up pull, every this many seconds.
     pub poll_seconds: Option<u32>,
+    /// SKUs the warehouse ships another product for: (ordered, substitute).
+    pub substitutions: Vec<(String, String)>,
 }
 
 impl LiveOptions {
@@ -40,6 +42,7 @@ impl LiveOptions {
             odoo_addr: "127.0.0.1:0".into(),
             wms_addr: "127.0.0.1:0".into(),
             poll_seconds: Some(60),
+            substitutions: Vec::new(),
         }
     }
 }
@@ -132,6 +135,7 @@ pub async fn start(pool: &PgPool, o: &LiveOptions) -> anyhow::Result<Live> {
             warehouse: WAREHOUSE.into(),
             step: o.step,
             short_every: o.short_every,
+            substitutions: o.substitutions.clone(),
             carrier: Some(carrier),
         }),
         &o.wms_addr,

@@ -1040,7 +1040,8 @@ impl OdooState {
                     "stock.move",
                     mid,
                     json!({"product_id": l["product_id"], "product_uom_qty": qty, "quantity": qty,
-                           "state": "assigned", "picking_id": m2o(rid, "")}),
+                           "picked": false, "sale_line_id": false, "state": "assigned",
+                           "picking_id": m2o(rid, "")}),
                 );
                 moves.push(mid);
             }
@@ -1059,7 +1060,7 @@ impl OdooState {
             json!({"name": name, "state": "assigned", "origin": format!("Return of {}", picking["name"].as_str().unwrap_or("")),
                    "picking_type_code": "incoming", "return_id": m2o(picking_id, picking["name"].as_str().unwrap_or("")),
                    "sale_id": picking["sale_id"], "move_ids": moves, "carrier_tracking_ref": false,
-                   "backorder_id": false, "write_date": now()}),
+                   "backorder_id": false, "note": false, "priority": "0", "move_line_ids": [], "write_date": now()}),
         );
         Ok(
             json!({"name": "Returned Picking", "view_mode": "form", "res_model": "stock.picking",

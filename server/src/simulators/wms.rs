@@ -30,6 +30,9 @@ pub struct Reporter {
     pub step: Duration,
     /// Every n-th order ships its last line short, the rest backordered (0: never).
     pub short_every: u64,
+    /// SKUs shipped as another product: (ordered, substitute), reported as `line.substituted`
+    /// after picking, the substitute's line then shipping in full.
+    pub substitutions: Vec<(String, String)>,
     pub carrier: Option<Carrier>,
 }
 
@@ -221,29 +224,58 @@ async fn tell_story(http: reqwest::Client, r: Reporter, release: Value, n: u64) 
         .unwrap_or_default();
     let short = r.short_every > 0 && n.is_multiple_of(r.short_every) && !lines.is_empty();
     let tracking = format!("1ZMP{:012}", n * 7919 % 1_000_000_000_000);
-    let shipped: Vec<Value> = lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let qty = l["qty"].as_f64().unwrap_or(0.0);
-            let last = i + 1 == lines.len();
-            let sent = if short && last { (qty - 1.0).max(0.0) } else { qty };
-            let status = if sent < qty { "partial_backordered" } else { "complete" };
-            json!({"line_ref": l["line_ref"], "sku": l["sku"], "qty_ordered": qty, "qty_shipped": sent,
-                   "line_status": status})
-        })
-        .collect();
-    let steps: Vec<(&str, Value)> = vec![
+    let substitute_for = |sku: &Value| {
+        r.substitutions
+            .iter()
+            .find(|(ordered, _)| sku == ordered.as_str())
+            .map(|(_, substitute)| substitute.clone())
+    };
+    let mut substituted = Vec::new();
+    let mut shipped: Vec<Value> = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let qty = l["qty"].as_f64().unwrap_or(0.0);
+        if let Some(substitute) = substitute_for(&l["sku"]) {
+            let line_ref = format!("{}S", l["line_ref"].as_str().unwrap_or_default());
+            substituted.push(json!({"line_ref": line_ref, "sku": substitute, "qty": qty,
+                                    "substitute_of": l["line_ref"], "original_sku": l["sku"]}));
+            shipped.push(
+                json!({"line_ref": l["line_ref"], "sku": l["sku"], "qty_ordered": qty,
+                                "qty_shipped": 0, "line_status": "substituted"}),
+            );
+            shipped.push(json!({"line_ref": line_ref, "sku": substitute, "qty_ordered": qty,
+                                "qty_shipped": qty, "line_status": "complete", "substitute_of": l["line_ref"]}));
+            continue;
+        }
+        let last = i + 1 == lines.len();
+        let sent = if short && last {
+            (qty - 1.0).max(0.0)
+        } else {
+            qty
+        };
+        let status = if sent < qty {
+            "partial_backordered"
+        } else {
+            "complete"
+        };
+        shipped.push(json!({"line_ref": l["line_ref"], "sku": l["sku"], "qty_ordered": qty, "qty_shipped": sent,
+                            "line_status": status}));
+    }
+    let mut steps: Vec<(&str, Value)> = vec![
         ("order.acknowledged", json!({})),
         ("order.allocated", json!({})),
         ("order.picked", json!({})),
+    ];
+    if !substituted.is_empty() {
+        steps.push(("line.substituted", json!({"lines": substituted})));
+    }
+    steps.extend([
         ("order.packed", json!({})),
         (
             "shipment.dispatched",
             json!({"shipment": {"carrier": "UPS", "tracking_numbers": [tracking]}, "lines": shipped,
                    "is_final": !short}),
         ),
-    ];
+    ]);
     for (i, (kind, data)) in steps.into_iter().enumerate() {
         tokio::time::sleep(r.step).await;
         let message = json!({

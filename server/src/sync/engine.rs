@@ -15,8 +15,8 @@ use crate::database::Heard;
 use crate::jobs::context::WmsDelivery;
 use crate::jobs::{
     ConfirmDispatchInOdoo, CreateReturnInOdoo, DeliverWebhook, Intake, PostNoteInOdoo,
-    PullOdooChanges, ReadOdooRecord, ReconcileInventoryInOdoo, SendInstructionToWms, Services,
-    SubstituteInOdoo,
+    PullOdooChanges, ReadOdooRecord, ReceiveReturnInOdoo, ReconcileInventoryInOdoo,
+    SendInstructionToWms, Services, SubstituteInOdoo,
 };
 use crate::store::jobs::queue::subscription_queue;
 use sqlx::PgPool;
@@ -73,6 +73,7 @@ pub fn runner(
         .register::<PostNoteInOdoo>(&services)
         .register::<CreateReturnInOdoo>(&services)
         .register::<SubstituteInOdoo>(&services)
+        .register::<ReceiveReturnInOdoo>(&services)
         .register::<ReconcileInventoryInOdoo>(&services)
         .register::<ReadOdooRecord>(&services)
         .register::<PullOdooChanges>(&services)

@@ -9,6 +9,7 @@ use server::settings::Settings;
 use server::startup::Application;
 use sqlx::PgPool;
 use std::collections::HashMap;
+use std::time::Duration;
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -300,4 +301,20 @@ pub async fn deliver_each(
         send_canonical(&writer, &connectors[*sender], message_id, event).await;
         server::projector::drain(pool).await.unwrap();
     }
+}
+
+/// Waits until `done` holds, up to `secs` seconds.
+pub async fn eventually<F, Fut>(secs: u64, what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while tokio::time::Instant::now() < deadline {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
 }

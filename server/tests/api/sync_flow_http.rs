@@ -46,22 +46,6 @@ async fn delivered(pool: &PgPool, order: &str) -> bool {
     .unwrap()
 }
 
-/// Waits until `done` holds, up to `secs` seconds.
-async fn eventually<F, Fut>(secs: u64, what: &str, mut done: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    while tokio::time::Instant::now() < deadline {
-        if done().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 #[sqlx::test(migrator = "app::store::MIGRATOR")]
 async fn orders_flow_from_odoo_to_the_wms_and_back_exactly_once_through_outages(pool: PgPool) {
     let app = TestApp::spawn(pool.clone()).await;
@@ -97,7 +81,7 @@ async fn orders_flow_from_odoo_to_the_wms_and_back_exactly_once_through_outages(
     while let Some(answer) = storm.join_next().await {
         assert_eq!(answer.unwrap().unwrap().status(), 202);
     }
-    eventually(20, "releases queued while the WMS is down", || async {
+    support::eventually(20, "releases queued while the WMS is down", || async {
         let failed: i64 = sqlx::query_scalar(
             "select count(*) from job where kind = 'wms.instruction' and state in ('failed', 'pending')",
         )
@@ -122,14 +106,14 @@ async fn orders_flow_from_odoo_to_the_wms_and_back_exactly_once_through_outages(
     for (_, name) in &orders {
         let name = name.clone();
         let pool = pool.clone();
-        eventually(60, &format!("{name} delivered"), move || {
+        support::eventually(60, &format!("{name} delivered"), move || {
             let (pool, name) = (pool.clone(), name.clone());
             async move { delivered(&pool, &name).await }
         })
         .await;
     }
     // The write-backs run after the delivery is folded; wait for the jobs to settle.
-    eventually(30, "every job finished", || async {
+    support::eventually(30, "every job finished", || async {
         let open: i64 = sqlx::query_scalar(
             "select count(*) from job where state in ('pending', 'running', 'failed')",
         )
@@ -154,7 +138,7 @@ async fn orders_flow_from_odoo_to_the_wms_and_back_exactly_once_through_outages(
     assert!(
         server::simulators::wms::post_signed(&reqwest::Client::new(), &hook, &secret, &count).await
     );
-    eventually(20, "the inventory comparison", || async {
+    support::eventually(20, "the inventory comparison", || async {
         let done: Option<serde_json::Value> = sqlx::query_scalar(
             "select a.response from job j join job_attempt a using (job_id)
              where j.kind = 'odoo.inventory' and j.state = 'succeeded'",

@@ -29,7 +29,7 @@ pub struct Dispatch {
     pub backorder: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ShippedLine {
     /// The product's internal reference (`default_code`).
     pub sku: String,
@@ -167,7 +167,7 @@ const MAX_WIZARDS: usize = 4;
 /// of `stock_sms` (`skip_sms`: the warning only; the text itself still goes out as the company's
 /// setting says), and expired lots of `product_expiry` (`skip_expired`: the warehouse has shipped
 /// them already; Odoo should record what happened).
-fn decided(picking_id: i64, backorder: bool) -> Value {
+pub(crate) fn decided(picking_id: i64, backorder: bool) -> Value {
     let mut context = json!({"skip_backorder": true, "skip_sms": true, "skip_expired": true});
     if !backorder {
         context["picking_ids_not_to_backorder"] = json!([picking_id]);
@@ -177,7 +177,7 @@ fn decided(picking_id: i64, backorder: bool) -> Value {
 
 /// Answers each wizard Odoo returns until the picking is validated (`true`). A wizard's action
 /// carries the context to answer it with; Milepost's decisions are added to it.
-async fn answer_wizards(
+pub(crate) async fn answer_wizards(
     odoo: &OdooClient,
     x: &mut Exchanges,
     mut answer: Value,

@@ -13,18 +13,19 @@
 //! | `shipment.delivered`, `.delivery_attempted`, `.delayed`, `.exception`, `order.fulfillment_exception`, `order.rejected` | `PostNoteInOdoo` (chatter; an activity for exceptions) | the order's Odoo |
 //! | `line.substituted` | `SubstituteInOdoo` (the substitute's move, the original reduced, a note) | the order's Odoo |
 //! | `return.authorized` | `CreateReturnInOdoo` (the return picking) | the order's Odoo |
+//! | `return.received` | `ReceiveReturnInOdoo` (the return picking validated, the condition noted) | the order's Odoo |
 //! | `inventory.snapshot` (no order) | `ReconcileInventoryInOdoo` (compare, apply if configured) | every Odoo |
 
 use super::routes::Routes;
 use crate::connectors::odoo::inventory::{counted, Snapshot};
 use crate::connectors::odoo::notes::Note;
-use crate::connectors::odoo::returns::ReturnRequest;
+use crate::connectors::odoo::returns::{ReturnReceipt, ReturnRequest};
 use crate::connectors::odoo::substitutions::{Substitute, Substitution};
 use crate::connectors::odoo::writeback::{Dispatch, ShippedLine};
 use crate::connectors::wms::release::{Action, Instruction};
 use crate::jobs::{
-    ConfirmDispatchInOdoo, CreateReturnInOdoo, PostNoteInOdoo, ReconcileInventoryInOdoo,
-    SendInstructionToWms, SubstituteInOdoo,
+    ConfirmDispatchInOdoo, CreateReturnInOdoo, PostNoteInOdoo, ReceiveReturnInOdoo,
+    ReconcileInventoryInOdoo, SendInstructionToWms, SubstituteInOdoo,
 };
 use crate::store::jobs::queue::NewJob;
 use app::domain::event::EventType;
@@ -143,6 +144,11 @@ pub fn plan(e: &Applied, o: &OrderContext, routes: &Routes) -> Vec<NewJob> {
             };
             vec![job(NewJob::new(queue, &CreateReturnInOdoo(r)))]
         }
+        T::ReturnReceived => {
+            let Some(queue) = erp() else { return vec![] };
+            let r = return_receipt(order_ref, &e.event_id.to_string(), e.data);
+            vec![job(NewJob::new(queue, &ReceiveReturnInOdoo(r)))]
+        }
         T::ShipmentDelivered
         | T::ShipmentDeliveryAttempted
         | T::ShipmentDelayed
@@ -226,6 +232,37 @@ fn contract_order(o: &OrderProjection, data: &Value, times: &ReleaseTimes) -> Va
         }
     }
     order
+}
+
+/// What the warehouse received back, as the return's write-back takes it.
+fn return_receipt(order_ref: &str, marker: &str, data: &Value) -> ReturnReceipt {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let items: Vec<&Value> = data["lines"].as_array().into_iter().flatten().collect();
+    ReturnReceipt {
+        order_ref: order_ref.to_string(),
+        marker: marker.to_string(),
+        rma: text(data.pointer("/return/rma").or(data.get("rma"))),
+        lines: items
+            .iter()
+            .filter_map(|l| {
+                Some(ShippedLine {
+                    sku: l["sku"].as_str()?.to_string(),
+                    qty_shipped: ["qty_received", "qty", "quantity", "qty_shipped"]
+                        .iter()
+                        .find_map(|k| l[*k].as_f64())?,
+                })
+            })
+            .collect(),
+        condition: text(
+            data.get("condition")
+                .or(data.pointer("/return/condition"))
+                .or(data.pointer("/reason/code")),
+        ),
+        line_conditions: items
+            .iter()
+            .filter_map(|l| Some((l["sku"].as_str()?.to_string(), text(l.get("condition"))?)))
+            .collect(),
+    }
 }
 
 /// The write-back of a substitution: each substitute line with the SKU it replaces (named by
