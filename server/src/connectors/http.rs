@@ -144,6 +144,24 @@ pub async fn bounded_text(mut response: reqwest::Response) -> reqwest::Result<St
     Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
+/// Reads the body as bytes up to `limit`; `None` when it is longer (the rest is not read).
+pub async fn bounded_bytes(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> reqwest::Result<Option<Vec<u8>>> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Ok(None);
+    }
+    let mut body: Vec<u8> = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

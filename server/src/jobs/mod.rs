@@ -11,6 +11,7 @@
 //! | `odoo.read` | `ReadOdooRecord` | read the order (trigger) and store it through intake |
 //! | `odoo.pull` | `PullOdooChanges` | enqueue reads of orders changed since the cursor, move the cursor |
 //! | `odoo.dispatch` | `ConfirmDispatchInOdoo` | tracking, quantities, validation of the delivery picking |
+//! | `odoo.pod` | `AttachProofOfDeliveryInOdoo` | signature and photos attached to the delivery, signer and time noted |
 //! | `odoo.note` | `PostNoteInOdoo` | chatter note, activity for exceptions |
 //! | `odoo.return` | `CreateReturnInOdoo` | the return picking through Odoo's wizard |
 //! | `odoo.return_receipt` | `ReceiveReturnInOdoo` | the return picking validated with what was received, its condition noted |
@@ -28,6 +29,7 @@
 
 pub mod context;
 
+mod attach_proof_of_delivery_in_odoo;
 mod confirm_dispatch_in_odoo;
 mod create_return_in_odoo;
 mod deliver_webhook;
@@ -39,6 +41,7 @@ mod reconcile_inventory_in_odoo;
 mod send_instruction_to_wms;
 mod substitute_in_odoo;
 
+pub use attach_proof_of_delivery_in_odoo::AttachProofOfDeliveryInOdoo;
 pub use confirm_dispatch_in_odoo::ConfirmDispatchInOdoo;
 pub use context::{Intake, IntakeError, JobContext, Services};
 pub use create_return_in_odoo::CreateReturnInOdoo;

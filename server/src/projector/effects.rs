@@ -57,6 +57,7 @@ pub fn plan(
                 let applied = Applied {
                     event_id: e.event_id,
                     event_type,
+                    occurred_at: e.occurred_at,
                     data: &e.data,
                 };
                 effects

@@ -311,6 +311,7 @@ impl OdooState {
             "mail.message",
             "mail.activity",
             "account.incoterms",
+            "ir.attachment",
         ];
         if !known.contains(&model) {
             return Err(fault(
@@ -328,6 +329,19 @@ impl OdooState {
             (_, "search") => Ok(json!(self.search(model, kw)?)),
             (_, "search_count") => Ok(json!(self.search(model, kw)?.len())),
             ("sale.order", "create") => self.create_orders(kw),
+            ("ir.attachment", "create") => {
+                let mut made = Vec::new();
+                for vals in kw["vals_list"].as_array().cloned().unwrap_or_default() {
+                    let id = self.new_id();
+                    let mut record = vals.clone();
+                    // Odoo keeps the size it decoded; the content stays as sent.
+                    let size = vals["datas"].as_str().map_or(0, |d| d.len() * 3 / 4);
+                    record["file_size"] = json!(size);
+                    self.put(model, id, record);
+                    made.push(id);
+                }
+                Ok(json!(made))
+            }
             ("res.partner", "create") => {
                 let mut made = Vec::new();
                 for vals in kw["vals_list"].as_array().cloned().unwrap_or_default() {
@@ -1153,6 +1167,19 @@ fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
 }
 
 /// Whether a record satisfies a domain of `[field, operator, value]` terms (all of them).
+/// SQL `LIKE`: `%` matches any run of characters, `_` exactly one.
+fn sql_like(pattern: &str, text: &str) -> bool {
+    let translated: String = pattern
+        .chars()
+        .map(|c| match c {
+            '%' => ".*".to_string(),
+            '_' => ".".to_string(),
+            c => regex::escape(&c.to_string()),
+        })
+        .collect();
+    regex::Regex::new(&format!("(?s)^{translated}$")).is_ok_and(|r| r.is_match(text))
+}
+
 fn matches(r: &Record, domain: &Value) -> Result<bool, OdooFault> {
     for term in domain.as_array().into_iter().flatten() {
         let Some(t) = term.as_array().filter(|t| t.len() == 3) else {
@@ -1195,6 +1222,18 @@ fn matches(r: &Record, domain: &Value) -> Result<bool, OdooFault> {
                 have.as_str()
                     .is_some_and(|h| h.to_lowercase().contains(&needle))
             }
+            // The pattern is matched as SQL LIKE: `%` any run, `_` one character.
+            "=like" | "=ilike" => have.as_str().is_some_and(|h| {
+                let (h, p) = if op == "=ilike" {
+                    (
+                        h.to_lowercase(),
+                        want.as_str().unwrap_or_default().to_lowercase(),
+                    )
+                } else {
+                    (h.to_string(), want.as_str().unwrap_or_default().to_string())
+                };
+                sql_like(&p, &h)
+            }),
             other => {
                 return Err(fault(
                     422,

@@ -14,8 +14,8 @@ use crate::connectors::wms::release::WmsClient;
 use crate::database::Heard;
 use crate::jobs::context::WmsDelivery;
 use crate::jobs::{
-    ConfirmDispatchInOdoo, CreateReturnInOdoo, DeliverWebhook, Intake, PostNoteInOdoo,
-    PullOdooChanges, ReadOdooRecord, ReceiveReturnInOdoo, ReconcileInventoryInOdoo,
+    AttachProofOfDeliveryInOdoo, ConfirmDispatchInOdoo, CreateReturnInOdoo, DeliverWebhook, Intake,
+    PostNoteInOdoo, PullOdooChanges, ReadOdooRecord, ReceiveReturnInOdoo, ReconcileInventoryInOdoo,
     SendInstructionToWms, Services, SubstituteInOdoo,
 };
 use crate::store::jobs::queue::subscription_queue;
@@ -74,6 +74,7 @@ pub fn runner(
         .register::<CreateReturnInOdoo>(&services)
         .register::<SubstituteInOdoo>(&services)
         .register::<ReceiveReturnInOdoo>(&services)
+        .register::<AttachProofOfDeliveryInOdoo>(&services)
         .register::<ReconcileInventoryInOdoo>(&services)
         .register::<ReadOdooRecord>(&services)
         .register::<PullOdooChanges>(&services)

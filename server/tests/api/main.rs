@@ -25,6 +25,7 @@ mod ingest_writer_db;
 mod integrations_http;
 mod odoo_client_http;
 mod odoo_inventory_returns_http;
+mod odoo_pod_http;
 mod odoo_reads_http;
 mod odoo_return_receipt_http;
 mod odoo_substitution_http;

@@ -135,6 +135,22 @@ impl OdooClient {
         Ok(Self { config, http })
     }
 
+    /// A client for fetching files on this connector's behalf (a carrier's proof-of-delivery
+    /// image): the same timeout and the same network rules as the calls to Odoo.
+    pub fn file_client(&self) -> reqwest::Result<reqwest::Client> {
+        crate::connectors::http::client(self.config.timeout, self.config.targets)
+    }
+
+    /// Where this Odoo serves, e.g. `https://erp.example.com` (for links in notes).
+    pub fn base_url(&self) -> &str {
+        self.config.base_url.trim_end_matches('/')
+    }
+
+    /// The network rules this connector's calls follow.
+    pub fn targets(&self) -> crate::connectors::http::Targets {
+        self.config.targets
+    }
+
     /// Calls `model.method` on `ids` (for record methods) with keyword arguments; returns the
     /// result and the exchange, for the attempt log.
     pub async fn call(

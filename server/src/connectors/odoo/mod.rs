@@ -5,12 +5,13 @@
 //! `writeback` writes a dispatch onto the delivery picking, `notes` posts chatter and activities,
 //! `inventory` compares a warehouse snapshot with `stock.quant` (and applies it, if configured),
 //! `returns` creates the return picking of an authorized return, `substitutions` adds a
-//! warehouse's substitute to the delivery.
+//! warehouse's substitute to the delivery, `pod` attaches a carrier's proof of delivery.
 
 pub mod calls;
 pub mod client;
 pub mod inventory;
 pub mod notes;
+pub mod pod;
 pub mod read;
 pub mod returns;
 pub mod substitutions;

@@ -10,6 +10,7 @@
 //! | `order.confirmed` / `order.updated` after a release, before dispatch | `SendInstructionToWms` amend | same |
 //! | `order.cancelled` after a release | `SendInstructionToWms` cancel | same |
 //! | `shipment.dispatched` | `ConfirmDispatchInOdoo` (tracking, quantities, validation) | the order's Odoo |
+//! | `shipment.delivered` with a signature or photo URL | `AttachProofOfDeliveryInOdoo` (files on the delivery, a note linking them) | the order's Odoo |
 //! | `shipment.delivered`, `.delivery_attempted`, `.delayed`, `.exception`, `order.fulfillment_exception`, `order.rejected` | `PostNoteInOdoo` (chatter; an activity for exceptions) | the order's Odoo |
 //! | `line.substituted` | `SubstituteInOdoo` (the substitute's move, the original reduced, a note) | the order's Odoo |
 //! | `return.authorized` | `CreateReturnInOdoo` (the return picking) | the order's Odoo |
@@ -19,13 +20,14 @@
 use super::routes::Routes;
 use crate::connectors::odoo::inventory::{counted, Snapshot};
 use crate::connectors::odoo::notes::Note;
+use crate::connectors::odoo::pod::ProofOfDelivery;
 use crate::connectors::odoo::returns::{ReturnReceipt, ReturnRequest};
 use crate::connectors::odoo::substitutions::{Substitute, Substitution};
 use crate::connectors::odoo::writeback::{Dispatch, ShippedLine};
 use crate::connectors::wms::release::{Action, Instruction};
 use crate::jobs::{
-    ConfirmDispatchInOdoo, CreateReturnInOdoo, PostNoteInOdoo, ReceiveReturnInOdoo,
-    ReconcileInventoryInOdoo, SendInstructionToWms, SubstituteInOdoo,
+    AttachProofOfDeliveryInOdoo, ConfirmDispatchInOdoo, CreateReturnInOdoo, PostNoteInOdoo,
+    ReceiveReturnInOdoo, ReconcileInventoryInOdoo, SendInstructionToWms, SubstituteInOdoo,
 };
 use crate::store::jobs::queue::NewJob;
 use app::domain::event::EventType;
@@ -41,6 +43,8 @@ use uuid::Uuid;
 pub struct Applied<'a> {
     pub event_id: Uuid,
     pub event_type: EventType,
+    /// When it happened, as its source said (for notes that tell the time).
+    pub occurred_at: Option<chrono::DateTime<chrono::Utc>>,
     pub data: &'a Value,
 }
 
@@ -149,6 +153,11 @@ pub fn plan(e: &Applied, o: &OrderContext, routes: &Routes) -> Vec<NewJob> {
             let r = return_receipt(order_ref, &e.event_id.to_string(), e.data);
             vec![job(NewJob::new(queue, &ReceiveReturnInOdoo(r)))]
         }
+        T::ShipmentDelivered if !pod_files(e.data).is_empty() => {
+            let Some(queue) = erp() else { return vec![] };
+            let p = proof_of_delivery(order_ref, e);
+            vec![job(NewJob::new(queue, &AttachProofOfDeliveryInOdoo(p)))]
+        }
         T::ShipmentDelivered
         | T::ShipmentDeliveryAttempted
         | T::ShipmentDelayed
@@ -232,6 +241,47 @@ fn contract_order(o: &OrderProjection, data: &Value, times: &ReleaseTimes) -> Va
         }
     }
     order
+}
+
+/// The URLs of a delivery's proof: `pod.signature_url`, `pod.photo_url`, `pod.photo_urls[]`
+/// (or the same under `proof_of_delivery`), in that order, each once.
+fn pod_files(data: &Value) -> Vec<String> {
+    let pod = data.get("pod").or(data.get("proof_of_delivery"));
+    let mut files: Vec<String> = Vec::new();
+    let Some(pod) = pod else { return files };
+    let listed = pod.get("photo_urls").and_then(Value::as_array);
+    for url in ["signature_url", "photo_url", "image_url"]
+        .iter()
+        .filter_map(|k| pod.get(*k))
+        .chain(listed.into_iter().flatten())
+        .filter_map(Value::as_str)
+    {
+        if !files.iter().any(|f| f == url) {
+            files.push(url.to_string());
+        }
+    }
+    files
+}
+
+fn proof_of_delivery(order_ref: &str, e: &Applied) -> ProofOfDelivery {
+    let d = e.data;
+    let pod = d.get("pod").or(d.get("proof_of_delivery"));
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    ProofOfDelivery {
+        order_ref: order_ref.to_string(),
+        marker: e.event_id.to_string(),
+        tracking_number: text(
+            d.get("tracking_number")
+                .or(d.pointer("/shipment/tracking_numbers/0")),
+        )
+        .unwrap_or_default(),
+        signed_by: text(pod.and_then(|p| p.get("signed_by")).or(d.get("signed_by"))),
+        delivered_at: e
+            .occurred_at
+            .map(|t| t.to_rfc3339())
+            .or_else(|| text(pod.and_then(|p| p.get("delivered_at")))),
+        files: pod_files(d),
+    }
 }
 
 /// What the warehouse received back, as the return's write-back takes it.
@@ -372,7 +422,14 @@ fn note(e: &Applied, order_ref: &str) -> Note {
                 .and_then(Value::as_str)
                 .map(|s| format!(", signed by {s}"))
                 .unwrap_or_default();
-            (format!("Delivered (tracking {tracking}){signed}."), None)
+            let at = e
+                .occurred_at
+                .map(|t| format!(" at {}", t.to_rfc3339()))
+                .unwrap_or_default();
+            (
+                format!("Delivered (tracking {tracking}){at}{signed}."),
+                None,
+            )
         }
         T::ShipmentDeliveryAttempted => (
             with_reason(format!("Delivery attempt failed (tracking {tracking})")),

@@ -67,6 +67,7 @@ fn applied(t: EventType, data: &Value) -> Applied<'_> {
     Applied {
         event_id: Uuid::from_u128(7),
         event_type: t,
+        occurred_at: "2026-03-04T15:00:00Z".parse().ok(),
         data,
     }
 }
@@ -312,5 +313,35 @@ fn carrier_news_posts_a_note_and_exceptions_an_activity() {
     );
     let n: Note = serde_json::from_value(delivered[0].payload().clone()).unwrap();
     assert!(n.activity_summary.is_none());
-    assert!(n.body.starts_with("Delivered"));
+    assert_eq!(
+        n.body,
+        "Delivered (tracking 1Z1) at 2026-03-04T15:00:00+00:00."
+    );
+}
+
+#[test]
+fn a_delivery_with_a_signature_or_photo_attaches_them_and_says_who_signed_and_when() {
+    let o = order(OrderStatus::Shipped, "RNO");
+    let data = json!({"tracking_number": "1Z1", "pod": {"signed_by": "J. DOE",
+        "signature_url": "https://carrier.example/s.png",
+        "photo_urls": ["https://carrier.example/p.jpg", "https://carrier.example/s.png"]}});
+    let jobs = plan(
+        &applied(EventType::ShipmentDelivered, &data),
+        &ctx(&o, true),
+        &routes(),
+    );
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].kind(), AttachProofOfDeliveryInOdoo::KIND);
+    let p: ProofOfDelivery = serde_json::from_value(jobs[0].payload().clone()).unwrap();
+    assert_eq!(p.tracking_number, "1Z1");
+    assert_eq!(p.signed_by.as_deref(), Some("J. DOE"));
+    assert_eq!(p.delivered_at.as_deref(), Some("2026-03-04T15:00:00+00:00"));
+    assert_eq!(
+        p.files,
+        [
+            "https://carrier.example/s.png",
+            "https://carrier.example/p.jpg"
+        ],
+        "each file once, the signature first"
+    );
 }
