@@ -78,6 +78,9 @@ async fn project(pool: PgPool, stop: CancellationToken) {
                 if let Err(e) = crate::projector::drain(&pool).await {
                     tracing::warn!(error = %e, "projector failed; the events stay queued and are retried");
                 }
+                if let Err(e) = crate::projector::decisions::dispatch(&pool).await {
+                    tracing::warn!(error = %e, "sending exception decisions failed; they stay queued and are retried");
+                }
             }
         }
     }

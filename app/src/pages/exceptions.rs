@@ -223,7 +223,9 @@ fn BulkActions(
                     <option value="assign">"Assign"</option>
                     <option value="acknowledge">"Acknowledge"</option>
                     <option value="snooze">"Snooze"</option>
-                    <option value="resolve">"Resolve"</option>
+                    <option value="resolve">"Resolve (marks the Odoo activity done)"</option>
+                    <option value="reship">"Resolve: reship (a replacement delivery in Odoo)"</option>
+                    <option value="cancel_order">"Resolve: cancel the order (warehouse and Odoo delivery)"</option>
                     <option value="reopen">"Reopen"</option>
                 </select>
             </label>
@@ -238,7 +240,7 @@ fn BulkActions(
                 <input type="datetime-local" name="until" prop:value=move || until.get() on:input=move |e| until.set(event_target_value(&e))/>
             </label>
             <label>"Reason "
-                <input type="text" name="reason" placeholder="needed to snooze or resolve"
+                <input type="text" name="reason" placeholder="needed to snooze, resolve, reship or cancel"
                     prop:value=move || reason.get() on:input=move |e| reason.set(event_target_value(&e))/>
             </label>
             <button type="submit">"Apply"</button>

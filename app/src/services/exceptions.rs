@@ -163,6 +163,14 @@ pub fn decision(
             need_reason()?;
             Decision::Resolve { reason }
         }
+        "reship" => {
+            need_reason()?;
+            Decision::Reship { reason }
+        }
+        "cancel_order" => {
+            need_reason()?;
+            Decision::CancelOrder { reason }
+        }
         "reopen" => Decision::Reopen,
         _ => return Err(FieldErrors::single("action", "choose an action").into()),
     })
@@ -189,6 +197,13 @@ pub async fn decide(
         let Some((before, after)) = store::decide(&mut tx, *id, decision, actor).await? else {
             return Err(AppError::NotFound);
         };
+        // Resolving in Milepost acts where the work is: Odoo's activity, its deliveries, the
+        // warehouse (sent by the sync engine; a case already resolved asks nothing again).
+        if let Some((action, reason)) = decision.outward() {
+            if before.resolved_at.is_none() {
+                store::record_action(&mut tx, &after, action, reason, actor).await?;
+            }
+        }
         audit::record(
             &mut *tx,
             Some(actor),

@@ -138,6 +138,15 @@ pub enum Decision {
     Resolve {
         reason: String,
     },
+    /// Resolves the case by sending the goods again: Odoo gets a replacement delivery.
+    Reship {
+        reason: String,
+    },
+    /// Resolves the case by cancelling what is left of the order: the warehouse's release and
+    /// Odoo's open delivery are cancelled.
+    CancelOrder {
+        reason: String,
+    },
     /// Opens a resolved case again (a cleared one reopens only when its condition returns).
     Reopen,
 }
@@ -149,7 +158,19 @@ impl Decision {
             Decision::Acknowledge => "exception.acknowledge",
             Decision::Snooze { .. } => "exception.snooze",
             Decision::Resolve { .. } => "exception.resolve",
+            Decision::Reship { .. } => "exception.reship",
+            Decision::CancelOrder { .. } => "exception.cancel_order",
             Decision::Reopen => "exception.reopen",
+        }
+    }
+
+    /// What the decision asks of the systems around Milepost (`case_action.action`), if anything.
+    pub fn outward(&self) -> Option<(&'static str, &str)> {
+        match self {
+            Decision::Resolve { reason } => Some(("resolve", reason)),
+            Decision::Reship { reason } => Some(("reship", reason)),
+            Decision::CancelOrder { reason } => Some(("cancel", reason)),
+            _ => None,
         }
     }
 }
@@ -186,6 +207,17 @@ pub async fn decide(
                 .push(", resolution = ")
                 .push_bind(reason.clone());
         }
+        Decision::Reship { reason } | Decision::CancelOrder { reason } => {
+            let how = if matches!(decision, Decision::Reship { .. }) {
+                "reship"
+            } else {
+                "order cancelled"
+            };
+            q.push(", resolved_at = now(), resolved_by = ")
+                .push_bind(actor)
+                .push(", resolution = ")
+                .push_bind(format!("{how}: {reason}"));
+        }
         Decision::Reopen => {
             q.push(", resolved_at = null, resolved_by = null, resolution = null, snoozed_until = null, snooze_reason = null");
         }
@@ -194,6 +226,33 @@ pub async fn decide(
     q.build().execute(&mut *conn).await?;
     let after = get(&mut *conn, id).await?.expect("the case was locked");
     Ok(Some((before, after)))
+}
+
+/// Records what a decision asks of other systems, for `sync::decisions` to send; in the
+/// decision's transaction. Cases of no order ask nothing.
+pub async fn record_action(
+    conn: &mut PgConnection,
+    case: &CaseRow,
+    action: &str,
+    reason: &str,
+    actor: Uuid,
+) -> sqlx::Result<()> {
+    let Some(order_ref) = &case.order_ref else {
+        return Ok(());
+    };
+    sqlx::query!(
+        r#"insert into case_action (exception_case_id, case_key, order_ref, action, reason, actor_id)
+           values ($1, $2, $3, $4, $5, $6)"#,
+        case.exception_case_id,
+        case.case_key,
+        order_ref,
+        action,
+        reason,
+        actor
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 async fn lock(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<CaseRow>> {

@@ -16,10 +16,14 @@
 //! | `odoo.return` | `CreateReturnInOdoo` | the return picking through Odoo's wizard |
 //! | `odoo.return_receipt` | `ReceiveReturnInOdoo` | the return picking validated with what was received, its condition noted |
 //! | `odoo.substitution` | `SubstituteInOdoo` | the substitute as a new move on the delivery, the original reduced, a note |
+//! | `odoo.activity_done` | `CloseActivityInOdoo` | a case resolved in Milepost: its Odoo activity marked done |
+//! | `odoo.reship` | `ReshipInOdoo` | a reship decision: the replacement delivery in Odoo |
+//! | `odoo.cancel_delivery` | `CancelDeliveriesInOdoo` | a cancellation decision: the open deliveries cancelled |
 //! | `odoo.inventory` | `ReconcileInventoryInOdoo` | compare with `stock.quant`, apply if configured |
 //! | `webhook.deliver` | `DeliverWebhook` | the event to a customer's URL, signed |
 //!
-//! Who enqueues them: the projector's outbox (`projector::outbox`), intake (a webhook that only
+//! Who enqueues them: the projector's outbox (`projector::outbox`), decisions on the exception
+//! queue (`projector::decisions`), intake (a webhook that only
 //! points at an Odoo record asks for a `ReadOdooRecord`), a pull, and the schedules. Each job is
 //! idempotent: a lease that runs out runs it again, so each checks before it acts.
 //!
@@ -30,6 +34,8 @@
 pub mod context;
 
 mod attach_proof_of_delivery_in_odoo;
+mod cancel_deliveries_in_odoo;
+mod close_activity_in_odoo;
 mod confirm_dispatch_in_odoo;
 mod create_return_in_odoo;
 mod deliver_webhook;
@@ -38,10 +44,13 @@ pub mod pull_odoo_changes;
 mod read_odoo_record;
 mod receive_return_in_odoo;
 mod reconcile_inventory_in_odoo;
+mod reship_in_odoo;
 mod send_instruction_to_wms;
 mod substitute_in_odoo;
 
 pub use attach_proof_of_delivery_in_odoo::AttachProofOfDeliveryInOdoo;
+pub use cancel_deliveries_in_odoo::CancelDeliveriesInOdoo;
+pub use close_activity_in_odoo::CloseActivityInOdoo;
 pub use confirm_dispatch_in_odoo::ConfirmDispatchInOdoo;
 pub use context::{Intake, IntakeError, JobContext, Services};
 pub use create_return_in_odoo::CreateReturnInOdoo;
@@ -51,6 +60,7 @@ pub use pull_odoo_changes::PullOdooChanges;
 pub use read_odoo_record::ReadOdooRecord;
 pub use receive_return_in_odoo::ReceiveReturnInOdoo;
 pub use reconcile_inventory_in_odoo::ReconcileInventoryInOdoo;
+pub use reship_in_odoo::ReshipInOdoo;
 pub use send_instruction_to_wms::SendInstructionToWms;
 pub use substitute_in_odoo::SubstituteInOdoo;
 

@@ -62,16 +62,22 @@ impl FoldedOrder {
 
     /// The connector its commercial events came from (identities are `connector_id:id`).
     pub fn erp_connector(&self) -> Option<i64> {
-        self.history
-            .iter()
-            .filter(|e| e.disposition != Disposition::Rejected.as_str())
-            .find(|e| {
-                e.event_type
-                    .parse::<EventType>()
-                    .is_ok_and(|t| t.owner() == SourceKind::Erp)
-            })
-            .and_then(connector_of)
+        erp_connector_of(&self.history)
     }
+}
+
+/// The connector an order's commercial events came from: the first ERP-owned event not
+/// rejected (identities are `connector_id:id`).
+pub(super) fn erp_connector_of(history: &[Entry]) -> Option<i64> {
+    history
+        .iter()
+        .filter(|e| e.disposition != Disposition::Rejected.as_str())
+        .find(|e| {
+            e.event_type
+                .parse::<EventType>()
+                .is_ok_and(|t| t.owner() == SourceKind::Erp)
+        })
+        .and_then(connector_of)
 }
 
 /// Everything the fold decided for a batch.

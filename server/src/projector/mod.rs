@@ -16,10 +16,14 @@
 //! 5. write the projections, the SLA clocks (`sla::engine`), the histories, the verdicts, the jobs
 //!    and the deliveries, and commit. A crash leaves the batch queued for the next run.
 //!
+//! Decisions on the exception queue that act elsewhere (`case_action`) become jobs the same way,
+//! routed by the same rules (`decisions`).
+//!
 //! An applied event and its consequences therefore commit together or not at all. The projector
 //! reads intake's tables and writes the jobs sync runs; it imports neither (`jobs` is the
 //! catalogue both share).
 
+pub mod decisions;
 pub mod effects;
 pub mod fold;
 pub mod held;

@@ -430,6 +430,78 @@ impl OdooState {
                 Ok(json!(true))
             }
             ("stock.picking", "button_validate") => self.button_validate(ids, &kw["context"]),
+            ("stock.picking", "copy") => {
+                let id = *ids
+                    .first()
+                    .ok_or_else(|| fault(422, "odoo.exceptions.UserError", "Nothing to copy."))?;
+                Ok(json!([self.copy_picking(id, &kw["default"])?]))
+            }
+            ("stock.picking", "action_confirm" | "action_assign") => {
+                for id in ids {
+                    let moves = ids_of(&self.get_mut(model, *id)?["move_ids"]);
+                    for m in &moves {
+                        if let Ok(mv) = self.get_mut("stock.move", *m) {
+                            if mv["state"] == "draft" {
+                                mv.insert("state".into(), json!("confirmed"));
+                            }
+                        }
+                    }
+                    let state = if self.in_stock(&moves) {
+                        "assigned"
+                    } else {
+                        "confirmed"
+                    };
+                    self.touch(model, *id, json!({"state": state}))?;
+                    if state == "assigned" {
+                        for m in &moves {
+                            if let Ok(mv) = self.get_mut("stock.move", *m) {
+                                let demand = mv["product_uom_qty"].clone();
+                                mv.insert("state".into(), json!("assigned"));
+                                mv.insert("quantity".into(), demand);
+                            }
+                        }
+                        self.reserve(*id, &moves);
+                    }
+                    self.picking_webhook(*id);
+                }
+                Ok(json!(true))
+            }
+            ("stock.picking", "action_cancel") => {
+                for id in ids {
+                    if self.get_mut(model, *id)?["state"] == "done" {
+                        continue;
+                    }
+                    for m in ids_of(&self.get_mut(model, *id)?["move_ids"]) {
+                        if let Ok(mv) = self.get_mut("stock.move", m) {
+                            mv.insert("state".into(), json!("cancel"));
+                        }
+                    }
+                    self.touch(model, *id, json!({"state": "cancel"}))?;
+                    self.picking_webhook(*id);
+                }
+                Ok(json!(true))
+            }
+            ("mail.activity", "action_feedback") => {
+                // Marking done posts the feedback on the record and removes the activity.
+                let mut posted = json!(false);
+                for id in ids {
+                    let activity = self.get_mut(model, *id)?.clone();
+                    let mid = self.new_id();
+                    let feedback = kw["feedback"].as_str().unwrap_or_default();
+                    self.put(
+                        "mail.message",
+                        mid,
+                        json!({"model": activity["res_model"], "res_id": activity["res_id"],
+                               "body": format!("<p>{} done</p><p>{}</p>", html_escape(activity["summary"].as_str().unwrap_or("")), html_escape(feedback)),
+                               "message_type": "notification", "date": now()}),
+                    );
+                    if let Some(m) = self.records.get_mut(model) {
+                        m.remove(id);
+                    }
+                    posted = json!(mid);
+                }
+                Ok(posted)
+            }
             ("stock.backorder.confirmation", "create") => {
                 let id = self.new_id();
                 self.put(model, id, json!({}));
@@ -762,6 +834,46 @@ impl OdooState {
                 self.picking_webhook(id);
             }
         }
+    }
+
+    /// `copy` of a picking: a draft with copies of its moves (their demand as done), the
+    /// `default` values applied; it joins its sale order's pickings.
+    fn copy_picking(&mut self, id: i64, default: &Value) -> Result<i64, OdooFault> {
+        let original = self.get_mut("stock.picking", id)?.clone();
+        let copy_id = self.new_id();
+        let mut moves = Vec::new();
+        for m in ids_of(&original["move_ids"]) {
+            let Some(mv) = self.get("stock.move", m).cloned() else {
+                continue;
+            };
+            let mid = self.new_id();
+            self.put(
+                "stock.move",
+                mid,
+                json!({"product_id": mv["product_id"], "product_uom_qty": mv["product_uom_qty"], "quantity": 0.0,
+                       "picked": false, "state": "draft", "sale_line_id": mv.get("sale_line_id").cloned().unwrap_or(json!(false)),
+                       "picking_id": m2o(copy_id, ""), "write_date": now()}),
+            );
+            moves.push(mid);
+        }
+        let mut copy = original.clone();
+        copy.insert("name".into(), json!(format!("WH/OUT/{copy_id:05}")));
+        copy.insert("state".into(), json!("draft"));
+        copy.insert("move_ids".into(), json!(moves));
+        copy.insert("move_line_ids".into(), json!([]));
+        copy.insert("date_done".into(), json!(false));
+        copy.insert("backorder_id".into(), json!(false));
+        copy.insert("write_date".into(), json!(now()));
+        for (k, v) in default.as_object().cloned().unwrap_or_default() {
+            copy.insert(k, v);
+        }
+        self.put("stock.picking", copy_id, Value::Object(copy));
+        if let Some(order) = id_of(&original["sale_id"]) {
+            let mut pickings = ids_of(&self.get_mut("sale.order", order)?["picking_ids"]);
+            pickings.push(copy_id);
+            self.touch("sale.order", order, json!({"picking_ids": pickings}))?;
+        }
+        Ok(copy_id)
     }
 
     /// `move_ids` commands written on a picking: `[0, 0, vals]` adds a move, confirmed at once

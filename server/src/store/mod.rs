@@ -6,6 +6,7 @@
 //! its two exceptions and the macro conventions are written once, in `app::store`.
 
 pub mod api_keys;
+pub mod case_actions;
 pub mod connectors;
 pub mod events;
 pub mod held_releases;

@@ -14,8 +14,9 @@ use crate::connectors::wms::release::WmsClient;
 use crate::database::Heard;
 use crate::jobs::context::WmsDelivery;
 use crate::jobs::{
-    AttachProofOfDeliveryInOdoo, ConfirmDispatchInOdoo, CreateReturnInOdoo, DeliverWebhook, Intake,
-    PostNoteInOdoo, PullOdooChanges, ReadOdooRecord, ReceiveReturnInOdoo, ReconcileInventoryInOdoo,
+    AttachProofOfDeliveryInOdoo, CancelDeliveriesInOdoo, CloseActivityInOdoo,
+    ConfirmDispatchInOdoo, CreateReturnInOdoo, DeliverWebhook, Intake, PostNoteInOdoo,
+    PullOdooChanges, ReadOdooRecord, ReceiveReturnInOdoo, ReconcileInventoryInOdoo, ReshipInOdoo,
     SendInstructionToWms, Services, SubstituteInOdoo,
 };
 use crate::store::jobs::queue::subscription_queue;
@@ -75,6 +76,9 @@ pub fn runner(
         .register::<SubstituteInOdoo>(&services)
         .register::<ReceiveReturnInOdoo>(&services)
         .register::<AttachProofOfDeliveryInOdoo>(&services)
+        .register::<CloseActivityInOdoo>(&services)
+        .register::<ReshipInOdoo>(&services)
+        .register::<CancelDeliveriesInOdoo>(&services)
         .register::<ReconcileInventoryInOdoo>(&services)
         .register::<ReadOdooRecord>(&services)
         .register::<PullOdooChanges>(&services)

@@ -276,3 +276,110 @@ async fn only_agents_and_admins_work_the_queue(pool: PgPool) {
     .await;
     assert_eq!(status, 422);
 }
+
+/// The decisions waiting to be sent: (order, action, reason, sent).
+async fn case_actions(pool: &PgPool) -> Vec<(String, String, String, bool)> {
+    sqlx::query_as(
+        "select order_ref, action, reason, dispatched_at is not null from case_action order by created_at, action",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn resolve_reship_and_cancel_ask_the_systems_around_milepost_once(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    let a = case(&pool, "event:a", "A", Some(3), None).await.to_string();
+    let b = case(&pool, "event:b", "B", Some(4), None).await.to_string();
+    let c = case(&pool, "event:c", "C", Some(5), None).await.to_string();
+    let agent = app.signed_in(Role::Agent).await;
+
+    // Reship and cancel need a reason, like resolve; refused, nothing is asked of anyone.
+    let (status, body) = act(&app, &agent, &[("ids", &a), ("action", "reship")]).await;
+    assert_eq!(status, 422);
+    assert!(body.to_string().contains("reason"), "{body}");
+    assert!(case_actions(&pool).await.is_empty());
+
+    for (id, action, reason) in [
+        (&a, "resolve", "customer confirmed"),
+        (&b, "reship", "lost in transit"),
+        (&c, "cancel_order", "customer withdrew"),
+    ] {
+        let (status, _) = act(
+            &app,
+            &agent,
+            &[("ids", id), ("action", action), ("reason", reason)],
+        )
+        .await;
+        assert_eq!(status, 200, "{action}");
+    }
+    let cases = list(&app, &agent, &[("filter[status]", "closed")]).await;
+    let resolutions: Vec<&str> = cases["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["resolution"].as_str())
+        .collect();
+    assert!(
+        resolutions.contains(&"reship: lost in transit"),
+        "{resolutions:?}"
+    );
+    assert!(
+        resolutions.contains(&"order cancelled: customer withdrew"),
+        "{resolutions:?}"
+    );
+    // Resolving an already resolved case asks nothing again.
+    act(
+        &app,
+        &agent,
+        &[("ids", &a), ("action", "resolve"), ("reason", "again")],
+    )
+    .await;
+    assert_eq!(
+        case_actions(&pool).await,
+        vec![
+            (
+                "A".into(),
+                "resolve".into(),
+                "customer confirmed".into(),
+                false
+            ),
+            ("B".into(), "reship".into(), "lost in transit".into(), false),
+            (
+                "C".into(),
+                "cancel".into(),
+                "customer withdrew".into(),
+                false
+            ),
+        ]
+    );
+    let audited: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log where action in ('exception.reship', 'exception.cancel_order')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 2);
+
+    // The projector's loop sends each once; no connector serves these orders, and it says so.
+    assert_eq!(
+        server::projector::decisions::dispatch(&pool).await.unwrap(),
+        3
+    );
+    assert_eq!(
+        server::projector::decisions::dispatch(&pool).await.unwrap(),
+        0
+    );
+    let outcomes: Vec<String> =
+        sqlx::query_scalar("select outcome from case_action order by created_at")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.starts_with("nothing: no connector")),
+        "{outcomes:?}"
+    );
+}

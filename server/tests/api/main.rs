@@ -24,6 +24,7 @@ mod ingest_http;
 mod ingest_writer_db;
 mod integrations_http;
 mod odoo_client_http;
+mod odoo_decisions_http;
 mod odoo_inventory_returns_http;
 mod odoo_pod_http;
 mod odoo_reads_http;

@@ -5,10 +5,12 @@
 //! `writeback` writes a dispatch onto the delivery picking, `notes` posts chatter and activities,
 //! `inventory` compares a warehouse snapshot with `stock.quant` (and applies it, if configured),
 //! `returns` creates the return picking of an authorized return, `substitutions` adds a
-//! warehouse's substitute to the delivery, `pod` attaches a carrier's proof of delivery.
+//! warehouse's substitute to the delivery, `pod` attaches a carrier's proof of delivery, `decisions` carries exception-queue decisions
+//! (activity done, reship, cancel) into Odoo.
 
 pub mod calls;
 pub mod client;
+pub mod decisions;
 pub mod inventory;
 pub mod notes;
 pub mod pod;

@@ -461,4 +461,4 @@ fn note(e: &Applied, order_ref: &str) -> Note {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

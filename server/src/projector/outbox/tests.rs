@@ -9,7 +9,7 @@ use app::domain::projection::{LineView, MilestoneView, OrderHeader, ShipmentView
 use secrecy::SecretString;
 use std::time::Duration;
 
-fn routes() -> Routes {
+pub(crate) fn routes() -> Routes {
     let odoo = Endpoint {
         connector_id: 1,
         connector: "odoo".into(),
@@ -44,7 +44,7 @@ fn routes() -> Routes {
     Routes::new(&[odoo, wms(2, "reno", "RNO"), wms(3, "dallas", "DFW")])
 }
 
-fn order(status: OrderStatus, warehouse: &str) -> OrderProjection {
+pub(crate) fn order(status: OrderStatus, warehouse: &str) -> OrderProjection {
     OrderProjection {
         header: OrderHeader {
             order_ref: "S00042".into(),
