@@ -94,6 +94,22 @@ pub struct HeldReleaseView {
     pub held_at: String,
 }
 
+/// A connector's latest reconciliation run, as counts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReconciliationView {
+    pub connector: String,
+    pub finished_at: String,
+    pub open_deliveries: i64,
+    /// Orders out of step with their open delivery in Odoo, read again to repair them.
+    pub out_of_step: i64,
+    pub reads_enqueued: i64,
+    pub inventory_comparisons: i64,
+    pub quiet_shipments: i64,
+    pub quiet_after_hours: i64,
+    /// The first repairs and quiet shipments, in words.
+    pub details: Vec<String>,
+}
+
 /// Everything the integrations page opens with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IntegrationsOverview {
@@ -101,6 +117,8 @@ pub struct IntegrationsOverview {
     pub unknown_codes: Vec<UnknownCodeView>,
     #[serde(default)]
     pub held_releases: Vec<HeldReleaseView>,
+    #[serde(default)]
+    pub reconciliations: Vec<ReconciliationView>,
 }
 
 /// What a bulk replay did.

@@ -6,7 +6,9 @@
 use crate::api::integrations::{get_integrations, list_jobs, PauseQueue, ReplayJob, ReplayJobs};
 use crate::components::jobs::{JobPanel, JobTable};
 use crate::components::{action_outcome as outcome, ErrorNotice, Guarded};
-use crate::domain::integrations::{HeldReleaseView, JobFilter, QueueHealth, UnknownCodeView};
+use crate::domain::integrations::{
+    HeldReleaseView, JobFilter, QueueHealth, ReconciliationView, UnknownCodeView,
+};
 use crate::domain::status::JobState;
 use crate::domain::Section;
 use leptos::form::ActionForm;
@@ -52,6 +54,8 @@ pub fn IntegrationsPage() -> impl IntoView {
                                 <HealthTable queues=o.queues pause/>
                                 <h2>"Releases held"</h2>
                                 <HeldReleases held=o.held_releases/>
+                                <h2>"Reconciliation"</h2>
+                                <Reconciliations runs=o.reconciliations/>
                                 <h2>"Mapping inbox"</h2>
                                 <UnknownCodes codes=o.unknown_codes/>
                             }.into_any(),
@@ -154,6 +158,39 @@ fn HeldReleases(held: Vec<HeldReleaseView>) -> impl IntoView {
                     let href = format!("/orders/{}", h.order_ref);
                     view! {
                         <tr><td><a href=href>{h.order_ref}</a></td><td>{h.why}</td><td>{h.held_at}</td></tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }.into_any()
+}
+
+/// Each Odoo's latest nightly reconciliation: what it compared, repaired and found quiet.
+#[component]
+fn Reconciliations(runs: Vec<ReconciliationView>) -> impl IntoView {
+    if runs.is_empty() {
+        return view! { <p class="empty">"No reconciliation has run yet (nightly, 02:00 UTC by default)."</p> }
+            .into_any();
+    }
+    view! {
+        <table class="grid" id="reconciliations">
+            <thead><tr>
+                <th>"Odoo"</th><th>"Ran"</th><th>"Open deliveries"</th><th>"Out of step (read again)"</th>
+                <th>"Stock comparisons"</th><th>"Quiet shipments"</th>
+            </tr></thead>
+            <tbody>
+                {runs.into_iter().map(|r| {
+                    let details = r.details.clone();
+                    view! {
+                        <tr>
+                            <td>{r.connector}</td><td>{r.finished_at}</td><td>{r.open_deliveries}</td>
+                            <td>{format!("{} ({} reads)", r.out_of_step, r.reads_enqueued)}</td>
+                            <td>{r.inventory_comparisons}</td>
+                            <td>{format!("{} (no news for {} h)", r.quiet_shipments, r.quiet_after_hours)}</td>
+                        </tr>
+                        <tr class="details"><td colspan="6">
+                            <ul>{details.into_iter().map(|d| view! { <li>{d}</li> }).collect_view()}</ul>
+                        </td></tr>
                     }
                 }).collect_view()}
             </tbody>

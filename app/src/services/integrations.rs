@@ -88,11 +88,57 @@ pub async fn overview(pool: &PgPool) -> Result<IntegrationsOverview, AppError> {
             held_at: utc(h.held_at),
         })
         .collect();
+    let reconciliations = inbox::latest_reconciliations(pool)
+        .await?
+        .into_iter()
+        .map(|r| reconciliation_view(r.connector, utc(r.finished_at), &r.report))
+        .collect();
     Ok(IntegrationsOverview {
         queues,
         unknown_codes,
         held_releases,
+        reconciliations,
     })
+}
+
+/// A reconciliation report (`jobs::reconcile_odoo`) as the page shows it.
+pub fn reconciliation_view(
+    connector: String,
+    finished_at: String,
+    report: &serde_json::Value,
+) -> ReconciliationView {
+    let count = |k: &str| report[k].as_i64().unwrap_or(0);
+    let repairs = report["repairs"].as_array().into_iter().flatten().map(|r| {
+        format!(
+            "{} ({}): {}",
+            r["order"].as_str().unwrap_or("no order"),
+            r["delivery"].as_str().unwrap_or(""),
+            r["why"].as_str().unwrap_or("")
+        )
+    });
+    let quiet = report["quiet_listed"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|q| {
+            format!(
+                "{} ({}): no carrier news since {}",
+                q["tracking_number"].as_str().unwrap_or(""),
+                q["order_ref"].as_str().unwrap_or(""),
+                q["last_news"].as_str().unwrap_or("dispatch")
+            )
+        });
+    ReconciliationView {
+        connector,
+        finished_at,
+        open_deliveries: count("open_deliveries"),
+        out_of_step: count("out_of_step"),
+        reads_enqueued: count("reads_enqueued"),
+        inventory_comparisons: count("inventory_comparisons"),
+        quiet_shipments: count("quiet_shipments"),
+        quiet_after_hours: count("quiet_after_hours"),
+        details: repairs.chain(quiet).take(20).collect(),
+    }
 }
 
 fn text(v: &Option<String>) -> Option<&str> {

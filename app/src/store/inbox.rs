@@ -85,3 +85,25 @@ pub async fn held_releases(
     .fetch_all(db)
     .await
 }
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ReconciliationRow {
+    pub connector: String,
+    pub finished_at: DateTime<Utc>,
+    pub report: serde_json::Value,
+}
+
+/// Each connector's latest reconciliation run (`reconciliation_run`).
+pub async fn latest_reconciliations(
+    db: impl PgExecutor<'_>,
+) -> sqlx::Result<Vec<ReconciliationRow>> {
+    sqlx::query_as!(
+        ReconciliationRow,
+        r#"select distinct on (r.connector_id) c.name as connector,
+                  r.finished_at as "finished_at: DateTime<Utc>", r.report
+           from reconciliation_run r join connector c using (connector_id)
+           order by r.connector_id, r.finished_at desc"#
+    )
+    .fetch_all(db)
+    .await
+}

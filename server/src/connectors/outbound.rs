@@ -53,6 +53,25 @@ pub struct OdooSettings {
     /// default: see `connectors::http`.
     #[serde(default)]
     pub allow_private_network: bool,
+    /// When the reconciliation runs (`sec min hour day month weekday`, UTC), or `off`.
+    /// Default: nightly at 02:00 UTC.
+    #[serde(default = "nightly")]
+    pub reconcile_cron: String,
+    /// A shipment with no carrier news for this many hours is reported as quiet by the
+    /// reconciliation.
+    #[serde(default = "default_quiet_hours")]
+    pub quiet_shipment_hours: u32,
+}
+
+/// The reconciliation's default schedule: every night at 02:00 UTC.
+pub const NIGHTLY: &str = "0 0 2 * * *";
+
+fn nightly() -> String {
+    NIGHTLY.to_string()
+}
+
+fn default_quiet_hours() -> u32 {
+    72
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
@@ -167,6 +186,9 @@ pub enum Target {
         config: OdooConfig,
         poll_every: Option<Duration>,
         apply_inventory: bool,
+        /// The reconciliation's cron expression; `None` when it is off.
+        reconcile: Option<String>,
+        quiet_after: Duration,
     },
     Wms(WmsConfig),
     WmsFolder(DropFolder),
@@ -241,6 +263,20 @@ impl Endpoint {
                         .poll_seconds
                         .map(|p| Duration::from_secs(u64::from(p.max(1)))),
                     apply_inventory: s.inventory == InventoryMode::Apply,
+                    reconcile: match s.reconcile_cron.trim() {
+                        "off" => None,
+                        cron => {
+                            <cron::Schedule as std::str::FromStr>::from_str(cron).map_err(|e| {
+                                fail(format!(
+                                    "reconcile_cron: {cron:?} is not a cron expression (sec min hour day month weekday): {e}"
+                                ))
+                            })?;
+                            Some(cron.to_string())
+                        }
+                    },
+                    quiet_after: Duration::from_secs(
+                        u64::from(s.quiet_shipment_hours.max(1)) * 3600,
+                    ),
                 };
                 (target, s.concurrency, "erp")
             }
@@ -339,6 +375,52 @@ mod tests {
         assert_eq!(config.base_url, "http://odoo:8069");
         assert!(matches!(config.protocol, Protocol::Json2 { .. }));
         assert_eq!(poll_every, Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn reconciliation_runs_nightly_unless_scheduled_otherwise_or_off() {
+        let target = |extra: serde_json::Value| {
+            let mut settings = json!({"system": "odoo", "base_url": "http://o", "database": "d"});
+            settings
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            Endpoint::from_row(&row("erp", settings, json!({"odoo_api_key": "k"})))
+                .map(|e| e.unwrap().target)
+        };
+        let Ok(Target::Odoo {
+            reconcile,
+            quiet_after,
+            ..
+        }) = target(json!({}))
+        else {
+            panic!("an Odoo target")
+        };
+        assert_eq!(reconcile.as_deref(), Some(NIGHTLY));
+        assert_eq!(quiet_after, Duration::from_secs(72 * 3600));
+        let Ok(Target::Odoo {
+            reconcile,
+            quiet_after,
+            ..
+        }) = target(json!({"reconcile_cron": "0 30 4 * * Sun", "quiet_shipment_hours": 24}))
+        else {
+            panic!("an Odoo target")
+        };
+        assert_eq!(reconcile.as_deref(), Some("0 30 4 * * Sun"));
+        assert_eq!(quiet_after, Duration::from_secs(24 * 3600));
+        let Ok(Target::Odoo { reconcile, .. }) = target(json!({"reconcile_cron": "off"})) else {
+            panic!("an Odoo target")
+        };
+        assert_eq!(reconcile, None);
+        let Err(e) = target(json!({"reconcile_cron": "every night"})) else {
+            panic!("refused")
+        };
+        assert!(
+            e.problem
+                .starts_with("reconcile_cron: \"every night\" is not a cron expression"),
+            "{}",
+            e.problem
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@
 //! | `odoo.activity_done` | `CloseActivityInOdoo` | a case resolved in Milepost: its Odoo activity marked done |
 //! | `odoo.reship` | `ReshipInOdoo` | a reship decision: the replacement delivery in Odoo |
 //! | `odoo.cancel_delivery` | `CancelDeliveriesInOdoo` | a cancellation decision: the open deliveries cancelled |
+//! | `odoo.reconcile` | `ReconcileOdoo` | nightly: open deliveries vs orders (reads to repair), stock again, quiet shipments; a report |
 //! | `odoo.inventory` | `ReconcileInventoryInOdoo` | compare with `stock.quant`, apply if configured |
 //! | `webhook.deliver` | `DeliverWebhook` | the event to a customer's URL, signed |
 //!
@@ -44,6 +45,7 @@ pub mod pull_odoo_changes;
 mod read_odoo_record;
 mod receive_return_in_odoo;
 mod reconcile_inventory_in_odoo;
+mod reconcile_odoo;
 mod reship_in_odoo;
 mod send_instruction_to_wms;
 mod substitute_in_odoo;
@@ -60,6 +62,7 @@ pub use pull_odoo_changes::PullOdooChanges;
 pub use read_odoo_record::ReadOdooRecord;
 pub use receive_return_in_odoo::ReceiveReturnInOdoo;
 pub use reconcile_inventory_in_odoo::ReconcileInventoryInOdoo;
+pub use reconcile_odoo::ReconcileOdoo;
 pub use reship_in_odoo::ReshipInOdoo;
 pub use send_instruction_to_wms::SendInstructionToWms;
 pub use substitute_in_odoo::SubstituteInOdoo;

@@ -14,6 +14,7 @@ pub mod history;
 pub mod inbox;
 pub mod jobs;
 pub mod projections;
+pub mod reconciliation;
 pub mod refusals;
 pub mod sla;
 pub mod webhooks;

@@ -16,8 +16,8 @@ use crate::jobs::context::WmsDelivery;
 use crate::jobs::{
     AttachProofOfDeliveryInOdoo, CancelDeliveriesInOdoo, CloseActivityInOdoo,
     ConfirmDispatchInOdoo, CreateReturnInOdoo, DeliverWebhook, Intake, PostNoteInOdoo,
-    PullOdooChanges, ReadOdooRecord, ReceiveReturnInOdoo, ReconcileInventoryInOdoo, ReshipInOdoo,
-    SendInstructionToWms, Services, SubstituteInOdoo,
+    PullOdooChanges, ReadOdooRecord, ReceiveReturnInOdoo, ReconcileInventoryInOdoo, ReconcileOdoo,
+    ReshipInOdoo, SendInstructionToWms, Services, SubstituteInOdoo,
 };
 use crate::store::jobs::queue::subscription_queue;
 use sqlx::PgPool;
@@ -79,6 +79,7 @@ pub fn runner(
         .register::<CloseActivityInOdoo>(&services)
         .register::<ReshipInOdoo>(&services)
         .register::<CancelDeliveriesInOdoo>(&services)
+        .register::<ReconcileOdoo>(&services)
         .register::<ReconcileInventoryInOdoo>(&services)
         .register::<ReadOdooRecord>(&services)
         .register::<PullOdooChanges>(&services)
@@ -123,9 +124,34 @@ pub fn every(every: Duration) -> String {
     }
 }
 
-/// Defines each Odoo's pull schedule (idempotent: redefining moves nothing twice).
+/// Defines each Odoo's pull and reconciliation schedules (idempotent: redefining moves nothing
+/// twice); a reconciliation switched off loses its schedule.
 async fn define_schedules(pool: &PgPool, endpoints: &[Endpoint]) {
     for e in endpoints {
+        if let Target::Odoo {
+            reconcile,
+            quiet_after,
+            apply_inventory,
+            ..
+        } = &e.target
+        {
+            let name = format!("odoo-reconcile:{}", e.connector);
+            let defined = match reconcile {
+                Some(cron) => {
+                    let job = ReconcileOdoo {
+                        quiet_hours: u32::try_from(quiet_after.as_secs() / 3600).unwrap_or(72),
+                        apply_inventory: *apply_inventory,
+                    };
+                    super::schedules::define(pool, &name, &e.queue(), &job, cron).await
+                }
+                None => crate::store::jobs::schedules::remove_schedule(pool, &name)
+                    .await
+                    .map_err(anyhow::Error::from),
+            };
+            if let Err(error) = defined {
+                tracing::warn!(%error, schedule = %name, "could not define the reconciliation schedule");
+            }
+        }
         if let Target::Odoo {
             poll_every: Some(interval),
             ..

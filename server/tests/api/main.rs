@@ -34,6 +34,7 @@ mod odoo_writeback_http;
 mod operations_http;
 mod orders_http;
 mod pages_http;
+mod reconciliation_http;
 mod sla_admin_http;
 mod sla_db;
 mod store_db;

@@ -139,6 +139,7 @@ fn milestone(t: EventType) -> Option<&'static str> {
         T::ShipmentPickedUp | T::ShipmentInTransit => "picked_up",
         T::ShipmentOutForDelivery => "out_for_delivery",
         T::ShipmentDeliveryAttempted => "first_attempt",
+        T::ShipmentReturnedToSender => "returned_to_sender",
         T::OrderCancelled => "cancelled",
         T::ReturnAuthorized => "return_authorized",
         T::ReturnReceived => "return_received",

@@ -116,6 +116,10 @@ pub struct SlaFacts {
     pub released_at: Option<DateTime<Utc>>,
     pub dispatched_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
+    /// The parcel went back to the sender instead (and was not delivered): the delivery clock
+    /// stops there, failed.
+    #[serde(default)]
+    pub returned_at: Option<DateTime<Utc>>,
     pub promised_deliver_by: Option<DateTime<Utc>>,
     /// A quotation not yet confirmed: no clock runs.
     #[serde(default)]
@@ -168,6 +172,10 @@ pub struct Clock {
     pub predicted_late: bool,
     /// Unpaused business time from start to end, once ended: an observed stage duration.
     pub elapsed_seconds: Option<i64>,
+    /// Ended without reaching its goal (a parcel returned to the sender): breached whenever it
+    /// ended.
+    #[serde(default)]
+    pub failed: bool,
 }
 
 impl Clock {
@@ -176,6 +184,7 @@ impl Clock {
     pub fn state_at(&self, now: DateTime<Utc>) -> ClockState {
         if let Some(ended) = self.ended_at {
             return match self.due_at {
+                _ if self.failed => ClockState::Breached,
                 Some(due) if ended > due => ClockState::Breached,
                 _ => ClockState::Met,
             };
@@ -218,13 +227,14 @@ pub fn clocks(
         return out;
     }
     let wh = calendars.warehouse;
-    let mut push = |segment, start, target: Option<Duration>, end, cal, p80| {
+    let mut push = |segment, start, target: Option<Duration>, end: Ends, cal, p80| {
         if let (Some(start), Some(target)) = (start, target) {
             let spec = Measure {
                 segment,
                 start,
                 target,
-                end,
+                end: end.at,
+                failed: end.failed,
                 calendar: cal,
                 p80,
             };
@@ -237,7 +247,7 @@ pub fn clocks(
         Segment::Release,
         facts.clock_start(),
         t.release_minutes.map(|m| Duration::minutes(m.into())),
-        facts.released_at,
+        Ends::at(facts.released_at),
         wh,
         observed.release_p80,
     );
@@ -245,22 +255,23 @@ pub fn clocks(
         Segment::Ship,
         facts.released_at.and_then(|r| wh.counting_from(r)),
         t.ship_minutes.map(|m| Duration::minutes(m.into())),
-        facts.dispatched_at,
+        Ends::at(facts.dispatched_at),
         wh,
         observed.ship_p80,
     );
+    let delivery = Ends::delivery(facts);
     push(
         Segment::Deliver,
         facts.dispatched_at,
         t.deliver_days.map(|d| Duration::days(d.into())),
-        facts.delivered_at,
+        delivery,
         calendars.carrier,
         observed.deliver_p80,
     );
     if t.promise {
         if let (Some(due), Some(start)) = (facts.promised_deliver_by, facts.ordered_at) {
             // A promise is a date on the calendar the customer holds: wall time, no pauses.
-            let ended_at = facts.delivered_at;
+            let ended_at = delivery.at;
             if !(facts.cancelled && ended_at.is_none()) {
                 out.push(Clock {
                     segment: Segment::Promise,
@@ -275,6 +286,7 @@ pub fn clocks(
                     paused_since: None,
                     predicted_late: false,
                     elapsed_seconds: ended_at.map(|e| (e - start).num_seconds()),
+                    failed: delivery.failed,
                 });
             }
         }
@@ -282,11 +294,38 @@ pub fn clocks(
     out
 }
 
+/// How a segment ended: when, and whether it failed.
+#[derive(Clone, Copy)]
+struct Ends {
+    at: Option<DateTime<Utc>>,
+    failed: bool,
+}
+
+impl Ends {
+    fn at(at: Option<DateTime<Utc>>) -> Self {
+        Ends { at, failed: false }
+    }
+
+    /// Delivered; or, never delivered, returned to the sender: ended there, failed.
+    fn delivery(facts: &SlaFacts) -> Self {
+        match (facts.delivered_at, facts.returned_at) {
+            (Some(at), _) => Ends::at(Some(at)),
+            (None, Some(at)) => Ends {
+                at: Some(at),
+                failed: true,
+            },
+            (None, None) => Ends::at(None),
+        }
+    }
+}
+
 struct Measure<'a> {
     segment: Segment,
     start: DateTime<Utc>,
     target: Duration,
     end: Option<DateTime<Utc>>,
+    /// The end is a failure (returned, not delivered).
+    failed: bool,
     calendar: &'a BusinessCalendar,
     p80: Option<i64>,
 }
@@ -341,6 +380,7 @@ impl Measure<'_> {
             paused_since,
             predicted_late,
             elapsed_seconds,
+            failed: self.failed,
         })
     }
 }

@@ -51,6 +51,8 @@ pub fn facts(p: &OrderProjection, account_id: Option<Uuid>) -> SlaFacts {
         released_at: accepted_by_warehouse(p),
         dispatched_at: milestone(p, "dispatched"),
         delivered_at: milestone(p, "delivered"),
+        returned_at: milestone(p, "returned_to_sender")
+            .filter(|_| milestone(p, "delivered").is_none()),
         promised_deliver_by: h.promised_deliver_by,
         // Sent as a quotation and never confirmed nor released: an offer, not an order yet.
         quotation: h.quotation
@@ -74,7 +76,8 @@ pub struct OrderKpi {
     /// The ship clock ended (dispatched), and whether by its due time.
     pub ship_measured: bool,
     pub ship_on_time: bool,
-    /// Delivered, with a deliver (or else promise) clock, and whether by its due time.
+    /// Delivered (or returned to the sender instead), with a deliver (or else promise) clock,
+    /// and whether delivered by its due time.
     pub deliver_measured: bool,
     pub deliver_on_time: bool,
     /// Lines of delivered orders, and those delivered in full and on time.
@@ -107,8 +110,9 @@ pub fn order_kpi(p: &OrderProjection, facts: &SlaFacts, clocks: &[Clock]) -> Opt
             .iter()
             .find(|c| c.segment == segment && c.ended_at.is_some())
             .map(|c| {
-                c.due_at
-                    .is_none_or(|due| c.ended_at.is_some_and(|e| e <= due))
+                !c.failed
+                    && c.due_at
+                        .is_none_or(|due| c.ended_at.is_some_and(|e| e <= due))
             })
     };
     let ship = ended(Segment::Ship);
@@ -137,7 +141,8 @@ pub fn order_kpi(p: &OrderProjection, facts: &SlaFacts, clocks: &[Clock]) -> Opt
         service_level: facts.keys.service_level.clone(),
         ship_measured: ship.is_some(),
         ship_on_time: ship == Some(true),
-        deliver_measured: delivered && deliver.is_some(),
+        // A parcel returned to the sender is a delivery that failed: measured, not on time.
+        deliver_measured: (delivered || facts.returned_at.is_some()) && deliver.is_some(),
         deliver_on_time: delivered && deliver_on_time,
         lines: if delivered { lines.len() as i32 } else { 0 },
         lines_otif: if delivered && deliver_on_time {

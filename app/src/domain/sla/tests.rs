@@ -338,6 +338,37 @@ fn clocks_say_met_running_at_risk_and_breached() {
 }
 
 #[test]
+fn a_parcel_returned_to_the_sender_stops_the_delivery_clock_breached() {
+    let (wh, ca) = (warehouse(), carrier());
+    let p = policy(1, 1, 0, "2026-01-01T00:00:00Z", None);
+    let now = utc("2026-11-30T12:00:00Z");
+    let mut f = sample_facts();
+    // Returned on Wednesday, before the Thursday due time: the goods never arrived.
+    f.returned_at = Some(utc("2026-11-25T18:00:00Z"));
+    let all = clocks(&f, &p, cals(&wh, &ca), Observed::default(), now);
+    let by = |s: Segment| all.iter().find(|c| c.segment == s).unwrap().clone();
+    let deliver = by(Segment::Deliver);
+    assert_eq!(deliver.ended_at, f.returned_at, "stopped, not running on");
+    assert!(deliver.failed);
+    assert_eq!(deliver.state_at(now), ClockState::Breached);
+    assert_eq!(by(Segment::Promise).state_at(now), ClockState::Breached);
+    // It counts as a delivery measured and missed, not as no delivery at all.
+    let kpi = order_kpi(
+        &crate::domain::projection::OrderProjection::default(),
+        &f,
+        &all,
+    )
+    .unwrap();
+    assert!(kpi.deliver_measured && !kpi.deliver_on_time && !kpi.delivered);
+    // Delivered after all (a return cancelled on the way): the delivery decides.
+    f.delivered_at = Some(utc("2026-11-26T15:00:00Z"));
+    let all = clocks(&f, &p, cals(&wh, &ca), Observed::default(), now);
+    let deliver = all.iter().find(|c| c.segment == Segment::Deliver).unwrap();
+    assert!(!deliver.failed);
+    assert_eq!(deliver.state_at(now), ClockState::Met);
+}
+
+#[test]
 fn a_late_event_that_changes_the_past_changes_the_clock() {
     let (wh, ca) = (warehouse(), carrier());
     let p = policy(1, 1, 0, "2026-01-01T00:00:00Z", None);

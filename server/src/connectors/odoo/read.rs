@@ -402,3 +402,51 @@ pub async fn changed_orders(
     }
     Ok((ids, newest))
 }
+
+/// An open delivery as Odoo has it, for the reconciliation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenDelivery {
+    pub picking_id: i64,
+    pub name: String,
+    pub state: String,
+    /// The sale order it delivers (by name), when Odoo says.
+    pub order_ref: Option<String>,
+    pub sale_id: Option<i64>,
+}
+
+/// Deliveries the reconciliation reads at most per run; the report says when there were more.
+pub const OPEN_DELIVERY_LIMIT: i64 = 5000;
+
+/// Every outgoing picking not done nor cancelled, oldest first (at most `OPEN_DELIVERY_LIMIT`).
+pub async fn open_deliveries(
+    odoo: &OdooClient,
+    x: &mut Exchanges,
+) -> Result<Vec<OpenDelivery>, JobError> {
+    let found = x
+        .call(
+            odoo,
+            "stock.picking",
+            "search_read",
+            None,
+            json!({"domain": [["picking_type_code", "=", "outgoing"], ["state", "not in", ["done", "cancel"]]],
+                   "fields": ["id", "name", "state", "origin", "sale_id"], "order": "id asc",
+                   "limit": OPEN_DELIVERY_LIMIT}),
+        )
+        .await?;
+    Ok(found
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| OpenDelivery {
+            picking_id: p["id"].as_i64().unwrap_or_default(),
+            name: p["name"].as_str().unwrap_or_default().to_string(),
+            state: p["state"].as_str().unwrap_or_default().to_string(),
+            order_ref: p["sale_id"]
+                .get(1)
+                .and_then(Value::as_str)
+                .or(p["origin"].as_str())
+                .map(str::to_string),
+            sale_id: id_of(&p["sale_id"]),
+        })
+        .collect())
+}

@@ -14,6 +14,7 @@
 //! | `shipment.delivered`, `.delivery_attempted`, `.delayed`, `.exception`, `order.fulfillment_exception`, `order.rejected` | `PostNoteInOdoo` (chatter; an activity for exceptions) | the order's Odoo |
 //! | `line.substituted` | `SubstituteInOdoo` (the substitute's move, the original reduced, a note) | the order's Odoo |
 //! | `return.authorized` | `CreateReturnInOdoo` (the return picking) | the order's Odoo |
+//! | `shipment.returned_to_sender` | `PostNoteInOdoo` (and an activity) and `CreateReturnInOdoo` (the return is expected) | the order's Odoo |
 //! | `return.received` | `ReceiveReturnInOdoo` (the return picking validated, the condition noted) | the order's Odoo |
 //! | `inventory.snapshot` (no order) | `ReconcileInventoryInOdoo` (compare, apply if configured) | every Odoo |
 
@@ -147,6 +148,33 @@ pub fn plan(e: &Applied, o: &OrderContext, routes: &Routes) -> Vec<NewJob> {
                     .collect(),
             };
             vec![job(NewJob::new(queue, &CreateReturnInOdoo(r)))]
+        }
+        T::ShipmentReturnedToSender => {
+            // The parcel is coming back: Odoo expects it (the return picking, validated when the
+            // warehouse reports the receipt) and the salesperson hears of it.
+            let Some(queue) = erp() else { return vec![] };
+            let lines: Vec<ShippedLine> = o
+                .order
+                .lines
+                .iter()
+                .filter(|l| l.qty_shipped > 0.0)
+                .filter_map(|l| {
+                    Some(ShippedLine {
+                        sku: l.sku.clone()?,
+                        qty_shipped: l.qty_shipped,
+                    })
+                })
+                .collect();
+            let mut jobs = vec![job(NewJob::new(queue, &PostNoteInOdoo(note(e, order_ref))))];
+            if !lines.is_empty() {
+                let r = ReturnRequest {
+                    order_ref: order_ref.clone(),
+                    rma: None,
+                    lines,
+                };
+                jobs.push(job(NewJob::new(queue, &CreateReturnInOdoo(r))));
+            }
+            jobs
         }
         T::ReturnReceived => {
             let Some(queue) = erp() else { return vec![] };
@@ -429,6 +457,15 @@ fn note(e: &Applied, order_ref: &str) -> Note {
             (
                 format!("Delivered (tracking {tracking}){at}{signed}."),
                 None,
+            )
+        }
+        T::ShipmentReturnedToSender => {
+            let text = with_reason(format!("Returned to sender (tracking {tracking})"));
+            (
+                format!(
+                    "{text}. The return is expected back: Milepost prepares the return picking."
+                ),
+                Some(text),
             )
         }
         T::ShipmentDeliveryAttempted => (

@@ -27,6 +27,8 @@ pub(crate) fn routes() -> Routes {
             },
             poll_every: None,
             apply_inventory: true,
+            reconcile: None,
+            quiet_after: Duration::from_secs(72 * 3600),
         },
     };
     let wms = |id, name: &str, code: &str| Endpoint {
@@ -343,5 +345,32 @@ fn a_delivery_with_a_signature_or_photo_attaches_them_and_says_who_signed_and_wh
             "https://carrier.example/p.jpg"
         ],
         "each file once, the signature first"
+    );
+}
+
+#[test]
+fn a_parcel_returned_to_the_sender_is_noted_and_its_return_expected_in_odoo() {
+    let mut o = order(OrderStatus::Shipped, "RNO");
+    o.lines[0].qty_shipped = 4.0;
+    let data = json!({"tracking_number": "1Z1", "reason": {"code": "returned_to_shipper"}});
+    let jobs = plan(
+        &applied(EventType::ShipmentReturnedToSender, &data),
+        &ctx(&o, true),
+        &routes(),
+    );
+    let kinds: Vec<&str> = jobs.iter().map(NewJob::kind).collect();
+    assert_eq!(kinds, [PostNoteInOdoo::KIND, CreateReturnInOdoo::KIND]);
+    let n: Note = serde_json::from_value(jobs[0].payload().clone()).unwrap();
+    assert!(
+        n.body
+            .starts_with("Returned to sender (tracking 1Z1): returned_to_shipper"),
+        "{}",
+        n.body
+    );
+    assert!(n.activity_summary.is_some());
+    let r: ReturnRequest = serde_json::from_value(jobs[1].payload().clone()).unwrap();
+    assert_eq!(
+        (r.lines[0].sku.as_str(), r.lines[0].qty_shipped),
+        ("E-COM08", 4.0)
     );
 }

@@ -35,6 +35,14 @@ pub async fn upsert_schedule(db: impl PgExecutor<'_>, s: &Schedule) -> sqlx::Res
     Ok(())
 }
 
+/// Removes a schedule (a recurring job switched off); nothing when there is none.
+pub async fn remove_schedule(db: impl PgExecutor<'_>, name: &str) -> sqlx::Result<()> {
+    sqlx::query!("delete from schedule where name = $1", name)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// The schedules due now, locked so no other worker takes them until this transaction ends.
 pub async fn take_due_schedules(conn: &mut PgConnection) -> sqlx::Result<Vec<Schedule>> {
     sqlx::query_as!(
