@@ -74,6 +74,13 @@ pub struct OdooState {
     /// `stock.move` has a required `name` (Odoo 17 and 18); without it (as modelled for 19) a
     /// `name` given to a new move is refused as an invalid field.
     pub move_has_name: bool,
+    /// The Odoo major version modelled: 19 (recorded, the default), 18 or 17 (as their ORM and
+    /// RPC layer are documented: no JSON-2, JSON-RPC errors with code 200, a required
+    /// `stock.move.name`; 17 also locks confirmed orders as `done` when `lock_confirmed` and
+    /// answers `copy` with a bare id).
+    pub version: u8,
+    /// Odoo 17's "Lock Confirmed Sales": a confirmed order goes to `done`.
+    pub lock_confirmed: bool,
     next_id: i64,
     next_order: i64,
     outgoing: Vec<Value>,
@@ -125,6 +132,8 @@ impl OdooState {
             validation_wizard: None,
             sms_sent: Vec::new(),
             move_has_name: false,
+            version: 19,
+            lock_confirmed: false,
             next_id: 1000,
             next_order: 24,
             outgoing: Vec::new(),
@@ -434,7 +443,13 @@ impl OdooState {
                 let id = *ids
                     .first()
                     .ok_or_else(|| fault(422, "odoo.exceptions.UserError", "Nothing to copy."))?;
-                Ok(json!([self.copy_picking(id, &kw["default"])?]))
+                let copy = self.copy_picking(id, &kw["default"])?;
+                // Odoo 18 made `copy` multi-record: a list of ids; 17 answers the new id.
+                Ok(if self.version <= 17 {
+                    json!(copy)
+                } else {
+                    json!([copy])
+                })
             }
             ("stock.picking", "action_confirm" | "action_assign") => {
                 for id in ids {
@@ -741,7 +756,12 @@ impl OdooState {
                 "Some orders are not in a state requiring confirmation.",
             ));
         }
-        self.touch("sale.order", id, json!({"state": "sale"}))?;
+        let confirmed = if self.version <= 17 && self.lock_confirmed {
+            "done"
+        } else {
+            "sale"
+        };
+        self.touch("sale.order", id, json!({"state": confirmed}))?;
         self.order_webhook(id);
         let name = order["name"].as_str().unwrap_or_default().to_string();
         let pid = self.new_id();
@@ -911,6 +931,11 @@ impl OdooState {
                        "picked": false, "state": "confirmed", "sale_line_id": false,
                        "picking_id": m2o(picking, ""), "write_date": now()}),
             );
+            if let (Some(name), Ok(mv)) =
+                (vals.get("name").cloned(), self.get_mut("stock.move", id))
+            {
+                mv.insert("name".into(), name);
+            }
             if self.in_stock(&[id]) {
                 let mv = self.get_mut("stock.move", id)?;
                 mv.insert("state".into(), json!("assigned"));
@@ -1398,6 +1423,29 @@ impl OdooStandIn {
     }
 
     /// A JSON-2 client of the real connector, pointed at this stand-in with its database and key.
+    /// A stand-in of an older Odoo (17 or 18), as `OdooState::version` describes.
+    pub async fn start_version(api_key: &str, version: u8) -> std::io::Result<Self> {
+        let mut state = OdooState::seeded(api_key);
+        state.version = version;
+        state.move_has_name = version < 19;
+        Self::serve(state, "127.0.0.1:0").await
+    }
+
+    /// A JSON-RPC client (`/jsonrpc`, `execute_kw` with the API key), as Odoo 17 and 18 are called.
+    pub fn jsonrpc_client(&self) -> Result<OdooClient, OdooError> {
+        let (database, api_key) = self.with(|o| (o.database.clone(), o.api_key.clone()));
+        OdooClient::new(OdooConfig {
+            base_url: self.url.clone(),
+            database,
+            protocol: Protocol::JsonRpc {
+                uid: 2,
+                secret: secrecy::SecretString::from(api_key),
+            },
+            timeout: Duration::from_secs(5),
+            targets: crate::connectors::http::Targets::AllowPrivate,
+        })
+    }
+
     pub fn json2_client(&self) -> Result<OdooClient, OdooError> {
         let (database, api_key) = self.with(|o| (o.database.clone(), o.api_key.clone()));
         OdooClient::new(OdooConfig {
@@ -1479,8 +1527,19 @@ impl OdooStandIn {
     }
 }
 
-async fn version() -> Json<Value> {
-    Json(json!({"version_info": [19, 0, 0, "final", 0, ""], "version": "19.0+e-20251227"}))
+/// The server version as each API reports it.
+fn server_version(version: u8) -> (Value, String) {
+    let text = if version >= 19 {
+        "19.0+e-20251227".to_string()
+    } else {
+        format!("{version}.0")
+    };
+    (json!([version, 0, 0, "final", 0, ""]), text)
+}
+
+async fn version(State(odoo): State<OdooStandIn>) -> Json<Value> {
+    let (info, text) = server_version(odoo.with(|s| s.version));
+    Json(json!({"version_info": info, "version": text}))
 }
 
 fn json2_error(f: &OdooFault) -> Response {
@@ -1514,7 +1573,7 @@ async fn faulted(odoo: &OdooStandIn, rpc_id: Option<&Value>) -> Option<Response>
                 "server closed the connection unexpectedly",
             );
             Some(match rpc_id {
-                Some(id) => Json(rpc_error(id, &f)).into_response(),
+                Some(id) => Json(rpc_error(id, &f, odoo.with(|s| s.version))).into_response(),
                 None => json2_error(&f),
             })
         }
@@ -1527,6 +1586,10 @@ async fn json2(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    // JSON-2 came with Odoo 19; an older server has no such route.
+    if odoo.with(|s| s.version) < 19 {
+        return (StatusCode::NOT_FOUND, "404: Not Found").into_response();
+    }
     let key = odoo.with(|s| s.api_key.clone());
     let bearer = headers
         .get("authorization")
@@ -1573,8 +1636,10 @@ async fn json2(
     }
 }
 
-fn rpc_error(id: &Value, f: &OdooFault) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "error": {"code": 0, "message": "Odoo Server Error",
+fn rpc_error(id: &Value, f: &OdooFault, version: u8) -> Value {
+    // Odoo 18 and earlier answer JSON-RPC errors with code 200; 19 with 0 (as recorded).
+    let code = if version >= 19 { 0 } else { 200 };
+    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": "Odoo Server Error",
            "data": {"name": f.name, "message": f.message, "arguments": [f.message], "context": {},
                     "debug": format!("{}: {}\n", f.name, f.message)}}})
 }
@@ -1588,8 +1653,12 @@ async fn jsonrpc(State(odoo): State<OdooStandIn>, Json(request): Json<Value>) ->
     let args = params["args"].as_array().cloned().unwrap_or_default();
     let (database, key) = odoo.with(|s| (s.database.clone(), s.api_key.clone()));
     let answer = match (params["service"].as_str(), params["method"].as_str()) {
-        (Some("common"), Some("version")) => Ok(json!({"server_version": "19.0+e-20251227",
-            "server_version_info": [19, 0, 0, "final", 0, ""], "server_serie": "19.0", "protocol_version": 1})),
+        (Some("common"), Some("version")) => {
+            let version = odoo.with(|s| s.version);
+            let (info, text) = server_version(version);
+            Ok(json!({"server_version": text, "server_version_info": info,
+                      "server_serie": format!("{version}.0"), "protocol_version": 1}))
+        }
         (Some("common"), Some("login" | "authenticate")) => Ok(
             if args.get(2).and_then(Value::as_str) == Some(key.as_str()) {
                 json!(2)
@@ -1622,12 +1691,16 @@ async fn jsonrpc(State(odoo): State<OdooStandIn>, Json(request): Json<Value>) ->
                     }
                     Vec::new()
                 } else if method == "create" {
-                    let vals = positional.get(0).cloned().unwrap_or(json!({}));
-                    kw["vals_list"] = if vals.is_array() { vals } else { json!([vals]) };
+                    // Values given positionally, or as the `vals_list` keyword.
+                    if let Some(vals) = positional.get(0).cloned() {
+                        kw["vals_list"] = if vals.is_array() { vals } else { json!([vals]) };
+                    }
                     Vec::new()
                 } else {
                     if method == "write" {
-                        kw["vals"] = positional.get(1).cloned().unwrap_or(json!({}));
+                        if let Some(vals) = positional.get(1).cloned() {
+                            kw["vals"] = vals;
+                        }
                     }
                     if method == "read" && kw.get("fields").is_none() {
                         kw["fields"] = positional.get(1).cloned().unwrap_or(Value::Null);
@@ -1651,7 +1724,7 @@ async fn jsonrpc(State(odoo): State<OdooStandIn>, Json(request): Json<Value>) ->
     };
     Json(match answer {
         Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
-        Err(f) => rpc_error(&id, &f),
+        Err(f) => rpc_error(&id, &f, odoo.with(|s| s.version)),
     })
     .into_response()
 }

@@ -30,6 +30,7 @@ mod odoo_pod_http;
 mod odoo_reads_http;
 mod odoo_return_receipt_http;
 mod odoo_substitution_http;
+mod odoo_versions_http;
 mod odoo_writeback_http;
 mod operations_http;
 mod orders_http;

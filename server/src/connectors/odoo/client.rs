@@ -76,6 +76,9 @@ pub enum OdooError {
     },
     #[error("Odoo's answer could not be read: {0}")]
     Unreadable(String),
+    /// JSON-2 asked of an Odoo without it (before 19): a setting to change, not a call to retry.
+    #[error("this Odoo has no JSON-2 API (HTTP 404 at /json/2/): JSON-2 came with Odoo 19; for Odoo 17 or 18 set \"protocol\": \"jsonrpc\" with the integration user's \"uid\"")]
+    NoJson2,
 }
 
 impl OdooError {
@@ -92,7 +95,7 @@ impl OdooError {
                 // a serialization failure) may pass.
                 *status == 409 || *status >= 500 || *status == 200
             }
-            Self::Unreadable(_) => false,
+            Self::Unreadable(_) | Self::NoJson2 => false,
         }
     }
 }
@@ -249,6 +252,7 @@ impl OdooClient {
             (_, status, Some(a)) if a.get("name").is_some() => {
                 Err(fail(exception(&a, status), &record))
             }
+            (Protocol::Json2 { .. }, 404, None) => Err(fail(OdooError::NoJson2, &record)),
             (_, status, _) => Err(fail(
                 OdooError::Http {
                     status,

@@ -125,8 +125,10 @@ pub fn parse(origin: &Origin, body: &[u8]) -> Result<Parsed, AdapterError> {
             data[key] = v.clone();
         }
     }
+    // A confirmed order, or one Odoo 17 locked after confirmation (`done`, "Lock Confirmed
+    // Sales"; Odoo 18 and 19 lock with a boolean and keep `sale`).
     let release = ready_delivery(&record)
-        .filter(|_| state == "sale")
+        .filter(|_| matches!(state.as_str(), "sale" | "done"))
         .map(|picking| (picking, data.clone()));
     parsed.events.push(CanonicalEvent::derived(
         origin,
