@@ -79,6 +79,22 @@ fn notes_with(odoo: &OdooStandIn, text: &str) -> usize {
 }
 
 #[tokio::test]
+async fn a_note_and_its_activity_are_posted_once_however_often_the_job_runs() {
+    let (client, odoo, order) = confirmed_order().await;
+    let note = Note {
+        order_ref: order.clone(),
+        marker: "evt-twice".into(),
+        body: "Carrier exception (tracking 1Z): damaged".into(),
+        activity_summary: Some("Carrier exception".into()),
+    };
+    for run in 1..=2 {
+        post(&client, &note).await.unwrap();
+        assert_eq!(notes_with(&odoo, "Milepost evt-twice"), 1, "run {run}");
+        assert_eq!(odoo.with(|o| o.all("mail.activity").len()), 1, "run {run}");
+    }
+}
+
+#[tokio::test]
 async fn resolving_a_case_marks_its_activity_done_once() {
     let (client, odoo, order) = confirmed_order().await;
     // The exception's note and activity, as `odoo.note` posted them for event evt-lost.

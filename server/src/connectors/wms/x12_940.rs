@@ -2,7 +2,8 @@
 //! written as an ANSI X12 004010 940 (Warehouse Shipping Order) file into a drop folder the
 //! warehouse collects from. W05 says original (`N`), change (`R`) or cancel (`F`); N1/N3/N4 the
 //! ship-to; one LX/W01 per line (quantity, unit, the SKU as the vendor's item number `VN`);
-//! W76 the total quantity.
+//! W76 the total quantity; G62 (qualifier 10) the SLA's ship-by date and NTE (`WHI`) the
+//! handling notes, when the release carries them.
 //!
 //! The file is named after the instruction (`940-<instruction id>.edi`), written to a temporary
 //! name and renamed, so the warehouse never reads half a file and a job run twice writes once.
@@ -81,6 +82,27 @@ pub fn render(i: &Instruction, sender: &str, receiver: &str, now: DateTime<Utc>)
             text(o, "/ship_to/postal_code"),
             text(o, "/ship_to/country")
         ));
+    }
+    // G62 qualifier 10, "Requested Ship Date": the SLA's ship-by, as a UTC date.
+    if let Some(ship_by) = o["ship_by"]
+        .as_str()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+    {
+        body.push(format!(
+            "G62*10*{}",
+            ship_by.with_timezone(&Utc).format("%Y%m%d")
+        ));
+    }
+    // NTE "WHI" (warehouse instruction): the delivery's handling notes, a line each, 80
+    // characters at most (NTE02's length).
+    for note in o["notes"].as_str().unwrap_or_default().lines() {
+        let note = clean(note);
+        if !note.trim().is_empty() {
+            body.push(format!(
+                "NTE*WHI*{}",
+                note.chars().take(80).collect::<String>()
+            ));
+        }
     }
     let mut total = 0.0;
     for (n, line) in o["lines"].as_array().into_iter().flatten().enumerate() {
@@ -167,6 +189,26 @@ mod tests {
                           "lines": [{"line_ref": "S00042-1", "sku": "E-COM08", "qty": 4.0, "uom": "EA"},
                                     {"line_ref": "S00042-2", "sku": "E-COM11", "qty": 2.0, "uom": "EA"}]}),
         }
+    }
+
+    #[test]
+    fn the_ship_by_date_and_handling_notes_go_in_g62_and_nte() {
+        let mut i = instruction(Action::Release);
+        i.order["ship_by"] = json!("2026-03-04T17:00:00+00:00");
+        i.order["notes"] = json!("Gift wrap & card\nFragile*handle with care");
+        let text = render(&i, "A", "B", Utc::now());
+        let segments: Vec<&str> = text.lines().collect();
+        assert!(segments.contains(&"G62*10*20260304~"), "{text}");
+        let notes: Vec<&&str> = segments.iter().filter(|s| s.starts_with("NTE")).collect();
+        assert_eq!(
+            notes,
+            [
+                &"NTE*WHI*Gift wrap & card~",
+                &"NTE*WHI*Fragile handle with care~"
+            ],
+            "separators never inside an element"
+        );
+        assert!(!render(&instruction(Action::Release), "A", "B", Utc::now()).contains("G62"));
     }
 
     #[test]
