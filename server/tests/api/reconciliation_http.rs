@@ -9,31 +9,9 @@ use app::domain::Role;
 use server::jobs::ReconcileOdoo;
 use server::simulators::live::{self, LiveOptions};
 use server::store::jobs::queue::{self, connector_queue, NewJob};
-use server::sync::breaker::BreakerPolicy;
-use server::sync::engine::EngineSettings;
-use server::sync::retry::RetryPolicy;
-use server::sync::runner::RunnerSettings;
 use sqlx::PgPool;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-
-fn fast() -> EngineSettings {
-    EngineSettings {
-        runner: RunnerSettings {
-            lease: Duration::from_secs(10),
-            poll: Duration::from_millis(100),
-        },
-        retry: RetryPolicy {
-            base: Duration::from_millis(50),
-            cap: Duration::from_millis(400),
-        },
-        breaker: BreakerPolicy {
-            threshold: 3,
-            cooldown: Duration::from_millis(200),
-            max_cooldown: Duration::from_millis(800),
-        },
-    }
-}
 
 async fn reconciled(pool: &PgPool) -> Vec<serde_json::Value> {
     sqlx::query_scalar("select report from reconciliation_run order by reconciliation_run_id")
@@ -69,7 +47,7 @@ async fn a_missed_webhook_is_found_by_reconciliation_and_repaired_once(pool: PgP
     let stop = CancellationToken::new();
     let workers = tokio::spawn(server::workers::run_with(
         pool.clone(),
-        fast(),
+        support::fast_engine(),
         stop.clone(),
     ));
 

@@ -6,31 +6,9 @@
 
 use crate::support::{self, TestApp};
 use server::simulators::live::{self, LiveOptions};
-use server::sync::breaker::BreakerPolicy;
-use server::sync::engine::EngineSettings;
-use server::sync::retry::RetryPolicy;
-use server::sync::runner::RunnerSettings;
 use sqlx::PgPool;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-
-fn fast() -> EngineSettings {
-    EngineSettings {
-        runner: RunnerSettings {
-            lease: Duration::from_secs(10),
-            poll: Duration::from_millis(100),
-        },
-        retry: RetryPolicy {
-            base: Duration::from_millis(50),
-            cap: Duration::from_millis(400),
-        },
-        breaker: BreakerPolicy {
-            threshold: 3,
-            cooldown: Duration::from_millis(200),
-            max_cooldown: Duration::from_millis(800),
-        },
-    }
-}
 
 async fn succeeded(pool: &PgPool, kind: &str) -> i64 {
     sqlx::query_scalar("select count(*) from job where kind = $1 and state = 'succeeded'")
@@ -53,7 +31,7 @@ async fn a_substitution_and_a_return_travel_from_the_warehouse_into_odoo(pool: P
     let stop = CancellationToken::new();
     let workers = tokio::spawn(server::workers::run_with(
         pool.clone(),
-        fast(),
+        support::fast_engine(),
         stop.clone(),
     ));
 

@@ -318,3 +318,24 @@ where
     }
     panic!("timed out waiting for {what}");
 }
+
+/// The sync engine with short waits (a fast poll, short backoffs, a quick breaker), for tests
+/// that run the workers against the stand-ins.
+pub fn fast_engine() -> server::sync::engine::EngineSettings {
+    use server::sync::{breaker::BreakerPolicy, retry::RetryPolicy, runner::RunnerSettings};
+    server::sync::engine::EngineSettings {
+        runner: RunnerSettings {
+            lease: Duration::from_secs(10),
+            poll: Duration::from_millis(100),
+        },
+        retry: RetryPolicy {
+            base: Duration::from_millis(50),
+            cap: Duration::from_millis(400),
+        },
+        breaker: BreakerPolicy {
+            threshold: 3,
+            cooldown: Duration::from_millis(200),
+            max_cooldown: Duration::from_millis(800),
+        },
+    }
+}

@@ -7,32 +7,10 @@ use crate::support;
 
 use server::simulators::live::{self, LiveOptions};
 use server::simulators::odoo::Fault;
-use server::sync::breaker::BreakerPolicy;
-use server::sync::engine::EngineSettings;
-use server::sync::retry::RetryPolicy;
-use server::sync::runner::RunnerSettings;
 use sqlx::PgPool;
 use std::time::Duration;
 use support::TestApp;
 use tokio_util::sync::CancellationToken;
-
-fn fast() -> EngineSettings {
-    EngineSettings {
-        runner: RunnerSettings {
-            lease: Duration::from_secs(10),
-            poll: Duration::from_millis(100),
-        },
-        retry: RetryPolicy {
-            base: Duration::from_millis(50),
-            cap: Duration::from_millis(400),
-        },
-        breaker: BreakerPolicy {
-            threshold: 3,
-            cooldown: Duration::from_millis(200),
-            max_cooldown: Duration::from_millis(800),
-        },
-    }
-}
 
 /// Whether the order's parcel was delivered (a short order stays partially shipped).
 async fn delivered(pool: &PgPool, order: &str) -> bool {
@@ -58,7 +36,7 @@ async fn orders_flow_from_odoo_to_the_wms_and_back_exactly_once_through_outages(
     let stop = CancellationToken::new();
     let workers = tokio::spawn(server::workers::run_with(
         pool.clone(),
-        fast(),
+        support::fast_engine(),
         stop.clone(),
     ));
 

@@ -9,7 +9,7 @@ use super::calls::id_of;
 use super::calls::Exchanges;
 use super::client::OdooClient;
 use super::notes::{self, Note};
-use super::writeback::{answer_wizards, decided, shipped_by_sku, ShippedLine};
+use super::writeback::{answer_wizards, decided, set_quantities, shipped_by_sku, ShippedLine};
 use crate::attempt::Done;
 use crate::attempt::JobError;
 use serde::{Deserialize, Serialize};
@@ -335,38 +335,7 @@ async fn validate_receipt(
     r: &ReturnReceipt,
 ) -> Result<(), JobError> {
     let picking_id = picking["id"].as_i64().unwrap_or_default();
-    let moves = x
-        .call(
-            odoo,
-            "stock.move",
-            "read",
-            Some(&ids(&picking["move_ids"])),
-            json!({"fields": ["product_id", "product_uom_qty"]}),
-        )
-        .await?;
-    let moves = moves.as_array().cloned().unwrap_or_default();
-    let sku_of = x.skus_of_products(odoo, &moves).await?;
-    let mut received = shipped_by_sku(&r.lines);
-    for m in &moves {
-        let sku = id_of(&m["product_id"]).and_then(|p| sku_of.get(&p));
-        let demand = m["product_uom_qty"].as_f64().unwrap_or_default();
-        let qty = sku
-            .and_then(|s| received.get_mut(s.as_str()))
-            .map(|left| {
-                let take = left.min(demand);
-                *left -= take;
-                take
-            })
-            .unwrap_or(0.0);
-        x.call(
-            odoo,
-            "stock.move",
-            "write",
-            Some(&[m["id"].as_i64().unwrap_or_default()]),
-            json!({"vals": {"quantity": qty, "picked": true}}),
-        )
-        .await?;
-    }
+    set_quantities(odoo, x, &ids(&picking["move_ids"]), &r.lines, |_, _| {}).await?;
     let answer = x
         .call(
             odoo,

@@ -100,48 +100,11 @@ pub async fn dispatch(odoo: &OdooClient, d: &Dispatch) -> Result<Done, JobError>
         .as_array()
         .map(|a| a.iter().filter_map(Value::as_i64).collect())
         .unwrap_or_default();
-    let moves = x
-        .call(
-            odoo,
-            "stock.move",
-            "read",
-            Some(&move_ids),
-            json!({"fields": ["product_id", "product_uom_qty"]}),
-        )
-        .await
-        .map_err(|e| done.explain(e, &picking_name))?;
-    let moves = moves.as_array().cloned().unwrap_or_default();
-    let sku_of = x
-        .skus_of_products(odoo, &moves)
-        .await
-        .map_err(|e| done.explain(e, &picking_name))?;
-    let mut shipped = shipped_by_sku(&d.lines);
-    let mut set = 0;
-    for m in &moves {
-        let move_id = m["id"].as_i64().unwrap_or_default();
-        let sku = id_of(&m["product_id"]).and_then(|p| sku_of.get(&p));
-        let demand = m["product_uom_qty"].as_f64().unwrap_or_default();
-        // What the WMS shipped of this product, up to this move's demand.
-        let qty = sku
-            .and_then(|s| shipped.get_mut(s.as_str()))
-            .map(|left| {
-                let take = left.min(demand);
-                *left -= take;
-                take
-            })
-            .unwrap_or(0.0);
-        x.call(
-            odoo,
-            "stock.move",
-            "write",
-            Some(&[move_id]),
-            json!({"vals": {"quantity": qty, "picked": true}}),
-        )
-        .await
-        .map_err(|e| done.explain(e, &picking_name))?;
-        set += 1;
-        done.set_moves(set, moves.len());
-    }
+    let set = set_quantities(odoo, &mut x, &move_ids, &d.lines, |set, of| {
+        done.set_moves(set, of)
+    })
+    .await;
+    set.map_err(|e| done.explain(e, &picking_name))?;
     let answer = x
         .call(
             odoo,
@@ -156,6 +119,52 @@ pub async fn dispatch(odoo: &OdooClient, d: &Dispatch) -> Result<Done, JobError>
         .await
         .map_err(|e| done.explain(e, &picking_name))?;
     Ok(Done { record: x.record() })
+}
+
+/// Sets each move's quantity from `lines` (by SKU, what came of it up to each move's demand,
+/// in the moves' order) and marks it picked; `progress(set, of)` after each move, so a failure
+/// can say how far it got.
+pub(crate) async fn set_quantities(
+    odoo: &OdooClient,
+    x: &mut Exchanges,
+    move_ids: &[i64],
+    lines: &[ShippedLine],
+    mut progress: impl FnMut(usize, usize),
+) -> Result<(), JobError> {
+    let moves = x
+        .call(
+            odoo,
+            "stock.move",
+            "read",
+            Some(move_ids),
+            json!({"fields": ["product_id", "product_uom_qty"]}),
+        )
+        .await?;
+    let moves = moves.as_array().cloned().unwrap_or_default();
+    let sku_of = x.skus_of_products(odoo, &moves).await?;
+    let mut left_of = shipped_by_sku(lines);
+    for (n, m) in moves.iter().enumerate() {
+        let sku = id_of(&m["product_id"]).and_then(|p| sku_of.get(&p));
+        let demand = m["product_uom_qty"].as_f64().unwrap_or_default();
+        let qty = sku
+            .and_then(|s| left_of.get_mut(s.as_str()))
+            .map(|left| {
+                let take = left.min(demand);
+                *left -= take;
+                take
+            })
+            .unwrap_or(0.0);
+        x.call(
+            odoo,
+            "stock.move",
+            "write",
+            Some(&[m["id"].as_i64().unwrap_or_default()]),
+            json!({"vals": {"quantity": qty, "picked": true}}),
+        )
+        .await?;
+        progress(n + 1, moves.len());
+    }
+    Ok(())
 }
 
 /// Wizards Odoo may answer a validation with before it is done. Each answer validates again and
