@@ -4,14 +4,13 @@
 //! warehouse once; run again, nothing is out of step and nothing is sent twice. The report shows
 //! on /integrations.
 
-use crate::support::{self, TestApp};
+use crate::support;
 use app::domain::Role;
 use server::jobs::ReconcileOdoo;
-use server::simulators::live::{self, LiveOptions};
+use server::simulators::live;
 use server::store::jobs::queue::{self, connector_queue, NewJob};
 use sqlx::PgPool;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 async fn reconciled(pool: &PgPool) -> Vec<serde_json::Value> {
     sqlx::query_scalar("select report from reconciliation_run order by reconciliation_run_id")
@@ -37,19 +36,16 @@ async fn reconcile(pool: &PgPool, runs_before: usize) {
 
 #[sqlx::test(migrator = "app::store::MIGRATOR")]
 async fn a_missed_webhook_is_found_by_reconciliation_and_repaired_once(pool: PgPool) {
-    let app = TestApp::spawn(pool.clone()).await;
-    let mut options = LiveOptions::new(&app.address);
-    options.step = Duration::from_millis(40);
-    options.short_every = 0;
-    options.failed_attempt_every = 0;
-    options.poll_seconds = None;
-    let live = live::start(&pool, &options).await.unwrap();
-    let stop = CancellationToken::new();
-    let workers = tokio::spawn(server::workers::run_with(
-        pool.clone(),
-        support::fast_engine(),
-        stop.clone(),
-    ));
+    let support::LiveFlow {
+        app,
+        live,
+        stop,
+        workers,
+    } = support::live_flow(&pool, |options| {
+        options.short_every = 0;
+        options.failed_attempt_every = 0;
+    })
+    .await;
 
     // The automation rules are gone: Odoo tells Milepost nothing of this order.
     live.odoo.with(|o| o.webhook_url = None);

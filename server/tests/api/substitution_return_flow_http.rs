@@ -4,11 +4,9 @@
 //! whole validated; later the warehouse receives part of it back damaged, and Odoo gets the
 //! return picking, validated with what came back, and an activity to decide on the goods.
 
-use crate::support::{self, TestApp};
-use server::simulators::live::{self, LiveOptions};
+use crate::support;
+use server::simulators::live;
 use sqlx::PgPool;
-use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 async fn succeeded(pool: &PgPool, kind: &str) -> i64 {
     sqlx::query_scalar("select count(*) from job where kind = $1 and state = 'succeeded'")
@@ -20,20 +18,17 @@ async fn succeeded(pool: &PgPool, kind: &str) -> i64 {
 
 #[sqlx::test(migrator = "app::store::MIGRATOR")]
 async fn a_substitution_and_a_return_travel_from_the_warehouse_into_odoo(pool: PgPool) {
-    let app = TestApp::spawn(pool.clone()).await;
-    let mut options = LiveOptions::new(&app.address);
-    options.step = Duration::from_millis(40);
-    options.short_every = 0;
-    options.failed_attempt_every = 0;
-    options.poll_seconds = None;
-    options.substitutions = vec![("E-COM11".into(), "E-COM12".into())];
-    let live = live::start(&pool, &options).await.unwrap();
-    let stop = CancellationToken::new();
-    let workers = tokio::spawn(server::workers::run_with(
-        pool.clone(),
-        support::fast_engine(),
-        stop.clone(),
-    ));
+    let support::LiveFlow {
+        app,
+        live,
+        stop,
+        workers,
+    } = support::live_flow(&pool, |options| {
+        options.short_every = 0;
+        options.failed_attempt_every = 0;
+        options.substitutions = vec![("E-COM11".into(), "E-COM12".into())];
+    })
+    .await;
 
     let (_, order) = live
         .odoo

@@ -339,3 +339,39 @@ pub fn fast_engine() -> server::sync::engine::EngineSettings {
         },
     }
 }
+
+/// The app, the Odoo/WMS/carrier stand-ins pointed at it and the workers, for flow tests: the
+/// story steps 40 ms apart, no catch-up pull; `configure` changes the rest. Stop the workers
+/// with `stop` and await `workers` at the end.
+pub struct LiveFlow {
+    pub app: TestApp,
+    pub live: server::simulators::live::Live,
+    pub stop: tokio_util::sync::CancellationToken,
+    pub workers: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+pub async fn live_flow(
+    pool: &PgPool,
+    configure: impl FnOnce(&mut server::simulators::live::LiveOptions),
+) -> LiveFlow {
+    let app = TestApp::spawn(pool.clone()).await;
+    let mut options = server::simulators::live::LiveOptions::new(&app.address);
+    options.step = Duration::from_millis(40);
+    options.poll_seconds = None;
+    configure(&mut options);
+    let live = server::simulators::live::start(pool, &options)
+        .await
+        .unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let workers = tokio::spawn(server::workers::run_with(
+        pool.clone(),
+        fast_engine(),
+        stop.clone(),
+    ));
+    LiveFlow {
+        app,
+        live,
+        stop,
+        workers,
+    }
+}

@@ -5,12 +5,9 @@
 
 use crate::support;
 
-use server::simulators::live::{self, LiveOptions};
+use server::simulators::live;
 use server::simulators::odoo::Fault;
 use sqlx::PgPool;
-use std::time::Duration;
-use support::TestApp;
-use tokio_util::sync::CancellationToken;
 
 /// Whether the order's parcel was delivered (a short order stays partially shipped).
 async fn delivered(pool: &PgPool, order: &str) -> bool {
@@ -26,19 +23,16 @@ async fn delivered(pool: &PgPool, order: &str) -> bool {
 
 #[sqlx::test(migrator = "app::store::MIGRATOR")]
 async fn orders_flow_from_odoo_to_the_wms_and_back_exactly_once_through_outages(pool: PgPool) {
-    let app = TestApp::spawn(pool.clone()).await;
-    let mut options = LiveOptions::new(&app.address);
-    options.step = Duration::from_millis(40);
-    options.short_every = 2;
-    options.failed_attempt_every = 2;
-    options.poll_seconds = None;
-    let live = live::start(&pool, &options).await.unwrap();
-    let stop = CancellationToken::new();
-    let workers = tokio::spawn(server::workers::run_with(
-        pool.clone(),
-        support::fast_engine(),
-        stop.clone(),
-    ));
+    let support::LiveFlow {
+        app,
+        live,
+        stop,
+        workers,
+    } = support::live_flow(&pool, |options| {
+        options.short_every = 2;
+        options.failed_attempt_every = 2;
+    })
+    .await;
 
     // The warehouse is down when the orders are confirmed.
     live.wms.with(|w| w.down = true);
