@@ -58,6 +58,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard") view=pages::dashboard::DashboardPage ssr=SsrMode::Async/>
                 <Route path=path!("/orders") view=pages::orders::OrdersPage ssr=SsrMode::Async/>
                 <Route path=path!("/orders/:order") view=pages::order_detail::OrderDetailPage ssr=SsrMode::Async/>
+                <Route path=path!("/orders/:order/evidence/:segment") view=pages::evidence::EvidencePage ssr=SsrMode::Async/>
                 <Route path=path!("/exceptions") view=pages::exceptions::ExceptionsPage ssr=SsrMode::Async/>
                 <Route path=path!("/integrations") view=pages::integrations::IntegrationsPage ssr=SsrMode::Async/>
                 <Route path=path!("/reports") view=pages::reports::ReportsPage ssr=SsrMode::Async/>

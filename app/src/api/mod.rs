@@ -7,5 +7,6 @@ pub mod dashboard;
 pub mod exceptions;
 pub mod integrations;
 pub mod orders;
+pub mod reports;
 pub mod sla;
 pub mod users;

@@ -8,6 +8,7 @@ pub mod exceptions;
 pub mod integrations;
 pub mod orders;
 pub mod projection;
+pub mod reports;
 pub mod role;
 pub mod sla;
 pub mod status;

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod admin_sla;
 pub mod dashboard;
+pub mod evidence;
 pub mod exceptions;
 pub mod integrations;
 pub mod landing;

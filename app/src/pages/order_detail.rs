@@ -15,16 +15,16 @@ use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn OrderDetailPage() -> impl IntoView {
-    view! { <Guarded section=Section::Orders><Detail back="/orders"/></Guarded> }
+    view! { <Guarded section=Section::Orders><Detail back="/orders" evidence=true/></Guarded> }
 }
 
 #[component]
 pub fn PortalOrderPage() -> impl IntoView {
-    view! { <Guarded section=Section::Portal><Detail back="/portal"/></Guarded> }
+    view! { <Guarded section=Section::Portal><Detail back="/portal" evidence=false/></Guarded> }
 }
 
 #[component]
-fn Detail(back: &'static str) -> impl IntoView {
+fn Detail(back: &'static str, evidence: bool) -> impl IntoView {
     let params = use_params_map();
     let order_ref = Memo::new(move |_| params.with(|p| p.get("order").unwrap_or_default()));
     let detail = Resource::new(move || order_ref.get(), get_order);
@@ -34,7 +34,7 @@ fn Detail(back: &'static str) -> impl IntoView {
             <Transition fallback=|| view! { <p class="loading">"Loading the order…"</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(d) => view! { <Order detail=d/> }.into_any(),
+                        Ok(d) => view! { <Order detail=d evidence/> }.into_any(),
                         Err(error) => view! { <ErrorNotice error/> }.into_any(),
                     }
                 })}
@@ -44,7 +44,7 @@ fn Detail(back: &'static str) -> impl IntoView {
 }
 
 #[component]
-fn Order(detail: OrderDetail) -> impl IntoView {
+fn Order(detail: OrderDetail, evidence: bool) -> impl IntoView {
     let h = detail.header.clone();
     let or_dash = |v: Option<String>| v.unwrap_or_else(|| "—".into());
     let open: Vec<_> = detail
@@ -65,7 +65,7 @@ fn Order(detail: OrderDetail) -> impl IntoView {
         </dl>
 
         <h2>"SLA"</h2>
-        <SlaClocks clocks=detail.clocks.clone()/>
+        <SlaClocks clocks=detail.clocks.clone() evidence=evidence.then(|| format!("/orders/{}/evidence", h.order_ref))/>
 
         <h2>"Open exceptions"</h2>
         {if open.is_empty() {
@@ -201,14 +201,19 @@ fn Timeline(entries: Vec<TimelineEntry>, raw_allowed: bool) -> impl IntoView {
 }
 
 #[component]
-fn SlaClocks(clocks: Vec<crate::domain::sla::views::ClockView>) -> impl IntoView {
+fn SlaClocks(
+    clocks: Vec<crate::domain::sla::views::ClockView>,
+    /// Where each clock's evidence pack is (staff pages).
+    evidence: Option<String>,
+) -> impl IntoView {
     if clocks.is_empty() {
         return view! { <p class="empty">"No SLA policy measures this order yet."</p> }.into_any();
     }
     view! {
         <table class="grid" id="sla-clocks">
             <thead><tr><th>"Segment"</th><th>"State"</th><th>"Started"</th><th>"Due"</th><th>"Ended"</th>
-                <th>"Business time"</th><th>"Paused"</th><th>"Target · policy"</th></tr></thead>
+                <th>"Business time"</th><th>"Paused"</th><th>"Target · policy"</th>
+                {evidence.is_some().then(|| view! { <th>"Evidence"</th> })}</tr></thead>
             <tbody>
                 {clocks.into_iter().map(|c| { let key = c.segment.clone(); let class = format!("clock clock-{}", c.state.as_str()); view! {
                     <tr data-segment=key>
@@ -220,6 +225,7 @@ fn SlaClocks(clocks: Vec<crate::domain::sla::views::ClockView>) -> impl IntoView
                         <td>{c.remaining.unwrap_or_else(|| "—".into())}</td>
                         <td>{if c.paused.is_empty() { "—".to_string() } else { c.paused }}</td>
                         <td>{if c.policy.is_empty() { c.target.clone() } else { format!("{} · {}", c.target, c.policy) }}</td>
+                        {evidence.clone().map(|base| view! { <td><a href=format!("{base}/{}", c.key)>"Evidence"</a></td> })}
                     </tr>
                 }}).collect_view()}
             </tbody>

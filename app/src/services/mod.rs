@@ -8,5 +8,6 @@ pub mod db_error;
 pub mod exceptions;
 pub mod integrations;
 pub mod orders;
+pub mod reports;
 pub mod sla;
 pub mod users;

@@ -332,6 +332,7 @@ fn view_clock(
     };
     ClockView {
         segment: c.segment.label().into(),
+        key: c.segment.as_str().into(),
         state,
         state_label: state.label().into(),
         policy: format!("{policy} v{}", c.policy_version),

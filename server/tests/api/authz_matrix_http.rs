@@ -172,6 +172,11 @@ const MATRIX: &[Rule] = &[
         May::Roles(&[Admin, Agent, Integrator]),
         &[("inbox_message_id", "999999")],
     ),
+    (
+        "reports/evidence",
+        May::Roles(&[Admin, Agent, AccountManager, Customer]),
+        &[("order_ref", "NOPE"), ("segment", "release")],
+    ),
 ];
 
 /// What a caller gets.
@@ -291,11 +296,19 @@ async fn account_scoped_callers_reach_their_own_account_and_never_another(pool: 
 #[sqlx::test(migrations = false)]
 async fn every_page_by_every_role_is_shown_or_refused_exactly(pool: sqlx::PgPool) {
     let app = TestApp::spawn(pool).await;
+    // A policy first, so S2 has clocks and its evidence pages exist.
+    crate::dashboard_http::policy(&app).await;
     crate::orders_http::orders(&app).await;
     let routes = leptos_axum::generate_route_list(app::App);
     let paths: Vec<String> = routes
         .iter()
-        .map(|r| r.path().replace("{order}", "S2").replace(":order", "S2"))
+        .map(|r| {
+            r.path()
+                .replace("{order}", "S2")
+                .replace(":order", "S2")
+                .replace("{segment}", "deliver")
+                .replace(":segment", "deliver")
+        })
         .collect();
     assert!(paths.len() >= 13, "{paths:?}");
     let mut checked = 0;

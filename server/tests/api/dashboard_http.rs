@@ -17,7 +17,7 @@ fn at(base: DateTime<Utc>, hours: i64) -> String {
 
 /// An order of `account` placed at `placed`, released `release_h` hours later, dispatched
 /// `ship_h` hours after that, delivered `deliver_h` hours after dispatch (each optional).
-fn order(
+pub(crate) fn order(
     name: &str,
     account: &str,
     carrier: &str,
@@ -99,11 +99,9 @@ fn order(
     out
 }
 
-async fn setup(app: &TestApp) {
-    let pool = &app.pool;
-    app.account("ACME").await;
-    app.account("BETA").await;
-    let mut conn = pool.acquire().await.unwrap();
+/// The one policy every test order is measured by: release 2 h, ship 8 h, deliver 2 days.
+pub(crate) async fn policy(app: &TestApp) {
+    let mut conn = app.pool.acquire().await.unwrap();
     policies::save_policy(
         &mut conn,
         &NewPolicyVersion {
@@ -127,6 +125,14 @@ async fn setup(app: &TestApp) {
     )
     .await
     .unwrap();
+}
+
+/// Accounts ACME and BETA, one policy, and orders O1 to O5 (see the comments).
+pub(crate) async fn setup(app: &TestApp) {
+    let pool = &app.pool;
+    app.account("ACME").await;
+    app.account("BETA").await;
+    policy(app).await;
     let connectors = support::canonical_connectors(pool).await;
     let day = |back: i64| {
         (Utc::now() - Duration::days(back))

@@ -36,6 +36,7 @@ mod operations_http;
 mod orders_http;
 mod pages_http;
 mod reconciliation_http;
+mod reports_http;
 mod sla_admin_http;
 mod sla_db;
 mod store_db;

@@ -51,6 +51,9 @@ pub struct SlaSettings {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClockView {
     pub segment: String,
+    /// The segment's word (`release`, `ship`, `deliver`, `promise`), for links.
+    #[serde(default)]
+    pub key: String,
     pub state: super::ClockState,
     pub state_label: String,
     pub policy: String,

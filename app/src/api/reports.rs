@@ -1,0 +1,26 @@
+//! SLA reports: the evidence pack of one clock.
+
+use crate::domain::reports::EvidencePack;
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// The evidence of one order's clock: account managers (their accounts), agents and admins
+/// reviewing a breach, customers (their own orders). An order outside the caller's scope is
+/// not found.
+#[server(prefix = "/fn", endpoint = "reports/evidence")]
+pub async fn get_evidence(order_ref: String, segment: String) -> Result<EvidencePack, AppError> {
+    use crate::auth::scope::order_scope;
+    use crate::auth::{ctx, require_role};
+    use crate::domain::Role::*;
+    use crate::services::reports;
+    let user = require_role(&[Admin, Agent, AccountManager, Customer]).await?;
+    let scope = order_scope(&user).await?;
+    reports::evidence(
+        &ctx()?.pool,
+        &scope,
+        order_ref.trim(),
+        segment.trim(),
+        chrono::Utc::now(),
+    )
+    .await
+}

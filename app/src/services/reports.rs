@@ -1,0 +1,238 @@
+//! SLA reports: the evidence pack of one clock. The clock is the one the dashboard counts (read
+//! from `sla_clock`, never worked out a second time); its pauses and the facts it started and
+//! stopped on come from folding the order's stored history, as the projector did; each event
+//! is shown with the hash of the raw message it came in, computed from the stored bytes.
+
+use crate::domain::projection::{fold, FoldEvent};
+use crate::domain::reports::*;
+use crate::domain::sla::calendar::format_hours;
+use crate::domain::sla::{facts, Segment, SlaFacts};
+use crate::error::{AppError, FieldErrors};
+use crate::store::evidence::{self, EventRow};
+use crate::store::orders::{self, Scope};
+use crate::store::sla::calendars;
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Deserialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// An entry of `order_history.events`, as far as the pack needs it.
+#[derive(Deserialize)]
+struct Stored {
+    event_id: Uuid,
+    identity: String,
+    #[serde(rename = "type")]
+    event_type: String,
+    occurred_at: Option<DateTime<Utc>>,
+    data: serde_json::Value,
+    disposition: String,
+}
+
+const HOW_TO_VERIFY: &str = "Each event names the message it came in (message_id, inbox_message_id) and the SHA-256 of \
+that message's bytes as Milepost received them. Hash the raw message (an integrator can download it from the order's \
+timeline) with any SHA-256 tool; the digest must equal message_sha256.";
+
+/// The evidence pack of the order's clock for `segment`; not found when the order is outside the
+/// caller's scope or has no such clock.
+pub async fn evidence(
+    pool: &PgPool,
+    scope: &Scope,
+    order_ref: &str,
+    segment: &str,
+    now: DateTime<Utc>,
+) -> Result<EvidencePack, AppError> {
+    let segment = Segment::parse(segment)
+        .ok_or_else(|| FieldErrors::single("segment", "release, ship, deliver or promise"))?;
+    let Some(order) = orders::find(pool, scope, order_ref).await? else {
+        return Err(AppError::NotFound);
+    };
+    let Some((clock, policy_name)) =
+        evidence::clock(pool, order.order_id, segment.as_str()).await?
+    else {
+        return Err(AppError::NotFound);
+    };
+    let stored: Vec<Stored> = evidence::history(pool, order_ref)
+        .await?
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| {
+            tracing::error!(order = %order_ref, error = %e, "an order's stored history cannot be read");
+            AppError::Internal
+        })?
+        .unwrap_or_default();
+    let live: Vec<&Stored> = stored
+        .iter()
+        .filter(|e| e.disposition != "rejected")
+        .collect();
+    let events: Vec<FoldEvent> = live
+        .iter()
+        .filter_map(|e| {
+            Some(FoldEvent {
+                event_id: e.event_id,
+                identity: e.identity.clone(),
+                event_type: e.event_type.parse().ok()?,
+                occurred_at: e.occurred_at,
+                data: e.data.clone(),
+            })
+        })
+        .collect();
+    let projection = fold(order_ref, &events).projection.unwrap_or_default();
+    let f = facts(&projection, None);
+    let horizon = clock.ended_at.unwrap_or(now);
+    let pauses: Vec<PauseEvidence> = projection
+        .pauses
+        .iter()
+        .filter(|p| p.from < horizon && p.until.is_none_or(|u| u > clock.started_at))
+        .map(|p| PauseEvidence {
+            reason: p.reason.label(),
+            from: p.from.to_rfc3339(),
+            until: p.until.map(|u| u.to_rfc3339()),
+        })
+        .collect();
+
+    // Which instants the clock rests on, and what each did to it.
+    let (start, stop) = bounds(segment, &f);
+    let mut moments: Vec<(DateTime<Utc>, &'static str)> = Vec::new();
+    moments.extend(start.map(|t| (t, "started")));
+    moments.extend(
+        stop.filter(|_| clock.ended_at.is_some())
+            .map(|t| (t, "stopped")),
+    );
+    for p in projection
+        .pauses
+        .iter()
+        .filter(|p| p.from < horizon && p.until.is_none_or(|u| u > clock.started_at))
+    {
+        moments.push((p.from, "paused"));
+        moments.extend(p.until.map(|u| (u, "resumed")));
+    }
+    let chosen: Vec<(Uuid, &'static str)> = live
+        .iter()
+        .filter_map(|e| {
+            let at = e.occurred_at?;
+            moments
+                .iter()
+                .find(|(t, _)| *t == at)
+                .map(|(_, role)| (e.event_id, *role))
+        })
+        .collect();
+    let ids: Vec<Uuid> = chosen.iter().map(|c| c.0).collect();
+    let rows = evidence::events(pool, &ids).await?;
+    let mut events: Vec<EventEvidence> = chosen
+        .iter()
+        .filter_map(|(id, role)| {
+            rows.iter()
+                .find(|r| r.event_id == *id)
+                .map(|r| shown(r, role))
+        })
+        .collect();
+    events.sort_by(|a, b| {
+        a.occurred_at
+            .cmp(&b.occurred_at)
+            .then(a.recorded_at.cmp(&b.recorded_at))
+    });
+
+    let calendar = calendar_used(pool, segment, &order).await?;
+    Ok(EvidencePack {
+        order_ref: order.order_ref.clone(),
+        account: order.account.clone(),
+        segment: segment.as_str().to_string(),
+        segment_label: segment.label().to_string(),
+        clock: ClockEvidence {
+            state: clock.state_at(now).as_str().to_string(),
+            started_at: clock.started_at.to_rfc3339(),
+            due_at: clock.due_at.map(|t| t.to_rfc3339()),
+            ended_at: clock.ended_at.map(|t| t.to_rfc3339()),
+            target_seconds: clock.target_seconds,
+            paused_seconds: clock.paused_seconds,
+            failed: clock.failed,
+            policy_id: clock.policy_id,
+            policy_version: clock.policy_version,
+            policy_name,
+            calendar,
+        },
+        pauses,
+        events,
+        generated_at: now.to_rfc3339(),
+        how_to_verify: HOW_TO_VERIFY.to_string(),
+    })
+}
+
+/// The facts a segment's clock starts and stops on (the same the SLA engine measures).
+fn bounds(segment: Segment, f: &SlaFacts) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    match segment {
+        Segment::Release => (f.clock_start(), f.released_at),
+        Segment::Ship => (f.released_at, f.dispatched_at),
+        Segment::Deliver => (f.dispatched_at, f.delivered_at.or(f.returned_at)),
+        Segment::Promise => (f.ordered_at, f.delivered_at.or(f.returned_at)),
+    }
+}
+
+fn shown(r: &EventRow, role: &str) -> EventEvidence {
+    let occurred_at =
+        r.occurred_at.map(
+            |t| match r.occurred_offset_seconds.and_then(FixedOffset::east_opt) {
+                Some(offset) => t.with_timezone(&offset).to_rfc3339(),
+                None => t.to_rfc3339(),
+            },
+        );
+    EventEvidence {
+        role: role.to_string(),
+        event_id: r.event_id.to_string(),
+        event_type: r.event_type.clone(),
+        source: format!("{} ({})", r.connector, r.connector_kind),
+        external_id: r.external_id.clone(),
+        occurred_at,
+        recorded_at: r.recorded_at.to_rfc3339(),
+        message_id: r.message_id.clone(),
+        inbox_message_id: r.inbox_message_id,
+        disposition: r.disposition.clone(),
+        message_sha256: r.message_sha256.clone(),
+    }
+}
+
+/// The calendar the segment counts in, described: the carrier's for delivery, the warehouse's
+/// otherwise; "always open" when none is set (what the engine uses then).
+async fn calendar_used(
+    pool: &PgPool,
+    segment: Segment,
+    order: &orders::OrderListRow,
+) -> Result<String, AppError> {
+    let (scope, code) = match segment {
+        Segment::Deliver => ("carrier", order.carrier.as_deref()),
+        Segment::Promise => return Ok("wall time: a promised date has no business hours".into()),
+        _ => ("warehouse", order.warehouse_code.as_deref()),
+    };
+    let Some(code) = code else {
+        return Ok(format!("always open (the order names no {scope})"));
+    };
+    let found = calendars::calendars(pool)
+        .await?
+        .into_iter()
+        .find(|c| c.scope == scope && c.code.eq_ignore_ascii_case(code));
+    Ok(match found {
+        None => format!("always open (no calendar is set for {scope} {code})"),
+        Some(c) => {
+            const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+            let hours: Vec<String> = DAYS
+                .iter()
+                .zip(c.week.iter())
+                .map(|(day, h)| match h {
+                    Some(_) => format!("{day} {}", format_hours(*h)),
+                    None => format!("{day} closed"),
+                })
+                .collect();
+            let cutoff = c
+                .cutoff
+                .map(|t| format!(", cut-off {}", t.format("%H:%M")))
+                .unwrap_or_default();
+            format!(
+                "{scope} {} ({}): {}{cutoff}; {} holidays",
+                c.code,
+                c.time_zone,
+                hours.join(", "),
+                c.holidays.len()
+            )
+        }
+    })
+}

@@ -1,0 +1,173 @@
+//! Evidence packs over HTTP: one clock with its rules, its pauses and every event it started and
+//! stopped on, each with the SHA-256 of the raw message as stored (checked here against the
+//! stored bytes); in scope only; the printable page.
+
+use crate::dashboard_http::setup;
+use crate::support::{self, TestApp};
+use app::domain::Role;
+use app::services::users::{self, NewUser};
+use secrecy::SecretString;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+async fn evidence(
+    app: &TestApp,
+    client: &reqwest::Client,
+    order: &str,
+    segment: &str,
+) -> (u16, Value) {
+    let res = app
+        .call(
+            client,
+            "reports/evidence",
+            &[("order_ref", order), ("segment", segment)],
+        )
+        .await;
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// A signed-in user of `role` tied to account `code` only.
+async fn of_account(app: &TestApp, role: Role, code: &str) -> reqwest::Client {
+    let email = format!("{}-{code}@example.com", role.as_str());
+    users::create(
+        &app.pool,
+        NewUser {
+            email: email.clone(),
+            display_name: None,
+            role,
+            account_codes: vec![code.into()],
+            password: SecretString::from(support::PASSWORD),
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    app.signed_in_as(&email).await
+}
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn a_breached_clock_comes_with_the_events_it_rests_on_and_their_messages_hashes(
+    pool: PgPool,
+) {
+    let app = TestApp::spawn(pool.clone()).await;
+    setup(&app).await;
+    let agent = app.signed_in(Role::Agent).await;
+
+    // O2: released 3 h after confirmation against a 2 h target.
+    let (status, pack) = evidence(&app, &agent, "O2", "release").await;
+    assert_eq!(status, 200, "{pack}");
+    assert_eq!(pack["clock"]["state"], "breached");
+    assert_eq!(pack["clock"]["target_seconds"], 7200);
+    assert_eq!(pack["clock"]["policy_name"], "All");
+    assert_eq!(pack["clock"]["policy_version"], 1);
+    assert!(
+        pack["clock"]["calendar"]
+            .as_str()
+            .unwrap()
+            .starts_with("always open"),
+        "{pack}"
+    );
+    let roles: Vec<(String, String)> = pack["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["role"].as_str().unwrap().into(),
+                e["event_type"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("started", "order.confirmed"),
+        ("stopped", "order.acknowledged"),
+    ] {
+        assert!(
+            roles.contains(&(expected.0.into(), expected.1.into())),
+            "{expected:?} in {roles:?}"
+        );
+    }
+    // Every hash is the SHA-256 of the message's bytes as stored.
+    for e in pack["events"].as_array().unwrap() {
+        let body: Vec<u8> =
+            sqlx::query_scalar("select body from inbox_message where inbox_message_id = $1")
+                .bind(e["inbox_message_id"].as_i64().unwrap())
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            e["message_sha256"],
+            format!("{:x}", Sha256::digest(&body)),
+            "{e}"
+        );
+        assert!(e["message_id"].as_str().is_some_and(|m| !m.is_empty()));
+        assert_eq!(e["disposition"], "applied");
+    }
+
+    // The delivery clock of the same order: dispatched, then delivered three days later.
+    let (_, deliver) = evidence(&app, &agent, "O2", "deliver").await;
+    assert_eq!(deliver["clock"]["state"], "breached");
+    let types: Vec<&str> = deliver["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["shipment.dispatched", "shipment.delivered"]);
+
+    // Bad input names its field; an order or clock that is not there is not found.
+    let (status, body) = evidence(&app, &agent, "O2", "lunch").await;
+    assert_eq!(status, 422);
+    assert!(body.to_string().contains("segment"), "{body}");
+    assert_eq!(
+        evidence(&app, &agent, "O3", "deliver").await.0,
+        404,
+        "never shipped: no clock"
+    );
+    assert_eq!(evidence(&app, &agent, "NOPE", "release").await.0, 404);
+
+    // The printable page.
+    let admin = app.signed_in(Role::Admin).await;
+    let page = admin
+        .get(app.url("/orders/O2/evidence/release"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Evidence: Release to warehouse clock of order O2"),
+        "the page names the clock"
+    );
+    assert!(page.contains(pack["events"][0]["message_sha256"].as_str().unwrap()));
+    assert!(page.contains("data:application/json"), "the JSON download");
+}
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn another_accounts_evidence_is_not_found(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    setup(&app).await;
+    // O2 is ACME's.
+    let acme_manager = app.signed_in(Role::AccountManager).await;
+    assert_eq!(evidence(&app, &acme_manager, "O2", "release").await.0, 200);
+    let acme_customer = app.signed_in(Role::Customer).await;
+    assert_eq!(evidence(&app, &acme_customer, "O2", "release").await.0, 200);
+    for role in [Role::AccountManager, Role::Customer] {
+        let beta = of_account(&app, role, "BETA").await;
+        assert_eq!(
+            evidence(&app, &beta, "O2", "release").await.0,
+            404,
+            "{role}"
+        );
+        assert_eq!(
+            evidence(&app, &beta, "O3", "release").await.0,
+            200,
+            "{role}: their own"
+        );
+    }
+    let integrator = app.signed_in(Role::Integrator).await;
+    assert_eq!(evidence(&app, &integrator, "O2", "release").await.0, 403);
+}
