@@ -24,3 +24,17 @@ pub async fn get_evidence(order_ref: String, segment: String) -> Result<Evidence
     )
     .await
 }
+
+/// An account's SLA report for a month: account managers (their accounts) and admins.
+#[server(prefix = "/fn", endpoint = "reports/month")]
+pub async fn get_report(
+    #[server(default)] filter: crate::domain::reports::ReportFilter,
+) -> Result<crate::domain::reports::ReportView, AppError> {
+    use crate::auth::scope::order_scope;
+    use crate::auth::{ctx, require_role};
+    use crate::domain::Role::*;
+    use crate::services::reports;
+    let user = require_role(&[Admin, AccountManager]).await?;
+    let scope = order_scope(&user).await?;
+    reports::month(&ctx()?.pool, &scope, &filter, chrono::Utc::now()).await
+}

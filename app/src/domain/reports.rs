@@ -69,3 +69,69 @@ pub struct EventEvidence {
     /// SHA-256 of the raw message as received, lower-case hex.
     pub message_sha256: String,
 }
+
+/// What `/reports` asks for: an account and a month (`YYYY-MM`), narrowed by dimensions.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReportFilter {
+    /// An account code; empty picks the first of the caller's accounts.
+    pub account: String,
+    /// `YYYY-MM`; empty means the month before this one.
+    pub month: String,
+    /// Any date range instead of a month (`YYYY-MM-DD`, both ends included), when both are given.
+    pub from: String,
+    pub to: String,
+    pub warehouse: String,
+    pub carrier: String,
+    pub service_level: String,
+}
+
+/// One figure of a report: how many counted, how many made it, the share.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Figure {
+    pub key: String,
+    pub label: String,
+    pub met: i64,
+    pub of: i64,
+    /// Percent, one decimal; `None` when nothing was measured.
+    pub percent: Option<f64>,
+}
+
+/// A clock that was not kept.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BreachRow {
+    pub order_ref: String,
+    pub segment: String,
+    pub segment_label: String,
+    pub due_at: Option<String>,
+    /// When it stopped, or `None` while it still runs past due.
+    pub ended_at: Option<String>,
+    /// How far past due, in minutes of wall time (to its end, or to now).
+    pub minutes_over: i64,
+    /// Ended without delivery (returned to the sender).
+    pub failed: bool,
+}
+
+/// An account's report for one month.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportView {
+    pub account: String,
+    pub account_name: String,
+    /// `YYYY-MM`, and the dates it covers.
+    pub month: String,
+    pub period: String,
+    /// Orders placed in the month.
+    pub orders: i64,
+    /// Attainment per clock segment (release, ship, deliver, promised date).
+    pub attainment: Vec<Figure>,
+    /// On-time ship, on-time delivery, OTIF, first-attempt delivery, exception rate: the
+    /// dashboard's figures, from the same rollups.
+    pub kpis: Vec<Figure>,
+    pub breaches: Vec<BreachRow>,
+    /// Breaches beyond the ones listed.
+    pub more_breaches: i64,
+    /// The breach list as CSV (formula-like cells neutralised), for download.
+    pub breaches_csv: String,
+    /// Accounts the caller may report on: (code, name).
+    pub accounts: Vec<(String, String)>,
+}

@@ -236,3 +236,203 @@ async fn calendar_used(
         }
     })
 }
+
+/// Breaches listed on the page (the CSV has the same).
+pub const BREACHES_LISTED: i64 = 500;
+
+/// An account's report for a month: the dashboard's figures from the same rollups
+/// (`store::kpis::sums`), each clock segment's attainment and the breaches from the clocks the
+/// order pages show. An account outside the caller's scope is not found.
+pub async fn month(
+    pool: &PgPool,
+    scope: &Scope,
+    filter: &ReportFilter,
+    now: DateTime<Utc>,
+) -> Result<ReportView, AppError> {
+    use crate::domain::dashboard::DashboardFilter;
+    use crate::services::dashboard::account_in_scope;
+    use crate::services::dashboard::tiles::pct;
+    use crate::store::kpis::{self, Filters};
+    use chrono::{Datelike, Duration, NaiveDate};
+
+    let accounts: Vec<(String, String)> = crate::store::accounts::list(pool)
+        .await?
+        .into_iter()
+        .filter(|a| match scope {
+            Scope::All => true,
+            Scope::Accounts(ids) => ids.contains(&a.account_id),
+        })
+        .map(|a| (a.code, a.name))
+        .collect();
+    // No account chosen: the caller's first (an account manager often has one).
+    let code = match filter.account.trim() {
+        "" => accounts
+            .first()
+            .map(|a| a.0.clone())
+            .ok_or(AppError::NotFound)?,
+        code => code.to_string(),
+    };
+    let account_id = account_in_scope(pool, scope, &code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let account_name = accounts
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, n)| n.clone())
+        .unwrap_or_default();
+    let day = |field: &str, text: &str| {
+        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .map_err(|_| FieldErrors::single(field, "a date as YYYY-MM-DD"))
+    };
+    let (first, next) = if !filter.from.trim().is_empty() && !filter.to.trim().is_empty() {
+        let (from, to) = (day("from", &filter.from)?, day("to", &filter.to)?);
+        if to < from {
+            return Err(FieldErrors::single("to", "on or after the first day").into());
+        }
+        (from, to + Duration::days(1))
+    } else {
+        let first = match filter.month.trim() {
+            "" => {
+                let this = NaiveDate::from_ymd_opt(now.year(), now.month(), 1).expect("a month");
+                (this - Duration::days(1)).with_day(1).expect("a month")
+            }
+            m => NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
+                .map_err(|_| FieldErrors::single("month", "a month as YYYY-MM"))?,
+        };
+        (
+            first,
+            (first + Duration::days(32)).with_day(1).expect("a month"),
+        )
+    };
+    let dims = DashboardFilter {
+        account: code.clone(),
+        warehouse: filter.warehouse.clone(),
+        carrier: filter.carrier.clone(),
+        service_level: filter.service_level.clone(),
+        days: 0,
+    };
+    let f = Filters {
+        scope,
+        account_id: Some(account_id),
+        f: &dims,
+    };
+    let sums = kpis::sums(pool, &f, first, next).await?;
+    let figure = |key: &str, label: &str, met: i64, of: i64| Figure {
+        key: key.into(),
+        label: label.into(),
+        met,
+        of,
+        percent: pct(met, of).map(|p| (p * 10.0).round() / 10.0),
+    };
+    let kpis = vec![
+        figure(
+            "ship_on_time",
+            "On-time ship",
+            sums.ship_on_time,
+            sums.ship_measured,
+        ),
+        figure(
+            "deliver_on_time",
+            "On-time delivery",
+            sums.deliver_on_time,
+            sums.deliver_measured,
+        ),
+        figure(
+            "otif",
+            "OTIF (lines in full, on time)",
+            sums.lines_otif,
+            sums.lines,
+        ),
+        figure(
+            "first_attempt",
+            "Delivered at the first attempt",
+            sums.first_attempt,
+            sums.delivered,
+        ),
+        figure(
+            "without_exception",
+            "Orders without an exception",
+            sums.orders - sums.with_exception,
+            sums.orders,
+        ),
+    ];
+    let measured = crate::store::reports::attainment(pool, account_id, first, next, &dims).await?;
+    let attainment = [
+        Segment::Release,
+        Segment::Ship,
+        Segment::Deliver,
+        Segment::Promise,
+    ]
+    .iter()
+    .map(|s| {
+        let (of, met) = measured
+            .iter()
+            .find(|(seg, ..)| seg == s.as_str())
+            .map(|(_, of, met)| (*of, *met))
+            .unwrap_or((0, 0));
+        figure(s.as_str(), s.label(), met, of)
+    })
+    .collect();
+    let (rows, total) =
+        crate::store::reports::breaches(pool, account_id, first, next, &dims, now, BREACHES_LISTED)
+            .await?;
+    let breaches: Vec<BreachRow> = rows
+        .into_iter()
+        .map(|(order_ref, segment, due, ended, failed)| {
+            let over = match (due, ended) {
+                (Some(due), Some(end)) => (end - due).num_minutes().max(0),
+                (Some(due), None) => (now - due).num_minutes().max(0),
+                _ => 0,
+            };
+            BreachRow {
+                order_ref,
+                segment_label: Segment::parse(&segment)
+                    .map(|s| s.label().to_string())
+                    .unwrap_or_else(|| segment.clone()),
+                segment,
+                due_at: due.map(|t| t.to_rfc3339()),
+                ended_at: ended.map(|t| t.to_rfc3339()),
+                minutes_over: over,
+                failed,
+            }
+        })
+        .collect();
+    let mut csv_rows = vec![vec![
+        "order".to_string(),
+        "segment".into(),
+        "due".into(),
+        "ended".into(),
+        "minutes over".into(),
+        "returned to sender".into(),
+    ]];
+    csv_rows.extend(breaches.iter().map(|b| {
+        vec![
+            b.order_ref.clone(),
+            b.segment.clone(),
+            b.due_at.clone().unwrap_or_default(),
+            b.ended_at.clone().unwrap_or_default(),
+            b.minutes_over.to_string(),
+            if b.failed { "yes" } else { "no" }.to_string(),
+        ]
+    }));
+    let breaches_csv = crate::services::csv_export::to_csv(&csv_rows).map_err(|e| {
+        tracing::error!(error = %e, "the breach list could not be written as CSV");
+        AppError::Internal
+    })?;
+    Ok(ReportView {
+        account: code,
+        account_name,
+        month: first.format("%Y-%m").to_string(),
+        period: format!(
+            "{first} to {} (UTC, by the day the order was placed)",
+            next - Duration::days(1)
+        ),
+        orders: sums.orders,
+        attainment,
+        kpis,
+        more_breaches: (total - breaches.len() as i64).max(0),
+        breaches,
+        breaches_csv,
+        accounts,
+    })
+}

@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod kpis;
 pub mod login_failures;
 pub mod orders;
+pub mod reports;
 pub mod schema;
 pub mod sla;
 pub mod users;

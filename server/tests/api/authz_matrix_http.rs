@@ -172,6 +172,7 @@ const MATRIX: &[Rule] = &[
         May::Roles(&[Admin, Agent, Integrator]),
         &[("inbox_message_id", "999999")],
     ),
+    ("reports/month", May::Roles(&[Admin, AccountManager]), &[]),
     (
         "reports/evidence",
         May::Roles(&[Admin, Agent, AccountManager, Customer]),

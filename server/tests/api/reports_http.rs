@@ -171,3 +171,166 @@ async fn another_accounts_evidence_is_not_found(pool: PgPool) {
     let integrator = app.signed_in(Role::Integrator).await;
     assert_eq!(evidence(&app, &integrator, "O2", "release").await.0, 403);
 }
+
+async fn report(app: &TestApp, client: &reqwest::Client, form: &[(&str, &str)]) -> (u16, Value) {
+    let res = app.call(client, "reports/month", form).await;
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+fn figure(r: &Value, table: &str, key: &str) -> (i64, i64) {
+    let f = r[table]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == key)
+        .unwrap();
+    (f["met"].as_i64().unwrap(), f["of"].as_i64().unwrap())
+}
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn a_month_of_an_account_adds_up_to_what_its_orders_did(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    setup(&app).await;
+    // ACME's orders of the last week (the fixture's O1, O2 and O5 are from the last five days; O4
+    // is 40 days old). Worked out by hand from the fixture's times against release 2 h,
+    // ship 8 h, deliver 2 days:
+    //   O1 released 1 h, shipped 4 h, delivered 24 h: all kept;
+    //   O2 released 3 h, shipped 10 h, delivered 72 h: all three breached;
+    //   O5 released 30 min, not shipped after 7 h: release kept, ship still running.
+    let today = chrono::Utc::now().date_naive();
+    let from = (today - chrono::Duration::days(6)).to_string();
+    let to = today.to_string();
+    let range = [("filter[from]", from.as_str()), ("filter[to]", to.as_str())];
+    let manager = app.signed_in(Role::AccountManager).await; // ACME's
+    let (status, r) = report(&app, &manager, &range).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["account"], "ACME", "the manager's only account");
+    let choices = r["accounts"].as_array().unwrap();
+    assert_eq!(
+        choices.len(),
+        1,
+        "only the manager's own accounts to choose from"
+    );
+    assert_eq!(r["orders"], 3);
+    assert_eq!(figure(&r, "attainment", "release"), (2, 3));
+    assert_eq!(figure(&r, "attainment", "ship"), (1, 2));
+    assert_eq!(figure(&r, "attainment", "deliver"), (1, 2));
+    assert_eq!(figure(&r, "attainment", "promise"), (0, 0));
+    assert_eq!(figure(&r, "kpis", "ship_on_time"), (1, 2));
+    assert_eq!(figure(&r, "kpis", "deliver_on_time"), (1, 2));
+    assert_eq!(figure(&r, "kpis", "first_attempt"), (2, 2));
+    let breached: Vec<(String, String)> = r["breaches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["order_ref"].as_str().unwrap().into(),
+                b["segment"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        breached,
+        [
+            ("O2".to_string(), "release".to_string()),
+            ("O2".into(), "ship".into()),
+            ("O2".into(), "deliver".into()),
+        ]
+    );
+    assert_eq!(
+        r["breaches"][0]["minutes_over"], 60,
+        "released 3 h against 2 h"
+    );
+
+    // The CSV says the same, read back with a CSV reader.
+    let mut csv = csv::Reader::from_reader(r["breaches_csv"].as_str().unwrap().as_bytes());
+    let rows: Vec<Vec<String>> = csv
+        .records()
+        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(
+        (
+            rows[0][0].as_str(),
+            rows[0][1].as_str(),
+            rows[0][4].as_str()
+        ),
+        ("O2", "release", "60")
+    );
+
+    // Narrowed to a carrier ACME did not use: nothing.
+    let (_, none) = report(
+        &app,
+        &manager,
+        &[range[0], range[1], ("filter[carrier]", "DHL")],
+    )
+    .await;
+    assert_eq!(none["orders"], 0);
+    assert!(none["breaches"].as_array().unwrap().is_empty());
+
+    // The page shows the same month.
+    let page = manager
+        .get(app.url(&format!("/reports?from={from}&to={to}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"breaches\""), "the breach table");
+    assert!(
+        page.contains("/orders/O2/evidence/release"),
+        "each breach links its evidence"
+    );
+}
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn reports_stay_within_the_callers_accounts(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    setup(&app).await;
+    let manager = app.signed_in(Role::AccountManager).await; // ACME's
+    assert_eq!(
+        report(&app, &manager, &[("filter[account]", "BETA")])
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        report(&app, &manager, &[("filter[account]", "NOPE")])
+            .await
+            .0,
+        404
+    );
+    let admin = app.signed_in(Role::Admin).await;
+    let (status, first) = report(&app, &admin, &[]).await;
+    assert_eq!(
+        (status, first["account"].as_str()),
+        (200, Some("ACME")),
+        "the first account"
+    );
+    let choices: Vec<&str> = first["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a[0].as_str().unwrap())
+        .collect();
+    assert_eq!(choices, ["ACME", "BETA"]);
+    assert_eq!(
+        report(&app, &admin, &[("filter[account]", "BETA")]).await.0,
+        200
+    );
+    let (status, body) = report(
+        &app,
+        &admin,
+        &[("filter[account]", "BETA"), ("filter[month]", "March")],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body.to_string().contains("month"), "{body}");
+    for role in [Role::Agent, Role::Customer, Role::Integrator] {
+        let client = app.signed_in(role).await;
+        assert_eq!(report(&app, &client, &[]).await.0, 403, "{role}");
+    }
+}

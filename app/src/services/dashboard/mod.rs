@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use tiles::{duration, hours, pct, tiles};
 use uuid::Uuid;
 
-mod tiles;
+pub(crate) mod tiles;
 
 /// At-risk orders listed at most.
 pub const AT_RISK_LIMIT: i64 = 25;
@@ -94,7 +94,7 @@ pub async fn view(
 }
 
 /// The account the filter names, if the caller may see it (another account is not found).
-async fn account_in_scope(
+pub(crate) async fn account_in_scope(
     pool: &PgPool,
     scope: &Scope,
     code: &str,

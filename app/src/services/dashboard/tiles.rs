@@ -5,7 +5,7 @@ use crate::domain::dashboard::Tile;
 use crate::domain::display::span;
 use crate::store::kpis::Sums;
 
-pub(super) fn pct(part: i64, whole: i64) -> Option<f64> {
+pub(crate) fn pct(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
 }
 

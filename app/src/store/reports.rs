@@ -1,0 +1,96 @@
+//! What a report reads beyond the KPI rollups: each clock segment's attainment and the
+//! breaches, from `sla_clock` (the clocks the order pages and the dashboard show).
+
+use crate::domain::dashboard::DashboardFilter;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+/// The orders of an account placed in `[from, to)`, narrowed by the filter's dimensions.
+fn push_orders(
+    q: &mut QueryBuilder<'_, Postgres>,
+    account_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+    f: &DashboardFilter,
+) {
+    q.push(" and o.account_id = ")
+        .push_bind(account_id)
+        .push(" and o.ordered_at >= ")
+        .push_bind(from.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+        .push(" and o.ordered_at < ")
+        .push_bind(to.and_hms_opt(0, 0, 0).expect("midnight").and_utc());
+    for (column, value) in [
+        ("warehouse_code", &f.warehouse),
+        ("carrier", &f.carrier),
+        ("service_level", &f.service_level),
+    ] {
+        if !value.trim().is_empty() {
+            q.push(format!(" and o.{column} = "))
+                .push_bind(value.trim().to_string());
+        }
+    }
+}
+
+/// Per segment: (segment, ended clocks, ended in time and not failed).
+pub async fn attainment(
+    db: &PgPool,
+    account_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+    f: &DashboardFilter,
+) -> sqlx::Result<Vec<(String, i64, i64)>> {
+    let mut q = QueryBuilder::new(
+        r#"select k.segment,
+                  count(*) filter (where k.ended_at is not null)::int8,
+                  count(*) filter (where k.ended_at is not null and not k.failed
+                                   and (k.due_at is null or k.ended_at <= k.due_at))::int8
+           from sla_clock k join "order" o using (order_id) where true"#,
+    );
+    push_orders(&mut q, account_id, from, to, f);
+    q.push(" group by k.segment");
+    q.build_query_as().fetch_all(db).await
+}
+
+/// A breached clock: (order, segment, due, ended, failed).
+pub type Breach = (
+    String,
+    String,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    bool,
+);
+
+/// The clocks not kept as of `now` (ended late or failed, or running past due), earliest due
+/// first, at most `limit`; and how many there are in all.
+pub async fn breaches(
+    db: &PgPool,
+    account_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+    f: &DashboardFilter,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<(Vec<Breach>, i64)> {
+    let breached = |q: &mut QueryBuilder<'_, Postgres>| {
+        q.push(" and ((k.ended_at is not null and (k.failed or k.ended_at > k.due_at)) or (k.ended_at is null and k.due_at < ")
+            .push_bind(now)
+            .push("))");
+    };
+    let mut q = QueryBuilder::new(
+        r#"select o.order_ref, k.segment, k.due_at, k.ended_at, k.failed
+           from sla_clock k join "order" o using (order_id) where true"#,
+    );
+    push_orders(&mut q, account_id, from, to, f);
+    breached(&mut q);
+    q.push(" order by k.due_at, o.order_ref limit ")
+        .push_bind(limit);
+    let rows: Vec<Breach> = q.build_query_as().fetch_all(db).await?;
+    let mut count = QueryBuilder::new(
+        r#"select count(*)::int8 from sla_clock k join "order" o using (order_id) where true"#,
+    );
+    push_orders(&mut count, account_id, from, to, f);
+    breached(&mut count);
+    let total: i64 = count.build_query_scalar().fetch_one(db).await?;
+    Ok((rows, total))
+}
