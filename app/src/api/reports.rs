@@ -38,3 +38,15 @@ pub async fn get_report(
     let scope = order_scope(&user).await?;
     reports::month(&ctx()?.pool, &scope, &filter, chrono::Utc::now()).await
 }
+
+/// The customer portal's summary of their own account's month.
+#[server(prefix = "/fn", endpoint = "portal/summary")]
+pub async fn get_portal_summary() -> Result<crate::domain::reports::PortalSummary, AppError> {
+    use crate::auth::scope::order_scope;
+    use crate::auth::{ctx, require_role};
+    use crate::domain::Role::Customer;
+    use crate::services::reports;
+    let user = require_role(&[Customer]).await?;
+    let scope = order_scope(&user).await?;
+    reports::portal_summary(&ctx()?.pool, &scope, chrono::Utc::now()).await
+}

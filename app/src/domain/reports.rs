@@ -135,3 +135,16 @@ pub struct ReportView {
     /// Accounts the caller may report on: (code, name).
     pub accounts: Vec<(String, String)>,
 }
+
+/// The customer portal's summary of their account: how this month is going, in their words.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PortalSummary {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub orders: i64,
+    /// Delivered on time, and in full and on time (by lines): the report's figures.
+    pub on_time_delivery: Figure,
+    pub otif: Figure,
+    /// Orders of the month late now or delivered late: (order, what is late, in words).
+    pub late: Vec<(String, String)>,
+}

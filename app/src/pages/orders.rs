@@ -23,11 +23,53 @@ pub fn OrdersPage() -> impl IntoView {
 
 #[component]
 pub fn PortalPage() -> impl IntoView {
+    let summary = Resource::new(|| (), |_| crate::api::reports::get_portal_summary());
     view! {
         <Guarded section=Section::Portal>
+            <section class="page portal-summary">
+                <Transition fallback=|| view! { <p class="loading">"Working out your month…"</p> }>
+                    {move || Suspend::new(async move {
+                        match summary.await {
+                            Ok(s) => view! { <PortalSummaryView summary=s/> }.into_any(),
+                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
             <OrderList title="My orders" detail_base="/portal/orders"
                 intro="Your orders, where they are, and what happened to them."/>
         </Guarded>
+    }
+}
+
+/// This month for the customer: the two figures they judge us by, and what is late.
+#[component]
+fn PortalSummaryView(summary: crate::domain::reports::PortalSummary) -> impl IntoView {
+    let share = |f: &crate::domain::reports::Figure| {
+        f.percent
+            .map(|p| format!("{p:.1} %"))
+            .unwrap_or_else(|| "not measured yet".into())
+    };
+    view! {
+        <h2 id="portal-month">{format!("This month ({}): {} orders", summary.month, summary.orders)}</h2>
+        <dl class="facts" id="portal-figures">
+            <dt>{summary.on_time_delivery.label.clone()}</dt>
+            <dd>{format!("{} ({} of {})", share(&summary.on_time_delivery), summary.on_time_delivery.met, summary.on_time_delivery.of)}</dd>
+            <dt>{summary.otif.label.clone()}</dt>
+            <dd>{format!("{} ({} of {})", share(&summary.otif), summary.otif.met, summary.otif.of)}</dd>
+        </dl>
+        {if summary.late.is_empty() {
+            view! { <p class="empty">"Nothing of this month is late."</p> }.into_any()
+        } else {
+            view! {
+                <h3>"Late"</h3>
+                <ul id="portal-late">
+                    {summary.late.into_iter().map(|(order, what)| view! {
+                        <li><a href=format!("/portal/orders/{order}")>{order.clone()}</a>{format!(": {what}")}</li>
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
     }
 }
 

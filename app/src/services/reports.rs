@@ -436,3 +436,59 @@ pub async fn month(
         accounts,
     })
 }
+
+/// What a customer sees of their own account's month: on-time delivery and OTIF (the report's
+/// figures, one computation) and the orders that are late, in plain words (no policy names,
+/// no internal codes).
+pub async fn portal_summary(
+    pool: &PgPool,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<PortalSummary, AppError> {
+    let this_month = now.format("%Y-%m").to_string();
+    let report = month(
+        pool,
+        scope,
+        &ReportFilter {
+            month: this_month.clone(),
+            ..ReportFilter::default()
+        },
+        now,
+    )
+    .await?;
+    let figure = |key: &str| {
+        report
+            .kpis
+            .iter()
+            .find(|f| f.key == key)
+            .cloned()
+            .expect("the report has every figure")
+    };
+    let mut late: Vec<(String, String)> = Vec::new();
+    for b in &report.breaches {
+        let what = match (b.segment.as_str(), &b.ended_at, b.failed) {
+            (_, Some(_), true) => "returned to sender instead of delivered".to_string(),
+            ("release" | "ship", None, _) => "not shipped yet, later than promised".to_string(),
+            ("release" | "ship", Some(_), _) => "shipped later than promised".to_string(),
+            (_, None, _) => "not delivered yet, later than promised".to_string(),
+            (_, Some(_), _) => "delivered later than promised".to_string(),
+        };
+        // One line per order: the first breach says it.
+        if !late.iter().any(|(o, _)| *o == b.order_ref) {
+            late.push((b.order_ref.clone(), what));
+        }
+    }
+    Ok(PortalSummary {
+        month: this_month,
+        orders: report.orders,
+        on_time_delivery: Figure {
+            label: "Delivered on time".into(),
+            ..figure("deliver_on_time")
+        },
+        otif: Figure {
+            label: "Delivered in full and on time (items)".into(),
+            ..figure("otif")
+        },
+        late,
+    })
+}

@@ -173,6 +173,7 @@ const MATRIX: &[Rule] = &[
         &[("inbox_message_id", "999999")],
     ),
     ("reports/month", May::Roles(&[Admin, AccountManager]), &[]),
+    ("portal/summary", May::Roles(&[Customer]), &[]),
     (
         "reports/evidence",
         May::Roles(&[Admin, Agent, AccountManager, Customer]),

@@ -334,3 +334,69 @@ async fn reports_stay_within_the_callers_accounts(pool: PgPool) {
         assert_eq!(report(&app, &client, &[]).await.0, 403, "{role}");
     }
 }
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn the_portal_tells_a_customer_their_month_with_the_reports_figures(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    setup(&app).await;
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let admin = app.signed_in(Role::Admin).await;
+    for account in ["ACME", "BETA"] {
+        let customer = of_account(&app, Role::Customer, account).await;
+        let res = app.call(&customer, "portal/summary", &[]).await;
+        assert_eq!(res.status(), 200, "{account}");
+        let portal: Value = res.json().await.unwrap();
+        let (_, r) = report(
+            &app,
+            &admin,
+            &[("filter[account]", account), ("filter[month]", &month)],
+        )
+        .await;
+        // One computation: the portal's figures are the report's.
+        assert_eq!(portal["orders"], r["orders"], "{account}");
+        assert_eq!(
+            (
+                portal["on_time_delivery"]["met"].clone(),
+                portal["on_time_delivery"]["of"].clone()
+            ),
+            (r["kpis"][1]["met"].clone(), r["kpis"][1]["of"].clone()),
+            "{account}"
+        );
+        let mut late_in_report: Vec<&str> = Vec::new();
+        for b in r["breaches"].as_array().unwrap() {
+            let order = b["order_ref"].as_str().unwrap();
+            if !late_in_report.contains(&order) {
+                late_in_report.push(order);
+            }
+        }
+        let late: Vec<&str> = portal["late"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l[0].as_str().unwrap())
+            .collect();
+        assert_eq!(late, late_in_report, "{account}");
+        // In the customer's words: no segment names, no policy.
+        for l in portal["late"].as_array().unwrap() {
+            let words = l[1].as_str().unwrap();
+            assert!(
+                words.contains("later than promised") || words.contains("returned"),
+                "{words}"
+            );
+        }
+    }
+    // The summary is on the customer's portal page.
+    let beta = app.signed_in_as("customer-BETA@example.com").await;
+    let page = beta
+        .get(app.url("/portal"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"portal-figures\""),
+        "the summary on the portal"
+    );
+}
