@@ -94,6 +94,7 @@ pub async fn detail(
         // Customers see their promise kept or not, not the internal policy behind it.
         for clock in &mut clocks {
             clock.policy.clear();
+            clock.state_label = customer_words(clock.state).into();
         }
     }
     Ok(OrderDetail {
@@ -151,4 +152,16 @@ pub async fn raw(pool: &PgPool, inbox_message_id: i64) -> Result<RawMessage, App
         outcome: m.outcome,
         delivery_count: m.delivery_count,
     })
+}
+
+/// A clock's state as a customer is told it: whether their promise is on track, at risk, late
+/// or met; never how Milepost measures it.
+pub fn customer_words(state: crate::domain::sla::ClockState) -> &'static str {
+    use crate::domain::sla::ClockState::*;
+    match state {
+        Running | Paused => "On track",
+        AtRisk => "At risk",
+        Breached => "Late",
+        Met => "Met",
+    }
 }

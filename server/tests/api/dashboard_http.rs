@@ -309,7 +309,35 @@ async fn an_account_manager_sees_only_their_accounts(pool: PgPool) {
     assert!(
         clocks
             .iter()
-            .all(|c| c["policy"] == "" && c["state"] == "met"),
+            .all(|c| c["policy"] == "" && c["state"] == "met" && c["state_label"] == "Met"),
         "{detail}"
     );
+    // O2 was late at every step: in the customer's words, late; O5's ship clock is at risk.
+    let words = |order: &'static str| {
+        let (app, customer) = (&app, &customer);
+        async move {
+            let d: Value = app
+                .call(customer, "orders/detail", &[("order_ref", order)])
+                .await
+                .json()
+                .await
+                .unwrap();
+            d["clocks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["state_label"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(words("O2").await, ["Late", "Late", "Late"]);
+    assert_eq!(words("O5").await, ["Met", "At risk"]);
+    // Staff keep the measure's own words.
+    let staff: Value = app
+        .call(&manager, "orders/detail", &[("order_ref", "O2")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(staff["clocks"][0]["state_label"], "Breached");
 }
