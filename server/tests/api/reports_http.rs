@@ -317,6 +317,14 @@ async fn reports_stay_within_the_callers_accounts(pool: PgPool) {
         .map(|a| a[0].as_str().unwrap())
         .collect();
     assert_eq!(choices, ["ACME", "BETA"]);
+    // The page as an admin first sees it: the first account's last month.
+    let page = admin.get(app.url("/reports")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("id=\"report-title\""),
+        "the report, not an error"
+    );
     assert_eq!(
         report(&app, &admin, &[("filter[account]", "BETA")]).await.0,
         200
