@@ -6,7 +6,7 @@
 use crate::domain::projection::{fold, FoldEvent};
 use crate::domain::reports::*;
 use crate::domain::sla::calendar::format_hours;
-use crate::domain::sla::{facts, Segment, SlaFacts};
+use crate::domain::sla::{bounds, facts, Segment};
 use crate::error::{AppError, FieldErrors};
 use crate::store::evidence::{self, EventRow};
 use crate::store::orders::{self, Scope};
@@ -79,10 +79,14 @@ pub async fn evidence(
     let projection = fold(order_ref, &events).projection.unwrap_or_default();
     let f = facts(&projection, None);
     let horizon = clock.ended_at.unwrap_or(now);
-    let pauses: Vec<PauseEvidence> = projection
+    // The pauses that fall in the clock's span (the engine counts only those).
+    let in_span: Vec<_> = projection
         .pauses
         .iter()
         .filter(|p| p.from < horizon && p.until.is_none_or(|u| u > clock.started_at))
+        .collect();
+    let pauses: Vec<PauseEvidence> = in_span
+        .iter()
         .map(|p| PauseEvidence {
             reason: p.reason.label(),
             from: p.from.to_rfc3339(),
@@ -98,11 +102,7 @@ pub async fn evidence(
         stop.filter(|_| clock.ended_at.is_some())
             .map(|t| (t, "stopped")),
     );
-    for p in projection
-        .pauses
-        .iter()
-        .filter(|p| p.from < horizon && p.until.is_none_or(|u| u > clock.started_at))
-    {
+    for p in &in_span {
         moments.push((p.from, "paused"));
         moments.extend(p.until.map(|u| (u, "resumed")));
     }
@@ -156,16 +156,6 @@ pub async fn evidence(
         generated_at: now.to_rfc3339(),
         how_to_verify: HOW_TO_VERIFY.to_string(),
     })
-}
-
-/// The facts a segment's clock starts and stops on (the same the SLA engine measures).
-fn bounds(segment: Segment, f: &SlaFacts) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
-    match segment {
-        Segment::Release => (f.clock_start(), f.released_at),
-        Segment::Ship => (f.released_at, f.dispatched_at),
-        Segment::Deliver => (f.dispatched_at, f.delivered_at.or(f.returned_at)),
-        Segment::Promise => (f.ordered_at, f.delivered_at.or(f.returned_at)),
-    }
 }
 
 fn shown(r: &EventRow, role: &str) -> EventEvidence {

@@ -243,33 +243,39 @@ pub fn clocks(
             }
         }
     };
+    let (start, end) = bounds(Segment::Release, facts);
     push(
         Segment::Release,
-        facts.clock_start(),
+        start,
         t.release_minutes.map(|m| Duration::minutes(m.into())),
-        Ends::at(facts.released_at),
+        Ends::at(end),
         wh,
         observed.release_p80,
     );
+    let (start, end) = bounds(Segment::Ship, facts);
     push(
         Segment::Ship,
-        facts.released_at.and_then(|r| wh.counting_from(r)),
+        // Released after the cut-off, it counts from the next opening.
+        start.and_then(|r| wh.counting_from(r)),
         t.ship_minutes.map(|m| Duration::minutes(m.into())),
-        Ends::at(facts.dispatched_at),
+        Ends::at(end),
         wh,
         observed.ship_p80,
     );
+    let (start, _) = bounds(Segment::Deliver, facts);
     let delivery = Ends::delivery(facts);
     push(
         Segment::Deliver,
-        facts.dispatched_at,
+        start,
         t.deliver_days.map(|d| Duration::days(d.into())),
         delivery,
         calendars.carrier,
         observed.deliver_p80,
     );
     if t.promise {
-        if let (Some(due), Some(start)) = (facts.promised_deliver_by, facts.ordered_at) {
+        if let (Some(due), (Some(start), _)) =
+            (facts.promised_deliver_by, bounds(Segment::Promise, facts))
+        {
             // A promise is a date on the calendar the customer holds: wall time, no pauses.
             let ended_at = delivery.at;
             if !(facts.cancelled && ended_at.is_none()) {
@@ -308,14 +314,25 @@ impl Ends {
 
     /// Delivered; or, never delivered, returned to the sender: ended there, failed.
     fn delivery(facts: &SlaFacts) -> Self {
-        match (facts.delivered_at, facts.returned_at) {
-            (Some(at), _) => Ends::at(Some(at)),
-            (None, Some(at)) => Ends {
-                at: Some(at),
-                failed: true,
-            },
-            (None, None) => Ends::at(None),
+        Ends {
+            at: bounds(Segment::Deliver, facts).1,
+            failed: facts.delivered_at.is_none() && facts.returned_at.is_some(),
         }
+    }
+}
+
+/// The facts a segment's clock starts and stops on, before business hours and cut-offs: what
+/// `clocks` measures, and what an evidence pack shows the events of.
+pub fn bounds(
+    segment: Segment,
+    facts: &SlaFacts,
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let delivered = facts.delivered_at.or(facts.returned_at);
+    match segment {
+        Segment::Release => (facts.clock_start(), facts.released_at),
+        Segment::Ship => (facts.released_at, facts.dispatched_at),
+        Segment::Deliver => (facts.dispatched_at, delivered),
+        Segment::Promise => (facts.ordered_at, delivered),
     }
 }
 

@@ -13,7 +13,7 @@ mod tests;
 pub mod views;
 
 pub use calendar::{BusinessCalendar, DayHours};
-pub use clock::{clocks, Calendars, Clock, ClockState, Observed, Pause, Segment, SlaFacts};
+pub use clock::{bounds, clocks, Calendars, Clock, ClockState, Observed, Pause, Segment, SlaFacts};
 pub use facts::{facts, order_kpi, OrderKpi};
 pub use policy::{select, OrderKeys, PolicyDraft, PolicyVersion, Targets};
 pub use release::{release_times, ReleaseTimes};
