@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod dashboard;
+pub mod disputes;
 pub mod exceptions;
 pub mod integrations;
 pub mod orders;

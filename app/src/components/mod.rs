@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod badge;
+pub mod disputes;
 pub mod guard;
 pub mod jobs;
 pub mod live;
@@ -12,6 +13,7 @@ pub mod upcoming;
 
 pub use auth::Auth;
 pub use badge::StatusBadge;
+pub use disputes::DisputePanel;
 pub use guard::{Guarded, SignedIn};
 pub use nav::Nav;
 pub use status::{action_outcome, ErrorNotice, Forbidden};

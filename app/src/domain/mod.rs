@@ -3,6 +3,7 @@
 pub mod carrier;
 pub mod dashboard;
 pub mod display;
+pub mod disputes;
 pub mod event;
 pub mod exceptions;
 pub mod integrations;

@@ -15,6 +15,12 @@ pub struct EvidencePack {
     pub clock: ClockEvidence,
     pub pauses: Vec<PauseEvidence>,
     pub events: Vec<EventEvidence>,
+    /// Corrections decided on disputes of this order, which the clock was computed with.
+    #[serde(default)]
+    pub corrections: Vec<CorrectionEvidence>,
+    /// The disputes of this clock: what was claimed and what was decided.
+    #[serde(default)]
+    pub disputes: Vec<crate::domain::disputes::DisputeView>,
     /// When the pack was made (RFC 3339, UTC).
     pub generated_at: String,
     /// How to check the hashes.
@@ -46,6 +52,18 @@ pub struct PauseEvidence {
     pub reason: String,
     pub from: String,
     pub until: Option<String>,
+}
+
+/// A correction of a milestone's time, decided on a dispute.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CorrectionEvidence {
+    pub dispute_id: i64,
+    /// `released_at`, `dispatched_at` or `delivered_at`.
+    pub milestone: String,
+    pub corrected_to: String,
+    pub recorded_by: String,
+    pub recorded_at: String,
+    pub note: Option<String>,
 }
 
 /// An event the clock's start, stop or a pause rests on.
@@ -95,6 +113,12 @@ pub struct Figure {
     pub of: i64,
     /// Percent, one decimal; `None` when nothing was measured.
     pub percent: Option<f64>,
+    /// Breaches excused on disputes among those counted; `percent_after` leaves them out of
+    /// both sides (as measured, `percent`, keeps them).
+    #[serde(default)]
+    pub excused: i64,
+    #[serde(default)]
+    pub percent_after: Option<f64>,
 }
 
 /// A clock that was not kept.
@@ -128,6 +152,9 @@ pub struct ReportView {
     /// dashboard's figures, from the same rollups.
     pub kpis: Vec<Figure>,
     pub breaches: Vec<BreachRow>,
+    /// Breaches excused on disputes: left out of the "after excusals" shares.
+    #[serde(default)]
+    pub excusals: Vec<crate::domain::disputes::ExcusalRow>,
     /// Breaches beyond the ones listed.
     pub more_breaches: i64,
     /// The breach list as CSV (formula-like cells neutralised), for download.
@@ -145,6 +172,10 @@ pub struct PortalSummary {
     /// Delivered on time, and in full and on time (by lines): the report's figures.
     pub on_time_delivery: Figure,
     pub otif: Figure,
-    /// Orders of the month late now or delivered late: (order, what is late, in words).
-    pub late: Vec<(String, String)>,
+    /// Orders of the month late now or delivered late: (order, what is late, in words, the
+    /// segment a dispute would be about).
+    pub late: Vec<(String, String, String)>,
+    /// The account's open disputes and those decided in the last 90 days.
+    #[serde(default)]
+    pub disputes: Vec<crate::domain::disputes::DisputeView>,
 }

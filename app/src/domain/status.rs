@@ -272,6 +272,44 @@ words! {
     }
 }
 
+words! {
+    /// Why the breach is disputed.
+    pub enum DisputeReason ("dispute reason") {
+        /// The carrier's scan time (or the warehouse's) is wrong: it happened earlier.
+        CarrierDataWrong = "carrier_data_wrong",
+        /// The consignee or the customer caused the delay.
+        CustomerCaused = "customer_caused",
+        /// Weather, strike, disaster: outside anyone's control.
+        ForceMajeure = "force_majeure",
+        /// The promise the clock measured against was not the one agreed.
+        WrongPromise = "wrong_promise",
+        Other = "other",
+    }
+}
+
+words! {
+    /// Where a dispute stands.
+    pub enum DisputeState ("dispute state") {
+        Open = "open",
+        /// The breach stands.
+        Upheld = "upheld",
+        /// Left out of attainment "after excusals".
+        Excused = "excused",
+        /// The clock was recomputed after a correction of its stop.
+        Corrected = "corrected",
+    }
+}
+
+words! {
+    /// Why a breach was excused.
+    pub enum ExcuseReason ("excuse reason") {
+        ForceMajeure = "force_majeure",
+        CustomerCaused = "customer_caused",
+        CarrierDataWrong = "carrier_data_wrong",
+        AgreedWithCustomer = "agreed_with_customer",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

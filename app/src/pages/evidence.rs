@@ -2,8 +2,9 @@
 //! stylesheet drops the navigation) and as a JSON download whose hashes a third party can check
 //! against the raw messages.
 
+use crate::api::disputes::{DecideDispute, OpenDispute};
 use crate::api::reports::get_evidence;
-use crate::components::{ErrorNotice, Guarded};
+use crate::components::{Auth, DisputePanel, ErrorNotice, Guarded};
 use crate::domain::reports::EvidencePack;
 use crate::domain::Section;
 use leptos::prelude::*;
@@ -21,9 +22,13 @@ pub fn EvidencePage() -> impl IntoView {
             )
         })
     });
+    let open = ServerAction::<OpenDispute>::new();
+    let decide = ServerAction::<DecideDispute>::new();
+    let auth = expect_context::<Auth>();
+    // Opening or deciding a dispute changes the pack (its disputes, maybe its clock).
     let pack = Resource::new(
-        move || key.get(),
-        |(order, segment)| get_evidence(order, segment),
+        move || (key.get(), open.version().get(), decide.version().get()),
+        |((order, segment), ..)| get_evidence(order, segment),
     );
     view! {
         <Guarded section=Section::Orders>
@@ -31,8 +36,13 @@ pub fn EvidencePage() -> impl IntoView {
                 <p class="no-print"><A href=move || format!("/orders/{}", key.get().0)>"← The order"</A></p>
                 <Transition fallback=|| view! { <p class="loading">"Gathering the evidence…"</p> }>
                     {move || Suspend::new(async move {
+                        let role = auth.user.await.ok().flatten().map(|u| u.role);
                         match pack.await {
-                            Ok(p) => view! { <Pack pack=p/> }.into_any(),
+                            Ok(p) => view! {
+                                <Pack pack=p.clone()/>
+                                <DisputePanel order_ref=p.order_ref.clone() segment=p.segment.clone()
+                                    breached=p.clock.state == "breached" disputes=p.disputes.clone() role open decide/>
+                            }.into_any(),
                             Err(error) => view! { <ErrorNotice error/> }.into_any(),
                         }
                     })}
@@ -100,6 +110,16 @@ fn Pack(pack: EvidencePack) -> impl IntoView {
                 </tr>
             }).collect_view()}</tbody>
         </table>
+        {(!pack.corrections.is_empty()).then(|| view! {
+            <h2>"Corrections"</h2>
+            <table class="grid" id="evidence-corrections">
+                <thead><tr><th>"Dispute"</th><th>"Fact"</th><th>"Corrected to"</th><th>"By"</th><th>"Recorded"</th><th>"Why"</th></tr></thead>
+                <tbody>{pack.corrections.iter().map(|c| view! {
+                    <tr><td>{c.dispute_id}</td><td>{c.milestone.clone()}</td><td>{c.corrected_to.clone()}</td>
+                        <td>{c.recorded_by.clone()}</td><td>{c.recorded_at.clone()}</td><td>{c.note.clone().unwrap_or_default()}</td></tr>
+                }).collect_view()}</tbody>
+            </table>
+        })}
         <p class="verify">{pack.how_to_verify}</p>
     }
 }

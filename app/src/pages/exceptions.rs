@@ -154,7 +154,13 @@ fn CaseTable(
                             <td>{c.account.clone().unwrap_or_else(|| "—".into())}</td>
                             <td class="num">{c.order_value.clone().unwrap_or_else(|| "—".into())}</td>
                             <td>{c.category_label.clone()}</td>
-                            <td>{c.summary.clone()}</td>
+                            // A dispute is decided beside its clock's evidence.
+                            <td>{match (c.category.as_str(), c.order_ref.clone()) {
+                                ("dispute", Some(r)) => view! {
+                                    <a class="dispute-link" href=format!("/orders/{r}/evidence/{}", c.kind)>{c.summary.clone()}</a>
+                                }.into_any(),
+                                _ => view! { {c.summary.clone()} }.into_any(),
+                            }}</td>
                             <td class="case-status">{status}</td>
                             <td>{c.assignee.clone().unwrap_or_else(|| "—".into())}</td>
                             <td>{c.opened_at.clone()}</td>

@@ -20,7 +20,66 @@ pub fn OrderDetailPage() -> impl IntoView {
 
 #[component]
 pub fn PortalOrderPage() -> impl IntoView {
-    view! { <Guarded section=Section::Portal><Detail back="/portal" evidence=false/></Guarded> }
+    view! {
+        <Guarded section=Section::Portal>
+            <Detail back="/portal" evidence=false/>
+            <PortalDisputes/>
+        </Guarded>
+    }
+}
+
+/// The customer's disputes of this order: a button on each late clock and each dispute's progress.
+#[component]
+fn PortalDisputes() -> impl IntoView {
+    use crate::api::disputes::{order_disputes, DecideDispute, OpenDispute};
+    use crate::api::orders::get_order;
+    use crate::components::DisputePanel;
+    use crate::domain::sla::ClockState;
+    let params = use_params_map();
+    let order_ref = Memo::new(move |_| params.with(|p| p.get("order").unwrap_or_default()));
+    let open = ServerAction::<OpenDispute>::new();
+    let decide = ServerAction::<DecideDispute>::new();
+    let found = Resource::new(
+        move || (order_ref.get(), open.version().get()),
+        |(order, _)| async move {
+            Ok::<_, crate::error::AppError>((
+                get_order(order.clone()).await?,
+                order_disputes(order).await?,
+            ))
+        },
+    );
+    view! {
+        <section class="page" id="portal-disputes">
+            <h2>"Disputes"</h2>
+            <p class="lead">"If a delay was not our doing or the times are wrong, tell us: we review every dispute beside the evidence."</p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match found.await {
+                        Ok((detail, disputes)) => {
+                            let panels: Vec<_> = detail.clocks.iter()
+                                .filter(|c| c.state == ClockState::Breached || disputes.iter().any(|d| d.segment == c.key))
+                                .map(|c| {
+                                    let mine: Vec<_> = disputes.iter().filter(|d| d.segment == c.key).cloned().collect();
+                                    view! {
+                                        <h3>{c.segment.clone()}</h3>
+                                        <DisputePanel order_ref=order_ref.get_untracked() segment=c.key.clone()
+                                            breached=c.state == ClockState::Breached disputes=mine
+                                            role=Some(crate::domain::Role::Customer) open decide/>
+                                    }
+                                })
+                                .collect();
+                            if panels.is_empty() {
+                                view! { <p class="empty">"Nothing on this order is late."</p> }.into_any()
+                            } else {
+                                panels.collect_view().into_any()
+                            }
+                        }
+                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
 }
 
 #[component]

@@ -54,7 +54,11 @@ fn PortalSummaryView(summary: crate::domain::reports::PortalSummary) -> impl Int
         <h2 id="portal-month">{format!("This month ({}): {} orders", summary.month, summary.orders)}</h2>
         <dl class="facts" id="portal-figures">
             <dt>{summary.on_time_delivery.label.clone()}</dt>
-            <dd>{format!("{} ({} of {})", share(&summary.on_time_delivery), summary.on_time_delivery.met, summary.on_time_delivery.of)}</dd>
+            <dd id="portal-on-time">{format!("{} ({} of {})", share(&summary.on_time_delivery), summary.on_time_delivery.met, summary.on_time_delivery.of)}
+                {(summary.on_time_delivery.excused > 0).then(|| format!(
+                    "; {} with {} excused delay(s) left out",
+                    summary.on_time_delivery.percent_after.map(|p| format!("{p:.1} %")).unwrap_or_else(|| "—".into()),
+                    summary.on_time_delivery.excused))}</dd>
             <dt>{summary.otif.label.clone()}</dt>
             <dd>{format!("{} ({} of {})", share(&summary.otif), summary.otif.met, summary.otif.of)}</dd>
         </dl>
@@ -64,12 +68,27 @@ fn PortalSummaryView(summary: crate::domain::reports::PortalSummary) -> impl Int
             view! {
                 <h3>"Late"</h3>
                 <ul id="portal-late">
-                    {summary.late.into_iter().map(|(order, what)| view! {
-                        <li><a href=format!("/portal/orders/{order}")>{order.clone()}</a>{format!(": {what}")}</li>
+                    {summary.late.into_iter().map(|(order, what, _)| view! {
+                        <li><a href=format!("/portal/orders/{order}")>{order.clone()}</a>{format!(": {what}")}
+                            " · " <a class="dispute-link" href=format!("/portal/orders/{order}#portal-disputes")>"Dispute this"</a></li>
                     }).collect_view()}
                 </ul>
             }.into_any()
         }}
+        {(!summary.disputes.is_empty()).then(|| view! {
+            <h3>"Your disputes"</h3>
+            <table class="grid" id="portal-dispute-list">
+                <thead><tr><th>"Order"</th><th>"About"</th><th>"Opened"</th><th>"Where it stands"</th></tr></thead>
+                <tbody>{summary.disputes.iter().map(|d| view! {
+                    <tr data-state=d.state.as_str()>
+                        <td><a href=format!("/portal/orders/{}", d.order_ref)>{d.order_ref.clone()}</a></td>
+                        <td>{d.segment_label.clone()}</td>
+                        <td>{format!("{} (open {})", d.opened_at, d.age)}</td>
+                        <td>{d.state.describe()}</td>
+                    </tr>
+                }).collect_view()}</tbody>
+            </table>
+        })}
     }
 }
 

@@ -76,6 +76,7 @@ fn Report(report: ReportView, filter: ReportFilter) -> impl IntoView {
         <Figures figures=report.attainment id="attainment"/>
         <h3>"Service"</h3>
         <Figures figures=report.kpis id="report-kpis"/>
+        <Excusals excusals=report.excusals/>
         <h3>"Breaches"</h3>
         <p><a id="breaches-csv" href=csv_href download=csv_file>"Download as CSV"</a></p>
         {if report.breaches.is_empty() {
@@ -95,7 +96,7 @@ fn Report(report: ReportView, filter: ReportFilter) -> impl IntoView {
                                 (None, _) => "still running".into(),
                             }}</td>
                             <td>{format!("{} h {} min", b.minutes_over / 60, b.minutes_over % 60)}</td>
-                            <td><a href=format!("/orders/{}/evidence/{}", b.order_ref, b.segment)>"Evidence"</a></td>
+                            <td><a href=format!("/orders/{}/evidence/{}", b.order_ref, b.segment)>"Evidence · dispute"</a></td>
                         </tr>
                     }).collect_view()}</tbody>
                 </table>
@@ -105,16 +106,46 @@ fn Report(report: ReportView, filter: ReportFilter) -> impl IntoView {
     }
 }
 
+/// The breaches excused on disputes, with who decided and why.
+#[component]
+fn Excusals(excusals: Vec<crate::domain::disputes::ExcusalRow>) -> impl IntoView {
+    view! {
+        <h3>"Excusals"</h3>
+        {if excusals.is_empty() {
+            view! { <p class="empty">"No breach of this period was excused."</p> }.into_any()
+        } else {
+            view! {
+                <table class="grid" id="excusals">
+                    <thead><tr><th>"Order"</th><th>"Segment"</th><th>"Why"</th><th>"Decided by"</th><th>"On"</th><th>"Note"</th></tr></thead>
+                    <tbody>{excusals.into_iter().map(|e| view! {
+                        <tr data-dispute=e.dispute_id.to_string()>
+                            <td><a href=format!("/orders/{}/evidence/{}", e.order_ref, e.segment)>{e.order_ref.clone()}</a></td>
+                            <td>{e.segment}</td><td>{e.reason.describe()}</td><td>{e.decided_by}</td>
+                            <td>{e.decided_at}</td><td>{e.note}</td>
+                        </tr>
+                    }).collect_view()}</tbody>
+                </table>
+            }.into_any()
+        }}
+    }
+}
+
 #[component]
 fn Figures(figures: Vec<Figure>, id: &'static str) -> impl IntoView {
     view! {
         <table class="grid" id=id>
-            <thead><tr><th>"Measure"</th><th>"Kept"</th><th>"Of"</th><th>"Share"</th></tr></thead>
-            <tbody>{figures.into_iter().map(|f| view! {
-                <tr data-key=f.key>
-                    <td>{f.label}</td><td>{f.met}</td><td>{f.of}</td>
-                    <td>{f.percent.map(|p| format!("{p:.1} %")).unwrap_or_else(|| "—".into())}</td>
-                </tr>
+            <thead><tr><th>"Measure"</th><th>"Kept"</th><th>"Of"</th><th>"As measured"</th>
+                <th>"Excused"</th><th>"After excusals"</th></tr></thead>
+            <tbody>{figures.into_iter().map(|f| {
+                let share = |p: Option<f64>| p.map(|p| format!("{p:.1} %")).unwrap_or_else(|| "—".into());
+                view! {
+                    <tr data-key=f.key>
+                        <td>{f.label}</td><td>{f.met}</td><td>{f.of}</td>
+                        <td class="measured">{share(f.percent)}</td>
+                        <td class="excused">{f.excused}</td>
+                        <td class="after">{share(f.percent_after)}</td>
+                    </tr>
+                }
             }).collect_view()}</tbody>
         </table>
     }

@@ -12,6 +12,10 @@ const CONFLICTS: &[(&str, &str)] = &[
         "account_code_key",
         "an account with this code already exists",
     ),
+    (
+        "dispute_one_open",
+        "this clock already has an open dispute: its progress is shown below",
+    ),
 ];
 
 impl From<sqlx::Error> for AppError {

@@ -194,6 +194,18 @@ pub async fn decide(
     let mut tx = pool.begin().await?;
     let mut changed = 0;
     for id in ids {
+        // A dispute is decided as a dispute (upheld, excused, corrected), not resolved here.
+        if decision.outward().is_some() || matches!(decision, Decision::Reopen) {
+            if let Some(case) = store::get(&mut *tx, *id).await? {
+                if case.category == "dispute" {
+                    return Err(FieldErrors::single(
+                        "action",
+                        format!("case {id} is a dispute: decide it on its evidence page"),
+                    )
+                    .into());
+                }
+            }
+        }
         let Some((before, after)) = store::decide(&mut tx, *id, decision, actor).await? else {
             return Err(AppError::NotFound);
         };

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod csv_export;
 pub mod dashboard;
 pub mod db_error;
+pub mod disputes;
 pub mod exceptions;
 pub mod integrations;
 pub mod orders;

@@ -6,7 +6,7 @@
 use crate::domain::projection::{fold, FoldEvent};
 use crate::domain::reports::*;
 use crate::domain::sla::calendar::format_hours;
-use crate::domain::sla::{bounds, facts, Segment};
+use crate::domain::sla::{bounds, corrected, facts, Correction, Segment};
 use crate::error::{AppError, FieldErrors};
 use crate::store::evidence::{self, EventRow};
 use crate::store::orders::{self, Scope};
@@ -77,7 +77,17 @@ pub async fn evidence(
         })
         .collect();
     let projection = fold(order_ref, &events).projection.unwrap_or_default();
-    let f = facts(&projection, None);
+    let fixes = crate::store::disputes::corrections(pool, order.order_id).await?;
+    let f = corrected(
+        facts(&projection, None),
+        &fixes
+            .iter()
+            .map(|c| Correction {
+                milestone: c.milestone.clone(),
+                at: c.corrected_at,
+            })
+            .collect::<Vec<_>>(),
+    );
     let horizon = clock.ended_at.unwrap_or(now);
     // The pauses that fall in the clock's span (the engine counts only those).
     let in_span: Vec<_> = projection
@@ -153,6 +163,23 @@ pub async fn evidence(
         },
         pauses,
         events,
+        corrections: fixes
+            .iter()
+            .map(|c| CorrectionEvidence {
+                dispute_id: c.dispute_id,
+                milestone: c.milestone.clone(),
+                corrected_to: c.corrected_at.to_rfc3339(),
+                recorded_by: c.recorded_by.clone(),
+                recorded_at: c.recorded_at.to_rfc3339(),
+                note: c.note.clone(),
+            })
+            .collect(),
+        disputes: crate::store::disputes::of_order(pool, order.order_id)
+            .await?
+            .iter()
+            .filter(|d| d.segment == segment.as_str())
+            .map(|d| crate::services::disputes::view(d, now))
+            .collect(),
         generated_at: now.to_rfc3339(),
         how_to_verify: HOW_TO_VERIFY.to_string(),
     })
@@ -307,12 +334,30 @@ pub async fn month(
         f: &dims,
     };
     let sums = kpis::sums(pool, &f, first, next).await?;
-    let figure = |key: &str, label: &str, met: i64, of: i64| Figure {
+    let dims_text = [
+        dims.warehouse.trim(),
+        dims.carrier.trim(),
+        dims.service_level.trim(),
+    ];
+    let excused =
+        crate::store::disputes::excused_counts(pool, account_id, first, next, dims_text).await?;
+    // (ended, ended in time) of the excused clocks of a segment.
+    let excused_of = |segment: &str| {
+        excused
+            .iter()
+            .find(|(s, ..)| s == segment)
+            .map(|(_, ended, in_time)| (*ended, *in_time))
+            .unwrap_or((0, 0))
+    };
+    let one_decimal = |met: i64, of: i64| pct(met, of).map(|p| (p * 10.0).round() / 10.0);
+    let figure = |key: &str, label: &str, met: i64, of: i64, excused: (i64, i64)| Figure {
         key: key.into(),
         label: label.into(),
         met,
         of,
-        percent: pct(met, of).map(|p| (p * 10.0).round() / 10.0),
+        percent: one_decimal(met, of),
+        excused: excused.0 - excused.1,
+        percent_after: one_decimal(met - excused.1, of - excused.0),
     };
     let kpis = vec![
         figure(
@@ -320,30 +365,35 @@ pub async fn month(
             "On-time ship",
             sums.ship_on_time,
             sums.ship_measured,
+            excused_of("ship"),
         ),
         figure(
             "deliver_on_time",
             "On-time delivery",
             sums.deliver_on_time,
             sums.deliver_measured,
+            excused_of("deliver"),
         ),
         figure(
             "otif",
             "OTIF (lines in full, on time)",
             sums.lines_otif,
             sums.lines,
+            (0, 0),
         ),
         figure(
             "first_attempt",
             "Delivered at the first attempt",
             sums.first_attempt,
             sums.delivered,
+            (0, 0),
         ),
         figure(
             "without_exception",
             "Orders without an exception",
             sums.orders - sums.with_exception,
             sums.orders,
+            (0, 0),
         ),
     ];
     let measured = crate::store::reports::attainment(pool, account_id, first, next, &dims).await?;
@@ -360,7 +410,7 @@ pub async fn month(
             .find(|(seg, ..)| seg == s.as_str())
             .map(|(_, of, met)| (*of, *met))
             .unwrap_or((0, 0));
-        figure(s.as_str(), s.label(), met, of)
+        figure(s.as_str(), s.label(), met, of, excused_of(s.as_str()))
     })
     .collect();
     let (rows, total) =
@@ -409,7 +459,23 @@ pub async fn month(
         tracing::error!(error = %e, "the breach list could not be written as CSV");
         AppError::Internal
     })?;
+    let excusals = crate::store::disputes::excusals(pool, account_id, first, next, dims_text)
+        .await?
+        .into_iter()
+        .filter_map(|d| {
+            Some(crate::domain::disputes::ExcusalRow {
+                dispute_id: d.dispute_id,
+                order_ref: d.order_ref,
+                segment: d.segment,
+                reason: d.excuse_reason?,
+                note: d.decision_note.unwrap_or_default(),
+                decided_by: d.decided_by.unwrap_or_default(),
+                decided_at: d.decided_at?.to_rfc3339(),
+            })
+        })
+        .collect();
     Ok(ReportView {
+        excusals,
         account: code,
         account_name,
         month: first.format("%Y-%m").to_string(),
@@ -454,7 +520,21 @@ pub async fn portal_summary(
             .cloned()
             .expect("the report has every figure")
     };
-    let mut late: Vec<(String, String)> = Vec::new();
+    let account_id = match scope {
+        Scope::Accounts(ids) => ids.first().copied(),
+        Scope::All => None,
+    };
+    let disputes = match account_id {
+        Some(id) => {
+            crate::store::disputes::of_account(pool, id, now - chrono::Duration::days(90), 100)
+                .await?
+                .iter()
+                .map(|d| crate::services::disputes::view(d, now))
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let mut late: Vec<(String, String, String)> = Vec::new();
     for b in &report.breaches {
         let what = match (b.segment.as_str(), &b.ended_at, b.failed) {
             (_, Some(_), true) => "returned to sender instead of delivered".to_string(),
@@ -464,8 +544,8 @@ pub async fn portal_summary(
             (_, Some(_), _) => "delivered later than promised".to_string(),
         };
         // One line per order: the first breach says it.
-        if !late.iter().any(|(o, _)| *o == b.order_ref) {
-            late.push((b.order_ref.clone(), what));
+        if !late.iter().any(|(o, ..)| *o == b.order_ref) {
+            late.push((b.order_ref.clone(), what, b.segment.clone()));
         }
     }
     Ok(PortalSummary {
@@ -480,5 +560,6 @@ pub async fn portal_summary(
             ..figure("otif")
         },
         late,
+        disputes,
     })
 }

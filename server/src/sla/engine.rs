@@ -4,8 +4,8 @@
 //! three from the whole history.
 
 use crate::store::sla::clocks::OrderSla;
-use crate::store::sla::rollups;
 use crate::store::sla::rules::{self, observed_for, Rules};
+use crate::store::sla::{corrections, rollups};
 use app::domain::projection::OrderProjection;
 use app::domain::sla::calendar::BusinessCalendar;
 use app::domain::sla::cases::{case_facts, next_due};
@@ -27,11 +27,17 @@ pub async fn recompute(
     let rules = rules::rules(conn).await?;
     let refs: Vec<String> = orders.iter().map(|p| p.header.order_ref.clone()).collect();
     let ids = rules::order_ids(conn, &refs).await?;
+    let order_ids: Vec<i64> = ids.values().map(|id| id.order_id).collect();
+    let corrections = corrections::of_orders(conn, &order_ids).await?;
     let computed: Vec<OrderSla> = orders
         .iter()
         .filter_map(|p| {
             let id = ids.get(&p.header.order_ref)?;
-            Some(compute(p, id.order_id, id.account_id, &rules, now))
+            let fixes = corrections
+                .get(&id.order_id)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            Some(compute(p, id.order_id, id.account_id, fixes, &rules, now))
         })
         .collect();
     crate::store::sla::write(conn, &computed).await?;
@@ -81,15 +87,17 @@ pub async fn recompute_orders(pool: &sqlx::PgPool, order_refs: &[String]) -> sql
     Ok(done)
 }
 
-/// The SLA state of one order: pure given the rules and `now`.
+/// The SLA state of one order: pure given the rules, the corrections decided on its disputes
+/// and `now`.
 pub fn compute(
     p: &OrderProjection,
     order_id: i64,
     account_id: Option<uuid::Uuid>,
+    corrections: &[sla::Correction],
     rules: &Rules,
     now: DateTime<Utc>,
 ) -> OrderSla {
-    let facts = sla::facts(p, account_id);
+    let facts = sla::corrected(sla::facts(p, account_id), corrections);
     let always = BusinessCalendar::always_open();
     let warehouse = facts.keys.warehouse_code.as_deref();
     let carrier = facts.carrier.as_deref();

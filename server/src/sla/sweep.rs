@@ -1,10 +1,11 @@
 //! What no event announces, checked on a timer: dead sync jobs about an order and sources gone
 //! quiet become cases (and clear by themselves when that changes), the observed stage
 //! durations behind the at-risk prediction are refreshed, and the open clocks of a warehouse or
-//! carrier whose calendar was edited are recomputed. Each step is idempotent, so any
+//! carrier whose calendar was edited, and the order of a dispute decided `corrected`, are
+//! recomputed. Each step is idempotent, so any
 //! number of workers may run it.
 
-use crate::store::sla::{calendar_changes, rollups};
+use crate::store::sla::{calendar_changes, corrections, rollups};
 use app::store::exceptions;
 use sqlx::PgPool;
 use std::time::Duration;
@@ -43,6 +44,12 @@ pub async fn once(pool: &PgPool, s: &SweepSettings) -> sqlx::Result<()> {
         let done = crate::sla::engine::recompute_orders(pool, &orders).await?;
         calendar_changes::mark_calendar_applied(pool, id, changed_at).await?;
         tracing::info!(%scope, %code, orders = done, "open clocks recomputed for a changed calendar");
+    }
+    // A dispute decided `corrected`: its order's clocks are recomputed with the correction.
+    for (dispute, order) in corrections::waiting(pool).await? {
+        crate::sla::engine::recompute_orders(pool, std::slice::from_ref(&order)).await?;
+        corrections::mark_applied(pool, dispute).await?;
+        tracing::info!(dispute, %order, "clocks recomputed after a correction");
     }
     if filed + cleared + stale + fresh > 0 {
         tracing::info!(filed, cleared, stale, fresh, "exception sweep");

@@ -179,6 +179,30 @@ const MATRIX: &[Rule] = &[
         May::Roles(&[Admin, Agent, AccountManager, Customer]),
         &[("order_ref", "NOPE"), ("segment", "release")],
     ),
+    (
+        "disputes/open",
+        May::Roles(&[Admin, AccountManager, Customer]),
+        &[
+            ("order_ref", "NOPE"),
+            ("segment", "release"),
+            ("reason", "other"),
+            ("comment", "matrix"),
+        ],
+    ),
+    (
+        "disputes/decide",
+        May::Roles(&[Admin, Agent]),
+        &[
+            ("dispute_id", "999999"),
+            ("decision", "upheld"),
+            ("note", "matrix"),
+        ],
+    ),
+    (
+        "disputes/of_order",
+        May::Roles(&[Admin, Agent, AccountManager, Customer]),
+        &[("order_ref", "NOPE")],
+    ),
 ];
 
 /// What a caller gets.

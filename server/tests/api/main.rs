@@ -16,6 +16,7 @@ mod authz_matrix_http;
 mod cli;
 mod customer_webhooks_db;
 mod dashboard_http;
+mod disputes_http;
 mod embedded_pg;
 mod exceptions_http;
 mod fuzz_http;

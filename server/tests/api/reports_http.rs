@@ -11,7 +11,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
-async fn evidence(
+pub(crate) async fn evidence(
     app: &TestApp,
     client: &reqwest::Client,
     order: &str,
@@ -29,7 +29,7 @@ async fn evidence(
 }
 
 /// A signed-in user of `role` tied to account `code` only.
-async fn of_account(app: &TestApp, role: Role, code: &str) -> reqwest::Client {
+pub(crate) async fn of_account(app: &TestApp, role: Role, code: &str) -> reqwest::Client {
     let email = format!("{}-{code}@example.com", role.as_str());
     users::create(
         &app.pool,
@@ -172,7 +172,11 @@ async fn another_accounts_evidence_is_not_found(pool: PgPool) {
     assert_eq!(evidence(&app, &integrator, "O2", "release").await.0, 403);
 }
 
-async fn report(app: &TestApp, client: &reqwest::Client, form: &[(&str, &str)]) -> (u16, Value) {
+pub(crate) async fn report(
+    app: &TestApp,
+    client: &reqwest::Client,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
     let res = app.call(client, "reports/month", form).await;
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(Value::Null))

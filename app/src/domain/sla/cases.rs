@@ -17,6 +17,7 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ("hold", "On hold"),
     ("sync", "Sync failure"),
     ("stale", "Stale source"),
+    ("dispute", "SLA dispute"),
 ];
 
 /// A case as the order's events say it stands.

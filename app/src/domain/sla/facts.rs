@@ -63,6 +63,32 @@ pub fn facts(p: &OrderProjection, account_id: Option<Uuid>) -> SlaFacts {
     }
 }
 
+/// A correction of when a milestone happened, recorded when a dispute was decided `corrected`
+/// (`sla_correction`): `milestone` is `released_at`, `dispatched_at` or `delivered_at`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    pub milestone: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The facts with the corrections applied, oldest first (a later correction of the same
+/// milestone wins). A corrected delivery replaces a return to the sender: it was delivered.
+pub fn corrected(mut f: SlaFacts, corrections: &[Correction]) -> SlaFacts {
+    for c in corrections {
+        match c.milestone.as_str() {
+            "released_at" => f.released_at = Some(c.at),
+            "dispatched_at" => f.dispatched_at = Some(c.at),
+            "delivered_at" => {
+                f.delivered_at = Some(c.at);
+                f.returned_at = None;
+            }
+            // `sla_correction_milestone_known` keeps any other word out of the table.
+            _ => {}
+        }
+    }
+    f
+}
+
 /// One order's share of the KPI rollups. The rollups are sums of these, so when an order
 /// changes, its old share is taken out and the new one put in (see `store::sla`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

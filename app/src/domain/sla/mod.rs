@@ -14,6 +14,6 @@ pub mod views;
 
 pub use calendar::{BusinessCalendar, DayHours};
 pub use clock::{bounds, clocks, Calendars, Clock, ClockState, Observed, Pause, Segment, SlaFacts};
-pub use facts::{facts, order_kpi, OrderKpi};
+pub use facts::{corrected, facts, order_kpi, Correction, OrderKpi};
 pub use policy::{select, OrderKeys, PolicyDraft, PolicyVersion, Targets};
 pub use release::{release_times, ReleaseTimes};

@@ -32,6 +32,7 @@ pub async fn file_cases(
            gone as (
                update exception_case c set cleared_at = now(), updated_at = now()
                where c.order_id = any($1) and c.cleared_at is null and c.case_key not like 'job:%'
+                 and c.case_key not like 'dispute:%'
                  and not exists (select 1 from input i where i.case_key = c.case_key))
            insert into exception_case as c (case_key, category, kind, severity, summary, order_id, order_ref, account_id,
                 order_value, due_at, opened_at, cleared_at)
