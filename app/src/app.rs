@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/reports") view=pages::reports::ReportsPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal") view=pages::orders::PortalPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/orders/:order") view=pages::order_detail::PortalOrderPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/reports/:month") view=pages::reports::PortalReportPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin") view=pages::admin::AdminPage ssr=SsrMode::Async/>
                 <Route path=path!("/admin/sla") view=pages::admin_sla::AdminSlaPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>

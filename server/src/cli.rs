@@ -225,7 +225,8 @@ pub enum WebhookCommand {
         /// Where events are POSTed (http or https).
         #[arg(long)]
         url: String,
-        /// Canonical types to deliver (default: all). Repeat or separate by commas.
+        /// Canonical types to deliver, and `report.published` for the monthly reports (default:
+        /// all). Repeat or separate by commas.
         #[arg(long = "type", value_delimiter = ',')]
         types: Vec<String>,
         /// Allow a loopback or private address (a receiver inside your own network). Off by

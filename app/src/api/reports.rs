@@ -50,3 +50,18 @@ pub async fn get_portal_summary() -> Result<crate::domain::reports::PortalSummar
     let scope = order_scope(&user).await?;
     reports::portal_summary(&ctx()?.pool, &scope, chrono::Utc::now()).await
 }
+
+/// A published monthly report of the customer's own account (`version` empty: the latest).
+#[server(prefix = "/fn", endpoint = "portal/report")]
+pub async fn get_portal_report(
+    month: String,
+    #[server(default)] version: String,
+) -> Result<crate::domain::reports::ReportView, AppError> {
+    use crate::auth::scope::order_scope;
+    use crate::auth::{ctx, require_role};
+    use crate::domain::Role::Customer;
+    use crate::services::reports;
+    let user = require_role(&[Customer]).await?;
+    let scope = order_scope(&user).await?;
+    reports::portal_report(&ctx()?.pool, &scope, &month, &version, chrono::Utc::now()).await
+}

@@ -102,6 +102,40 @@ pub struct ReportFilter {
     pub warehouse: String,
     pub carrier: String,
     pub service_level: String,
+    /// A published version of the month (`1`, `2`, ...) instead of the live figures; empty for
+    /// live.
+    pub version: String,
+}
+
+/// A published version of an account's month, as listed beside the report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublishedVersion {
+    pub version: i32,
+    pub published_at: String,
+    /// What changed against the version before (empty for the first).
+    pub changes: Vec<FigureChange>,
+    /// The events recorded after the version before that are about the month's orders.
+    pub late_events: Vec<LateEvent>,
+}
+
+/// One figure that changed between two published versions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FigureChange {
+    pub key: String,
+    pub label: String,
+    /// (kept, of, percent) before and after.
+    pub before: (i64, i64, Option<f64>),
+    pub after: (i64, i64, Option<f64>),
+}
+
+/// An event that arrived after a version was published and is about one of its orders.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LateEvent {
+    pub event_id: String,
+    pub event_type: String,
+    pub order_ref: String,
+    pub occurred_at: Option<String>,
+    pub recorded_at: String,
 }
 
 /// One figure of a report: how many counted, how many made it, the share.
@@ -161,6 +195,12 @@ pub struct ReportView {
     pub breaches_csv: String,
     /// Accounts the caller may report on: (code, name).
     pub accounts: Vec<(String, String)>,
+    /// The published versions of this account's month, oldest first (months only).
+    #[serde(default)]
+    pub published: Vec<PublishedVersion>,
+    /// Which published version this is; `None` for the live figures.
+    #[serde(default)]
+    pub version: Option<i32>,
 }
 
 /// The customer portal's summary of their account: how this month is going, in their words.
@@ -178,4 +218,8 @@ pub struct PortalSummary {
     /// The account's open disputes and those decided in the last 90 days.
     #[serde(default)]
     pub disputes: Vec<crate::domain::disputes::DisputeView>,
+    /// The published monthly reports, newest first: (month `YYYY-MM`, latest version, first
+    /// published at).
+    #[serde(default)]
+    pub reports: Vec<(String, i32, String)>,
 }

@@ -75,6 +75,17 @@ fn PortalSummaryView(summary: crate::domain::reports::PortalSummary) -> impl Int
                 </ul>
             }.into_any()
         }}
+        <h3>"Monthly reports"</h3>
+        {if summary.reports.is_empty() {
+            view! { <p class="empty">"No monthly report has been published yet: the first comes on the first business day of next month."</p> }.into_any()
+        } else {
+            view! {
+                <ul id="portal-reports">{summary.reports.iter().map(|(month, version, at)| view! {
+                    <li><a href=format!("/portal/reports/{month}")>{month.clone()}</a>
+                        {format!(" · published {at}{}", if *version > 1 { format!(", revised (version {version})") } else { String::new() })}</li>
+                }).collect_view()}</ul>
+            }.into_any()
+        }}
         {(!summary.disputes.is_empty()).then(|| view! {
             <h3>"Your disputes"</h3>
             <table class="grid" id="portal-dispute-list">

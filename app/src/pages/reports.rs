@@ -22,6 +22,7 @@ pub fn ReportsPage() -> impl IntoView {
             warehouse: q.get("warehouse").unwrap_or_default(),
             carrier: q.get("carrier").unwrap_or_default(),
             service_level: q.get("service_level").unwrap_or_default(),
+            version: q.get("version").unwrap_or_default(),
         })
     });
     let report = Resource::new(move || filter.get(), get_report);
@@ -42,18 +43,46 @@ pub fn ReportsPage() -> impl IntoView {
     }
 }
 
+/// `/portal/reports/:month`: a published monthly report of the customer's own account, printable
+/// and as CSV (`?version=N` for an earlier version; the latest otherwise).
+#[component]
+pub fn PortalReportPage() -> impl IntoView {
+    use crate::api::reports::get_portal_report;
+    use leptos_router::hooks::use_params_map;
+    let params = use_params_map();
+    let query = use_query_map();
+    let key = Memo::new(move |_| {
+        (
+            params.with(|p| p.get("month").unwrap_or_default()),
+            query.with(|q| q.get("version").unwrap_or_default()),
+        )
+    });
+    let report = Resource::new(
+        move || key.get(),
+        |(month, version)| get_portal_report(month, version),
+    );
+    view! {
+        <Guarded section=Section::Portal>
+            <section class="page report">
+                <p class="no-print"><a href="/portal">"← My orders"</a></p>
+                <h1>"Monthly service report"</h1>
+                <Transition fallback=|| view! { <p class="loading">"Loading the report…"</p> }>
+                    {move || Suspend::new(async move {
+                        match report.await {
+                            Ok(r) => view! { <ReportBody report=r staff=false/> }.into_any(),
+                            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        </Guarded>
+    }
+}
+
 #[component]
 fn Report(report: ReportView, filter: ReportFilter) -> impl IntoView {
-    let csv_href = format!(
-        "data:text/csv;charset=utf-8,{}",
-        form_urlencoded::byte_serialize(report.breaches_csv.as_bytes())
-            .collect::<String>()
-            .replace('+', "%20")
-    );
-    let csv_file = format!("breaches-{}-{}.csv", report.account, report.month);
-    let more = report.more_breaches;
     view! {
-        <form method="get" action="/reports" class="filters">
+        <form method="get" action="/reports" class="filters no-print">
             <label>"Account "
                 <select name="account">
                     {report.accounts.iter().map(|(code, name)| {
@@ -70,24 +99,43 @@ fn Report(report: ReportView, filter: ReportFilter) -> impl IntoView {
             <label>"Service " <input type="text" name="service_level" value=filter.service_level/></label>
             <button type="submit">"Show"</button>
         </form>
+        <ReportBody report staff=true/>
+    }
+}
+
+/// A report's figures, excusals and breaches. Staff follow a breach to its evidence (and a
+/// dispute); customers to their order page.
+#[component]
+pub fn ReportBody(report: ReportView, staff: bool) -> impl IntoView {
+    let csv_href = format!(
+        "data:text/csv;charset=utf-8,{}",
+        form_urlencoded::byte_serialize(report.breaches_csv.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20")
+    );
+    let csv_file = format!("breaches-{}-{}.csv", report.account, report.month);
+    let more = report.more_breaches;
+    view! {
         <h2 id="report-title">{format!("{} · {}", report.account_name, report.month)}</h2>
+        <Published report=report.clone()/>
         <p class="lead">{format!("{} orders placed, {}", report.orders, report.period)}</p>
         <h3>"Attainment per segment"</h3>
         <Figures figures=report.attainment id="attainment"/>
         <h3>"Service"</h3>
         <Figures figures=report.kpis id="report-kpis"/>
-        <Excusals excusals=report.excusals/>
+        <Excusals excusals=report.excusals staff/>
         <h3>"Breaches"</h3>
-        <p><a id="breaches-csv" href=csv_href download=csv_file>"Download as CSV"</a></p>
+        <p class="no-print"><a id="breaches-csv" href=csv_href download=csv_file>"Download as CSV"</a>" · print this page for a paper copy."</p>
         {if report.breaches.is_empty() {
             view! { <p class="empty">"Every clock of the month was kept."</p> }.into_any()
         } else {
             view! {
                 <table class="grid" id="breaches">
-                    <thead><tr><th>"Order"</th><th>"Segment"</th><th>"Due"</th><th>"Ended"</th><th>"Over by"</th><th>"Evidence"</th></tr></thead>
+                    <thead><tr><th>"Order"</th><th>"Segment"</th><th>"Due"</th><th>"Ended"</th><th>"Over by"</th>
+                        {staff.then(|| view! { <th>"Evidence"</th> })}</tr></thead>
                     <tbody>{report.breaches.into_iter().map(|b| view! {
                         <tr>
-                            <td><a href=format!("/orders/{}", b.order_ref)>{b.order_ref.clone()}</a></td>
+                            <td><a href=if staff { format!("/orders/{}", b.order_ref) } else { format!("/portal/orders/{}", b.order_ref) }>{b.order_ref.clone()}</a></td>
                             <td>{b.segment_label}</td>
                             <td>{b.due_at.unwrap_or_default()}</td>
                             <td>{match (b.ended_at, b.failed) {
@@ -96,7 +144,7 @@ fn Report(report: ReportView, filter: ReportFilter) -> impl IntoView {
                                 (None, _) => "still running".into(),
                             }}</td>
                             <td>{format!("{} h {} min", b.minutes_over / 60, b.minutes_over % 60)}</td>
-                            <td><a href=format!("/orders/{}/evidence/{}", b.order_ref, b.segment)>"Evidence · dispute"</a></td>
+                            {staff.then(|| view! { <td><a href=format!("/orders/{}/evidence/{}", b.order_ref, b.segment)>"Evidence · dispute"</a></td> })}
                         </tr>
                     }).collect_view()}</tbody>
                 </table>
@@ -106,9 +154,69 @@ fn Report(report: ReportView, filter: ReportFilter) -> impl IntoView {
     }
 }
 
+/// The month's published versions: which one is shown (or that these are the live figures),
+/// and for each revision what changed and the late events behind it.
+#[component]
+pub fn Published(report: ReportView) -> impl IntoView {
+    let link = |v: Option<i32>| {
+        format!(
+            "?account={}&month={}{}",
+            report.account,
+            report.month,
+            v.map(|v| format!("&version={v}")).unwrap_or_default()
+        )
+    };
+    let latest = report.published.last().map(|p| p.version);
+    let showing = match (report.version, latest) {
+        (Some(v), Some(l)) if v < l => format!(
+            "Published version {v}, frozen. Version {l} revised it: see below."
+        ),
+        (Some(v), _) => format!("Published version {v}, frozen: the figures as published."),
+        (None, Some(l)) => format!(
+            "Live figures. This month was published (latest: version {l}); published versions never change."
+        ),
+        (None, None) => "Live figures; not published yet.".to_string(),
+    };
+    view! {
+        <p class="notice" id="report-version" data-version=report.version.map(|v| v.to_string()).unwrap_or_default()>{showing}</p>
+        {(!report.published.is_empty()).then(|| view! {
+            <details class="published" open=report.published.len() > 1>
+                <summary>{format!("Published versions ({})", report.published.len())}</summary>
+                <ul id="published-versions">
+                    <li><a href=link(None)>"Live figures"</a></li>
+                    {report.published.iter().map(|p| view! {
+                        <li data-version=p.version.to_string()>
+                            <a href=link(Some(p.version))>{format!("Version {} · published {}", p.version, p.published_at)}</a>
+                            {(p.version > 1).then(|| view! { " " <span class="badge badge-revised">"revised"</span> })}
+                            {(!p.changes.is_empty()).then(|| view! {
+                                <table class="grid revision">
+                                    <thead><tr><th>"Changed"</th><th>"Before"</th><th>"After"</th></tr></thead>
+                                    <tbody>{p.changes.iter().map(|c| {
+                                        let show = |(met, of, pct): (i64, i64, Option<f64>)| match pct {
+                                            Some(p) => format!("{p:.1} % ({met} of {of})"),
+                                            None if of == 0 => met.to_string(),
+                                            None => format!("{met} of {of}"),
+                                        };
+                                        view! { <tr data-key=c.key.clone()><td>{c.label.clone()}</td><td>{show(c.before)}</td><td>{show(c.after)}</td></tr> }
+                                    }).collect_view()}</tbody>
+                                </table>
+                                <p>{format!("Why: {} event(s) recorded after the version before:", p.late_events.len())}</p>
+                                <ul class="late-events">{p.late_events.iter().take(20).map(|e| view! {
+                                    <li>{format!("{} {} · happened {} · recorded {}", e.order_ref, e.event_type,
+                                        e.occurred_at.clone().unwrap_or_else(|| "—".into()), e.recorded_at)}</li>
+                                }).collect_view()}</ul>
+                            })}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </details>
+        })}
+    }
+}
+
 /// The breaches excused on disputes, with who decided and why.
 #[component]
-fn Excusals(excusals: Vec<crate::domain::disputes::ExcusalRow>) -> impl IntoView {
+fn Excusals(excusals: Vec<crate::domain::disputes::ExcusalRow>, staff: bool) -> impl IntoView {
     view! {
         <h3>"Excusals"</h3>
         {if excusals.is_empty() {
@@ -119,7 +227,7 @@ fn Excusals(excusals: Vec<crate::domain::disputes::ExcusalRow>) -> impl IntoView
                     <thead><tr><th>"Order"</th><th>"Segment"</th><th>"Why"</th><th>"Decided by"</th><th>"On"</th><th>"Note"</th></tr></thead>
                     <tbody>{excusals.into_iter().map(|e| view! {
                         <tr data-dispute=e.dispute_id.to_string()>
-                            <td><a href=format!("/orders/{}/evidence/{}", e.order_ref, e.segment)>{e.order_ref.clone()}</a></td>
+                            <td><a href=if staff { format!("/orders/{}/evidence/{}", e.order_ref, e.segment) } else { format!("/portal/orders/{}", e.order_ref) }>{e.order_ref.clone()}</a></td>
                             <td>{e.segment}</td><td>{e.reason.describe()}</td><td>{e.decided_by}</td>
                             <td>{e.decided_at}</td><td>{e.note}</td>
                         </tr>

@@ -301,7 +301,8 @@ pub async fn month(
         NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
             .map_err(|_| FieldErrors::single(field, "a date as YYYY-MM-DD"))
     };
-    let (first, next) = if !filter.from.trim().is_empty() && !filter.to.trim().is_empty() {
+    let by_range = !filter.from.trim().is_empty() && !filter.to.trim().is_empty();
+    let (first, next) = if by_range {
         let (from, to) = (day("from", &filter.from)?, day("to", &filter.to)?);
         if to < from {
             return Err(FieldErrors::single("to", "on or after the first day").into());
@@ -321,6 +322,20 @@ pub async fn month(
             (first + Duration::days(32)).with_day(1).expect("a month"),
         )
     };
+    // The published versions of the month, and one of them instead of the live figures when
+    // asked for.
+    let published: Vec<PublishedVersion> = if by_range {
+        Vec::new()
+    } else {
+        crate::store::reports::snapshots(pool, account_id, first)
+            .await?
+            .iter()
+            .map(published_version)
+            .collect::<Result<_, _>>()?
+    };
+    if !filter.version.trim().is_empty() {
+        return published_report(pool, account_id, first, filter, accounts, published).await;
+    }
     let dims = DashboardFilter {
         account: code.clone(),
         warehouse: filter.warehouse.clone(),
@@ -476,6 +491,8 @@ pub async fn month(
         .collect();
     Ok(ReportView {
         excusals,
+        published,
+        version: None,
         account: code,
         account_name,
         month: first.format("%Y-%m").to_string(),
@@ -490,6 +507,63 @@ pub async fn month(
         breaches,
         breaches_csv,
         accounts,
+    })
+}
+
+fn unreadable(e: serde_json::Error) -> AppError {
+    tracing::error!(error = %e, "a published report cannot be read");
+    AppError::Internal
+}
+
+fn published_version(r: &crate::store::reports::SnapshotRow) -> Result<PublishedVersion, AppError> {
+    Ok(PublishedVersion {
+        version: r.version,
+        published_at: r.published_at.to_rfc3339(),
+        changes: serde_json::from_value(r.changes.clone()).map_err(unreadable)?,
+        late_events: serde_json::from_value(r.late_events.clone()).map_err(unreadable)?,
+    })
+}
+
+/// A published version of the month, as frozen (it covers the whole account: no dimension
+/// filters); not found when there is no such version.
+async fn published_report(
+    pool: &PgPool,
+    account_id: Uuid,
+    month: chrono::NaiveDate,
+    filter: &ReportFilter,
+    accounts: Vec<(String, String)>,
+    published: Vec<PublishedVersion>,
+) -> Result<ReportView, AppError> {
+    let version: i32 = filter
+        .version
+        .trim()
+        .parse()
+        .map_err(|_| FieldErrors::single("version", "a version number"))?;
+    if [
+        &filter.warehouse,
+        &filter.carrier,
+        &filter.service_level,
+        &filter.from,
+    ]
+    .iter()
+    .any(|f| !f.trim().is_empty())
+    {
+        return Err(FieldErrors::single(
+            "version",
+            "a published report covers the whole account and month: clear the other filters",
+        )
+        .into());
+    }
+    let snapshots = crate::store::reports::snapshots(pool, account_id, month).await?;
+    let Some(found) = snapshots.iter().find(|s| s.version == version) else {
+        return Err(AppError::NotFound);
+    };
+    let frozen: ReportView = serde_json::from_value(found.report.clone()).map_err(unreadable)?;
+    Ok(ReportView {
+        accounts,
+        published,
+        version: Some(version),
+        ..frozen
     })
 }
 
@@ -523,6 +597,14 @@ pub async fn portal_summary(
     let account_id = match scope {
         Scope::Accounts(ids) => ids.first().copied(),
         Scope::All => None,
+    };
+    let reports = match account_id {
+        Some(id) => crate::store::reports::published_months(pool, id, 24)
+            .await?
+            .into_iter()
+            .map(|(m, v, at)| (m.format("%Y-%m").to_string(), v, at.to_rfc3339()))
+            .collect(),
+        None => Vec::new(),
     };
     let disputes = match account_id {
         Some(id) => {
@@ -561,5 +643,29 @@ pub async fn portal_summary(
         },
         late,
         disputes,
+        reports,
     })
+}
+
+/// A published monthly report of the customer's own account: `version`, or the latest when
+/// empty; not found when the month was not published.
+pub async fn portal_report(
+    pool: &PgPool,
+    scope: &Scope,
+    month: &str,
+    version: &str,
+    now: DateTime<Utc>,
+) -> Result<ReportView, AppError> {
+    let mut filter = ReportFilter {
+        month: month.trim().to_string(),
+        version: version.trim().to_string(),
+        ..ReportFilter::default()
+    };
+    if filter.version.is_empty() {
+        // Resolve the account and month as `month` does, then take the latest version.
+        let live = self::month(pool, scope, &filter, now).await?;
+        let latest = live.published.last().ok_or(AppError::NotFound)?;
+        filter.version = latest.version.to_string();
+    }
+    self::month(pool, scope, &filter, now).await
 }

@@ -94,3 +94,50 @@ pub async fn breaches(
     let total: i64 = count.build_query_scalar().fetch_one(db).await?;
     Ok((rows, total))
 }
+
+/// A published version of an account's month.
+pub struct SnapshotRow {
+    pub version: i32,
+    pub published_at: DateTime<Utc>,
+    pub report: serde_json::Value,
+    pub changes: serde_json::Value,
+    pub late_events: serde_json::Value,
+}
+
+/// The published versions of an account's month (`month` is its first day), oldest first.
+pub async fn snapshots(
+    db: &PgPool,
+    account_id: Uuid,
+    month: NaiveDate,
+) -> sqlx::Result<Vec<SnapshotRow>> {
+    sqlx::query_as!(
+        SnapshotRow,
+        r#"select version, published_at as "published_at: DateTime<Utc>", report, changes, late_events
+           from report_snapshot where account_id = $1 and month = $2 order by version"#,
+        account_id,
+        month as _
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The months of an account with a published report, newest first: (month, latest version,
+/// first published at).
+pub async fn published_months(
+    db: &PgPool,
+    account_id: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<(NaiveDate, i32, DateTime<Utc>)>> {
+    let rows = sqlx::query!(
+        r#"select month as "month: NaiveDate", max(version) as "version!", min(published_at) as "published_at!: DateTime<Utc>"
+           from report_snapshot where account_id = $1 group by month order by month desc limit $2"#,
+        account_id,
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.month, r.version, r.published_at))
+        .collect())
+}

@@ -2,6 +2,7 @@
 
 use crate::cli::WebhookCommand;
 use crate::connectors::http::{check_url, Targets};
+use crate::connectors::webhooks::deliver::REPORT_PUBLISHED;
 use crate::jobs::DeliverWebhook;
 use crate::store::jobs::queue::JobPayload;
 use crate::store::webhooks;
@@ -28,7 +29,8 @@ pub async fn run(cmd: WebhookCommand, pool: &PgPool) -> anyhow::Result<()> {
             if let Err(why) = check_url(&url, targets) {
                 bail!("--url: {why}");
             }
-            for t in &types {
+            // Canonical event types, and the published monthly report.
+            for t in types.iter().filter(|t| *t != REPORT_PUBLISHED) {
                 t.parse::<EventType>()
                     .map_err(|e| anyhow::anyhow!("--type {t}: {e}"))?;
             }

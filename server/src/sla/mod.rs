@@ -4,5 +4,6 @@
 //! stage durations); `release` the ship-by time and cut-off a release tells the warehouse.
 
 pub mod engine;
+pub mod publish;
 pub mod release;
 pub mod sweep;

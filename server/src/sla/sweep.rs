@@ -2,8 +2,8 @@
 //! quiet become cases (and clear by themselves when that changes), the observed stage
 //! durations behind the at-risk prediction are refreshed, and the open clocks of a warehouse or
 //! carrier whose calendar was edited, and the order of a dispute decided `corrected`, are
-//! recomputed. Each step is idempotent, so any
-//! number of workers may run it.
+//! recomputed; monthly reports are published and revised (`publish`). Each step is idempotent,
+//! so any number of workers may run it.
 
 use crate::store::sla::{calendar_changes, corrections, rollups};
 use app::store::exceptions;
@@ -20,6 +20,8 @@ pub struct SweepSettings {
     /// The window and the least number of ended clocks the p80 durations are taken over.
     pub observe_days: i32,
     pub observe_min_samples: i64,
+    /// A published month is compared with the live figures at most this often.
+    pub report_revision_gap: chrono::Duration,
 }
 
 impl Default for SweepSettings {
@@ -29,6 +31,7 @@ impl Default for SweepSettings {
             quiet_for: chrono::Duration::hours(4),
             observe_days: 28,
             observe_min_samples: 20,
+            report_revision_gap: chrono::Duration::hours(6),
         }
     }
 }
@@ -50,6 +53,18 @@ pub async fn once(pool: &PgPool, s: &SweepSettings) -> sqlx::Result<()> {
         crate::sla::engine::recompute_orders(pool, std::slice::from_ref(&order)).await?;
         corrections::mark_applied(pool, dispute).await?;
         tracing::info!(dispute, %order, "clocks recomputed after a correction");
+    }
+    // Monthly reports: last month's on the first business day, revisions when data changed them.
+    match crate::sla::publish::publish_due(pool, chrono::Utc::now(), s.report_revision_gap).await {
+        Ok(p) if p.first_versions + p.revisions > 0 => {
+            tracing::info!(
+                published = p.first_versions,
+                revised = p.revisions,
+                "monthly reports"
+            )
+        }
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "monthly reports not published; retrying next round"),
     }
     if filed + cleared + stale + fresh > 0 {
         tracing::info!(filed, cleared, stale, fresh, "exception sweep");

@@ -175,6 +175,11 @@ const MATRIX: &[Rule] = &[
     ("reports/month", May::Roles(&[Admin, AccountManager]), &[]),
     ("portal/summary", May::Roles(&[Customer]), &[]),
     (
+        "portal/report",
+        May::Roles(&[Customer]),
+        &[("month", "2020-01")],
+    ),
+    (
         "reports/evidence",
         May::Roles(&[Admin, Agent, AccountManager, Customer]),
         &[("order_ref", "NOPE"), ("segment", "release")],
@@ -325,6 +330,11 @@ async fn every_page_by_every_role_is_shown_or_refused_exactly(pool: sqlx::PgPool
     // A policy first, so S2 has clocks and its evidence pages exist.
     crate::dashboard_http::policy(&app).await;
     crate::orders_http::orders(&app).await;
+    // ACME's March 2026 (S2's month) published, so its portal report page exists.
+    let april = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 4, 1, 6, 0, 0).unwrap();
+    server::sla::publish::publish_due(&app.pool, april, chrono::Duration::zero())
+        .await
+        .unwrap();
     let routes = leptos_axum::generate_route_list(app::App);
     let paths: Vec<String> = routes
         .iter()
@@ -334,6 +344,8 @@ async fn every_page_by_every_role_is_shown_or_refused_exactly(pool: sqlx::PgPool
                 .replace(":order", "S2")
                 .replace("{segment}", "deliver")
                 .replace(":segment", "deliver")
+                .replace("{month}", "2026-03")
+                .replace(":month", "2026-03")
         })
         .collect();
     assert!(paths.len() >= 13, "{paths:?}");

@@ -691,6 +691,8 @@ async fn webhook_subscriptions_refuse_bad_input_and_show_the_secret_once(pool: s
         "https://x.example/h",
         "--type",
         "shipment.delivered",
+        "--type",
+        "report.published",
     ]);
     support::assert_ok(&added);
     assert!(String::from_utf8_lossy(&added.stdout).contains("whsec_"));
@@ -698,7 +700,7 @@ async fn webhook_subscriptions_refuse_bad_input_and_show_the_secret_once(pool: s
         String::from_utf8_lossy(&milepost(&["webhook", "list"], &env, None).stdout).to_string();
     assert!(
         listed.contains("ACME")
-            && listed.contains("shipment.delivered")
+            && listed.contains("shipment.delivered,report.published")
             && listed.contains("active"),
         "{listed}"
     );

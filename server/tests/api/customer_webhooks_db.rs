@@ -325,7 +325,8 @@ async fn a_delivery_carries_only_allowed_fields_and_never_crosses_accounts(pool:
         subscription_queue(other_sub),
         &server::jobs::DeliverWebhook(Delivery {
             subscription_id: other_sub,
-            event_id,
+            event_id: Some(event_id),
+            report_snapshot_id: None,
         }),
     );
     let job_id = enqueue(&pool, &job).await.unwrap().unwrap();

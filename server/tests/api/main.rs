@@ -36,6 +36,7 @@ mod odoo_writeback_http;
 mod operations_http;
 mod orders_http;
 mod pages_http;
+mod published_reports_http;
 mod reconciliation_http;
 mod reports_http;
 mod sla_admin_http;

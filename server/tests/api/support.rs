@@ -49,7 +49,9 @@ impl TestApp {
             ACCEPT,
             HeaderValue::from_static("text/html,application/xhtml+xml,*/*;q=0.8"),
         );
+        // A request that never answers fails the test (naming it) instead of hanging the suite.
         Client::builder()
+            .timeout(Duration::from_secs(120))
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .default_headers(headers)
@@ -243,6 +245,11 @@ pub async fn canonical_connector(
     )
     .await
     .unwrap();
+    existing_connector(pool, name).await
+}
+
+/// A connector created earlier, read as the ingest path uses it.
+pub async fn existing_connector(pool: &PgPool, name: &str) -> server::ingest::connector::Connector {
     let record = server::store::connectors::find_by_name(pool, name)
         .await
         .unwrap()

@@ -16,11 +16,94 @@ use serde_json::{json, Map, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// One event to one subscription.
+/// The type of the delivery of a published monthly report (`--type` accepts it beside the
+/// canonical event types).
+pub const REPORT_PUBLISHED: &str = "report.published";
+
+/// One event, or one published monthly report, to one subscription.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Delivery {
     pub subscription_id: i64,
-    pub event_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<Uuid>,
+    /// A `report.published` delivery (`report_snapshot`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_snapshot_id: Option<i64>,
+}
+
+/// What a delivery sends: its id (`webhook-id`), type, the account it is about and the body.
+struct Message {
+    id: String,
+    event_type: String,
+    account_id: Option<Uuid>,
+    body: Value,
+}
+
+/// The message of a delivery: the stored event, or the published report.
+async fn message(pool: &PgPool, p: &Delivery) -> Result<Message, JobError> {
+    let db = |e: sqlx::Error| JobError::transient(format!("database: {e}"));
+    if let Some(report) = p.report_snapshot_id {
+        let Some(r) = crate::store::sla::snapshots::published(pool, report)
+            .await
+            .map_err(db)?
+        else {
+            return Err(JobError::fatal(format!("report {report} is not published")));
+        };
+        return Ok(Message {
+            // Stable per version, so a receiver deduplicates a retry or a replay.
+            id: format!("report-{report}"),
+            event_type: REPORT_PUBLISHED.into(),
+            account_id: Some(r.account_id),
+            body: report_body(report, &r),
+        });
+    }
+    let Some(event_id) = p.event_id else {
+        return Err(JobError::fatal(
+            "a delivery names neither an event nor a report",
+        ));
+    };
+    let Some(event) = webhooks::event(pool, event_id).await.map_err(db)? else {
+        return Err(JobError::fatal(format!("event {event_id} is not stored")));
+    };
+    Ok(Message {
+        id: event.event_id.to_string(),
+        event_type: event.event_type.clone(),
+        account_id: event.account_id,
+        body: body(&event),
+    })
+}
+
+/// The body of `report.published`: the month's figures as published, and for a revision what
+/// changed (the printable report is on the portal).
+pub fn report_body(id: i64, r: &crate::store::sla::snapshots::Published) -> Value {
+    let figures: Vec<Value> = ["attainment", "kpis"]
+        .iter()
+        .filter_map(|k| r.report.get(*k).and_then(Value::as_array))
+        .flatten()
+        .map(|f| {
+            json!({
+                "key": f["key"], "label": f["label"], "met": f["met"], "of": f["of"],
+                "percent": f["percent"], "percent_after_excusals": f["percent_after"],
+            })
+        })
+        .collect();
+    json!({
+        "type": REPORT_PUBLISHED,
+        "timestamp": Utc::now().to_rfc3339(),
+        "data": {
+            "report_id": id,
+            "account": r.code,
+            "month": r.month.format("%Y-%m").to_string(),
+            "version": r.version,
+            "revised": r.version > 1,
+            "published_at": r.published_at.to_rfc3339(),
+            "orders": r.report["orders"],
+            "breaches": r.report["breaches"].as_array().map_or(0, Vec::len) as i64
+                + r.report["more_breaches"].as_i64().unwrap_or(0),
+            "figures": figures,
+            "changes": r.changes,
+        }
+    })
 }
 
 /// Which attempt this is, of how many: the last one that fails pauses the subscription.
@@ -187,19 +270,14 @@ pub async fn deliver(
             p.subscription_id
         )));
     };
-    let Some(event) = webhooks::event(pool, p.event_id).await.map_err(db)? else {
+    let message = message(pool, p).await?;
+    // Checked at delivery, whatever enqueued it (an edited replay included): a message goes only
+    // to subscriptions of its own account. Not a fault of the endpoint: no pause.
+    if message.account_id != Some(target.account_id) {
+        tracing::warn!(subscription = p.subscription_id, message = %message.id, "refused a delivery across accounts");
         return Err(JobError::fatal(format!(
-            "event {} is not stored",
-            p.event_id
-        )));
-    };
-    // Checked at delivery, whatever enqueued it (an edited replay included): an event goes only
-    // to subscriptions of its own order's account. Not a fault of the endpoint: no pause.
-    if event.account_id != Some(target.account_id) {
-        tracing::warn!(subscription = p.subscription_id, event = %p.event_id, "refused a delivery across accounts");
-        return Err(JobError::fatal(format!(
-            "event {} is not about an order of this subscription's account; not delivered",
-            p.event_id
+            "{} {} is not about this subscription's account; not delivered",
+            message.event_type, message.id
         )));
     }
     let url = target.url;
@@ -215,11 +293,11 @@ pub async fn deliver(
     let secret = crate::secrets::keyring()
         .open(&target.secret)
         .map_err(|e| JobError::fatal(format!("subscription {}: {e}", p.subscription_id)))?;
-    let bytes = serde_json::to_vec(&body(&event)).expect("JSON values serialize");
-    let id = event.event_id.to_string();
+    let bytes = serde_json::to_vec(&message.body).expect("JSON values serialize");
+    let id = message.id;
     let ts = Utc::now().timestamp();
     let mut record = AttemptRecord {
-        request: Some(json!({"url": url, "webhook-id": id, "type": event.event_type})),
+        request: Some(json!({"url": url, "webhook-id": id, "type": message.event_type})),
         ..AttemptRecord::default()
     };
     let sent = http

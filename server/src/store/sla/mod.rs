@@ -1,7 +1,8 @@
 //! What the projector and the SLA sweep write of the SLA, one module per table group: the
 //! `rules` clocks are computed with, the `clocks` and KPI shares of each folded order, the daily
 //! `rollups` kept as sums of those shares, the exception `cases`, and `calendar_changes` (open
-//! clocks to refold after a calendar edit), and the `corrections` disputes recorded. The rules themselves are edited through
+//! clocks to refold after a calendar edit), the `corrections` disputes recorded, and the published
+//! monthly report `snapshots`. The rules themselves are edited through
 //! `app::store::sla`.
 
 pub mod calendar_changes;
@@ -10,6 +11,7 @@ pub mod clocks;
 pub mod corrections;
 pub mod rollups;
 pub mod rules;
+pub mod snapshots;
 
 use clocks::OrderSla;
 use sqlx::PgConnection;
