@@ -20,6 +20,8 @@ const COLOURS: [RGBColor; 3] = [
 
 /// A trend series: its value on a day, if measured.
 type Series = fn(&TrendPoint) -> Option<f64>;
+/// A scorecard's share (first or last ETA's day hit).
+type Hit = fn(&crate::domain::scorecards::ScorecardRow) -> Option<f64>;
 /// A stacked stage: where its bar starts and ends (hours).
 type Stage = fn(&CycleSplit) -> (f64, f64);
 
@@ -256,6 +258,58 @@ pub fn cycle_split_svg(rows: &[CycleSplit]) -> Result<String, ChartError> {
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.3))
             .label_font((FONT, 17))
+            .draw()
+            .map_err(drawing)
+    })
+}
+
+/// Per carrier and service, the share of shipments delivered on the day the first ETA said and
+/// on the day the last ETA said (percent), side by side.
+pub fn eta_hits_svg(
+    rows: &[crate::domain::scorecards::ScorecardRow],
+) -> Result<String, ChartError> {
+    let title = "Delivered on the promised day, %";
+    draw(|root| {
+        if rows.iter().all(|r| r.with_eta == 0) {
+            return empty(root, title);
+        }
+        // Two slots per group: the first ETA's hit, then the last's; the label under the first.
+        let labels: Vec<String> = rows
+            .iter()
+            .flat_map(|r| [r.group.clone(), String::new()])
+            .collect();
+        let mut chart = bar_chart(root, title, &labels, 110.0, "%", "")?;
+        let series: [(&str, Hit); 2] = [
+            ("First ETA's day", |r| r.first_day_hit),
+            ("Last ETA's day", |r| r.last_day_hit),
+        ];
+        for (n, (name, value)) in series.into_iter().enumerate() {
+            let colour = COLOURS[n];
+            chart
+                .draw_series(rows.iter().enumerate().filter_map(|(i, r)| {
+                    let slot = (2 * i + n) as i32;
+                    value(r).map(|v| {
+                        Rectangle::new(
+                            [
+                                (SegmentValue::Exact(slot), 0.0),
+                                (SegmentValue::Exact(slot + 1), v),
+                            ],
+                            colour.mix(0.85).filled(),
+                        )
+                    })
+                }))
+                .map_err(drawing)?
+                .label(name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .label_font((FONT, 15))
             .draw()
             .map_err(drawing)
     })

@@ -8,6 +8,7 @@ pub mod guard;
 pub mod jobs;
 pub mod live;
 pub mod nav;
+pub mod scorecards;
 pub mod status;
 pub mod upcoming;
 
@@ -16,5 +17,6 @@ pub use badge::StatusBadge;
 pub use disputes::DisputePanel;
 pub use guard::{Guarded, SignedIn};
 pub use nav::Nav;
+pub use scorecards::EtaScorecards;
 pub use status::{action_outcome, ErrorNotice, Forbidden};
 pub use upcoming::Upcoming;

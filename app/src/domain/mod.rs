@@ -11,6 +11,7 @@ pub mod orders;
 pub mod projection;
 pub mod reports;
 pub mod role;
+pub mod scorecards;
 pub mod sla;
 pub mod status;
 pub mod user;

@@ -195,6 +195,9 @@ pub struct ReportView {
     pub breaches_csv: String,
     /// Accounts the caller may report on: (code, name).
     pub accounts: Vec<(String, String)>,
+    /// How well the carriers' ETAs predicted the deliveries of the period.
+    #[serde(default)]
+    pub scorecards: crate::domain::scorecards::Scorecards,
     /// The published versions of this account's month, oldest first (months only).
     #[serde(default)]
     pub published: Vec<PublishedVersion>,

@@ -4,7 +4,7 @@
 
 use crate::api::dashboard::get_dashboard;
 use crate::components::live::live_version;
-use crate::components::{ErrorNotice, Guarded};
+use crate::components::{ErrorNotice, EtaScorecards, Guarded};
 use crate::domain::dashboard::{AtRiskRow, Choices, DashboardFilter, FreshnessRow, Tile, PERIODS};
 use crate::domain::Section;
 use leptos::prelude::*;
@@ -39,6 +39,8 @@ pub fn DashboardPage() -> impl IntoView {
                                 <AtRiskTable rows=d.at_risk/>
                                 <h2>"Freshness per source"</h2>
                                 <FreshnessTable rows=d.freshness/>
+                                <h2>"Carriers"</h2>
+                                <EtaScorecards scorecards=d.scorecards/>
                             }.into_any(),
                             Err(error) => view! { <ErrorNotice error/> }.into_any(),
                         }

@@ -4,7 +4,7 @@
 //! table and as CSV.
 
 use crate::api::reports::get_report;
-use crate::components::{ErrorNotice, Guarded};
+use crate::components::{ErrorNotice, EtaScorecards, Guarded};
 use crate::domain::reports::{Figure, ReportFilter, ReportView};
 use crate::domain::Section;
 use leptos::prelude::*;
@@ -124,6 +124,7 @@ pub fn ReportBody(report: ReportView, staff: bool) -> impl IntoView {
         <h3>"Service"</h3>
         <Figures figures=report.kpis id="report-kpis"/>
         <Excusals excusals=report.excusals staff/>
+        <EtaScorecards scorecards=report.scorecards/>
         <h3>"Breaches"</h3>
         <p class="no-print"><a id="breaches-csv" href=csv_href download=csv_file>"Download as CSV"</a>" · print this page for a paper copy."</p>
         {if report.breaches.is_empty() {

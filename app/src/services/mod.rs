@@ -11,5 +11,6 @@ pub mod exceptions;
 pub mod integrations;
 pub mod orders;
 pub mod reports;
+pub mod scorecards;
 pub mod sla;
 pub mod users;

@@ -489,8 +489,12 @@ pub async fn month(
             })
         })
         .collect();
+    let scorecards =
+        crate::services::scorecards::scorecards(pool, Some(&[account_id]), first, next, dims_text)
+            .await?;
     Ok(ReportView {
         excusals,
+        scorecards,
         published,
         version: None,
         account: code,

@@ -29,6 +29,7 @@ pub mod login_failures;
 pub mod orders;
 pub mod reports;
 pub mod schema;
+pub mod scorecards;
 pub mod sla;
 pub mod users;
 

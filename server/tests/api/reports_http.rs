@@ -412,3 +412,114 @@ async fn the_portal_tells_a_customer_their_month_with_the_reports_figures(pool: 
         "the summary on the portal"
     );
 }
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn every_eta_a_carrier_gave_is_kept_and_scored_on_the_report_and_the_dashboard(pool: PgPool) {
+    use chrono::{DateTime, Duration, Utc};
+    let app = TestApp::spawn(pool.clone()).await;
+    setup(&app).await;
+    // O1 (UPS, ground) was delivered at a time the store knows; give it two ETAs before then:
+    // the first for the delivery's very time (its day: a hit), the last for 30 h later (the
+    // next day: a miss). O2 (also UPS ground) got none.
+    let delivered: DateTime<Utc> =
+        sqlx::query_scalar("select delivered_at from shipment where tracking_number = 'O1-TN'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let eta = |id: &str, given: DateTime<Utc>, eta: DateTime<Utc>| {
+        serde_json::json!({"specversion": "1.0", "id": id, "source": "t", "type": "shipment.eta_updated",
+            "subject": "shipment/O1-TN", "time": given.to_rfc3339(),
+            "data": {"tracking_number": "O1-TN", "eta": eta.to_rfc3339()}})
+    };
+    let first_given = delivered - Duration::hours(20);
+    let last_given = delivered - Duration::hours(2);
+    let carrier = support::existing_connector(&pool, "carrier").await;
+    support::deliver_each(
+        &pool,
+        std::slice::from_ref(&carrier),
+        &[
+            (0, eta("eta-1", first_given, delivered)),
+            (0, eta("eta-2", last_given, delivered + Duration::hours(30))),
+        ],
+    )
+    .await;
+    // Both kept, with when each was given (the projection keeps only the latest).
+    let kept: Vec<(DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+        "select given_at, eta from shipment_eta where tracking_number = 'O1-TN' order by given_at",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        kept,
+        [
+            (first_given, delivered),
+            (last_given, delivered + Duration::hours(30))
+        ]
+    );
+
+    let manager = app.signed_in(Role::AccountManager).await;
+    let today = Utc::now().date_naive();
+    let (from, to) = ((today - Duration::days(6)).to_string(), today.to_string());
+    let (status, r) = report(
+        &app,
+        &manager,
+        &[("filter[from]", &from), ("filter[to]", &to)],
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    let row = &r["scorecards"]["by_service"][0];
+    assert_eq!(row["group"], "UPS · ground", "{r}");
+    // By hand: O1 and O2 delivered; O1 with ETAs: first day hit, last day missed. Both ETAs were
+    // given under 24 h out ("same day"): errors 0 and 30 h = 1.25 d.
+    assert_eq!(
+        (row["shipments"].as_i64(), row["with_eta"].as_i64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(row["first_day_hit"], 100.0);
+    assert_eq!(row["last_day_hit"], 0.0);
+    assert_eq!(row["no_eta"], 50.0);
+    assert_eq!(
+        row["mean_abs_error_days"][3], 0.63,
+        "(0 + 1.25) / 2, both under 24 h out"
+    );
+    assert_eq!(row["drift_hours"], 30.0);
+    let lane = &r["scorecards"]["by_lane"][0];
+    assert_eq!(
+        lane["group"], "W → —",
+        "the fixture's orders name no destination"
+    );
+    assert!(r["scorecards"]["chart_svg"]
+        .as_str()
+        .unwrap()
+        .contains("<svg"));
+
+    // The dashboard's carrier view shows the same, for staff across accounts.
+    let agent = app.signed_in(Role::Agent).await;
+    let d: serde_json::Value = app
+        .call(&agent, "dashboard", &[("filter[days]", "7")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ups = d["scorecards"]["by_service"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["group"] == "UPS · ground")
+        .unwrap();
+    assert_eq!(ups["first_day_hit"], 100.0, "{d}");
+    let page = manager
+        .get(app.url(&format!("/reports?from={from}&to={to}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"scorecard-service\""),
+        "the scorecard table"
+    );
+    assert!(page.contains("id=\"chart-eta\""), "and its chart");
+}

@@ -67,7 +67,26 @@ pub async fn view(
         })
         .collect();
     let splits = cycle_splits(pool, &f, from, to).await?;
+    // The accounts the view covers: the one chosen, else the caller's (all for staff).
+    let accounts: Option<Vec<Uuid>> = match (f.account_id, scope) {
+        (Some(id), _) => Some(vec![id]),
+        (None, Scope::Accounts(ids)) => Some(ids.clone()),
+        (None, Scope::All) => None,
+    };
+    let scorecards = crate::services::scorecards::scorecards(
+        pool,
+        accounts.as_deref(),
+        from,
+        to,
+        [
+            filter.warehouse.trim(),
+            filter.carrier.trim(),
+            filter.service_level.trim(),
+        ],
+    )
+    .await?;
     Ok(DashboardView {
+        scorecards,
         period: format!(
             "{} to {} (UTC), against the {days} days before",
             from,
