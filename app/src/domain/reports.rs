@@ -168,6 +168,18 @@ pub struct BreachRow {
     pub minutes_over: i64,
     /// Ended without delivery (returned to the sender).
     pub failed: bool,
+    /// Who used up the time.
+    #[serde(default)]
+    pub blame: crate::domain::sla::blame::Blame,
+}
+
+/// The breaches blamed on one party, and the minutes it used in all of them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BlameTotal {
+    pub party: String,
+    pub label: String,
+    pub breaches: i64,
+    pub minutes: i64,
 }
 
 /// An account's report for one month.
@@ -186,6 +198,9 @@ pub struct ReportView {
     /// dashboard's figures, from the same rollups.
     pub kpis: Vec<Figure>,
     pub breaches: Vec<BreachRow>,
+    /// Blame attribution over the breaches listed: per party, how many and the minutes used.
+    #[serde(default)]
+    pub blame: Vec<BlameTotal>,
     /// Breaches excused on disputes: left out of the "after excusals" shares.
     #[serde(default)]
     pub excusals: Vec<crate::domain::disputes::ExcusalRow>,

@@ -125,6 +125,13 @@ pub fn ReportBody(report: ReportView, staff: bool) -> impl IntoView {
         <Figures figures=report.kpis id="report-kpis"/>
         <Excusals excusals=report.excusals staff/>
         <EtaScorecards scorecards=report.scorecards/>
+        <h3>"Who used up the time"</h3>
+        <table class="grid" id="blame">
+            <thead><tr><th>"Party"</th><th>"Breaches blamed"</th><th>"Minutes used in breaches"</th></tr></thead>
+            <tbody>{report.blame.iter().map(|t| view! {
+                <tr data-party=t.party.clone()><td>{t.label.clone()}</td><td>{t.breaches}</td><td>{t.minutes}</td></tr>
+            }).collect_view()}</tbody>
+        </table>
         <h3>"Breaches"</h3>
         <p class="no-print"><a id="breaches-csv" href=csv_href download=csv_file>"Download as CSV"</a>" · print this page for a paper copy."</p>
         {if report.breaches.is_empty() {
@@ -133,7 +140,7 @@ pub fn ReportBody(report: ReportView, staff: bool) -> impl IntoView {
             view! {
                 <table class="grid" id="breaches">
                     <thead><tr><th>"Order"</th><th>"Segment"</th><th>"Due"</th><th>"Ended"</th><th>"Over by"</th>
-                        {staff.then(|| view! { <th>"Evidence"</th> })}</tr></thead>
+                        <th>"Time used by"</th>{staff.then(|| view! { <th>"Evidence"</th> })}</tr></thead>
                     <tbody>{report.breaches.into_iter().map(|b| view! {
                         <tr>
                             <td><a href=if staff { format!("/orders/{}", b.order_ref) } else { format!("/portal/orders/{}", b.order_ref) }>{b.order_ref.clone()}</a></td>
@@ -145,6 +152,11 @@ pub fn ReportBody(report: ReportView, staff: bool) -> impl IntoView {
                                 (None, _) => "still running".into(),
                             }}</td>
                             <td>{format!("{} h {} min", b.minutes_over / 60, b.minutes_over % 60)}</td>
+                            <td class="blame" data-party=b.blame.party.clone()>
+                                <strong>{b.blame.party_label()}</strong><br/>
+                                <small>{format!("ERP {} · warehouse {} · carrier {} · paused {} (min)",
+                                    b.blame.erp_minutes, b.blame.warehouse_minutes, b.blame.carrier_minutes, b.blame.paused_minutes)}</small>
+                            </td>
                             {staff.then(|| view! { <td><a href=format!("/orders/{}/evidence/{}", b.order_ref, b.segment)>"Evidence · dispute"</a></td> })}
                         </tr>
                     }).collect_view()}</tbody>

@@ -6,7 +6,7 @@
 use crate::domain::projection::{fold, FoldEvent};
 use crate::domain::reports::*;
 use crate::domain::sla::calendar::format_hours;
-use crate::domain::sla::{bounds, corrected, facts, Correction, Segment};
+use crate::domain::sla::{blame, bounds, corrected, facts, Correction, Segment};
 use crate::error::{AppError, FieldErrors};
 use crate::store::evidence::{self, EventRow};
 use crate::store::orders::{self, Scope};
@@ -431,13 +431,19 @@ pub async fn month(
     let (rows, total) =
         crate::store::reports::breaches(pool, account_id, first, next, &dims, now, BREACHES_LISTED)
             .await?;
+    let order_ids: Vec<i64> = rows.iter().map(|r| r.5).collect();
+    let spans = spans_of(pool, &order_ids).await?;
     let breaches: Vec<BreachRow> = rows
         .into_iter()
-        .map(|(order_ref, segment, due, ended, failed)| {
+        .map(|(order_ref, segment, due, ended, failed, order_id)| {
             let over = match (due, ended) {
                 (Some(due), Some(end)) => (end - due).num_minutes().max(0),
                 (Some(due), None) => (now - due).num_minutes().max(0),
                 _ => 0,
+            };
+            let blame = match (Segment::parse(&segment), spans.get(&order_id)) {
+                (Some(seg), Some(spans)) => blame::blame(seg, spans, now),
+                _ => blame::Blame::default(),
             };
             BreachRow {
                 order_ref,
@@ -449,9 +455,11 @@ pub async fn month(
                 ended_at: ended.map(|t| t.to_rfc3339()),
                 minutes_over: over,
                 failed,
+                blame,
             }
         })
         .collect();
+    let blame_totals = blame_totals(&breaches);
     let mut csv_rows = vec![vec![
         "order".to_string(),
         "segment".into(),
@@ -459,6 +467,11 @@ pub async fn month(
         "ended".into(),
         "minutes over".into(),
         "returned to sender".into(),
+        "blamed".into(),
+        "erp minutes".into(),
+        "warehouse minutes".into(),
+        "carrier minutes".into(),
+        "paused minutes".into(),
     ]];
     csv_rows.extend(breaches.iter().map(|b| {
         vec![
@@ -468,6 +481,11 @@ pub async fn month(
             b.ended_at.clone().unwrap_or_default(),
             b.minutes_over.to_string(),
             if b.failed { "yes" } else { "no" }.to_string(),
+            b.blame.party.clone(),
+            b.blame.erp_minutes.to_string(),
+            b.blame.warehouse_minutes.to_string(),
+            b.blame.carrier_minutes.to_string(),
+            b.blame.paused_minutes.to_string(),
         ]
     }));
     let breaches_csv = crate::services::csv_export::to_csv(&csv_rows).map_err(|e| {
@@ -493,6 +511,7 @@ pub async fn month(
         crate::services::scorecards::scorecards(pool, Some(&[account_id]), first, next, dims_text)
             .await?;
     Ok(ReportView {
+        blame: blame_totals,
         excusals,
         scorecards,
         published,
@@ -512,6 +531,53 @@ pub async fn month(
         breaches_csv,
         accounts,
     })
+}
+
+/// The segment clocks of each order, for blame attribution.
+async fn spans_of(
+    pool: &PgPool,
+    order_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, blame::Spans>, AppError> {
+    let (clocks, requested) = crate::store::reports::spans(pool, order_ids).await?;
+    let mut out: std::collections::HashMap<i64, blame::Spans> = std::collections::HashMap::new();
+    for (order_id, segment, started_at, ended_at, paused_seconds) in clocks {
+        let span = Some(blame::Span {
+            started_at,
+            ended_at,
+            paused_seconds,
+        });
+        let spans = out.entry(order_id).or_default();
+        match segment.as_str() {
+            "release" => spans.release = span,
+            "ship" => spans.ship = span,
+            "deliver" => spans.deliver = span,
+            _ => {}
+        }
+    }
+    for (order_id, at) in requested {
+        out.entry(order_id).or_default().release_requested_at = at;
+    }
+    Ok(out)
+}
+
+/// Per party, the breaches blamed on it and the minutes it used in all the breaches listed.
+fn blame_totals(breaches: &[BreachRow]) -> Vec<BlameTotal> {
+    ["erp", "warehouse", "carrier"]
+        .iter()
+        .map(|party| BlameTotal {
+            party: party.to_string(),
+            label: blame::party_label(party).to_string(),
+            breaches: breaches.iter().filter(|b| b.blame.party == *party).count() as i64,
+            minutes: breaches
+                .iter()
+                .map(|b| match *party {
+                    "erp" => b.blame.erp_minutes,
+                    "warehouse" => b.blame.warehouse_minutes,
+                    _ => b.blame.carrier_minutes,
+                })
+                .sum(),
+        })
+        .collect()
 }
 
 fn unreadable(e: serde_json::Error) -> AppError {

@@ -52,13 +52,14 @@ pub async fn attainment(
     q.build_query_as().fetch_all(db).await
 }
 
-/// A breached clock: (order, segment, due, ended, failed).
+/// A breached clock: (order, segment, due, ended, failed, order id).
 pub type Breach = (
     String,
     String,
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
     bool,
+    i64,
 );
 
 /// The clocks not kept as of `now` (ended late or failed, or running past due), earliest due
@@ -78,7 +79,7 @@ pub async fn breaches(
             .push("))");
     };
     let mut q = QueryBuilder::new(
-        r#"select o.order_ref, k.segment, k.due_at, k.ended_at, k.failed
+        r#"select o.order_ref, k.segment, k.due_at, k.ended_at, k.failed, o.order_id
            from sla_clock k join "order" o using (order_id) where true"#,
     );
     push_orders(&mut q, account_id, from, to, f);
@@ -140,4 +141,45 @@ pub async fn published_months(
         .into_iter()
         .map(|r| (r.month, r.version, r.published_at))
         .collect())
+}
+
+/// The segment clocks of these orders, (order id, segment, started, ended, paused seconds), and
+/// when the ERP asked for each order's release: what blame attribution cuts their lives by.
+pub async fn spans(
+    db: &PgPool,
+    order_ids: &[i64],
+) -> sqlx::Result<(
+    Vec<(i64, String, DateTime<Utc>, Option<DateTime<Utc>>, i64)>,
+    Vec<(i64, Option<DateTime<Utc>>)>,
+)> {
+    let clocks = sqlx::query!(
+        r#"select order_id, segment, started_at as "started_at: DateTime<Utc>",
+                  ended_at as "ended_at: DateTime<Utc>", paused_seconds
+           from sla_clock where order_id = any($1) and segment <> 'promise'"#,
+        order_ids
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|r| {
+        (
+            r.order_id,
+            r.segment,
+            r.started_at,
+            r.ended_at,
+            r.paused_seconds,
+        )
+    })
+    .collect();
+    let requested = sqlx::query!(
+        r#"select order_id, occurred_at as "occurred_at: DateTime<Utc>" from order_milestone
+           where order_id = any($1) and milestone = 'released'"#,
+        order_ids
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|r| (r.order_id, r.occurred_at))
+    .collect();
+    Ok((clocks, requested))
 }

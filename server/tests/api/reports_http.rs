@@ -247,6 +247,43 @@ async fn a_month_of_an_account_adds_up_to_what_its_orders_did(pool: PgPool) {
         r["breaches"][0]["minutes_over"], 60,
         "released 3 h against 2 h"
     );
+    // Blame by hand: O2's ERP asked for the release 3 h after confirmation and the warehouse took
+    // it at once (release: the ERP's 180 min); the warehouse took 10 h to ship (600 min); the
+    // carrier 72 h to deliver (4,320 min).
+    let blamed: Vec<(&str, i64)> = r["breaches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let party = b["blame"]["party"].as_str().unwrap();
+            let key = format!("{party}_minutes");
+            (party, b["blame"][key.as_str()].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        blamed,
+        [("erp", 180), ("warehouse", 600), ("carrier", 4320)]
+    );
+    let totals: Vec<(String, i64, i64)> = r["blame"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["party"].as_str().unwrap().to_string(),
+                t["breaches"].as_i64().unwrap(),
+                t["minutes"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        totals,
+        [
+            ("erp".to_string(), 1, 180),
+            ("warehouse".into(), 1, 600),
+            ("carrier".into(), 1, 4320)
+        ]
+    );
 
     // The CSV says the same, read back with a CSV reader.
     let mut csv = csv::Reader::from_reader(r["breaches_csv"].as_str().unwrap().as_bytes());
@@ -255,6 +292,11 @@ async fn a_month_of_an_account_adds_up_to_what_its_orders_did(pool: PgPool) {
         .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
         .collect();
     assert_eq!(rows.len(), 3);
+    assert_eq!(
+        (rows[0][6].as_str(), rows[0][7].as_str()),
+        ("erp", "180"),
+        "blame in the CSV"
+    );
     assert_eq!(
         (
             rows[0][0].as_str(),

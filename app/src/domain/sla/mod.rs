@@ -2,6 +2,7 @@
 //! each order's share of the KPIs. Pure, so the same rules run in the projector, in tests and
 //! in the benchmark, and compile for the browser too.
 
+pub mod blame;
 pub mod calendar;
 pub mod cases;
 pub mod clock;
