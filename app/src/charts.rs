@@ -72,7 +72,30 @@ fn empty(
 
 /// On-time ship %, on-time delivery % and OTIF % per day.
 pub fn on_time_trend_svg(points: &[TrendPoint]) -> Result<String, ChartError> {
-    let title = "On time and OTIF, % per day";
+    trend_svg(
+        points,
+        "On time and OTIF, % per day",
+        "Day ordered",
+        "%b %d",
+    )
+}
+
+/// On-time ship %, on-time delivery % and OTIF % per month (a point per month's first day).
+pub fn monthly_trend_svg(points: &[TrendPoint]) -> Result<String, ChartError> {
+    trend_svg(
+        points,
+        "On time and OTIF, % per month",
+        "Month ordered",
+        "%b %y",
+    )
+}
+
+fn trend_svg(
+    points: &[TrendPoint],
+    title: &str,
+    x_desc: &str,
+    day_format: &str,
+) -> Result<String, ChartError> {
     draw(|root| {
         let measured = points
             .iter()
@@ -91,7 +114,7 @@ pub fn on_time_trend_svg(points: &[TrendPoint]) -> Result<String, ChartError> {
         let label = |i: &i32| {
             points
                 .get(*i as usize)
-                .map(|p| p.day.format("%b %d").to_string())
+                .map(|p| p.day.format(day_format).to_string())
                 .unwrap_or_default()
         };
         chart
@@ -99,7 +122,7 @@ pub fn on_time_trend_svg(points: &[TrendPoint]) -> Result<String, ChartError> {
             .x_labels(8)
             .x_label_formatter(&label)
             .y_desc("%")
-            .x_desc("Day ordered")
+            .x_desc(x_desc)
             .label_style((FONT, 17))
             .draw()
             .map_err(drawing)?;

@@ -173,6 +173,16 @@ pub struct BreachRow {
     pub blame: crate::domain::sla::blame::Blame,
 }
 
+/// One party's stretch of an order's life: its median and 90th percentile, in hours.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CycleStretch {
+    pub party: String,
+    pub label: String,
+    pub p50_hours: Option<f64>,
+    pub p90_hours: Option<f64>,
+    pub measured: i64,
+}
+
 /// The breaches blamed on one party, and the minutes it used in all of them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BlameTotal {
@@ -198,6 +208,15 @@ pub struct ReportView {
     /// dashboard's figures, from the same rollups.
     pub kpis: Vec<Figure>,
     pub breaches: Vec<BreachRow>,
+    /// Cycle time split (ERP, warehouse, carrier) with p50 and p90.
+    #[serde(default)]
+    pub cycle: Vec<CycleStretch>,
+    /// The last 12 months to this one: on-time ship, on-time delivery, OTIF per month (the
+    /// chart's text alternative), and the chart.
+    #[serde(default)]
+    pub trend: Vec<crate::domain::dashboard::TrendPoint>,
+    #[serde(default)]
+    pub trend_svg: String,
     /// Blame attribution over the breaches listed: per party, how many and the minutes used.
     #[serde(default)]
     pub blame: Vec<BlameTotal>,

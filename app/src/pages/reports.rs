@@ -123,6 +123,25 @@ pub fn ReportBody(report: ReportView, staff: bool) -> impl IntoView {
         <Figures figures=report.attainment id="attainment"/>
         <h3>"Service"</h3>
         <Figures figures=report.kpis id="report-kpis"/>
+        <h3>"Cycle time split"</h3>
+        <table class="grid" id="cycle">
+            <thead><tr><th>"Stretch"</th><th>"Median (p50)"</th><th>"p90"</th><th>"Orders measured"</th></tr></thead>
+            <tbody>{report.cycle.iter().map(|c| {
+                let h = |v: Option<f64>| v.map(|h| format!("{h:.1} h")).unwrap_or_else(|| "—".into());
+                view! { <tr data-party=c.party.clone()><td>{c.label.clone()}</td><td>{h(c.p50_hours)}</td><td>{h(c.p90_hours)}</td><td>{c.measured}</td></tr> }
+            }).collect_view()}</tbody>
+        </table>
+        <h3>"Twelve months"</h3>
+        <figure class="chart" id="chart-months" role="img"
+            aria-label="On-time ship, on-time delivery and OTIF per month; the table below has the numbers"
+            inner_html=report.trend_svg.clone()></figure>
+        <table class="grid" id="trend">
+            <thead><tr><th>"Month"</th><th>"On-time ship"</th><th>"On-time delivery"</th><th>"OTIF"</th></tr></thead>
+            <tbody>{report.trend.iter().map(|p| {
+                let pc = |v: Option<f64>| v.map(|p| format!("{p:.1} %")).unwrap_or_else(|| "—".into());
+                view! { <tr><td>{p.day.format("%Y-%m").to_string()}</td><td>{pc(p.on_time_ship)}</td><td>{pc(p.on_time_delivery)}</td><td>{pc(p.otif)}</td></tr> }
+            }).collect_view()}</tbody>
+        </table>
         <Excusals excusals=report.excusals staff/>
         <EtaScorecards scorecards=report.scorecards/>
         <h3>"Who used up the time"</h3>

@@ -410,6 +410,17 @@ pub async fn month(
             sums.orders,
             (0, 0),
         ),
+        {
+            let (early, promised) =
+                crate::store::reports::early(pool, account_id, first, next, &dims).await?;
+            figure(
+                "early",
+                "Delivered early (before the promised day; not counted as on time in OTIF)",
+                early,
+                promised,
+                (0, 0),
+            )
+        },
     ];
     let measured = crate::store::reports::attainment(pool, account_id, first, next, &dims).await?;
     let attainment = [
@@ -510,7 +521,39 @@ pub async fn month(
     let scorecards =
         crate::services::scorecards::scorecards(pool, Some(&[account_id]), first, next, dims_text)
             .await?;
+    let cycle = crate::store::reports::cycle_percentiles(pool, account_id, first, next, &dims)
+        .await?
+        .into_iter()
+        .zip([
+            ("erp", "ERP: confirmation to release request"),
+            ("warehouse", "Warehouse: release to dispatch"),
+            ("carrier", "Carrier: dispatch to delivery"),
+        ])
+        .map(|((p, measured), (party, label))| {
+            let hours = |i: usize| {
+                p.as_ref()
+                    .and_then(|v| v.get(i).copied())
+                    .map(|s| (s / 360.0).round() / 10.0)
+            };
+            CycleStretch {
+                party: party.into(),
+                label: label.into(),
+                p50_hours: hours(0),
+                p90_hours: hours(1),
+                measured,
+            }
+        })
+        .collect();
+    // Twelve months ending with the period's last.
+    let trend = monthly_trend(pool, &f, next - Duration::days(1)).await?;
+    let trend_svg = crate::charts::monthly_trend_svg(&trend).map_err(|e| {
+        tracing::error!(error = %e, "the monthly trend could not be drawn");
+        AppError::Internal
+    })?;
     Ok(ReportView {
+        cycle,
+        trend,
+        trend_svg,
         blame: blame_totals,
         excusals,
         scorecards,
@@ -531,6 +574,46 @@ pub async fn month(
         breaches_csv,
         accounts,
     })
+}
+
+/// On-time ship, on-time delivery and OTIF per month for the 12 months ending with the one
+/// starting `last`, from the same daily rollups as the report's figures.
+async fn monthly_trend(
+    pool: &PgPool,
+    f: &crate::store::kpis::Filters<'_>,
+    last: chrono::NaiveDate,
+) -> Result<Vec<crate::domain::dashboard::TrendPoint>, AppError> {
+    use crate::services::dashboard::tiles::pct;
+    use chrono::{Datelike, Months};
+    let last = last.with_day(1).ok_or(AppError::Internal)?;
+    let start = last
+        .checked_sub_months(Months::new(11))
+        .ok_or(AppError::Internal)?;
+    let end = last
+        .checked_add_months(Months::new(1))
+        .ok_or(AppError::Internal)?;
+    let daily = crate::store::kpis::daily(pool, f, start, end).await?;
+    Ok((0..12)
+        .filter_map(|i| start.checked_add_months(Months::new(i)))
+        .map(|month| {
+            let mut sum = [0i64; 6];
+            for r in daily
+                .iter()
+                .filter(|r| r.0.year() == month.year() && r.0.month() == month.month())
+            {
+                for (s, v) in sum.iter_mut().zip([r.1, r.2, r.3, r.4, r.5, r.6]) {
+                    *s += v;
+                }
+            }
+            let one_decimal = |met: i64, of: i64| pct(met, of).map(|p| (p * 10.0).round() / 10.0);
+            crate::domain::dashboard::TrendPoint {
+                day: month,
+                on_time_ship: one_decimal(sum[1], sum[0]),
+                on_time_delivery: one_decimal(sum[3], sum[2]),
+                otif: one_decimal(sum[5], sum[4]),
+            }
+        })
+        .collect())
 }
 
 /// The segment clocks of each order, for blame attribution.

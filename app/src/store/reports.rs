@@ -183,3 +183,57 @@ pub async fn spans(
     .collect();
     Ok((clocks, requested))
 }
+
+/// `[p50, p90]` in seconds, when anything was measured.
+type Percentiles = Option<Vec<f64>>;
+
+/// p50 and p90 (seconds) and how many measured, of the ERP's stretch (confirmation to release
+/// request), the warehouse's (processing) and the carrier's (pickup and transit) for the orders
+/// placed in `[from, to)`: from `order_kpi`, the shares the dashboard's cycle chart sums.
+pub async fn cycle_percentiles(
+    db: &PgPool,
+    account_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+    f: &DashboardFilter,
+) -> sqlx::Result<Vec<(Percentiles, i64)>> {
+    let mut q = QueryBuilder::new("select ");
+    let stretches = [
+        "k.release_delay_seconds",
+        "k.processing_seconds",
+        // Transit runs from dispatch when no pickup scan came.
+        "coalesce(k.pickup_seconds, 0) + k.transit_seconds",
+    ];
+    for (i, s) in stretches.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.push(format!(
+            "percentile_cont(array[0.5, 0.9]) within group (order by {s}) filter (where {s} is not null), count({s})"
+        ));
+    }
+    q.push(r#" from order_kpi k join "order" o using (order_id) where true"#);
+    push_orders(&mut q, account_id, from, to, f);
+    let row: (Percentiles, i64, Percentiles, i64, Percentiles, i64) =
+        q.build_query_as().fetch_one(db).await?;
+    Ok(vec![(row.0, row.1), (row.2, row.3), (row.4, row.5)])
+}
+
+/// Of the orders placed in `[from, to)` delivered with a promised date: (delivered before the
+/// promised day, delivered with a promise).
+pub async fn early(
+    db: &PgPool,
+    account_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+    f: &DashboardFilter,
+) -> sqlx::Result<(i64, i64)> {
+    let mut q = QueryBuilder::new(
+        r#"select count(*) filter (where m.occurred_at::date < o.promised_deliver_by::date)::int8,
+                  count(*)::int8
+           from "order" o join order_milestone m on m.order_id = o.order_id and m.milestone = 'delivered'
+           where o.promised_deliver_by is not null and m.occurred_at is not null"#,
+    );
+    push_orders(&mut q, account_id, from, to, f);
+    q.build_query_as().fetch_one(db).await
+}

@@ -247,6 +247,50 @@ async fn a_month_of_an_account_adds_up_to_what_its_orders_did(pool: PgPool) {
         r["breaches"][0]["minutes_over"], 60,
         "released 3 h against 2 h"
     );
+    // Cycle time split by hand over O1, O2, O5: ERP-to-warehouse release 1 h, 3 h, 30 min
+    // (p50 1 h; p90 1 h + 0.8 × 2 h = 2.6 h); warehouse 4 h and 10 h (p50 7 h, p90 9.4 h);
+    // carrier 24 h and 72 h (p50 48 h, p90 67.2 h).
+    let cycle: Vec<(Option<f64>, Option<f64>, i64)> = r["cycle"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["p50_hours"].as_f64(),
+                c["p90_hours"].as_f64(),
+                c["measured"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        cycle,
+        [
+            (Some(1.0), Some(2.6), 3),
+            (Some(7.0), Some(9.4), 2),
+            (Some(48.0), Some(67.2), 2)
+        ]
+    );
+    // Twelve months ending with this one; the last holds the week's figures (unless the week
+    // began last month, when they split over the last two).
+    let trend = r["trend"].as_array().unwrap();
+    assert_eq!(trend.len(), 12);
+    assert!(r["trend_svg"].as_str().unwrap().contains("<svg"));
+    let month_of = |days: i64| {
+        (chrono::Utc::now() - chrono::Duration::days(days))
+            .format("%Y-%m")
+            .to_string()
+    };
+    if month_of(5) == month_of(0) {
+        let last = &trend[11];
+        assert_eq!(
+            (
+                last["on_time_ship"].as_f64(),
+                last["on_time_delivery"].as_f64()
+            ),
+            (Some(50.0), Some(50.0)),
+            "{last}"
+        );
+    }
     // Blame by hand: O2's ERP asked for the release 3 h after confirmation and the warehouse took
     // it at once (release: the ERP's 180 min); the warehouse took 10 h to ship (600 min); the
     // carrier 72 h to deliver (4,320 min).
@@ -500,6 +544,14 @@ async fn every_eta_a_carrier_gave_is_kept_and_scored_on_the_report_and_the_dashb
         ]
     );
 
+    // O1 was promised for three days after it arrived: delivered early.
+    let erp = support::existing_connector(&pool, "erp").await;
+    let promise = serde_json::json!({"specversion": "1.0", "id": "O1-promise", "source": "t",
+        "type": "order.updated", "subject": "order/O1", "time": first_given.to_rfc3339(),
+        "data": {"order": {"erp_order_id": "O1"},
+                 "promises": {"deliver_by": (delivered + Duration::days(3)).to_rfc3339()}}});
+    support::deliver_each(&pool, std::slice::from_ref(&erp), &[(0, promise)]).await;
+
     let manager = app.signed_in(Role::AccountManager).await;
     let today = Utc::now().date_naive();
     let (from, to) = ((today - Duration::days(6)).to_string(), today.to_string());
@@ -510,6 +562,17 @@ async fn every_eta_a_carrier_gave_is_kept_and_scored_on_the_report_and_the_dashb
     )
     .await;
     assert_eq!(status, 200, "{r}");
+    let early = r["kpis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "early")
+        .unwrap();
+    assert_eq!(
+        (early["met"].as_i64(), early["of"].as_i64()),
+        (Some(1), Some(1)),
+        "{early}"
+    );
     let row = &r["scorecards"]["by_service"][0];
     assert_eq!(row["group"], "UPS · ground", "{r}");
     // By hand: O1 and O2 delivered; O1 with ETAs: first day hit, last day missed. Both ETAs were
