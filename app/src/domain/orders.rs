@@ -112,6 +112,15 @@ pub struct OrderDetail {
     pub raw_allowed: bool,
     /// Whether the viewer may replay the order's failed jobs (integrators, admins).
     pub replay_allowed: bool,
+    /// The latest ETA any carrier gave, and when it was given ("as of").
+    #[serde(default)]
+    pub latest_eta: Option<String>,
+    #[serde(default)]
+    pub eta_as_of: Option<String>,
+    /// Since when this order's data may be out of date (a source that fed it has gone quiet,
+    /// or a sync job about it keeps failing); open clocks then say so instead of a status.
+    #[serde(default)]
+    pub data_delayed_since: Option<String>,
 }
 
 /// A raw inbound message as it arrived.

@@ -121,7 +121,16 @@ fn Order(detail: OrderDetail, evidence: bool) -> impl IntoView {
             <dt>"Carrier · service"</dt><dd>{format!("{} · {}", or_dash(h.carrier.clone()), or_dash(detail.service_level.clone()))}</dd>
             <dt>"Ordered"</dt><dd>{or_dash(h.ordered_at.clone())}</dd>
             <dt>"Ship by · deliver by"</dt><dd>{format!("{} · {}", or_dash(detail.promised_ship_by.clone()), or_dash(h.promised_deliver_by.clone()))}</dd>
+            <dt>"Latest ETA"</dt><dd id="latest-eta">{match (detail.latest_eta.clone(), detail.eta_as_of.clone()) {
+                (Some(eta), Some(at)) => format!("{eta} (as of {at})"),
+                _ => "none given yet".to_string(),
+            }}</dd>
         </dl>
+        {detail.data_delayed_since.clone().map(|since| view! {
+            <p class="notice notice-warn" id="data-delayed" role="status">{format!(
+                "Data delayed since {since}: a system that reports on this order has gone quiet or an update to it keeps failing. What is shown may be out of date."
+            )}</p>
+        })}
 
         <h2>"SLA"</h2>
         <SlaClocks clocks=detail.clocks.clone() evidence=evidence.then(|| format!("/orders/{}/evidence", h.order_ref))/>

@@ -90,14 +90,28 @@ pub async fn detail(
         })
         .collect();
     let mut clocks = super::sla::order_clocks(pool, order.order_id, chrono::Utc::now()).await?;
+    let delayed = store::delayed_since(pool, &order.order_ref).await?;
     if !staff {
-        // Customers see their promise kept or not, not the internal policy behind it.
+        // Customers see their promise kept or not, not the internal policy behind it; and while
+        // the data may be stale, not a confident status that may be wrong.
         for clock in &mut clocks {
             clock.policy.clear();
-            clock.state_label = customer_words(clock.state).into();
+            clock.state_label = match delayed {
+                Some(since) if clock.ended_at.is_none() => {
+                    format!(
+                        "Data delayed since {}",
+                        crate::domain::display::utc_minute(since)
+                    )
+                }
+                _ => customer_words(clock.state).into(),
+            };
         }
     }
+    let eta = store::latest_eta(pool, order.order_id).await?;
     Ok(OrderDetail {
+        latest_eta: utc(eta.map(|e| e.0)),
+        eta_as_of: utc(eta.map(|e| e.1)),
+        data_delayed_since: utc(delayed),
         clocks,
         header: row(&order),
         service_level: order.service_level.clone(),

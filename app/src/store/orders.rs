@@ -266,3 +266,46 @@ pub async fn timeline(db: impl PgExecutor<'_>, order_ref: &str) -> sqlx::Result<
     .fetch_all(db)
     .await
 }
+
+/// Since when the order's data may be out of date, if it may: the last message from a source
+/// that fed this order and has gone quiet (an open `stale:` case), or the first failed attempt
+/// of a sync job about the order still failing or dead; the earlier of the two.
+pub async fn delayed_since(
+    db: &sqlx::PgPool,
+    order_ref: &str,
+) -> sqlx::Result<Option<DateTime<Utc>>> {
+    sqlx::query_scalar!(
+        r#"with feeders as (select distinct e.connector_id from event e where e.order_ref = $1),
+           stale as (
+               select (select max(m.received_at) from inbox_message m where m.connector_id = f.connector_id) as since
+               from feeders f join exception_case c on c.case_key = 'stale:' || f.connector_id
+               where c.cleared_at is null and c.resolved_at is null),
+           failing as (
+               select min(a.finished_at) as since
+               from job j join job_attempt a on a.job_id = j.job_id and a.replay = j.replays
+               where j.ordering_key = $1 and j.state in ('failed', 'dead') and a.outcome <> 'succeeded')
+           select least((select min(since) from stale), (select since from failing)) as "since: DateTime<Utc>""#,
+        order_ref
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// The latest ETA given for any of the order's shipments, and when it was given (ETAs of
+/// rejected or duplicate events left out).
+pub async fn latest_eta(
+    db: &sqlx::PgPool,
+    order_id: i64,
+) -> sqlx::Result<Option<(DateTime<Utc>, DateTime<Utc>)>> {
+    let row = sqlx::query!(
+        r#"select g.eta as "eta: DateTime<Utc>", g.given_at as "given_at: DateTime<Utc>"
+           from shipment s join shipment_eta g on g.tracking_number = s.tracking_number
+           join event e on e.event_id = g.event_id and e.recorded_at = g.recorded_at
+           where s.order_id = $1 and e.disposition not in ('rejected', 'duplicate')
+           order by g.given_at desc, g.recorded_at desc limit 1"#,
+        order_id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.eta, r.given_at)))
+}

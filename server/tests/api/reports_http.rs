@@ -627,4 +627,110 @@ async fn every_eta_a_carrier_gave_is_kept_and_scored_on_the_report_and_the_dashb
         "the scorecard table"
     );
     assert!(page.contains("id=\"chart-eta\""), "and its chart");
+    // The customer's order page: the latest ETA with when it was given.
+    let customer = app.signed_in(Role::Customer).await; // ACME's
+    let detail = |order: &'static str| {
+        let (app, customer) = (&app, &customer);
+        async move {
+            let res = app
+                .call(customer, "orders/detail", &[("order_ref", order)])
+                .await;
+            assert_eq!(res.status(), 200);
+            res.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let o1 = detail("O1").await;
+    let minute = |t: DateTime<Utc>| app::domain::display::utc_minute(t);
+    assert_eq!(o1["latest_eta"], minute(delivered + Duration::hours(30)));
+    assert_eq!(o1["eta_as_of"], minute(last_given));
+    assert!(o1["data_delayed_since"].is_null());
+    let o5 = detail("O5").await;
+    let ship = o5["clocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["key"] == "ship")
+        .unwrap()
+        .clone();
+    assert!(
+        ["On track", "At risk"].contains(&ship["state_label"].as_str().unwrap()),
+        "{ship}"
+    );
+    // The warehouse goes quiet: O5's open clock says its data is delayed since the warehouse's
+    // last message, instead of a confident status; its ended release clock still says met.
+    app::store::exceptions::sweep_stale_sources(&pool, chrono::Duration::zero())
+        .await
+        .unwrap();
+    let o5 = detail("O5").await;
+    let since = o5["data_delayed_since"]
+        .as_str()
+        .expect("delayed")
+        .to_string();
+    let label = |key: &str| {
+        o5["clocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["key"] == key)
+            .unwrap()["state_label"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(label("ship"), format!("Data delayed since {since}"));
+    assert_eq!(label("release"), "Met");
+    let page = customer
+        .get(app.url("/portal/orders/O5"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"data-delayed\""), "the notice");
+}
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn a_failing_sync_job_about_an_order_tells_its_customer_the_data_is_delayed(pool: PgPool) {
+    use chrono::{Duration, Utc};
+    let app = TestApp::spawn(pool.clone()).await;
+    setup(&app).await;
+    let customer = app.signed_in(Role::Customer).await; // ACME's
+    let delayed = |body: Value| body["data_delayed_since"].clone();
+    let res = app
+        .call(&customer, "orders/detail", &[("order_ref", "O5")])
+        .await;
+    assert!(delayed(res.json().await.unwrap()).is_null());
+    // A write-back about O5 failed an hour ago and waits to be retried.
+    let failed_at = Utc::now() - Duration::hours(1);
+    let job: i64 = sqlx::query_scalar(
+        "insert into job (queue, kind, payload, state, ordering_key, attempts, run_at)
+         values ('odoo:main', 'odoo.note', '{}', 'failed', 'O5', 1, now() + interval '1 hour')
+         returning job_id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into job_attempt (job_id, replay, attempt, started_at, finished_at, outcome, error, duration_ms)
+         values ($1, 0, 1, $2, $2, 'retry', 'Odoo answered HTTP 503', 40)",
+    )
+    .bind(job)
+    .bind(failed_at)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let res = app
+        .call(&customer, "orders/detail", &[("order_ref", "O5")])
+        .await;
+    assert_eq!(
+        delayed(res.json().await.unwrap()),
+        app::domain::display::utc_minute(failed_at),
+        "since the first failed attempt"
+    );
+    // Another order is not affected.
+    let res = app
+        .call(&customer, "orders/detail", &[("order_ref", "O1")])
+        .await;
+    assert!(delayed(res.json().await.unwrap()).is_null());
 }
