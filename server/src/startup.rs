@@ -141,6 +141,8 @@ pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) 
         .leptos_routes_with_context(&state, routes, context.clone(), pages)
         // Live updates are for signed-in users only, a few streams each (`http::live`).
         .merge(crate::http::live::router(pool.clone(), state.clone()))
+        // CSV downloads of the pages' tables, streamed (`http::export`).
+        .merge(crate::http::export::router(state.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,

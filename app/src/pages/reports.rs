@@ -81,6 +81,7 @@ pub fn PortalReportPage() -> impl IntoView {
 
 #[component]
 fn Report(report: ReportView, filter: ReportFilter) -> impl IntoView {
+    let given = filter.clone();
     view! {
         <form method="get" action="/reports" class="filters no-print">
             <label>"Account "
@@ -99,14 +100,38 @@ fn Report(report: ReportView, filter: ReportFilter) -> impl IntoView {
             <label>"Service " <input type="text" name="service_level" value=filter.service_level/></label>
             <button type="submit">"Show"</button>
         </form>
-        <ReportBody report staff=true/>
+        <ReportBody report staff=true filter=given/>
     }
+}
+
+/// A streamed CSV download of this report's `table` with the page's filters.
+fn export_link(table: &str, report: &ReportView, f: &ReportFilter) -> String {
+    let by_range = !f.from.is_empty() && !f.to.is_empty();
+    let pairs = [
+        ("account", report.account.as_str()),
+        ("month", if by_range { "" } else { &report.month }),
+        ("from", if by_range { &f.from } else { "" }),
+        ("to", if by_range { &f.to } else { "" }),
+        ("warehouse", &f.warehouse),
+        ("carrier", &f.carrier),
+        ("service_level", &f.service_level),
+    ];
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs.iter().filter(|(_, v)| !v.is_empty()))
+        .finish();
+    format!("/export/{table}.csv?{query}")
 }
 
 /// A report's figures, excusals and breaches. Staff follow a breach to its evidence (and a
 /// dispute); customers to their order page.
 #[component]
-pub fn ReportBody(report: ReportView, staff: bool) -> impl IntoView {
+pub fn ReportBody(
+    report: ReportView,
+    staff: bool,
+    /// The page's filters (the downloads apply them too).
+    #[prop(optional)]
+    filter: ReportFilter,
+) -> impl IntoView {
     let csv_href = format!(
         "data:text/csv;charset=utf-8,{}",
         form_urlencoded::byte_serialize(report.breaches_csv.as_bytes())
@@ -115,6 +140,11 @@ pub fn ReportBody(report: ReportView, staff: bool) -> impl IntoView {
     );
     let csv_file = format!("breaches-{}-{}.csv", report.account, report.month);
     let more = report.more_breaches;
+    let downloads = [
+        export_link("breaches", &report, &filter),
+        export_link("report", &report, &filter),
+        export_link("scorecards", &report, &filter),
+    ];
     view! {
         <h2 id="report-title">{format!("{} · {}", report.account_name, report.month)}</h2>
         <Published report=report.clone()/>
@@ -152,7 +182,21 @@ pub fn ReportBody(report: ReportView, staff: bool) -> impl IntoView {
             }).collect_view()}</tbody>
         </table>
         <h3>"Breaches"</h3>
-        <p class="no-print"><a id="breaches-csv" href=csv_href download=csv_file>"Download as CSV"</a>" · print this page for a paper copy."</p>
+        // A published version downloads exactly what was frozen; the live report streams every
+        // breach (not only those listed) with the page's filters.
+        {match (report.version, staff) {
+            (None, true) => view! {
+                <p class="no-print" id="report-downloads">
+                    <a id="breaches-csv" rel="external" download="" href=downloads[0].clone()>"Every breach as CSV"</a>" · "
+                    <a id="report-csv" rel="external" download="" href=downloads[1].clone()>"The figures as CSV"</a>" · "
+                    <a id="scorecards-csv" rel="external" download="" href=downloads[2].clone()>"The ETA scorecards as CSV"</a>
+                    " · print this page for a paper copy."
+                </p>
+            }.into_any(),
+            _ => view! {
+                <p class="no-print"><a id="breaches-csv" href=csv_href download=csv_file>"Download the breaches as CSV"</a>" · print this page for a paper copy."</p>
+            }.into_any(),
+        }}
         {if report.breaches.is_empty() {
             view! { <p class="empty">"Every clock of the month was kept."</p> }.into_any()
         } else {

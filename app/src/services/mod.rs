@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod db_error;
 pub mod disputes;
 pub mod exceptions;
+pub mod exports;
 pub mod integrations;
 pub mod orders;
 pub mod reports;

@@ -254,24 +254,29 @@ async fn calendar_used(
     })
 }
 
-/// Breaches listed on the page (the CSV has the same).
-pub const BREACHES_LISTED: i64 = 500;
+/// What a report covers: the account (in the caller's scope, else not found), the accounts the
+/// caller may choose from, and the days `[first, next)`.
+pub struct Period {
+    pub accounts: Vec<(String, String)>,
+    pub code: String,
+    pub account_id: Uuid,
+    pub account_name: String,
+    pub first: chrono::NaiveDate,
+    pub next: chrono::NaiveDate,
+    /// A range of dates rather than a month.
+    pub by_range: bool,
+}
 
-/// An account's report for a month: the dashboard's figures from the same rollups
-/// (`store::kpis::sums`), each clock segment's attainment and the breaches from the clocks the
-/// order pages show. An account outside the caller's scope is not found.
-pub async fn month(
+/// The period and account a report filter names: a month (the one before `now` by default) or
+/// a range of dates; the caller's first account when none is named.
+pub async fn period(
     pool: &PgPool,
     scope: &Scope,
     filter: &ReportFilter,
     now: DateTime<Utc>,
-) -> Result<ReportView, AppError> {
-    use crate::domain::dashboard::DashboardFilter;
+) -> Result<Period, AppError> {
     use crate::services::dashboard::account_in_scope;
-    use crate::services::dashboard::tiles::pct;
-    use crate::store::kpis::{self, Filters};
     use chrono::{Datelike, Duration, NaiveDate};
-
     let accounts: Vec<(String, String)> = crate::store::accounts::list(pool)
         .await?
         .into_iter()
@@ -322,6 +327,43 @@ pub async fn month(
             (first + Duration::days(32)).with_day(1).expect("a month"),
         )
     };
+    Ok(Period {
+        accounts,
+        code,
+        account_id,
+        account_name,
+        first,
+        next,
+        by_range,
+    })
+}
+
+/// Breaches listed on the page (the CSV has the same).
+pub const BREACHES_LISTED: i64 = 500;
+
+/// An account's report for a month: the dashboard's figures from the same rollups
+/// (`store::kpis::sums`), each clock segment's attainment and the breaches from the clocks the
+/// order pages show. An account outside the caller's scope is not found.
+pub async fn month(
+    pool: &PgPool,
+    scope: &Scope,
+    filter: &ReportFilter,
+    now: DateTime<Utc>,
+) -> Result<ReportView, AppError> {
+    use crate::domain::dashboard::DashboardFilter;
+    use crate::services::dashboard::tiles::pct;
+    use crate::store::kpis::{self, Filters};
+    use chrono::Duration;
+
+    let Period {
+        accounts,
+        code,
+        account_id,
+        account_name,
+        first,
+        next,
+        by_range,
+    } = period(pool, scope, filter, now).await?;
     // The published versions of the month, and one of them instead of the live figures when
     // asked for.
     let published: Vec<PublishedVersion> = if by_range {
@@ -617,7 +659,7 @@ async fn monthly_trend(
 }
 
 /// The segment clocks of each order, for blame attribution.
-async fn spans_of(
+pub(crate) async fn spans_of(
     pool: &PgPool,
     order_ids: &[i64],
 ) -> Result<std::collections::HashMap<i64, blame::Spans>, AppError> {

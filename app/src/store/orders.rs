@@ -123,6 +123,15 @@ pub async fn list(
     Ok((rows, total))
 }
 
+/// Every order the filter matches (all pages), newest first: the statement an export streams
+/// (`q.build_query_as::<OrderListRow>().fetch(db)`), so it never holds them all.
+pub fn export_query(scope: &Scope, filter: &OrderFilter) -> QueryBuilder<'static, Postgres> {
+    let mut q = QueryBuilder::new(ORDER_COLUMNS);
+    push_filters(&mut q, scope, filter);
+    q.push(" order by o.ordered_at desc nulls last, o.order_id desc");
+    q
+}
+
 /// The distinct values of a column within the scope, for the filter choices.
 pub async fn choices(db: &sqlx::PgPool, scope: &Scope, column: &str) -> sqlx::Result<Vec<String>> {
     let column = match column {

@@ -62,6 +62,26 @@ pub type Breach = (
     i64,
 );
 
+/// Every clock not kept as of `now` (as `breaches` lists them, without a limit): the statement
+/// an export streams (`q.build_query_as::<Breach>().fetch(db)`).
+pub fn breaches_export_query(
+    account_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+    f: &DashboardFilter,
+    now: DateTime<Utc>,
+) -> QueryBuilder<'static, Postgres> {
+    let mut q = QueryBuilder::new(
+        r#"select o.order_ref, k.segment, k.due_at, k.ended_at, k.failed, o.order_id
+           from sla_clock k join "order" o using (order_id) where true"#,
+    );
+    push_orders(&mut q, account_id, from, to, f);
+    q.push(" and ((k.ended_at is not null and (k.failed or k.ended_at > k.due_at)) or (k.ended_at is null and k.due_at < ")
+        .push_bind(now)
+        .push(")) order by k.due_at, o.order_ref");
+    q
+}
+
 /// The clocks not kept as of `now` (ended late or failed, or running past due), earliest due
 /// first, at most `limit`; and how many there are in all.
 pub async fn breaches(

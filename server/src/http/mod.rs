@@ -1,7 +1,9 @@
 //! HTTP layers around every route: request ids and tracing, security headers, the CSRF check,
-//! and the status codes of server-function errors; plus the health endpoints.
+//! and the status codes of server-function errors; plus the health endpoints, live updates and
+//! the CSV downloads.
 
 pub mod csrf;
+pub mod export;
 pub mod health;
 pub mod live;
 pub mod security_headers;

@@ -388,6 +388,8 @@ async fn the_other_doors_refuse_anonymous_callers(pool: sqlx::PgPool) {
         ("/readyz", false, StatusCode::OK),
         ("/api/v1/openapi.json", false, StatusCode::OK),
         ("/live", false, StatusCode::UNAUTHORIZED),
+        ("/export/orders.csv", false, StatusCode::UNAUTHORIZED),
+        ("/export/breaches.csv", false, StatusCode::UNAUTHORIZED),
         ("/api/v1/events", true, StatusCode::UNAUTHORIZED),
         ("/api/v1/webhooks/anything", true, StatusCode::UNAUTHORIZED),
         ("/api/v1/edi/anything", true, StatusCode::UNAUTHORIZED),

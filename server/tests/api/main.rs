@@ -19,6 +19,7 @@ mod dashboard_http;
 mod disputes_http;
 mod embedded_pg;
 mod exceptions_http;
+mod exports_http;
 mod fuzz_http;
 mod held_release_db;
 mod ingest_http;
