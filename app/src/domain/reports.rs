@@ -42,9 +42,11 @@ pub struct ClockEvidence {
     pub policy_id: i64,
     pub policy_version: i32,
     pub policy_name: String,
-    /// The business calendar the clock counted in, as stored when the pack was made
-    /// (calendars are not versioned: an edit recomputes the clocks that use it).
+    /// The business calendar the clock counted in, as it stood at the version it used.
     pub calendar: String,
+    /// That calendar's version (`None`: no calendar was set, or a promise in wall time).
+    #[serde(default)]
+    pub calendar_version: Option<i32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -142,7 +142,7 @@ pub async fn evidence(
             .then(a.recorded_at.cmp(&b.recorded_at))
     });
 
-    let calendar = calendar_used(pool, segment, &order).await?;
+    let calendar = calendar_used(pool, segment, &order, clock.calendar_version).await?;
     Ok(EvidencePack {
         order_ref: order.order_ref.clone(),
         account: order.account.clone(),
@@ -160,6 +160,7 @@ pub async fn evidence(
             policy_version: clock.policy_version,
             policy_name,
             calendar,
+            calendar_version: clock.calendar_version,
         },
         pauses,
         events,
@@ -214,6 +215,7 @@ async fn calendar_used(
     pool: &PgPool,
     segment: Segment,
     order: &orders::OrderListRow,
+    version: Option<i32>,
 ) -> Result<String, AppError> {
     let (scope, code) = match segment {
         Segment::Deliver => ("carrier", order.carrier.as_deref()),
@@ -223,10 +225,18 @@ async fn calendar_used(
     let Some(code) = code else {
         return Ok(format!("always open (the order names no {scope})"));
     };
-    let found = calendars::calendars(pool)
-        .await?
-        .into_iter()
-        .find(|c| c.scope == scope && c.code.eq_ignore_ascii_case(code));
+    // The version the clock counted in, as it stood then; a clock computed before calendars
+    // were versioned (no version recorded) is described by the calendar as it stands.
+    let found = match version {
+        Some(v) => calendars::at_version(pool, scope, code, v).await?,
+        None => calendars::calendars(pool)
+            .await?
+            .into_iter()
+            .find(|c| c.scope == scope && c.code.eq_ignore_ascii_case(code)),
+    };
+    let label = version
+        .map(|v| format!("version {v}, "))
+        .unwrap_or_default();
     Ok(match found {
         None => format!("always open (no calendar is set for {scope} {code})"),
         Some(c) => {
@@ -244,7 +254,7 @@ async fn calendar_used(
                 .map(|t| format!(", cut-off {}", t.format("%H:%M")))
                 .unwrap_or_default();
             format!(
-                "{scope} {} ({}): {}{cutoff}; {} holidays",
+                "{scope} {} ({label}{}): {}{cutoff}; {} holidays",
                 c.code,
                 c.time_zone,
                 hours.join(", "),

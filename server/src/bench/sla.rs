@@ -1,6 +1,8 @@
 //! `milepost bench sla`: a million orders with about ten events each, then, in one run, the
 //! dashboard's and the exception queue's server render times (whole pages over HTTP, as a
-//! signed-in agent sees them) against the bare SQL behind them.
+//! signed-in agent sees them) and an account manager's month on `/reports`, each against the
+//! bare SQL behind it; and a streamed CSV export of about 100,000 orders with the memory it
+//! takes.
 //!
 //! The orders are made by a synthetic generator (a year of history over 20 accounts, three
 //! warehouses, four carriers, late and short and failed deliveries, holds, carrier
@@ -414,30 +416,12 @@ async fn measure(
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let client = reqwest::Client::new();
-    let login = client
-        .post(format!("{base}/fn/auth/login"))
-        .header("origin", &base)
-        .header("accept", "application/json")
-        .form(&[("email", email), ("password", "bench-password-123")])
-        .send()
-        .await?;
-    anyhow::ensure!(
-        login.status().is_success(),
-        "bench sign-in failed: {}",
-        login.status()
-    );
-    let cookie = login
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let page = |path: &'static str| {
-        let (client, base, cookie) = (client.clone(), base.clone(), cookie.clone());
+    let cookie = sign_in(&client, &base, email).await?;
+    let page = |path: String, cookie: String| {
+        let (client, base) = (client.clone(), base.clone());
         move |_| {
-            let (client, base, cookie) = (client.clone(), base.clone(), cookie.clone());
+            let (client, base, cookie, path) =
+                (client.clone(), base.clone(), cookie.clone(), path.clone());
             async move {
                 let res = client
                     .get(format!("{base}{path}"))
@@ -453,7 +437,7 @@ async fn measure(
     };
     let n = args.samples;
     println!("measuring, {n} samples each (p50 / p95):");
-    let dash_page = timed(n, page("/dashboard")).await?;
+    let dash_page = timed(n, page("/dashboard".into(), cookie.clone())).await?;
     let mut spent = Vec::new();
     let mut dash_samples = Vec::with_capacity(n);
     for i in 0..n + 2 {
@@ -467,7 +451,7 @@ async fn measure(
         percentile(&mut dash_samples, 0.5),
         percentile(&mut dash_samples, 0.95),
     );
-    let queue_page = timed(n, page("/exceptions")).await?;
+    let queue_page = timed(n, page("/exceptions".into(), cookie.clone())).await?;
     let agent: Uuid = sqlx::query_scalar("select user_id from app_user where email = $1")
         .bind(email)
         .fetch_one(&pool)
@@ -495,5 +479,213 @@ async fn measure(
         println!("    {name}: {:.1} ms", total / (n + 2) as f64);
     }
     report("exception queue", queue_page, queue_sql, 100.0);
+
+    // An account manager's month: the whole /reports page against the queries behind it.
+    let manager = "bench-manager@example.com";
+    app::services::users::create(
+        &pool,
+        app::services::users::NewUser {
+            email: manager.into(),
+            display_name: None,
+            role: app::domain::Role::AccountManager,
+            account_codes: vec!["ACC03".into()],
+            password: secrecy::SecretString::from("bench-password-123"),
+        },
+        None,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let manager_cookie = sign_in(&client, &base, manager).await?;
+    let today = Utc::now().date_naive();
+    let first = chrono::NaiveDate::from_ymd_opt(
+        chrono::Datelike::year(&today),
+        chrono::Datelike::month(&today),
+        1,
+    )
+    .expect("a month")
+    .checked_sub_months(chrono::Months::new(1))
+    .expect("a month");
+    let month = first.format("%Y-%m").to_string();
+    let account: Uuid = sqlx::query_scalar("select account_id from account where code = 'ACC03'")
+        .fetch_one(&pool)
+        .await?;
+    let month_orders: i64 = sqlx::query_scalar(
+        r#"select count(*) from "order" where account_id = $1 and ordered_at >= $2 and ordered_at < $3"#,
+    )
+    .bind(account)
+    .bind(first.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+    .bind(
+        first
+            .checked_add_months(chrono::Months::new(1))
+            .expect("a month")
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc(),
+    )
+    .fetch_one(&pool)
+    .await?;
+    let report_page = timed(
+        n,
+        page(
+            format!("/reports?account=ACC03&month={month}"),
+            manager_cookie.clone(),
+        ),
+    )
+    .await?;
+    let report_sql = timed(n, |_| {
+        let pool = pool.clone();
+        async move { report_queries(&pool, account, first).await }
+    })
+    .await?;
+    println!("  (one account-month: ACC03, {month}, {month_orders} orders)");
+    report("account-month report", report_page, report_sql, 200.0);
+
+    // A CSV of about 100,000 orders (the latest, as the order list filters them by date),
+    // streamed; the process's resident memory is sampled while it downloads.
+    let admin = "bench-admin@example.com";
+    app::services::users::create(
+        &pool,
+        app::services::users::NewUser {
+            email: admin.into(),
+            display_name: None,
+            role: app::domain::Role::Admin,
+            account_codes: vec![],
+            password: secrecy::SecretString::from("bench-password-123"),
+        },
+        None,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let admin_cookie = sign_in(&client, &base, admin).await?;
+    let per_day = args.orders as i64 / args.days.max(1);
+    let days = (100_000 / per_day.max(1)).max(1);
+    let from = (today - Duration::days(days - 1)).to_string();
+    csv_export(&client, &base, &admin_cookie, &from).await?;
+    Ok(())
+}
+
+/// Signs `email` in (bench password) and returns the session cookie.
+async fn sign_in(client: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
+    let login = client
+        .post(format!("{base}/fn/auth/login"))
+        .header("origin", base)
+        .header("accept", "application/json")
+        .form(&[("email", email), ("password", "bench-password-123")])
+        .send()
+        .await?;
+    anyhow::ensure!(
+        login.status().is_success(),
+        "bench sign-in failed: {}",
+        login.status()
+    );
+    Ok(login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .collect::<Vec<_>>()
+        .join("; "))
+}
+
+/// The queries `services::reports::month` runs for one account's month, called directly.
+async fn report_queries(
+    pool: &PgPool,
+    account: Uuid,
+    first: chrono::NaiveDate,
+) -> anyhow::Result<()> {
+    let next = first
+        .checked_add_months(chrono::Months::new(1))
+        .expect("a month");
+    let scope = Scope::All;
+    let dims = DashboardFilter {
+        account: "ACC03".into(),
+        ..DashboardFilter::default()
+    };
+    let f = Filters {
+        scope: &scope,
+        account_id: Some(account),
+        f: &dims,
+    };
+    let now = Utc::now();
+    app::store::accounts::list(pool).await?;
+    app::store::reports::snapshots(pool, account, first).await?;
+    kpis::sums(pool, &f, first, next).await?;
+    app::store::disputes::excused_counts(pool, account, first, next, ["", "", ""]).await?;
+    app::store::reports::attainment(pool, account, first, next, &dims).await?;
+    app::store::reports::early(pool, account, first, next, &dims).await?;
+    let (rows, _) =
+        app::store::reports::breaches(pool, account, first, next, &dims, now, 500).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.5).collect();
+    app::store::reports::spans(pool, &ids).await?;
+    app::store::disputes::excusals(pool, account, first, next, ["", "", ""]).await?;
+    app::store::reports::cycle_percentiles(pool, account, first, next, &dims).await?;
+    let start = first
+        .checked_sub_months(chrono::Months::new(11))
+        .expect("a month");
+    kpis::daily(pool, &f, start, next).await?;
+    app::store::scorecards::delivered_with_etas(pool, Some(&[account]), first, next, ["", "", ""])
+        .await?;
+    Ok(())
+}
+
+/// The resident set of this process, in bytes (Linux; `None` elsewhere).
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Downloads the order list from `from` on as CSV, counting rows and bytes as they stream in,
+/// while a sampler records the process's peak resident memory.
+async fn csv_export(
+    client: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    from: &str,
+) -> anyhow::Result<()> {
+    let before = resident_bytes().unwrap_or(0);
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(before));
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let (peak, sampling) = (peak.clone(), sampling.clone());
+        tokio::spawn(async move {
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some(rss) = resident_bytes() {
+                    peak.fetch_max(rss, std::sync::atomic::Ordering::Relaxed);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        })
+    };
+    let started = Instant::now();
+    let mut res = client
+        .get(format!("{base}/export/orders.csv?from={from}"))
+        .header("cookie", cookie)
+        .send()
+        .await?;
+    anyhow::ensure!(res.status().is_success(), "CSV export: {}", res.status());
+    let first_byte = started.elapsed().as_secs_f64() * 1000.0;
+    let (mut bytes, mut lines) = (0usize, 0usize);
+    while let Some(chunk) = res.chunk().await? {
+        bytes += chunk.len();
+        lines += chunk.iter().filter(|b| **b == b'\n').count();
+    }
+    let took = started.elapsed().as_secs_f64();
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    sampler.await?;
+    let growth = peak
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .saturating_sub(before);
+    let rows = lines.saturating_sub(1);
+    println!(
+        "  CSV export: {rows} orders, {:.1} MB in {took:.1} s (first byte after {first_byte:.0} ms, {:.0} rows/s); \
+         peak resident memory growth {:.1} MB (server and client in this process); target under 50 MB: {}",
+        bytes as f64 / 1e6,
+        rows as f64 / took,
+        growth as f64 / 1e6,
+        if growth < 50_000_000 { "met" } else { "not met" }
+    );
     Ok(())
 }

@@ -110,13 +110,33 @@ pub fn compute(
         ship_p80: observed_for(rules, Segment::Ship, warehouse),
         deliver_p80: observed_for(rules, Segment::Deliver, carrier),
     };
-    let clocks = match facts
+    let mut clocks = match facts
         .clock_start()
         .and_then(|at| sla::select(&rules.policies, &facts.keys, at))
     {
         Some(policy) => sla::clocks(&facts, policy, calendars, observed, now),
         None => Vec::new(),
     };
+    // Which version of which calendar each clock counted in (the evidence pack names it).
+    let version = |scope: &str, code: Option<&str>| {
+        let used = match scope {
+            "warehouse" => lookup(&rules.warehouses, code),
+            _ => lookup(&rules.carriers, code),
+        };
+        used.and(code).and_then(|c| {
+            rules
+                .calendar_versions
+                .get(&(scope.to_string(), c.to_lowercase()))
+                .copied()
+        })
+    };
+    for clock in &mut clocks {
+        clock.calendar_version = match clock.segment {
+            Segment::Release | Segment::Ship => version("warehouse", warehouse),
+            Segment::Deliver => version("carrier", carrier),
+            Segment::Promise => None,
+        };
+    }
     let kpi = sla::order_kpi(p, &facts, &clocks);
     OrderSla {
         order_id,

@@ -734,3 +734,66 @@ async fn a_failing_sync_job_about_an_order_tells_its_customer_the_data_is_delaye
         .await;
     assert!(delayed(res.json().await.unwrap()).is_null());
 }
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn a_pack_names_the_calendar_version_its_clock_counted_in(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone()).await;
+    setup(&app).await;
+    let admin = app.signed_in(Role::Admin).await;
+    let save = |mon: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let mut owned: Vec<(String, String)> = vec![
+                ("draft[scope]".into(), "warehouse".into()),
+                ("draft[code]".into(), "W".into()),
+                ("draft[time_zone]".into(), "UTC".into()),
+            ];
+            for day in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] {
+                let hours = if day == "mon" { mon } else { "00:00-24:00" };
+                owned.push((format!("draft[{day}]"), hours.into()));
+            }
+            let form: Vec<(&str, &str)> = owned
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let res = app.call(admin, "sla/calendar", &form).await;
+            assert_eq!(res.status(), 200);
+        }
+    };
+    // The fixture's warehouse W gets a calendar; O2's ship clock is computed again in it.
+    save("00:00-24:00").await;
+    server::sla::engine::recompute_orders(&pool, &["O2".to_string()])
+        .await
+        .unwrap();
+    let (_, v1) = evidence(&app, &admin, "O2", "ship").await;
+    assert_eq!(v1["clock"]["calendar_version"], 1, "{v1}");
+    assert!(v1["clock"]["calendar"]
+        .as_str()
+        .unwrap()
+        .contains("version 1"));
+    // The calendar changes (Mondays now 08:00-17:00): a new version; the clock, computed again,
+    // names it; the old version stays readable as it was.
+    save("08:00-17:00").await;
+    server::sla::engine::recompute_orders(&pool, &["O2".to_string()])
+        .await
+        .unwrap();
+    let (_, v2) = evidence(&app, &admin, "O2", "ship").await;
+    assert_eq!(v2["clock"]["calendar_version"], 2);
+    assert!(v2["clock"]["calendar"]
+        .as_str()
+        .unwrap()
+        .contains("Mon 08:00-17:00"));
+    let kept: Vec<i32> =
+        sqlx::query_scalar("select version from business_calendar_version order by version")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(kept, [1, 2]);
+    // Saving the same hours again is not a new version.
+    save("08:00-17:00").await;
+    let version: i32 = sqlx::query_scalar("select version from business_calendar")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(version, 2);
+}

@@ -176,6 +176,10 @@ pub struct Clock {
     /// ended.
     #[serde(default)]
     pub failed: bool,
+    /// The version of the calendar it counted in; `None` when none was set (always open) or
+    /// for a promise (wall time).
+    #[serde(default)]
+    pub calendar_version: Option<i32>,
 }
 
 impl Clock {
@@ -293,6 +297,7 @@ pub fn clocks(
                     predicted_late: false,
                     elapsed_seconds: ended_at.map(|e| (e - start).num_seconds()),
                     failed: delivery.failed,
+                    calendar_version: None,
                 });
             }
         }
@@ -398,6 +403,8 @@ impl Measure<'_> {
             predicted_late,
             elapsed_seconds,
             failed: self.failed,
+            // Set by whoever chose the calendar (the SLA engine knows its version).
+            calendar_version: None,
         })
     }
 }

@@ -97,3 +97,32 @@ pub async fn delete_calendar(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<u
     .await?
     .rows_affected())
 }
+
+/// A calendar as it stood at `version` (`business_calendar_version`).
+pub async fn at_version(
+    db: impl PgExecutor<'_>,
+    scope: &str,
+    code: &str,
+    version: i32,
+) -> sqlx::Result<Option<CalendarRow>> {
+    let row = sqlx::query!(
+        r#"select v.business_calendar_id, v.scope, v.code, v.time_zone, v.week,
+                  v.holidays as "holidays: Vec<NaiveDate>", v.cutoff as "cutoff: NaiveTime"
+           from business_calendar_version v join business_calendar c using (business_calendar_id)
+           where c.scope = $1 and lower(c.code) = lower($2) and v.version = $3"#,
+        scope,
+        code,
+        version
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| CalendarRow {
+        business_calendar_id: r.business_calendar_id,
+        scope: r.scope,
+        code: r.code,
+        time_zone: r.time_zone,
+        week: week_from(&r.week),
+        holidays: r.holidays,
+        cutoff: r.cutoff,
+    }))
+}

@@ -14,7 +14,7 @@ pub async fn clocks_of(
                   k.target_seconds, k.due_at as "due_at: DateTime<Utc>",
                   k.at_risk_at as "at_risk_at: DateTime<Utc>", k.ended_at as "ended_at: DateTime<Utc>",
                   k.paused_seconds, k.paused_since as "paused_since: DateTime<Utc>", k.predicted_late,
-                  k.elapsed_seconds, k.failed, k.warehouse_code, k.carrier,
+                  k.elapsed_seconds, k.failed, k.calendar_version, k.warehouse_code, k.carrier,
                   coalesce(p.name, 'policy ' || k.policy_id) as "policy_name!"
            from sla_clock k
            left join sla_policy_version p on p.policy_id = k.policy_id and p.version = k.policy_version
@@ -42,6 +42,7 @@ pub async fn clocks_of(
                     predicted_late: r.predicted_late,
                     elapsed_seconds: r.elapsed_seconds,
                     failed: r.failed,
+                    calendar_version: r.calendar_version,
                 },
                 r.policy_name,
                 r.warehouse_code,

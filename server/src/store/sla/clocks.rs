@@ -38,6 +38,7 @@ pub async fn write_clocks(
                     "due_at": c.due_at, "at_risk_at": c.at_risk_at, "ended_at": c.ended_at,
                     "paused_seconds": c.paused_seconds, "paused_since": c.paused_since,
                     "predicted_late": c.predicted_late, "elapsed_seconds": c.elapsed_seconds, "failed": c.failed,
+                    "calendar_version": c.calendar_version,
                     "account_id": o.account_id, "warehouse_code": o.warehouse_code, "carrier": o.carrier,
                     "service_level": o.service_level,
                 })
@@ -53,15 +54,15 @@ pub async fn write_clocks(
     sqlx::query!(
         r#"insert into sla_clock (order_id, segment, policy_id, policy_version, started_at, target_seconds, due_at,
                at_risk_at, ended_at, paused_seconds, paused_since, predicted_late, elapsed_seconds, failed,
-               account_id, warehouse_code, carrier, service_level)
+               calendar_version, account_id, warehouse_code, carrier, service_level)
            select order_id, segment, policy_id, policy_version, started_at, target_seconds, due_at, at_risk_at,
-                  ended_at, paused_seconds, paused_since, predicted_late, elapsed_seconds, failed, account_id,
-                  warehouse_code, carrier, service_level
+                  ended_at, paused_seconds, paused_since, predicted_late, elapsed_seconds, failed, calendar_version,
+                  account_id, warehouse_code, carrier, service_level
            from jsonb_to_recordset($1) as x(order_id bigint, segment text, policy_id bigint, policy_version integer,
                 started_at timestamptz, target_seconds bigint, due_at timestamptz, at_risk_at timestamptz,
                 ended_at timestamptz, paused_seconds bigint, paused_since timestamptz, predicted_late boolean,
-                elapsed_seconds bigint, failed boolean, account_id uuid, warehouse_code text, carrier text,
-                service_level text)"#,
+                elapsed_seconds bigint, failed boolean, calendar_version integer, account_id uuid,
+                warehouse_code text, carrier text, service_level text)"#,
         Value::Array(rows)
     )
     .execute(&mut *conn)

@@ -16,6 +16,8 @@ pub struct Rules {
     pub warehouses: HashMap<String, BusinessCalendar>,
     /// By lower-case carrier name.
     pub carriers: HashMap<String, BusinessCalendar>,
+    /// The version of each calendar, by (scope, lower-case code).
+    pub calendar_versions: HashMap<(String, String), i32>,
     /// p80 business seconds by (scope, lower-case code, segment).
     pub observed: HashMap<(String, String, String), i64>,
 }
@@ -37,6 +39,14 @@ pub async fn rules(conn: &mut PgConnection) -> sqlx::Result<Rules> {
             &mut rules.carriers
         };
         by.insert(row.code.to_lowercase(), calendar);
+    }
+    for r in sqlx::query!("select scope, code, version from business_calendar")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        rules
+            .calendar_versions
+            .insert((r.scope, r.code.to_lowercase()), r.version);
     }
     for r in sqlx::query!("select scope, code, segment, p80_seconds from sla_observed")
         .fetch_all(&mut *conn)
