@@ -797,3 +797,135 @@ async fn a_pack_names_the_calendar_version_its_clock_counted_in(pool: PgPool) {
         .unwrap();
     assert_eq!(version, 2);
 }
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn the_months_figures_count_a_cut_off_and_a_consignee_pause_as_worked_out_by_hand(
+    pool: PgPool,
+) {
+    use chrono::{Duration, Utc};
+    let app = TestApp::spawn(pool.clone()).await;
+    setup(&app).await;
+    // Warehouse W works around the clock with a 12:00 UTC cut-off: a release after noon starts
+    // the ship clock at the next opening (midnight).
+    let admin = app.signed_in(Role::Admin).await;
+    let mut form: Vec<(String, String)> = vec![
+        ("draft[scope]".into(), "warehouse".into()),
+        ("draft[code]".into(), "W".into()),
+        ("draft[time_zone]".into(), "UTC".into()),
+        ("draft[cutoff]".into(), "12:00".into()),
+    ];
+    for day in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] {
+        form.push((format!("draft[{day}]"), "00:00-24:00".into()));
+    }
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(app.call(&admin, "sla/calendar", &form).await.status(), 200);
+
+    let day = (Utc::now() - Duration::days(4))
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    let mut events = Vec::new();
+    // O6: placed 13:00, released 13:30 (after the cut-off: its ship clock starts at midnight,
+    // due 08:00), dispatched 14 h later at 03:30: on time; delivered 24 h later: on time.
+    events.extend(crate::dashboard_http::order(
+        "O6",
+        "ACME",
+        "UPS",
+        day + Duration::hours(13),
+        0.5,
+        Some(14),
+        Some(24),
+    ));
+    // O7: dispatched at 13:00; the driver finds nobody home at 23:00 (the next move is the
+    // consignee's: the clocks pause), out for delivery again 20 h later, delivered 60 h after
+    // dispatch: 40 h of counted time against 2 days, on time.
+    let dispatched = day + Duration::hours(8 + 1 + 4);
+    events.extend(crate::dashboard_http::order(
+        "O7",
+        "ACME",
+        "UPS",
+        day + Duration::hours(8),
+        1.0,
+        Some(4),
+        None,
+    ));
+    let scan = |id: &str, kind: &str, at: chrono::DateTime<Utc>, data: serde_json::Value| {
+        (
+            2,
+            serde_json::json!({"specversion": "1.0", "id": id, "source": "t", "type": kind,
+                "subject": "shipment/O7-TN", "time": at.to_rfc3339(), "data": data}),
+        )
+    };
+    events.push(scan(
+        "O7-attempt",
+        "shipment.delivery_attempted",
+        dispatched + Duration::hours(10),
+        serde_json::json!({"tracking_number": "O7-TN", "action_owner": "consignee",
+                           "reason": {"code": "NH", "text": "Nobody home"}}),
+    ));
+    events.push(scan(
+        "O7-out",
+        "shipment.out_for_delivery",
+        dispatched + Duration::hours(30),
+        serde_json::json!({"tracking_number": "O7-TN"}),
+    ));
+    events.push(scan(
+        "O7-delivered",
+        "shipment.delivered",
+        dispatched + Duration::hours(60),
+        serde_json::json!({"tracking_number": "O7-TN"}),
+    ));
+    let mut connectors = Vec::new();
+    for name in ["erp", "wms", "carrier"] {
+        connectors.push(support::existing_connector(&pool, name).await);
+    }
+    support::deliver_each(&pool, &connectors, &events).await;
+
+    let manager = app.signed_in(Role::AccountManager).await;
+    let today = Utc::now().date_naive();
+    let (from, to) = ((today - Duration::days(6)).to_string(), today.to_string());
+    let (status, r) = report(
+        &app,
+        &manager,
+        &[("filter[from]", &from), ("filter[to]", &to)],
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    // By hand over O1, O2, O5, O6, O7 (release 2 h, ship 8 h, deliver 2 days):
+    //   release: O1 1 h, O2 3 h (late), O5 30 min, O6 30 min, O7 1 h: 4 of 5;
+    //   ship (ended): O1 4 h, O2 10 h (late), O6 from midnight 3.5 h, O7 4 h: 3 of 4;
+    //   deliver: O1 24 h, O2 72 h (late), O6 24 h, O7 60 h less 20 h paused: 3 of 4.
+    assert_eq!(figure(&r, "attainment", "release"), (4, 5));
+    assert_eq!(figure(&r, "attainment", "ship"), (3, 4));
+    assert_eq!(figure(&r, "attainment", "deliver"), (3, 4));
+    assert_eq!(
+        figure(&r, "kpis", "deliver_on_time"),
+        (3, 4),
+        "the same computation"
+    );
+    // The evidence shows the pause with its reason and the events that opened and closed it.
+    let (_, pack) = evidence(&app, &manager, "O7", "deliver").await;
+    assert_eq!(pack["clock"]["state"], "met", "{pack}");
+    assert_eq!(pack["clock"]["paused_seconds"], 20 * 3600);
+    assert!(pack["pauses"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("consignee"));
+    let roles: Vec<&str> = pack["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["started", "paused", "resumed", "stopped"]);
+    let (_, ship) = evidence(&app, &manager, "O6", "ship").await;
+    assert_eq!(ship["clock"]["state"], "met");
+    assert!(
+        ship["clock"]["started_at"]
+            .as_str()
+            .unwrap()
+            .contains("T00:00:00"),
+        "{ship}"
+    );
+}
