@@ -290,14 +290,9 @@ async fn an_excused_breach_leaves_attainment_after_excusals_and_stays_in_as_meas
 
     // The report page lists the excusal.
     let [(_, from), (_, to)] = this_week();
-    let page = manager
-        .get(app.url(&format!("/reports?from={from}&to={to}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page(&manager, &format!("/reports?from={from}&to={to}"))
+        .await;
     assert!(page.contains("id=\"excusals\""), "the excusal table");
     assert!(page.contains("After excusals"));
 }
@@ -438,14 +433,7 @@ async fn disputes_stay_within_the_callers_accounts_and_an_upheld_breach_stands(p
     .await;
     assert_eq!(status, 200, "{d}");
     let id = d["dispute_id"].as_i64().unwrap().to_string();
-    let page = customer
-        .get(app.url("/portal/orders/O2"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&customer, "/portal/orders/O2").await;
     assert!(
         page.contains("id=\"portal-disputes\""),
         "the order's disputes"

@@ -163,14 +163,7 @@ async fn a_reports_tables_download_as_the_report_shows_them(pool: PgPool) {
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("correct"));
     // The report page links the downloads with its filters.
-    let page = manager
-        .get(app.url(&format!("/reports?{query}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&manager, &format!("/reports?{query}")).await;
     assert!(
         page.contains("/export/breaches.csv?account=ACME&amp;from="),
         "the link keeps the filters"

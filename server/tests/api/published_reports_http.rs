@@ -236,14 +236,9 @@ async fn a_month_is_published_once_and_late_data_publishes_a_revision_beside_it(
     assert_eq!(res.status(), 200);
     let latest: Value = res.json().await.unwrap();
     assert_eq!(latest["version"], 2, "the latest version by default");
-    let page = customer
-        .get(app.url(&format!("/portal/reports/{month}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page(&customer, &format!("/portal/reports/{month}"))
+        .await;
     assert!(page.contains("id=\"report-title\""), "the report page");
     assert!(page.contains("id=\"breaches-csv\""), "its CSV");
     // Another account's customer finds no such report of theirs, and never ACME's.

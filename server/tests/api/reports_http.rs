@@ -130,14 +130,7 @@ async fn a_breached_clock_comes_with_the_events_it_rests_on_and_their_messages_h
 
     // The printable page.
     let admin = app.signed_in(Role::Admin).await;
-    let page = admin
-        .get(app.url("/orders/O2/evidence/release"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&admin, "/orders/O2/evidence/release").await;
     assert!(
         page.contains("Evidence: Release to warehouse clock of order O2"),
         "the page names the clock"
@@ -361,14 +354,9 @@ async fn a_month_of_an_account_adds_up_to_what_its_orders_did(pool: PgPool) {
     assert!(none["breaches"].as_array().unwrap().is_empty());
 
     // The page shows the same month.
-    let page = manager
-        .get(app.url(&format!("/reports?from={from}&to={to}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page(&manager, &format!("/reports?from={from}&to={to}"))
+        .await;
     assert!(page.contains("id=\"breaches\""), "the breach table");
     assert!(
         page.contains("/orders/O2/evidence/release"),
@@ -485,14 +473,7 @@ async fn the_portal_tells_a_customer_their_month_with_the_reports_figures(pool: 
     }
     // The summary is on the customer's portal page.
     let beta = app.signed_in_as("customer-BETA@example.com").await;
-    let page = beta
-        .get(app.url("/portal"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&beta, "/portal").await;
     assert!(
         page.contains("id=\"portal-figures\""),
         "the summary on the portal"
@@ -614,14 +595,9 @@ async fn every_eta_a_carrier_gave_is_kept_and_scored_on_the_report_and_the_dashb
         .find(|r| r["group"] == "UPS · ground")
         .unwrap();
     assert_eq!(ups["first_day_hit"], 100.0, "{d}");
-    let page = manager
-        .get(app.url(&format!("/reports?from={from}&to={to}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page(&manager, &format!("/reports?from={from}&to={to}"))
+        .await;
     assert!(
         page.contains("id=\"scorecard-service\""),
         "the scorecard table"
@@ -679,14 +655,7 @@ async fn every_eta_a_carrier_gave_is_kept_and_scored_on_the_report_and_the_dashb
     };
     assert_eq!(label("ship"), format!("Data delayed since {since}"));
     assert_eq!(label("release"), "Met");
-    let page = customer
-        .get(app.url("/portal/orders/O5"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&customer, "/portal/orders/O5").await;
     assert!(page.contains("id=\"data-delayed\""), "the notice");
 }
 

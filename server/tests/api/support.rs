@@ -63,6 +63,18 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// The HTML of the page at `path` as `client` gets it.
+    pub async fn page(&self, client: &Client, path: &str) -> String {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("a body")
+    }
+
     /// Adds an account with `code`.
     pub async fn account(&self, code: &str) {
         app::services::accounts::create(&self.pool, code, &format!("{code} Ltd"), None)
