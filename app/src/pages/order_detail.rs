@@ -50,8 +50,6 @@ fn PortalDisputes() -> impl IntoView {
     );
     view! {
         <section class="page" id="portal-disputes">
-            <h2>"Disputes"</h2>
-            <p class="lead">"If a delay was not our doing or the times are wrong, tell us: we review every dispute beside the evidence."</p>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match found.await {
@@ -68,12 +66,18 @@ fn PortalDisputes() -> impl IntoView {
                                     }
                                 })
                                 .collect();
-                            if panels.is_empty() {
-                                view! { <p class="empty">"Nothing on this order is late."</p> }.into_any()
-                            } else {
-                                panels.collect_view().into_any()
-                            }
+                            view! {
+                                <h2>"Disputes"</h2>
+                                <p class="lead">"If a delay was not our doing or the times are wrong, tell us: we review every dispute beside the evidence."</p>
+                                {if panels.is_empty() {
+                                    view! { <p class="empty">"Nothing on this order is late."</p> }.into_any()
+                                } else {
+                                    panels.collect_view().into_any()
+                                }}
+                            }.into_any()
                         }
+                        // The order section above already says the order is not there.
+                        Err(crate::error::AppError::NotFound) => ().into_any(),
                         Err(error) => view! { <ErrorNotice error/> }.into_any(),
                     }
                 })}
