@@ -113,7 +113,4 @@ pub struct DashboardView {
     pub choices: Choices,
     /// When late data last changed a figure of this period, if it did after the day ended.
     pub recomputed_note: Option<String>,
-    /// The carrier view: how well each carrier's ETAs predicted this period's deliveries.
-    #[serde(default)]
-    pub scorecards: crate::domain::scorecards::Scorecards,
 }

@@ -39,15 +39,38 @@ pub fn DashboardPage() -> impl IntoView {
                                 <AtRiskTable rows=d.at_risk/>
                                 <h2>"Freshness per source"</h2>
                                 <FreshnessTable rows=d.freshness/>
-                                <h2>"Carriers"</h2>
-                                <EtaScorecards scorecards=d.scorecards/>
                             }.into_any(),
                             Err(error) => view! { <ErrorNotice error/> }.into_any(),
                         }
                     })}
                 </Transition>
+                <h2>"Carriers"</h2>
+                <Carriers filter/>
             </section>
         </Guarded>
+    }
+}
+
+/// The carrier view (ETA scorecards), fetched by the browser once the page is there: it reads
+/// every delivered shipment of the period, so the page does not wait for it.
+#[component]
+fn Carriers(filter: RwSignal<DashboardFilter>) -> impl IntoView {
+    use crate::api::dashboard::get_carriers;
+    use crate::domain::scorecards::Scorecards;
+    let carriers = RwSignal::new(None::<Result<Scorecards, crate::error::AppError>>);
+    // Effects run in the browser only: the server renders the waiting line.
+    Effect::new(move |_| {
+        let f = filter.get();
+        leptos::task::spawn_local(async move {
+            carriers.set(Some(get_carriers(f).await));
+        });
+    });
+    move || {
+        match carriers.get() {
+        None => view! { <p class="loading" id="carriers-loading">"Loading the carriers' ETA scorecards…"</p> }.into_any(),
+        Some(Ok(s)) => view! { <EtaScorecards scorecards=s/> }.into_any(),
+        Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+    }
     }
 }
 

@@ -376,6 +376,7 @@ async fn scorecards(
             filter.carrier.trim(),
             filter.service_level.trim(),
         ],
+        true,
     )
     .await?;
     let mut header = vec![

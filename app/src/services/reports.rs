@@ -570,9 +570,15 @@ pub async fn month(
             })
         })
         .collect();
-    let scorecards =
-        crate::services::scorecards::scorecards(pool, Some(&[account_id]), first, next, dims_text)
-            .await?;
+    let scorecards = crate::services::scorecards::scorecards(
+        pool,
+        Some(&[account_id]),
+        first,
+        next,
+        dims_text,
+        true,
+    )
+    .await?;
     let cycle = crate::store::reports::cycle_percentiles(pool, account_id, first, next, &dims)
         .await?
         .into_iter()

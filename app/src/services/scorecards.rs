@@ -8,16 +8,19 @@ use chrono::NaiveDate;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// The scorecards of shipments delivered in `[from, to)`, of `accounts` (all when `None`),
-/// narrowed by warehouse, carrier and service level (empty: any).
+/// The scorecards of the delivered shipments of the orders placed in `[from, to)`, of
+/// `accounts` (all when `None`), narrowed by warehouse, carrier and service level (empty: any);
+/// per lane too when `lanes` (a report's one account; the dashboard's view across accounts
+/// leaves them out: each lane needs the order's destination from its stored event).
 pub async fn scorecards(
     pool: &PgPool,
     accounts: Option<&[Uuid]>,
     from: NaiveDate,
     to: NaiveDate,
     dims: [&str; 3],
+    lanes: bool,
 ) -> Result<Scorecards, AppError> {
-    let rows = scorecards::delivered_with_etas(pool, accounts, from, to, dims).await?;
+    let rows = scorecards::delivered_with_etas(pool, accounts, from, to, dims, lanes).await?;
     let by = |group: fn(&EtaRow) -> String| -> Vec<Delivered> {
         let mut out: Vec<(String, Delivered)> = Vec::new();
         for r in &rows {
@@ -45,13 +48,17 @@ pub async fn scorecards(
             r.service_level.clone().unwrap_or_else(|| "—".into())
         )
     }));
-    let by_lane = score(&by(|r| {
-        format!(
-            "{} → {}",
-            r.warehouse_code.clone().unwrap_or_else(|| "—".into()),
-            r.country.clone().unwrap_or_else(|| "—".into())
-        )
-    }));
+    let by_lane = if !lanes {
+        Vec::new()
+    } else {
+        score(&by(|r| {
+            format!(
+                "{} → {}",
+                r.warehouse_code.clone().unwrap_or_else(|| "—".into()),
+                r.country.clone().unwrap_or_else(|| "—".into())
+            )
+        }))
+    };
     let chart_svg = crate::charts::eta_hits_svg(&by_service).map_err(|e| {
         tracing::error!(error = %e, "the ETA chart could not be drawn");
         AppError::Internal

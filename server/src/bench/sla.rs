@@ -624,8 +624,15 @@ async fn report_queries(
         .checked_sub_months(chrono::Months::new(11))
         .expect("a month");
     kpis::daily(pool, &f, start, next).await?;
-    app::store::scorecards::delivered_with_etas(pool, Some(&[account]), first, next, ["", "", ""])
-        .await?;
+    app::store::scorecards::delivered_with_etas(
+        pool,
+        Some(&[account]),
+        first,
+        next,
+        ["", "", ""],
+        true,
+    )
+    .await?;
     Ok(())
 }
 

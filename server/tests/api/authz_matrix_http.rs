@@ -175,6 +175,11 @@ const MATRIX: &[Rule] = &[
     ("reports/month", May::Roles(&[Admin, AccountManager]), &[]),
     ("portal/summary", May::Roles(&[Customer]), &[]),
     (
+        "dashboard/carriers",
+        May::Roles(&[Admin, Agent, AccountManager]),
+        &[],
+    ),
+    (
         "portal/report",
         May::Roles(&[Customer]),
         &[("month", "2020-01")],

@@ -583,12 +583,16 @@ async fn every_eta_a_carrier_gave_is_kept_and_scored_on_the_report_and_the_dashb
     // The dashboard's carrier view shows the same, for staff across accounts.
     let agent = app.signed_in(Role::Agent).await;
     let d: serde_json::Value = app
-        .call(&agent, "dashboard", &[("filter[days]", "7")])
+        .call(&agent, "dashboard/carriers", &[("filter[days]", "7")])
         .await
         .json()
         .await
         .unwrap();
-    let ups = d["scorecards"]["by_service"]
+    assert!(
+        d["by_lane"].as_array().unwrap().is_empty(),
+        "no lanes across accounts"
+    );
+    let ups = d["by_service"]
         .as_array()
         .unwrap()
         .iter()

@@ -67,26 +67,7 @@ pub async fn view(
         })
         .collect();
     let splits = cycle_splits(pool, &f, from, to).await?;
-    // The accounts the view covers: the one chosen, else the caller's (all for staff).
-    let accounts: Option<Vec<Uuid>> = match (f.account_id, scope) {
-        (Some(id), _) => Some(vec![id]),
-        (None, Scope::Accounts(ids)) => Some(ids.clone()),
-        (None, Scope::All) => None,
-    };
-    let scorecards = crate::services::scorecards::scorecards(
-        pool,
-        accounts.as_deref(),
-        from,
-        to,
-        [
-            filter.warehouse.trim(),
-            filter.carrier.trim(),
-            filter.service_level.trim(),
-        ],
-    )
-    .await?;
     Ok(DashboardView {
-        scorecards,
         period: format!(
             "{} to {} (UTC), against the {days} days before",
             from,
@@ -280,4 +261,36 @@ async fn choices(pool: &PgPool, scope: &Scope) -> Result<Choices, AppError> {
         carriers: of("carrier"),
         service_levels: of("service_level"),
     })
+}
+
+/// The dashboard's carrier view: the ETA scorecards per carrier and service of the period's
+/// orders in the caller's scope and filters. Loaded apart from the page (it reads every
+/// delivered shipment of the period and every ETA given for them).
+pub async fn carriers(
+    pool: &PgPool,
+    scope: &Scope,
+    filter: &DashboardFilter,
+    now: DateTime<Utc>,
+) -> Result<crate::domain::scorecards::Scorecards, AppError> {
+    let account_id = account_in_scope(pool, scope, &filter.account).await?;
+    let accounts: Option<Vec<Uuid>> = match (account_id, scope) {
+        (Some(id), _) => Some(vec![id]),
+        (None, Scope::Accounts(ids)) => Some(ids.clone()),
+        (None, Scope::All) => None,
+    };
+    let to = now.date_naive() + Duration::days(1);
+    let from = to - Duration::days(filter.period_days());
+    crate::services::scorecards::scorecards(
+        pool,
+        accounts.as_deref(),
+        from,
+        to,
+        [
+            filter.warehouse.trim(),
+            filter.carrier.trim(),
+            filter.service_level.trim(),
+        ],
+        false,
+    )
+    .await
 }
