@@ -35,9 +35,12 @@ pub async fn delivered_with_etas(
         EtaRow,
         r#"select s.tracking_number, coalesce(s.carrier, o.carrier) as carrier, o.service_level,
                   o.warehouse_code,
+                  -- The event table is partitioned by recording time: bounding it by the order's
+                  -- own time (less a day of clock skew) reads one or two partitions, not all.
                   case when $7 then
                       (select c.data #>> '{ship_to,country}' from event c
                        where c.order_ref = o.order_ref and c.type = 'order.created'
+                         and c.recorded_at >= o.ordered_at - interval '1 day'
                        order by c.recorded_at desc limit 1)
                   end as country,
                   s.delivered_at as "delivered_at!: DateTime<Utc>",
