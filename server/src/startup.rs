@@ -11,7 +11,7 @@ use axum::serve::ListenerExt;
 use axum::{middleware, Router};
 use leptos::config::{get_configuration, LeptosOptions};
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use sqlx::PgPool;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -124,7 +124,7 @@ pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) 
             tower_sessions::cookie::time::Duration::seconds(settings.session_idle.as_secs() as i64),
         ));
 
-    let routes = generate_route_list(App);
+    let routes = routes();
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
@@ -182,4 +182,13 @@ pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) 
                 .layer(PropagateRequestIdLayer::new(trace::REQUEST_ID)),
         )
         .with_state(state)
+}
+
+/// The app's routes, generated once per process. Generating them sets a process-wide flag under
+/// which any resource first polled meanwhile waits forever (leptos#4773); a process that builds
+/// several applications while others already serve pages (the tests, the benchmarks) would see
+/// a page now and then never answer.
+pub fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
