@@ -4,14 +4,45 @@ use crate::pg::{self, ClusterOptions, EmbeddedPostgres};
 use crate::settings::Settings;
 use anyhow::Context;
 use secrecy::ExposeSecret;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::PgPool;
+use std::str::FromStr;
 use std::time::Duration;
 
-/// The pool, and the embedded cluster when this process uses one (stop it on the way out).
+/// The pools, and the embedded cluster when this process uses one (stop it on the way out).
 pub struct Database {
-    pub pool: PgPool,
+    pub pools: Pools,
     pub embedded: Option<EmbeddedPostgres>,
+}
+
+/// One pool per kind of work, so a flood of ingest or a slow page cannot take the connections
+/// the projector needs, and the reverse. Notification listeners open connections of their own
+/// (`listener`). A test may hand the same pool to all three (`Pools::single`).
+#[derive(Clone, Debug)]
+pub struct Pools {
+    /// Pages, server functions, sessions, live streams' sign-in checks, downloads.
+    pub web: PgPool,
+    /// The ingest API and its writer.
+    pub ingest: PgPool,
+    /// The projector, the sync engine, schedules, sweeps, housekeeping.
+    pub workers: PgPool,
+}
+
+impl Pools {
+    /// One pool for every kind of work (tests, tools).
+    pub fn single(pool: PgPool) -> Self {
+        Self {
+            web: pool.clone(),
+            ingest: pool.clone(),
+            workers: pool,
+        }
+    }
+
+    async fn close(&self) {
+        self.web.close().await;
+        self.ingest.close().await;
+        self.workers.close().await;
+    }
 }
 
 impl Database {
@@ -40,18 +71,45 @@ impl Database {
                 (cluster.url(pg::DATABASE), Some(cluster))
             }
         };
-        let pool = PgPoolOptions::new()
-            .max_connections(settings.db_max_connections)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect(&url)
-            .await
-            .context("connecting to Postgres")?;
-        Ok(Self { pool, embedded })
+        let options = PgConnectOptions::from_str(&url).context("reading the database URL")?;
+        let db = &settings.db;
+        let pool = |name: &str, size: u32, timeout: Duration| {
+            // Every statement of the pool is bounded; a runaway query ends with an error instead
+            // of holding a connection (and its locks) for ever.
+            let options = options
+                .clone()
+                .application_name(&format!("milepost {name}"))
+                .options([("statement_timeout", format!("{}s", timeout.as_secs()))]);
+            PgPoolOptions::new()
+                .max_connections(size)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+        };
+        let pools = Pools {
+            web: pool("web", db.web_connections, db.statement_timeout)
+                .await
+                .context("connecting to Postgres")?,
+            ingest: pool("ingest", db.ingest_connections, db.statement_timeout).await?,
+            workers: pool(
+                "workers",
+                db.worker_connections,
+                db.worker_statement_timeout,
+            )
+            .await?,
+        };
+        Ok(Self { pools, embedded })
     }
 
     /// Closes the pool and leaves the embedded cluster (stopping it if this was its last user).
     pub async fn close(self) {
-        self.pool.close().await;
+        // Closing waits for every connection to come back; after a shutdown deadline some are
+        // still out with work that was cut off. The embedded cluster is stopped regardless.
+        if tokio::time::timeout(Duration::from_secs(5), self.pools.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database connections still in use at exit; closing anyway");
+        }
         if let Some(cluster) = self.embedded {
             if let Err(e) = cluster.stop().await {
                 tracing::error!(error = %e, "could not stop the embedded Postgres");
@@ -102,7 +160,7 @@ pub async fn follow(
     tokio::pin!(stop);
     loop {
         let connect = async {
-            let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+            let mut listener = listener(&pool).await?;
             listener.listen(channel).await?;
             Ok::<_, sqlx::Error>(listener)
         };
@@ -138,4 +196,15 @@ pub async fn follow(
             }
         }
     }
+}
+
+/// A listener on a connection of its own, opened with `pool`'s settings but not taken from it:
+/// a listener holds its connection for as long as it listens, which would shrink the pool.
+pub async fn listener(pool: &PgPool) -> sqlx::Result<PgListener> {
+    let own = PgPoolOptions::new().max_connections(1).connect_lazy_with(
+        (*pool.connect_options())
+            .clone()
+            .application_name("milepost listener"),
+    );
+    PgListener::connect_with(&own).await
 }

@@ -46,8 +46,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// `MILEPOST_LOG`: a tracing filter (default `info`).
     pub log_filter: String,
-    /// `MILEPOST_DB_MAX_CONNECTIONS` (default 10).
-    pub db_max_connections: u32,
+    /// The database pools and their limits.
+    pub db: DbSettings,
     /// `MILEPOST_SESSION_IDLE_MINUTES` (default 120).
     pub session_idle: Duration,
     /// `MILEPOST_SESSION_ABSOLUTE_HOURS` (default 12).
@@ -62,6 +62,36 @@ pub struct Settings {
     /// `MILEPOST_BODY_READ_SECONDS` (default 30): the longest a request body may take to arrive;
     /// one that trickles in longer (slowloris) is cut off with 408.
     pub body_read_timeout: Duration,
+    /// `MILEPOST_REQUEST_SECONDS` (default 60): the longest a request may take to be answered
+    /// (a streamed body, such as a download or the live stream, is not counted); past it, 408.
+    pub request_timeout: Duration,
+    /// `MILEPOST_SHUTDOWN_SECONDS` (default 25): on SIGTERM, how long in-flight requests, live
+    /// streams and job attempts get to finish before the process exits anyway (a job attempt
+    /// cut off is retaken by another worker when its lease runs out).
+    pub shutdown_deadline: Duration,
+    /// `MILEPOST_METRICS_TOKEN`: when set, `/metrics` on the main address answers a request
+    /// bearing it (`Authorization: Bearer …`); unset, it is not served there.
+    pub metrics_token: Option<SecretString>,
+    /// `MILEPOST_METRICS_ADDR`: when set, `/metrics`, `/healthz` and `/readyz` are also served
+    /// on this (internal) address without a token; a `milepost worker` is scraped there.
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+/// One pool per kind of work, so a flood of one cannot starve the others of connections.
+/// Notification listeners hold connections of their own, outside these pools.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DbSettings {
+    /// `MILEPOST_DB_WEB_CONNECTIONS` (default 10): pages, server functions, sessions, downloads.
+    pub web_connections: u32,
+    /// `MILEPOST_DB_INGEST_CONNECTIONS` (default 10): the ingest API.
+    pub ingest_connections: u32,
+    /// `MILEPOST_DB_WORKER_CONNECTIONS` (default 10): projector, sync jobs, sweeps.
+    pub worker_connections: u32,
+    /// `MILEPOST_DB_STATEMENT_SECONDS` (default 30): the web and ingest pools' statement timeout.
+    pub statement_timeout: Duration,
+    /// `MILEPOST_DB_WORKER_STATEMENT_SECONDS` (default 300): the workers' (a projector batch, a
+    /// monthly report).
+    pub worker_statement_timeout: Duration,
 }
 
 impl Settings {
@@ -137,12 +167,38 @@ impl Settings {
             pg_bin_dir: get("MILEPOST_PG_BINDIR").map(PathBuf::from),
             log_format,
             log_filter: get("MILEPOST_LOG").unwrap_or_else(|| "info,sqlx=warn".into()),
-            db_max_connections: number(
-                "MILEPOST_DB_MAX_CONNECTIONS",
-                get("MILEPOST_DB_MAX_CONNECTIONS"),
-                10,
-                1..=1000,
-            )?,
+            db: DbSettings {
+                web_connections: number(
+                    "MILEPOST_DB_WEB_CONNECTIONS",
+                    get("MILEPOST_DB_WEB_CONNECTIONS"),
+                    10,
+                    1..=1000,
+                )?,
+                ingest_connections: number(
+                    "MILEPOST_DB_INGEST_CONNECTIONS",
+                    get("MILEPOST_DB_INGEST_CONNECTIONS"),
+                    10,
+                    1..=1000,
+                )?,
+                worker_connections: number(
+                    "MILEPOST_DB_WORKER_CONNECTIONS",
+                    get("MILEPOST_DB_WORKER_CONNECTIONS"),
+                    10,
+                    2..=1000,
+                )?,
+                statement_timeout: Duration::from_secs(number(
+                    "MILEPOST_DB_STATEMENT_SECONDS",
+                    get("MILEPOST_DB_STATEMENT_SECONDS"),
+                    30,
+                    1..=86_400,
+                )?),
+                worker_statement_timeout: Duration::from_secs(number(
+                    "MILEPOST_DB_WORKER_STATEMENT_SECONDS",
+                    get("MILEPOST_DB_WORKER_STATEMENT_SECONDS"),
+                    300,
+                    1..=86_400,
+                )?),
+            },
             session_idle: Duration::from_secs(
                 60 * number(
                     "MILEPOST_SESSION_IDLE_MINUTES",
@@ -165,6 +221,28 @@ impl Settings {
                 30,
                 1..=3600,
             )?),
+            request_timeout: Duration::from_secs(number(
+                "MILEPOST_REQUEST_SECONDS",
+                get("MILEPOST_REQUEST_SECONDS"),
+                60,
+                1..=3600,
+            )?),
+            shutdown_deadline: Duration::from_secs(number(
+                "MILEPOST_SHUTDOWN_SECONDS",
+                get("MILEPOST_SHUTDOWN_SECONDS"),
+                25,
+                1..=3600,
+            )?),
+            metrics_token: get("MILEPOST_METRICS_TOKEN")
+                .filter(|t| !t.trim().is_empty())
+                .map(SecretString::from),
+            metrics_addr: get("MILEPOST_METRICS_ADDR")
+                .map(|v| {
+                    parse("MILEPOST_METRICS_ADDR", v, |v| {
+                        v.parse::<SocketAddr>().map_err(|e| e.to_string())
+                    })
+                })
+                .transpose()?,
             client_addr: ClientAddrPolicy {
                 header: get("MILEPOST_CLIENT_IP_HEADER").map(|h| h.to_ascii_lowercase()),
                 trusted_proxies: parse(

@@ -1,11 +1,14 @@
 //! Building the web application: routes, layers, and the listener.
 
+use crate::database::Pools;
 use crate::http::{csrf, health, security_headers, server_fn_status, trace};
 use crate::ingest::http::IngestConfig;
 use crate::settings::Settings;
+use crate::supervisor::Health;
 use anyhow::Context;
 use app::auth::{AppState, AuthConfig};
 use app::{shell, App};
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use axum::{middleware, Router};
@@ -17,9 +20,12 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::RequestBodyTimeoutLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
 use tower_sessions::cookie::SameSite;
@@ -37,9 +43,28 @@ pub struct Application {
     port: u16,
 }
 
+/// What the web application shares with the rest of its process: the background tasks' health
+/// (`/readyz` reports it) and the stop token (live streams end when it is cancelled, so they do
+/// not hold a graceful shutdown open).
+#[derive(Clone, Debug, Default)]
+pub struct Runtime {
+    pub health: Health,
+    pub stop: CancellationToken,
+}
+
 impl Application {
-    /// Binds the listener (port 0 picks a free one, as tests do) and builds the router.
+    /// Binds the listener (port 0 picks a free one, as tests do) and builds the router, with one
+    /// pool for everything and no background tasks of its own to report.
     pub async fn build(settings: &Settings, pool: PgPool) -> anyhow::Result<Self> {
+        Self::build_with(settings, &Pools::single(pool), Runtime::default()).await
+    }
+
+    /// `build`, with the process's pools and runtime.
+    pub async fn build_with(
+        settings: &Settings,
+        pools: &Pools,
+        runtime: Runtime,
+    ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.listen_addr)
             .await
             .with_context(|| {
@@ -49,7 +74,7 @@ impl Application {
                 )
             })?;
         let port = listener.local_addr()?.port();
-        let router = router(settings, pool, leptos_options(settings)?);
+        let router = router(settings, pools, leptos_options(settings)?, runtime);
         Ok(Self {
             listener,
             router,
@@ -104,7 +129,13 @@ fn leptos_options(settings: &Settings) -> anyhow::Result<LeptosOptions> {
 }
 
 /// All routes and layers. Public so tests can drive it without a socket when they want to.
-pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) -> Router {
+pub fn router(
+    settings: &Settings,
+    pools: &Pools,
+    leptos_options: LeptosOptions,
+    runtime: Runtime,
+) -> Router {
+    let pool = pools.web.clone();
     let auth = Arc::new(AuthConfig {
         absolute_timeout: settings.session_absolute,
         client_addr: settings.client_addr.clone(),
@@ -140,9 +171,20 @@ pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) 
         // Registers the pages and every server function (at its `/fn/...` path).
         .leptos_routes_with_context(&state, routes, context.clone(), pages)
         // Live updates are for signed-in users only, a few streams each (`http::live`).
-        .merge(crate::http::live::router(pool.clone(), state.clone()))
+        .merge(crate::http::live::router(
+            pool.clone(),
+            state.clone(),
+            runtime.stop.clone(),
+            runtime.health.watch("live updates listener"),
+        ))
         // CSV downloads of the pages' tables, streamed (`http::export`).
         .merge(crate::http::export::router(state.clone()))
+        // Prometheus, behind its bearer token (`http::metrics`).
+        .merge(crate::http::metrics::router(
+            pools,
+            runtime.health.clone(),
+            settings.metrics_token.clone(),
+        ))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -152,17 +194,37 @@ pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) 
         .layer(middleware::from_fn_with_state(allowed_origins, csrf::check))
         // Health checks sit outside the session and CSRF layers: probes carry no cookies.
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+        .route(
+            "/readyz",
+            get({
+                let health = runtime.health.clone();
+                move |state| health::readyz(state, health.clone())
+            }),
+        )
         // The ingest API authenticates with keys and signatures, never cookies.
         .merge(crate::ingest::http::router(
-            pool.clone(),
+            pools.ingest.clone(),
             IngestConfig {
+                health: runtime.health.clone(),
                 client_addr: settings.client_addr.clone(),
                 limits: settings.ingest_limits,
             },
         ))
+        // Every request counted and timed by its route's pattern.
+        .layer(middleware::from_fn(crate::http::metrics::track))
         // A body that trickles in (slowloris) holds a connection and a task: cut it off.
         .layer(RequestBodyTimeoutLayer::new(settings.body_read_timeout))
+        // A request not answered in time ends with 408 (its streamed body, a download or the
+        // live stream, is not counted: only the wait for the response's head).
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            settings.request_timeout,
+        ))
+        // gzip for whoever accepts it; never the live stream (text/event-stream), which must
+        // reach the browser as each event is written.
+        .layer(CompressionLayer::new().gzip(true))
+        // A handler that panics answers 500 (logged with the request's id) instead of
+        // dropping the connection.
         .layer(middleware::from_fn(move |req, next| {
             security_headers::add(hsts, req, next)
         }))
@@ -179,7 +241,8 @@ pub fn router(settings: &Settings, pool: PgPool, leptos_options: LeptosOptions) 
                                 .latency_unit(LatencyUnit::Millis),
                         ),
                 )
-                .layer(PropagateRequestIdLayer::new(trace::REQUEST_ID)),
+                .layer(PropagateRequestIdLayer::new(trace::REQUEST_ID))
+                .layer(CatchPanicLayer::custom(trace::panicked)),
         )
         .with_state(state)
 }

@@ -1,10 +1,12 @@
-//! Background workers: the projector (folds stored events into their orders), housekeeping
-//! (expired sessions, old sign-in failures, the event table's partitions for the coming months),
-//! and the sync engine (`sync::engine`: a queue per connector Milepost calls, rebuilt when a
-//! connector changes, and the schedules), and the SLA sweep (`sla::sweep`). Every task is idempotent, so several worker processes may run.
+//! Background workers: the projector (folds stored events into their orders), the sync engine
+//! (`sync::engine`: a queue per connector Milepost calls, rebuilt when a connector changes), the
+//! schedules, the SLA sweep (`sla::sweep`) and housekeeping (expired sessions, old sign-in
+//! failures, the event table's partitions for the coming months), each under the process's
+//! `Supervisor`. Every task is idempotent, so several worker processes may run.
 
 use crate::ingest::reads::ReadIntake;
 use crate::ingest::writer::Writer;
+use crate::supervisor::{repeat, Beat, Health, Supervisor};
 use anyhow::Context;
 use chrono::Utc;
 use sqlx::PgPool;
@@ -25,8 +27,15 @@ const KEEP_REFUSALS: chrono::Duration = chrono::Duration::days(30);
 /// the commits of notifying transactions, which capped concurrent ingest; a short poll costs less.
 const PROJECTOR_POLL: Duration = Duration::from_millis(200);
 
-/// Runs until `stop` is cancelled: the projector, the sync engine, the schedules, and
-/// housekeeping every few minutes.
+/// How often due schedules are looked for (they are as precise as this).
+const SCHEDULE_TICK: Duration = Duration::from_secs(1);
+
+/// The longest the projector or the scheduler may go without finishing a round (each batch of
+/// the projector counts) before `/readyz` calls it stalled.
+const STALE_AFTER: Duration = Duration::from_secs(5 * 60);
+
+/// Runs until `stop` is cancelled: the projector, the sync engine, the schedules, the SLA sweep
+/// and housekeeping.
 pub async fn run(pool: PgPool, stop: CancellationToken) -> anyhow::Result<()> {
     run_with(pool, crate::sync::engine::EngineSettings::default(), stop).await
 }
@@ -37,67 +46,76 @@ pub async fn run_with(
     engine: crate::sync::engine::EngineSettings,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
-    let projector = tokio::spawn(project(pool.clone(), stop.clone()));
-    // Jobs that read from a partner store what they read through intake, as if it was sent.
-    let intake = Arc::new(ReadIntake::new(Writer::start(pool.clone())));
-    let jobs = tokio::spawn(crate::sync::engine::supervise(
-        pool.clone(),
-        intake,
-        engine,
-        stop.clone(),
-    ));
-    let schedules = tokio::spawn(crate::sync::schedules::run(
-        pool.clone(),
-        SCHEDULE_TICK,
-        stop.clone(),
-    ));
-    let sweep = tokio::spawn(crate::sla::sweep::run(
-        pool.clone(),
-        crate::sla::sweep::SweepSettings::default(),
-        stop.clone(),
-    ));
-    let housekeeping = keep_house(pool, stop).await;
-    projector.await.context("the projector task")?;
-    sweep.await.context("the SLA sweep")?;
-    jobs.await.context("the job runner")?;
-    schedules.await.context("the scheduler")?;
-    housekeeping
+    supervised(pool, engine, Supervisor::new(Health::default(), stop)).await;
+    Ok(())
 }
 
-/// How often due schedules are looked for (they are as precise as this).
-const SCHEDULE_TICK: Duration = Duration::from_secs(1);
-
-/// Folds queued events into their orders, draining the queue every poll.
-async fn project(pool: PgPool, stop: CancellationToken) {
-    let mut tick = tokio::time::interval(PROJECTOR_POLL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tick.tick() => {
-                if let Err(e) = crate::projector::drain(&pool).await {
-                    tracing::warn!(error = %e, "projector failed; the events stay queued and are retried");
-                }
-                if let Err(e) = crate::projector::decisions::dispatch(&pool).await {
-                    tracing::warn!(error = %e, "sending exception decisions failed; they stay queued and are retried");
-                }
-            }
-        }
+/// Starts every worker task under `supervisor` (restarted with backoff when it fails; its
+/// `Health` says how each is) and waits until they end, when its stop token is cancelled.
+pub async fn supervised(
+    pool: PgPool,
+    engine: crate::sync::engine::EngineSettings,
+    mut supervisor: Supervisor,
+) {
+    let stop = supervisor.stop().clone();
+    let every = |pool: &PgPool, stop: &CancellationToken| (pool.clone(), stop.clone());
+    {
+        let (pool, stop) = every(&pool, &stop);
+        supervisor.spawn("projector", Some(STALE_AFTER), move |beat| {
+            let (pool, stop) = every(&pool, &stop);
+            async move { repeat(PROJECTOR_POLL, &stop, &beat, || project(&pool, &beat)).await }
+        });
     }
+    {
+        // Jobs that read from a partner store what they read through intake, as if it was sent.
+        let (pool, stop) = every(&pool, &stop);
+        supervisor.spawn("sync engine", None, move |_| {
+            let intake = Arc::new(ReadIntake::new(Writer::start(pool.clone())));
+            crate::sync::engine::supervise(pool.clone(), intake, engine, stop.clone())
+        });
+    }
+    {
+        let (pool, stop) = every(&pool, &stop);
+        supervisor.spawn("scheduler", Some(STALE_AFTER), move |beat| {
+            let (pool, stop) = every(&pool, &stop);
+            async move {
+                repeat(SCHEDULE_TICK, &stop, &beat, || async {
+                    crate::sync::schedules::tick(&pool).await.map(|_| ())
+                })
+                .await
+            }
+        });
+    }
+    {
+        let (pool, stop) = every(&pool, &stop);
+        let settings = crate::sla::sweep::SweepSettings::default();
+        supervisor.spawn("sla sweep", Some(settings.every * 5), move |beat| {
+            let (pool, stop, settings) = (pool.clone(), stop.clone(), settings.clone());
+            async move {
+                repeat(settings.every, &stop, &beat, || async {
+                    Ok(crate::sla::sweep::once(&pool, &settings).await?)
+                })
+                .await
+            }
+        });
+    }
+    supervisor.spawn("housekeeping", Some(HOUSEKEEPING_EVERY * 3), move |beat| {
+        let (pool, stop) = every(&pool, &stop);
+        async move { repeat(HOUSEKEEPING_EVERY, &stop, &beat, || housekeeping(&pool)).await }
+    });
+    supervisor.wait().await;
 }
 
-async fn keep_house(pool: PgPool, stop: CancellationToken) -> anyhow::Result<()> {
-    let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return Ok(()),
-            _ = tick.tick() => {
-                if let Err(e) = housekeeping(&pool).await {
-                    tracing::warn!(error = %format!("{e:#}"), "housekeeping failed; retrying next round");
-                }
-            }
-        }
-    }
+/// One projector round: fold what is queued (a beat per batch), then send the exception
+/// queue's decisions.
+async fn project(pool: &PgPool, beat: &Beat) -> anyhow::Result<()> {
+    crate::projector::drain_reporting(pool, || beat.ok())
+        .await
+        .context("folding queued events (they stay queued)")?;
+    crate::projector::decisions::dispatch(pool)
+        .await
+        .context("sending exception decisions (they stay queued)")?;
+    Ok(())
 }
 
 /// Monthly event partitions made ahead of time.

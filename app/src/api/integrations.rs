@@ -83,3 +83,12 @@ pub async fn pause_queue(queue: String, paused: bool, reason: String) -> Result<
     let user = require_role(OPERATORS).await?;
     integrations::set_paused(&ctx()?.pool, user.user_id, &queue, paused, &reason).await
 }
+
+/// Puts an event the projector set aside back in its queue.
+#[server(prefix = "/fn", endpoint = "integrations/release-quarantined")]
+pub async fn release_quarantined(quarantine_id: i64, reason: String) -> Result<(), AppError> {
+    use crate::auth::{ctx, require_role};
+    use crate::services::integrations;
+    let user = require_role(OPERATORS).await?;
+    integrations::release_quarantined(&ctx()?.pool, user.user_id, quarantine_id, &reason).await
+}

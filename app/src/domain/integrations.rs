@@ -119,6 +119,20 @@ pub struct IntegrationsOverview {
     pub held_releases: Vec<HeldReleaseView>,
     #[serde(default)]
     pub reconciliations: Vec<ReconciliationView>,
+    /// Events the projector set aside, newest first.
+    #[serde(default)]
+    pub quarantined: Vec<QuarantinedView>,
+}
+
+/// An event the projector could not fold, set aside so the rest keep flowing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuarantinedView {
+    pub quarantine_id: i64,
+    pub event_id: String,
+    pub event_type: String,
+    pub order_ref: Option<String>,
+    pub error: String,
+    pub quarantined_at: String,
 }
 
 /// What a bulk replay did.

@@ -3,11 +3,13 @@
 //! be), pause and resume, and the mapping inbox. The job table and panel are shared with the
 //! order page (`components::jobs`).
 
-use crate::api::integrations::{get_integrations, list_jobs, PauseQueue, ReplayJob, ReplayJobs};
+use crate::api::integrations::{
+    get_integrations, list_jobs, PauseQueue, ReleaseQuarantined, ReplayJob, ReplayJobs,
+};
 use crate::components::jobs::{JobPanel, JobTable};
 use crate::components::{action_outcome as outcome, ErrorNotice, Guarded};
 use crate::domain::integrations::{
-    HeldReleaseView, JobFilter, QueueHealth, ReconciliationView, UnknownCodeView,
+    HeldReleaseView, JobFilter, QuarantinedView, QueueHealth, ReconciliationView, UnknownCodeView,
 };
 use crate::domain::status::JobState;
 use crate::domain::Section;
@@ -28,11 +30,13 @@ pub fn IntegrationsPage() -> impl IntoView {
     let replay = ServerAction::<ReplayJob>::new();
     let replay_many = ServerAction::<ReplayJobs>::new();
     let pause = ServerAction::<PauseQueue>::new();
+    let release = ServerAction::<ReleaseQuarantined>::new();
     let changed = move || {
         (
             replay.version().get(),
             replay_many.version().get(),
             pause.version().get(),
+            release.version().get(),
         )
     };
     let overview = Resource::new(changed, |_| get_integrations());
@@ -52,6 +56,8 @@ pub fn IntegrationsPage() -> impl IntoView {
                         match overview.await {
                             Ok(o) => view! {
                                 <HealthTable queues=o.queues pause/>
+                                <h2>"Events set aside"</h2>
+                                <Quarantined events=o.quarantined release/>
                                 <h2>"Releases held"</h2>
                                 <HeldReleases held=o.held_releases/>
                                 <h2>"Reconciliation"</h2>
@@ -64,6 +70,7 @@ pub fn IntegrationsPage() -> impl IntoView {
                     })}
                 </Transition>
                 {outcome(pause.value(), "Saved. The workers follow within a second.")}
+                {outcome(release.value(), "Back in the queue: the projector folds it within a second.")}
 
                 <h2>"Jobs"</h2>
                 <JobFilters filter/>
@@ -138,6 +145,48 @@ fn UnknownCodes(codes: Vec<UnknownCodeView>) -> impl IntoView {
             <tbody>
                 {codes.into_iter().map(|c| view! {
                     <tr><td>{c.connector}</td><td>{c.field}</td><td><code>{c.code}</code></td><td>{c.occurrences}</td><td>{c.last_seen_at}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }.into_any()
+}
+
+/// Events the projector could not fold, with the error, and a way to put each back once its
+/// cause is mended.
+#[component]
+fn Quarantined(
+    events: Vec<QuarantinedView>,
+    release: ServerAction<ReleaseQuarantined>,
+) -> impl IntoView {
+    if events.is_empty() {
+        return view! { <p class="empty">"The projector has folded every event it was given."</p> }
+            .into_any();
+    }
+    view! {
+        <table class="grid" id="quarantined">
+            <thead><tr><th>"Event"</th><th>"Order"</th><th>"Error"</th><th>"Set aside"</th><th>"Put back"</th></tr></thead>
+            <tbody>
+                {events.into_iter().map(|q| {
+                    let order = q.order_ref.clone().map(|o| {
+                        let href = format!("/orders/{o}");
+                        view! { <a href=href>{o}</a> }
+                    });
+                    let event_id = q.event_id.clone();
+                    view! {
+                        <tr data-event=event_id>
+                            <td>{q.event_type}<br/><code>{q.event_id}</code></td>
+                            <td>{order}</td>
+                            <td>{q.error}</td>
+                            <td>{q.quarantined_at}</td>
+                            <td>
+                                <ActionForm action=release>
+                                    <input type="hidden" name="quarantine_id" value=q.quarantine_id/>
+                                    <label>"Why"<input name="reason" required/></label>
+                                    <button type="submit">"Fold again"</button>
+                                </ActionForm>
+                            </td>
+                        </tr>
+                    }
                 }).collect_view()}
             </tbody>
         </table>

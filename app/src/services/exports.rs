@@ -188,9 +188,10 @@ async fn orders(
     ])
     .await?;
     let mut q = crate::store::orders::export_query(scope, filter);
+    let mut tx = crate::store::long_read(pool).await?;
     let mut rows = q
         .build_query_as::<crate::store::orders::OrderListRow>()
-        .fetch(pool);
+        .fetch(&mut *tx);
     while let Some(o) = rows.try_next().await? {
         out.row([
             o.order_ref,
@@ -257,9 +258,10 @@ async fn breaches(
         &dims,
         now,
     );
+    let mut tx = crate::store::long_read(pool).await?;
     let mut rows = q
         .build_query_as::<crate::store::reports::Breach>()
-        .fetch(pool);
+        .fetch(&mut *tx);
     let mut batch = Vec::with_capacity(BLAME_BATCH);
     while let Some(b) = rows.try_next().await? {
         batch.push(b);

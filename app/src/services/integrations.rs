@@ -5,7 +5,7 @@ use crate::domain::display::utc_second as utc;
 use crate::domain::integrations::*;
 use crate::domain::status::JobState;
 use crate::error::{AppError, FieldErrors};
-use crate::store::{audit, inbox, jobs};
+use crate::store::{audit, inbox, jobs, quarantine};
 use chrono::Utc;
 use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
@@ -93,11 +93,24 @@ pub async fn overview(pool: &PgPool) -> Result<IntegrationsOverview, AppError> {
         .into_iter()
         .map(|r| reconciliation_view(r.connector, utc(r.finished_at), &r.report))
         .collect();
+    let quarantined = quarantine::open(pool, 200)
+        .await?
+        .into_iter()
+        .map(|q| QuarantinedView {
+            quarantine_id: q.quarantine_id,
+            event_id: q.event_id.to_string(),
+            event_type: q.event_type,
+            order_ref: q.order_ref,
+            error: q.error,
+            quarantined_at: utc(q.quarantined_at),
+        })
+        .collect();
     Ok(IntegrationsOverview {
         queues,
         unknown_codes,
         held_releases,
         reconciliations,
+        quarantined,
     })
 }
 
@@ -333,6 +346,31 @@ pub async fn set_paused(
         },
         &format!("queue:{queue}"),
         json!({"why": reason, "before": {"paused": before}, "after": {"paused": paused}}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Puts a quarantined event back in the projector's queue (its cause mended), audited. The
+/// projector folds it at its next round; if it fails again it returns to quarantine.
+pub async fn release_quarantined(
+    pool: &PgPool,
+    actor: Uuid,
+    quarantine_id: i64,
+    reason: &str,
+) -> Result<(), AppError> {
+    let reason = reason_required(reason)?;
+    let mut tx = pool.begin().await?;
+    let (event_id, order_ref) = quarantine::release(&mut tx, quarantine_id, actor)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    audit::record(
+        &mut *tx,
+        Some(actor),
+        "event.release_quarantine",
+        &format!("event:{event_id}"),
+        json!({"why": reason, "quarantine_id": quarantine_id, "order": order_ref}),
     )
     .await?;
     tx.commit().await?;

@@ -27,6 +27,7 @@ pub mod jobs;
 pub mod kpis;
 pub mod login_failures;
 pub mod orders;
+pub mod quarantine;
 pub mod reports;
 pub mod schema;
 pub mod scorecards;
@@ -35,3 +36,19 @@ pub mod users;
 
 /// The schema migrations in `migrations/`, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// A read-only transaction without the pool's statement timeout, for a download that streams
+/// rows as slowly as its reader takes them (the timeout guards pages against runaway queries;
+/// a download is bounded by its reader instead). Dropped, it rolls back.
+pub async fn long_read(
+    pool: &sqlx::PgPool,
+) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!("set transaction read only")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query!("set local statement_timeout = 0")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}

@@ -88,7 +88,7 @@ async fn measure(
 ) -> anyhow::Result<()> {
     let pool = PgPoolOptions::new()
         // The raw per-row insert uses one connection per HTTP client, as many as they are.
-        .max_connections(settings.db_max_connections.max(args.clients as u32 + 4))
+        .max_connections(settings.db.ingest_connections.max(args.clients as u32 + 4))
         .connect_with(options)
         .await?;
     crate::database::migrate(&pool).await?;

@@ -19,13 +19,19 @@ where
     let db = crate::database::Database::connect(settings).await?;
     let name = format!("milepost_bench_{}", std::process::id());
     sqlx::query(&format!("create database {name}"))
-        .execute(&db.pool)
+        .execute(&db.pools.workers)
         .await
         .context("creating the scratch database")?;
-    let options: PgConnectOptions = db.pool.connect_options().as_ref().clone().database(&name);
+    let options: PgConnectOptions = db
+        .pools
+        .workers
+        .connect_options()
+        .as_ref()
+        .clone()
+        .database(&name);
     let result = measure(options).await;
     sqlx::query(&format!("drop database if exists {name} with (force)"))
-        .execute(&db.pool)
+        .execute(&db.pools.workers)
         .await?;
     db.close().await;
     result

@@ -150,7 +150,7 @@ async fn measure(args: &BenchRelease, options: PgConnectOptions) -> anyhow::Resu
         args.jobs as f64 / back.elapsed().as_secs_f64()
     );
     stop.cancel();
-    engine.await?;
+    engine.await??;
 
     let (accepted, requests, dead): (usize, usize, i64) = (
         wms.with(|w| w.accepted.len()),

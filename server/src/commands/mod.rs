@@ -120,10 +120,10 @@ where
     Fut: std::future::Future<Output = anyhow::Result<()>>,
 {
     let db = Database::connect(settings).await?;
-    let result = match migrate(&db.pool).await {
+    let result = match migrate(&db.pools.workers).await {
         Ok(()) => {
             tracing::info!("migrations applied");
-            f(db.pool.clone()).await
+            f(db.pools.workers.clone()).await
         }
         Err(e) => Err(e),
     };

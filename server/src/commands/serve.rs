@@ -1,25 +1,31 @@
 //! `milepost serve` and `milepost worker`.
 
-use crate::database::{migrate, Database};
+use crate::database::{migrate, Database, Pools};
 use crate::settings::Settings;
-use crate::startup::Application;
+use crate::startup::{Application, Runtime};
+use crate::supervisor::{Health, Supervisor};
 use crate::workers;
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// The web server and, unless told otherwise, the workers, side by side. Whichever ends first
-/// (a signal, or a failure) stops the other; each exit is reported.
+/// (a signal, or a failure) stops the other; each exit is reported. After a stop, in-flight
+/// requests, live streams and job attempts get `MILEPOST_SHUTDOWN_SECONDS` to finish.
 pub async fn serve(settings: Settings, with_workers: bool) -> anyhow::Result<()> {
     let db = Database::connect(&settings).await?;
     let result = async {
-        migrate(&db.pool).await?;
-        let app = Application::build(&settings, db.pool.clone()).await?;
+        migrate(&db.pools.workers).await?;
         let stop = shutdown_on_signal();
+        let runtime = Runtime {
+            health: Health::default(),
+            stop: stop.clone(),
+        };
+        let app = Application::build_with(&settings, &db.pools, runtime.clone()).await?;
+        metrics_address(&settings, &db.pools, &runtime);
         tracing::info!(
             listen.addr = %settings.listen_addr, listen.port = app.port(), public.url = %settings.public_url,
             workers = with_workers, "Milepost is serving"
         );
-        // Both halves are awaited to the end (in-flight requests finish, jobs stop at a safe
-        // point); whichever ends first, by a signal or a failure, cancels the other.
         let server = {
             let stop = stop.clone();
             async move {
@@ -29,20 +35,30 @@ pub async fn serve(settings: Settings, with_workers: bool) -> anyhow::Result<()>
                 result.map_err(anyhow::Error::from)
             }
         };
-        let pool = db.pool.clone();
-        let workers = async move {
-            let result = if with_workers {
-                workers::run(pool, stop.clone()).await
-            } else {
-                stop.cancelled().await;
+        let pool = db.pools.workers.clone();
+        let workers = {
+            let stop = stop.clone();
+            async move {
+                if with_workers {
+                    let supervisor = Supervisor::new(runtime.health, stop.clone());
+                    workers::supervised(pool, Default::default(), supervisor).await;
+                } else {
+                    stop.cancelled().await;
+                }
+                stop.cancel();
+                tracing::info!("workers stopped");
                 Ok(())
-            };
-            stop.cancel();
-            tracing::info!(ok = result.is_ok(), "workers stopped");
-            result
+            }
         };
-        let (server, workers) = tokio::join!(server, workers);
-        server.and(workers)
+        within_deadline(
+            async {
+                let (server, workers) = tokio::join!(server, workers);
+                server.and(workers)
+            },
+            &stop,
+            settings.shutdown_deadline,
+        )
+        .await
     }
     .await;
     db.close().await;
@@ -53,13 +69,63 @@ pub async fn serve(settings: Settings, with_workers: bool) -> anyhow::Result<()>
 pub async fn worker(settings: Settings) -> anyhow::Result<()> {
     let db = Database::connect(&settings).await?;
     let result = async {
-        migrate(&db.pool).await?;
+        migrate(&db.pools.workers).await?;
         tracing::info!("Milepost workers running");
-        workers::run(db.pool.clone(), shutdown_on_signal()).await
+        let stop = shutdown_on_signal();
+        let runtime = Runtime {
+            health: Health::default(),
+            stop: stop.clone(),
+        };
+        metrics_address(&settings, &db.pools, &runtime);
+        let supervisor = Supervisor::new(runtime.health, stop.clone());
+        let pool = db.pools.workers.clone();
+        within_deadline(
+            async {
+                workers::supervised(pool, Default::default(), supervisor).await;
+                Ok(())
+            },
+            &stop,
+            settings.shutdown_deadline,
+        )
+        .await
     }
     .await;
     db.close().await;
     result
+}
+
+/// Serves `/metrics`, `/healthz` and `/readyz` on `MILEPOST_METRICS_ADDR` when it is set; a
+/// failure there (the address taken) stops the process rather than leaving it unwatched.
+fn metrics_address(settings: &Settings, pools: &Pools, runtime: &Runtime) {
+    let Some(addr) = settings.metrics_addr else {
+        return;
+    };
+    let (pools, health, stop) = (pools.clone(), runtime.health.clone(), runtime.stop.clone());
+    tokio::spawn(async move {
+        if let Err(error) =
+            crate::http::metrics::serve_internal(addr, pools, health, stop.clone()).await
+        {
+            tracing::error!(error = %format!("{error:#}"), "the metrics address failed; stopping");
+            stop.cancel();
+        }
+    });
+}
+
+/// Runs `work` to its end, or until `deadline` after `stop` was cancelled, whichever is first:
+/// a request or job attempt that will not finish does not keep the process from exiting (an
+/// attempt cut off is retaken by another worker when its lease runs out).
+async fn within_deadline(
+    work: impl std::future::Future<Output = anyhow::Result<()>>,
+    stop: &CancellationToken,
+    deadline: Duration,
+) -> anyhow::Result<()> {
+    tokio::select! {
+        result = work => result,
+        _ = async { stop.cancelled().await; tokio::time::sleep(deadline).await } => {
+            tracing::warn!(deadline_s = deadline.as_secs(), "shutdown deadline passed; exiting with work still in flight");
+            Ok(())
+        }
+    }
 }
 
 /// A token cancelled on SIGINT (Ctrl-C) or SIGTERM.

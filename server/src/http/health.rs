@@ -1,22 +1,31 @@
 //! `/healthz`: the process answers. `/readyz`: it can do its job (database reachable, schema
-//! up to date), so a load balancer sends it traffic.
+//! up to date, every background task healthy), so a load balancer sends it traffic; the body
+//! names each task and what ails it.
 
+use crate::supervisor::Health;
 use app::auth::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
+use sqlx::PgPool;
 use std::time::Duration;
 
 pub async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
-pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+/// Readiness on the main address.
+pub async fn readyz(State(state): State<AppState>, health: Health) -> Response {
+    readiness(state.pool.clone(), health).await
+}
+
+/// The database reachable, the schema up to date, and every background task healthy.
+pub async fn readiness(pool: PgPool, health: Health) -> Response {
     let check = tokio::time::timeout(
         Duration::from_secs(2),
-        app::store::schema::migrations_applied(&state.pool),
+        app::store::schema::migrations_applied(&pool),
     )
     .await;
     let (status, reason) = match check {
@@ -37,9 +46,22 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             Some("database did not answer within 2 s".to_string()),
         ),
     };
-    let body = match reason {
-        None => json!({ "status": "ready" }),
-        Some(reason) => json!({ "status": "not_ready", "reason": reason }),
+    let tasks = health.report();
+    let unhealthy: Vec<&str> = tasks
+        .iter()
+        .filter(|t| !t.healthy)
+        .map(|t| t.name.as_str())
+        .collect();
+    let (status, reason) = match (status, reason) {
+        (StatusCode::OK, None) if !unhealthy.is_empty() => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some(format!("unhealthy: {}", unhealthy.join(", "))),
+        ),
+        other => other,
     };
-    (status, Json(body))
+    let body = match reason {
+        None => json!({ "status": "ready", "tasks": tasks }),
+        Some(reason) => json!({ "status": "not_ready", "reason": reason, "tasks": tasks }),
+    };
+    (status, Json(body)).into_response()
 }

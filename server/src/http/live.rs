@@ -6,13 +6,13 @@
 //! signed-in user may listen (a stream is a held connection and a task), and each user holds at
 //! most `STREAMS_PER_USER` at once (tabs beyond that are told 429 and fall back to polling).
 
+use crate::supervisor::Beat;
 use app::auth::session::UserSession;
 use app::auth::AppState;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use std::collections::BTreeSet;
 use std::collections::HashMap;
@@ -22,6 +22,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
+use tokio_util::sync::CancellationToken;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -36,25 +37,38 @@ pub struct Hub {
 
 impl Hub {
     /// Starts listening; the listener reconnects by itself if the database goes away.
-    pub fn start(pool: PgPool) -> Self {
+    /// Until `stop`.
+    pub fn start(pool: PgPool, stop: CancellationToken, beat: Beat) -> Self {
         let (sender, _) = broadcast::channel(64);
         let hub = Hub { sender };
         let forward = hub.sender.clone();
         tokio::spawn(async move {
             loop {
-                if let Err(e) = listen(&pool, &forward).await {
-                    tracing::warn!(error = %e, "live updates listener lost; reconnecting");
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    result = listen(&pool, &forward, &beat) => if let Err(e) = result {
+                        tracing::warn!(error = %e, "live updates listener lost; reconnecting");
+                        beat.failed(&format!("{e}; reconnecting (pages fall back to polling)"));
+                    }
                 }
-                tokio::time::sleep(Duration::from_secs(2)).await;
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                }
             }
         });
         hub
     }
 }
 
-async fn listen(pool: &PgPool, sender: &broadcast::Sender<String>) -> sqlx::Result<()> {
-    let mut listener = PgListener::connect_with(pool).await?;
+async fn listen(
+    pool: &PgPool,
+    sender: &broadcast::Sender<String>,
+    beat: &Beat,
+) -> sqlx::Result<()> {
+    let mut listener = crate::database::listener(pool).await?;
     listener.listen(CHANNEL).await?;
+    beat.ok();
     let mut pending: BTreeSet<String> = BTreeSet::new();
     let mut flush = tokio::time::interval(FLUSH_EVERY);
     loop {
@@ -115,6 +129,7 @@ struct Live {
     hub: Hub,
     app: AppState,
     streams: Streams,
+    stop: CancellationToken,
 }
 
 /// The event stream of a signed-in user.
@@ -137,24 +152,36 @@ async fn stream(State(live): State<Live>, session: Session) -> Response {
         )
             .into_response();
     };
-    let events = BroadcastStream::new(live.hub.sender.subscribe())
-        .filter_map(|topic| topic.ok())
-        .map(move |topic| {
-            // The slot lives as long as the stream.
-            let _held = &slot;
-            Ok::<_, Infallible>(Event::default().event("change").data(topic))
-        });
+    // The stream ends when the process stops, so a graceful shutdown is not held open by it
+    // (the page's EventSource reconnects to whichever process serves next).
+    let events = futures_util::StreamExt::take_until(
+        BroadcastStream::new(live.hub.sender.subscribe()),
+        live.stop.clone().cancelled_owned(),
+    )
+    .filter_map(|topic| topic.ok())
+    .map(move |topic| {
+        // The slot lives as long as the stream.
+        let _held = &slot;
+        Ok::<_, Infallible>(Event::default().event("change").data(topic))
+    });
     Sse::new(events)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
 }
 
-pub fn router<S: Clone + Send + Sync + 'static>(pool: PgPool, app: AppState) -> axum::Router<S> {
+/// `/live`; its streams end when `stop` is cancelled.
+pub fn router<S: Clone + Send + Sync + 'static>(
+    pool: PgPool,
+    app: AppState,
+    stop: CancellationToken,
+    beat: Beat,
+) -> axum::Router<S> {
     axum::Router::new()
         .route("/live", axum::routing::get(stream))
         .with_state(Live {
-            hub: Hub::start(pool),
+            hub: Hub::start(pool, stop.clone(), beat),
             app,
             streams: Streams::default(),
+            stop,
         })
 }

@@ -6,6 +6,7 @@ pub mod csrf;
 pub mod export;
 pub mod health;
 pub mod live;
+pub mod metrics;
 pub mod security_headers;
 pub mod server_fn_status;
 pub mod trace;

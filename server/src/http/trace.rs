@@ -23,3 +23,18 @@ pub fn make_span(req: &Request) -> Span {
         http.path = %req.uri().path(),
     )
 }
+
+/// The answer to a request whose handler panicked: 500 with the request's id to quote (the
+/// panic itself is logged, in the request's span, not shown).
+pub fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    tracing::error!(
+        panic = %crate::supervisor::panic_message(panic.as_ref()),
+        "a request handler panicked"
+    );
+    (
+        http::StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side. It has been logged; quote the x-request-id header if you report it.",
+    )
+        .into_response()
+}

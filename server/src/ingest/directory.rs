@@ -12,6 +12,7 @@ use super::connector::{BadConnector, Connector};
 use crate::database::Heard;
 use crate::store::api_keys::{self, StoredKey};
 use crate::store::connectors;
+use crate::supervisor::Beat;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -64,14 +65,14 @@ pub struct Directory {
 
 impl Directory {
     /// Starts listening for changes on the current Tokio runtime; stops when the pool closes.
-    pub fn start(pool: PgPool) -> Self {
+    pub fn start(pool: PgPool, beat: Beat) -> Self {
         let shared = Arc::new(Shared {
             keys: Mutex::default(),
             connectors: Mutex::default(),
             generation: AtomicU64::new(0),
             listening: AtomicBool::new(false),
         });
-        tokio::spawn(listen(pool.clone(), shared.clone()));
+        tokio::spawn(listen(pool.clone(), shared.clone(), beat));
         Self { pool, shared }
     }
 
@@ -148,14 +149,18 @@ impl Directory {
     }
 }
 
-async fn listen(pool: PgPool, shared: Arc<Shared>) {
+async fn listen(pool: PgPool, shared: Arc<Shared>, beat: Beat) {
     crate::database::follow(pool, CHANNEL, std::future::pending(), |heard| match heard {
-        Heard::Listening => shared.listening.store(true, Ordering::SeqCst),
+        Heard::Listening => {
+            shared.listening.store(true, Ordering::SeqCst);
+            beat.ok();
+        }
         Heard::Notified(_) => shared.forget_all(),
         // A change may have gone unheard.
         Heard::Lost => {
             shared.listening.store(false, Ordering::SeqCst);
             shared.forget_all();
+            beat.failed(&"the listening connection was lost; reconnecting (keys and connectors are read from the database meanwhile)");
         }
     })
     .await

@@ -56,6 +56,8 @@ pub struct IngestState {
 pub struct IngestConfig {
     pub client_addr: ClientAddrPolicy,
     pub limits: IngestLimits,
+    /// Where the directory's change listener reports how it is.
+    pub health: crate::supervisor::Health,
 }
 
 /// The one answer to every request that is not authenticated for the connector it names,
@@ -67,7 +69,10 @@ pub const NOT_AUTHENTICATED: &str =
 /// The ingest routes, with their own state; starts the group-commit writer on the current runtime.
 pub fn router<S: Clone + Send + Sync + 'static>(pool: PgPool, config: IngestConfig) -> Router<S> {
     let writer = Writer::start(pool.clone());
-    let directory = Directory::start(pool.clone());
+    let directory = Directory::start(
+        pool.clone(),
+        config.health.watch("ingest directory listener"),
+    );
     let limiters = Limiters::new(config.limits);
     Router::new()
         .route("/api/v1/events", post(events))
@@ -129,6 +134,7 @@ impl Door<'_> {
             tracing::warn!(client.addr = %self.addr, path = %self.path, "unauthenticated requests over the allowance");
             return limited.into_response();
         }
+        crate::metrics::ingest_refused(why.code());
         let digest = body.map(|b| Sha256::digest(b).to_vec());
         let addr = self.addr.to_string();
         let refusal = Refusal {
@@ -252,28 +258,42 @@ impl Request<'_> {
     }
 
     async fn refuse(&self, body: &[u8], error: IngestError) -> Response {
+        let started = std::time::Instant::now();
         let content_type = content_type(self.headers);
-        match pipeline::reject(
+        let kept = pipeline::reject(
             &self.state.pool,
             &self.inbound(body, content_type.as_deref()),
             &error,
         )
-        .await
-        {
+        .await;
+        let outcome = match &kept {
+            Ok(_) if !error.status().is_server_error() => "rejected",
+            _ => "failed",
+        };
+        crate::metrics::ingest_message(&self.connector.name, outcome, started.elapsed());
+        match kept {
             Ok(_) => error.into_response(),
             Err(e) => e.into_response(),
         }
     }
 
     async fn ingest(&self, body: &[u8], parsed: Result<Parsed, AdapterError>) -> Response {
+        let started = std::time::Instant::now();
         let content_type = content_type(self.headers);
-        match pipeline::ingest(
+        let result = pipeline::ingest(
             &self.state.writer,
             &self.inbound(body, content_type.as_deref()),
             parsed,
         )
-        .await
-        {
+        .await;
+        let outcome = match &result {
+            Ok(receipt) if receipt.accepted > 0 => "accepted",
+            Ok(_) => "duplicate",
+            Err(e) if e.status().is_server_error() => "failed",
+            Err(_) => "rejected",
+        };
+        crate::metrics::ingest_message(&self.connector.name, outcome, started.elapsed());
+        match result {
             Ok(receipt) => accepted(receipt),
             Err(e) => e.into_response(),
         }

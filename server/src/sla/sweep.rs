@@ -9,7 +9,6 @@ use crate::store::sla::{calendar_changes, corrections, rollups};
 use app::store::exceptions;
 use sqlx::PgPool;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 /// How the sweep runs; tests shorten the waits.
 #[derive(Clone, Debug)]
@@ -70,20 +69,4 @@ pub async fn once(pool: &PgPool, s: &SweepSettings) -> sqlx::Result<()> {
         tracing::info!(filed, cleared, stale, fresh, "exception sweep");
     }
     Ok(())
-}
-
-/// Sweeps until `stop`.
-pub async fn run(pool: PgPool, settings: SweepSettings, stop: CancellationToken) {
-    let mut tick = tokio::time::interval(settings.every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tick.tick() => {
-                if let Err(e) = once(&pool, &settings).await {
-                    tracing::warn!(error = %e, "SLA sweep failed; retrying next round");
-                }
-            }
-        }
-    }
 }

@@ -173,13 +173,14 @@ async fn define_schedules(pool: &PgPool, endpoints: &[Endpoint]) {
     }
 }
 
-/// Runs the engine until `stop`, built again whenever a connector changes.
+/// Runs the engine until `stop`, built again whenever a connector changes. Ends with an error
+/// when its runner fails (a panic), for the process's supervisor to start it again.
 pub async fn supervise(
     pool: PgPool,
     intake: Arc<dyn Intake>,
     settings: EngineSettings,
     stop: CancellationToken,
-) {
+) -> anyhow::Result<()> {
     let changed = Arc::new(tokio::sync::Notify::new());
     let listener = {
         let (pool, changed, stop) = (pool.clone(), changed.clone(), stop.clone());
@@ -228,7 +229,7 @@ pub async fn supervise(
             "sync engine running"
         );
         let round = stop.child_token();
-        let task = tokio::spawn(
+        let mut task = tokio::spawn(
             runner(
                 &endpoints,
                 &subscriptions,
@@ -241,11 +242,19 @@ pub async fn supervise(
         tokio::select! {
             _ = stop.cancelled() => {}
             _ = changed.notified() => tracing::info!("a connector changed; rebuilding the sync engine"),
+            ended = &mut task => {
+                listener.abort();
+                anyhow::bail!("the job runner ended by itself ({})", match ended {
+                    Err(e) if e.is_panic() => "it panicked",
+                    _ => "without a stop",
+                });
+            }
         }
         round.cancel();
         let _ = task.await;
     }
     let _ = listener.await;
+    Ok(())
 }
 
 #[cfg(test)]

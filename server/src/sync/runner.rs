@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// The channel the `job_enqueued` trigger notifies, with the queue's name.
 const CHANNEL: &str = "milepost_jobs";
@@ -215,8 +216,15 @@ async fn run_queue(
             };
             let (pool, spec, handlers, waker) =
                 (pool.clone(), spec.clone(), handlers.clone(), waker.clone());
+            // One span per attempt: every log line of the job's work carries which it is.
+            let span = tracing::info_span!(
+                "job attempt", job.id = job.job_id, job.queue = %job.queue, job.kind = %job.kind,
+                job.attempt = job.attempts
+            );
             tokio::spawn(async move {
-                attempt(&pool, &spec, &handlers, settings, job).await;
+                attempt(&pool, &spec, &handlers, settings, job)
+                    .instrument(span)
+                    .await;
                 drop(slot);
                 // A finished job may unblock the next of its order, or a freed slot more work.
                 waker.notify_one();
@@ -224,17 +232,20 @@ async fn run_queue(
         }
         if idle {
             tokio::select! {
-                _ = stop.cancelled() => return,
+                _ = stop.cancelled() => break,
                 _ = waker.notified() => {}
                 _ = tokio::time::sleep(settings.poll) => {}
             }
         } else if slots.available_permits() == 0 {
             tokio::select! {
-                _ = stop.cancelled() => return,
+                _ = stop.cancelled() => break,
                 _ = waker.notified() => {}
             }
         }
     }
+    // Stopping: attempts in flight finish and record their outcome (the process's shutdown
+    // deadline bounds the wait; an attempt cut off there is retaken when its lease runs out).
+    let _ = slots.acquire_many(spec.concurrency as u32).await;
 }
 
 /// Claims as many jobs as there are free slots, as the breaker allows.
@@ -281,6 +292,7 @@ async fn attempt(
     settings: RunnerSettings,
     job: ClaimedJob,
 ) {
+    let started = std::time::Instant::now();
     let result = match handlers.get(&job.kind) {
         Some(handler) => {
             // Cut off before the lease runs out, so no other worker starts it while this one runs.
@@ -326,6 +338,16 @@ async fn attempt(
             (outcome, record, endpoint)
         }
     };
+    crate::metrics::job_attempt(
+        &job.queue,
+        &job.kind,
+        match outcome {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Retry(_) => "retried",
+            Outcome::Dead => "dead",
+        },
+        started.elapsed(),
+    );
     if let Err(error) = record_outcome(pool, spec, &job, outcome, &record, endpoint).await {
         // The lease runs out and the job runs again: nothing is lost.
         tracing::warn!(job_id = job.job_id, %error, "could not record a job's outcome");

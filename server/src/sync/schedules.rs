@@ -9,8 +9,6 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use std::str::FromStr;
-use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 /// A cron expression with seconds: `sec min hour day-of-month month day-of-week`, in UTC.
 pub fn parse(expression: &str) -> anyhow::Result<cron::Schedule> {
@@ -77,19 +75,6 @@ pub async fn tick(pool: &PgPool) -> anyhow::Result<usize> {
     }
     tx.commit().await?;
     Ok(enqueued)
-}
-
-/// Ticks every `every` until `stop`.
-pub async fn run(pool: PgPool, every: Duration, stop: CancellationToken) {
-    loop {
-        if let Err(error) = tick(&pool).await {
-            tracing::warn!(error = %format!("{error:#}"), "schedules could not run; retrying");
-        }
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(every) => {}
-        }
-    }
 }
 
 #[cfg(test)]

@@ -308,6 +308,85 @@ async fn every_log_line_of_a_request_carries_its_request_id(pool: sqlx::PgPool) 
 }
 
 #[sqlx::test(migrations = false)]
+async fn sigterm_ends_open_live_streams_and_the_process_exits_cleanly(pool: sqlx::PgPool) {
+    let url = url_of(&pool).await;
+    let env = [("DATABASE_URL", url.as_str())];
+    let added = milepost(
+        &[
+            "user",
+            "add",
+            "--email",
+            "ana@example.com",
+            "--role",
+            "agent",
+            "--password-stdin",
+        ],
+        &env,
+        Some("a long password\n"),
+    );
+    support::assert_ok(&added);
+    let port = support::free_port();
+    let server = Command::new(env!("CARGO_BIN_EXE_milepost"))
+        .arg("serve")
+        .env("DATABASE_URL", &url)
+        .env("MILEPOST_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        // Far longer than the test waits: the stream must end by itself, not by the deadline.
+        .env("MILEPOST_SHUTDOWN_SECONDS", "600")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    assert!(
+        support::wait_for(&format!("{base}/healthz")).await,
+        "server did not start"
+    );
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let login = client
+        .post(format!("{base}/fn/auth/login"))
+        .form(&[
+            ("email", "ana@example.com"),
+            ("password", "a long password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let mut live = client.get(format!("{base}/live")).send().await.unwrap();
+    assert_eq!(live.status(), 200);
+    assert_eq!(live.headers()["content-type"], "text/event-stream");
+
+    support::send_signal(&server, nix::sys::signal::Signal::SIGTERM);
+    // The open stream ends (its body completes) instead of holding the shutdown open.
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Ok(Some(_)) = live.chunk().await {}
+    })
+    .await;
+    let pid = nix::unistd::Pid::from_raw(server.id() as i32);
+    let exited = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        tokio::task::spawn_blocking(move || server.wait_with_output().unwrap()),
+    )
+    .await;
+    let Ok(out) = exited else {
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        panic!("the server did not exit within a minute of SIGTERM");
+    };
+    let out = out.unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        ended.is_ok(),
+        "the live stream stayed open after SIGTERM: {logs}"
+    );
+    assert!(logs.contains("web server stopped"), "{logs}");
+    assert!(!logs.contains("shutdown deadline passed"), "{logs}");
+    assert!(out.status.success(), "{logs}");
+}
+
+#[sqlx::test(migrations = false)]
 async fn worker_runs_until_sigterm_and_exits_cleanly(pool: sqlx::PgPool) {
     let url = url_of(&pool).await;
     let worker = Command::new(env!("CARGO_BIN_EXE_milepost"))

@@ -26,12 +26,23 @@ impl TestApp {
 
     /// Like `spawn`, with the settings adjusted first.
     pub async fn spawn_with(pool: PgPool, adjust: impl FnOnce(&mut Settings)) -> Self {
+        Self::spawn_in(pool, server::startup::Runtime::default(), adjust).await
+    }
+
+    /// Like `spawn`, sharing `runtime` (the health of background tasks, the stop token) with
+    /// whatever else the test runs, as `milepost serve` shares it with its workers.
+    pub async fn spawn_in(
+        pool: PgPool,
+        runtime: server::startup::Runtime,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Self {
         let vars: HashMap<&str, &str> = HashMap::from([("MILEPOST_LISTEN_ADDR", "127.0.0.1:0")]);
         let mut settings =
             Settings::from_lookup(|k| vars.get(k).map(|v| v.to_string())).expect("test settings");
         adjust(&mut settings);
         server::database::migrate(&pool).await.expect("migrations");
-        let app = Application::build(&settings, pool.clone())
+        let pools = server::database::Pools::single(pool.clone());
+        let app = Application::build_with(&settings, &pools, runtime)
             .await
             .expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
