@@ -309,6 +309,10 @@ pub struct BenchSla {
     /// Timed requests per measurement.
     #[arg(long, default_value_t = 40)]
     pub samples: usize,
+    /// Keep the scratch database afterwards (its name is printed), to look at plans with
+    /// `EXPLAIN ANALYZE`; drop it yourself when done.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 #[derive(Args, Debug)]

@@ -15,6 +15,7 @@ pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod connectors;
+pub mod correlation;
 pub mod database;
 #[cfg(feature = "tools")]
 pub mod demo;

@@ -2,7 +2,7 @@
 //! pause and resume. Integrators and admins act; agents may read an order's jobs.
 
 use crate::domain::integrations::{
-    BulkReplay, IntegrationsOverview, JobDetail, JobFilter, JobView,
+    BulkReplay, Chain, IntegrationsOverview, JobDetail, JobFilter, JobView,
 };
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -91,4 +91,13 @@ pub async fn release_quarantined(quarantine_id: i64, reason: String) -> Result<(
     use crate::services::integrations;
     let user = require_role(OPERATORS).await?;
     integrations::release_quarantined(&ctx()?.pool, user.user_id, quarantine_id, &reason).await
+}
+
+/// A message's chain across systems: by correlation id, order or message id.
+#[server(prefix = "/fn", endpoint = "integrations/chain")]
+pub async fn follow_chain(q: String) -> Result<Chain, AppError> {
+    use crate::auth::{ctx, require_role};
+    use crate::services::integrations;
+    require_role(OPERATORS).await?;
+    integrations::chain(&ctx()?.pool, &q).await
 }

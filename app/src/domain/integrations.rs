@@ -142,3 +142,31 @@ pub struct BulkReplay {
     /// Jobs left dead, each with the reason.
     pub refused: Vec<String>,
 }
+
+/// One link of a message's chain across systems (`/integrations`, "Follow a message").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChainLink {
+    /// `message`, `event`, `job` or `attempt`.
+    pub kind: String,
+    pub at: String,
+    /// The connector or queue.
+    pub place: String,
+    pub title: String,
+    pub status: String,
+    /// The error, the verdict's reason, or an attempt's request and answer.
+    pub detail: Option<String>,
+    pub correlation_id: Option<String>,
+    /// The row's id: the message, event or job.
+    pub reference: String,
+}
+
+/// What "Follow a message" found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Chain {
+    pub query: String,
+    /// The correlation ids it followed.
+    pub correlation_ids: Vec<String>,
+    pub links: Vec<ChainLink>,
+    /// More links than shown.
+    pub truncated: bool,
+}

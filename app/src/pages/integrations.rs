@@ -1,15 +1,17 @@
 //! `/integrations` (integrators, admins): each connection's health, its jobs with filters, the
 //! dead letters with what was sent and answered, replay of one or many (edited first if need
-//! be), pause and resume, and the mapping inbox. The job table and panel are shared with the
+//! be), pause and resume, the mapping inbox, events set aside, and a message's chain across
+//! systems by correlation id. The job table and panel are shared with the
 //! order page (`components::jobs`).
 
 use crate::api::integrations::{
-    get_integrations, list_jobs, PauseQueue, ReleaseQuarantined, ReplayJob, ReplayJobs,
+    get_integrations, list_jobs, FollowChain, PauseQueue, ReleaseQuarantined, ReplayJob, ReplayJobs,
 };
 use crate::components::jobs::{JobPanel, JobTable};
 use crate::components::{action_outcome as outcome, ErrorNotice, Guarded};
 use crate::domain::integrations::{
-    HeldReleaseView, JobFilter, QuarantinedView, QueueHealth, ReconciliationView, UnknownCodeView,
+    Chain, HeldReleaseView, JobFilter, QuarantinedView, QueueHealth, ReconciliationView,
+    UnknownCodeView,
 };
 use crate::domain::status::JobState;
 use crate::domain::Section;
@@ -71,6 +73,9 @@ pub fn IntegrationsPage() -> impl IntoView {
                 </Transition>
                 {outcome(pause.value(), "Saved. The workers follow within a second.")}
                 {outcome(release.value(), "Back in the queue: the projector folds it within a second.")}
+
+                <h2>"Follow a message"</h2>
+                <FollowMessage/>
 
                 <h2>"Jobs"</h2>
                 <JobFilters filter/>
@@ -245,6 +250,58 @@ fn Reconciliations(runs: Vec<ReconciliationView>) -> impl IntoView {
             </tbody>
         </table>
     }.into_any()
+}
+
+/// Search by correlation id, order or message id: the whole chain across systems, in time order.
+#[component]
+fn FollowMessage() -> impl IntoView {
+    let follow = ServerAction::<FollowChain>::new();
+    view! {
+        <ActionForm action=follow attr:id="follow-message" attr:class="filters">
+            <label>"Correlation id, order or message id"<input type="search" name="q" required/></label>
+            <button type="submit">"Follow"</button>
+        </ActionForm>
+        {move || match follow.value().get() {
+            None => ().into_any(),
+            Some(Ok(chain)) => view! { <ChainTable chain/> }.into_any(),
+            Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn ChainTable(chain: Chain) -> impl IntoView {
+    if chain.links.is_empty() {
+        return view! {
+            <p class="empty" id="chain-empty">{format!("Nothing has the correlation id, order or message id {}.", chain.query)}</p>
+        }
+        .into_any();
+    }
+    let ids = chain.correlation_ids.join(", ");
+    view! {
+        <p id="chain-ids">"Correlation ids followed: " <code>{ids}</code>
+            {chain.truncated.then_some(" (the first 500 links are shown)")}</p>
+        <table class="grid" id="chain">
+            <thead><tr><th>"When (UTC)"</th><th>"What"</th><th>"Where"</th><th>""</th><th>"Outcome"</th><th>"Detail"</th></tr></thead>
+            <tbody>
+                {chain.links.into_iter().map(|l| {
+                    let detail = l.detail.map(|d| view! { <details><summary>"Show"</summary><pre>{d}</pre></details> });
+                    let kind = l.kind.clone();
+                    view! {
+                        <tr data-kind=kind>
+                            <td>{l.at}</td>
+                            <td>{l.kind}</td>
+                            <td>{l.place}</td>
+                            <td>{l.title}<br/><small><code>{l.reference}</code></small></td>
+                            <td>{l.status}</td>
+                            <td>{detail}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
 }
 
 #[component]

@@ -376,3 +376,49 @@ pub async fn release_quarantined(
     tx.commit().await?;
     Ok(())
 }
+
+/// Links shown per chain.
+pub const CHAIN_LIMIT: i64 = 500;
+
+/// The chain a correlation id, an order or a message id leads to.
+pub async fn chain(pool: &PgPool, q: &str) -> Result<Chain, AppError> {
+    let q = q.trim();
+    if q.is_empty() {
+        return Err(AppError::Validation(FieldErrors::single(
+            "q",
+            "give a correlation id, an order or a message id",
+        )));
+    }
+    let ids = crate::store::chain::correlation_ids(pool, q).await?;
+    let mut links: Vec<ChainLink> = crate::store::chain::links(pool, &ids, q, CHAIN_LIMIT + 1)
+        .await?
+        .into_iter()
+        .map(|l| ChainLink {
+            kind: l.kind,
+            at: utc(l.at),
+            place: l.place,
+            title: l.title,
+            status: l.status,
+            detail: l.detail,
+            correlation_id: l.correlation_id,
+            reference: l.reference,
+        })
+        .collect();
+    let truncated = links.len() as i64 > CHAIN_LIMIT;
+    links.truncate(CHAIN_LIMIT as usize);
+    // Only the ids that lead somewhere are worth showing.
+    let correlation_ids = ids
+        .into_iter()
+        .filter(|id| {
+            links
+                .iter()
+                .any(|l| l.correlation_id.as_deref() == Some(id))
+        })
+        .collect();
+    Ok(Chain {
+        query: q.to_string(),
+        correlation_ids,
+        links,
+        truncated,
+    })
+}

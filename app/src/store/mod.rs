@@ -19,6 +19,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod chain;
 pub mod disputes;
 pub mod evidence;
 pub mod exceptions;

@@ -16,6 +16,19 @@ where
     F: FnOnce(PgConnectOptions) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
+    in_scratch_database_kept(settings, false, measure).await
+}
+
+/// `in_scratch_database`, keeping the database afterwards when `keep` is set.
+pub async fn in_scratch_database_kept<F, Fut>(
+    settings: &Settings,
+    keep: bool,
+    measure: F,
+) -> anyhow::Result<()>
+where
+    F: FnOnce(PgConnectOptions) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
     let db = crate::database::Database::connect(settings).await?;
     let name = format!("milepost_bench_{}", std::process::id());
     sqlx::query(&format!("create database {name}"))
@@ -30,9 +43,13 @@ where
         .clone()
         .database(&name);
     let result = measure(options).await;
-    sqlx::query(&format!("drop database if exists {name} with (force)"))
-        .execute(&db.pools.workers)
-        .await?;
+    if keep {
+        println!("the scratch database {name} is kept (drop database {name};)");
+    } else {
+        sqlx::query(&format!("drop database if exists {name} with (force)"))
+            .execute(&db.pools.workers)
+            .await?;
+    }
     db.close().await;
     result
 }

@@ -38,7 +38,7 @@ const CARRIERS: &[&str] = &["UPS", "USPS", "FedEx", "NMTF"];
 const BATCH: usize = 5_000;
 
 pub async fn run(args: BenchSla, settings: Settings) -> anyhow::Result<()> {
-    super::in_scratch_database(&settings, |options| {
+    super::in_scratch_database_kept(&settings, args.keep, |options| {
         measure(args, settings.clone(), options)
     })
     .await
@@ -327,7 +327,7 @@ where
 
 /// The dashboard's queries alone, as `server::dashboard::view` runs them for an agent; adds
 /// each query's time to `spent` (by name), so the run can say where the time goes.
-async fn dashboard_sql(pool: &PgPool, spent: &mut Vec<(&'static str, f64)>) -> anyhow::Result<()> {
+async fn dashboard_sql(pool: &PgPool, laps: &mut Laps) -> anyhow::Result<()> {
     let scope = Scope::All;
     let filter = DashboardFilter::default();
     let f = Filters {
@@ -339,34 +339,26 @@ async fn dashboard_sql(pool: &PgPool, spent: &mut Vec<(&'static str, f64)>) -> a
     let to = now.date_naive() + Duration::days(1);
     let from = to - Duration::days(30);
     let previous = from - Duration::days(30);
-    let mut clock = Instant::now();
-    let mut lap = |name: &'static str, spent: &mut Vec<(&'static str, f64)>| {
-        let ms = clock.elapsed().as_secs_f64() * 1000.0;
-        clock = Instant::now();
-        match spent.iter_mut().find(|(n, _)| *n == name) {
-            Some(entry) => entry.1 += ms,
-            None => spent.push((name, ms)),
-        }
-    };
+    laps.start();
     kpis::sums(pool, &f, from, to).await?;
     kpis::sums(pool, &f, previous, from).await?;
-    lap("rollup sums, two periods", spent);
+    laps.lap("rollup sums, two periods");
     kpis::release_delays(pool, &f, from, to, true).await?;
     kpis::release_delays(pool, &f, previous, from, false).await?;
-    lap("release delay p50/p90 and distribution, two periods", spent);
+    laps.lap("release delay p50/p90 and distribution, two periods");
     kpis::risk_counts(pool, &f, now).await?;
-    lap("at-risk and breached counts", spent);
+    laps.lap("at-risk and breached counts");
     kpis::daily(pool, &f, from, to).await?;
-    lap("trend per day", spent);
+    laps.lap("trend per day");
     kpis::cycle_by(pool, &f, from, to, "warehouse_code").await?;
-    lap("cycle time split", spent);
+    laps.lap("cycle time split");
     kpis::at_risk(pool, &f, now, app::services::dashboard::AT_RISK_LIMIT).await?;
-    lap("at-risk orders", spent);
+    laps.lap("at-risk orders");
     kpis::freshness(pool).await?;
-    lap("freshness", spent);
+    laps.lap("freshness");
     app::store::accounts::list(pool).await?;
     kpis::dimension_values(pool, &scope).await?;
-    lap("filter choices", spent);
+    laps.lap("filter choices");
     Ok(())
 }
 
@@ -438,7 +430,7 @@ async fn measure(
     let n = args.samples;
     println!("measuring, {n} samples each (p50 / p95):");
     let dash_page = timed(n, page("/dashboard".into(), cookie.clone())).await?;
-    let mut spent = Vec::new();
+    let mut spent = Laps::default();
     let mut dash_samples = Vec::with_capacity(n);
     for i in 0..n + 2 {
         let started = Instant::now();
@@ -474,10 +466,7 @@ async fn measure(
         );
     };
     report("dashboard", dash_page, dash_sql, 150.0);
-    println!("  where the dashboard's SQL time goes (mean per render):");
-    for (name, total) in &spent {
-        println!("    {name}: {:.1} ms", total / (n + 2) as f64);
-    }
+    spent.print("where the dashboard's SQL time goes", n + 2);
     report("exception queue", queue_page, queue_sql, 100.0);
 
     // An account manager's month: the whole /reports page against the queries behind it.
@@ -534,11 +523,16 @@ async fn measure(
     .await?;
     let report_sql = timed(n, |_| {
         let pool = pool.clone();
-        async move { report_queries(&pool, account, first).await }
+        async move { report_queries(&pool, account, first, &mut Laps::default()).await }
     })
     .await?;
     println!("  (one account-month: ACC03, {month}, {month_orders} orders)");
     report("account-month report", report_page, report_sql, 200.0);
+    let mut report_laps = Laps::default();
+    for _ in 0..n {
+        report_queries(&pool, account, first, &mut report_laps).await?;
+    }
+    report_laps.print("where the report's SQL time goes", n);
 
     // A CSV of about 100,000 orders (the latest, as the order list filters them by date),
     // streamed; the process's resident memory is sampled while it downloads.
@@ -593,6 +587,7 @@ async fn report_queries(
     pool: &PgPool,
     account: Uuid,
     first: chrono::NaiveDate,
+    laps: &mut Laps,
 ) -> anyhow::Result<()> {
     let next = first
         .checked_add_months(chrono::Months::new(1))
@@ -608,22 +603,32 @@ async fn report_queries(
         f: &dims,
     };
     let now = Utc::now();
+    laps.start();
     app::store::accounts::list(pool).await?;
     app::store::reports::snapshots(pool, account, first).await?;
+    laps.lap("accounts and published versions");
     kpis::sums(pool, &f, first, next).await?;
+    laps.lap("rollup sums");
     app::store::disputes::excused_counts(pool, account, first, next, ["", "", ""]).await?;
     app::store::reports::attainment(pool, account, first, next, &dims).await?;
+    laps.lap("attainment, measured and after excusals");
     app::store::reports::early(pool, account, first, next, &dims).await?;
+    laps.lap("early deliveries");
     let (rows, _) =
         app::store::reports::breaches(pool, account, first, next, &dims, now, 500).await?;
+    laps.lap("breach list");
     let ids: Vec<i64> = rows.iter().map(|r| r.5).collect();
     app::store::reports::spans(pool, &ids).await?;
+    laps.lap("blame spans");
     app::store::disputes::excusals(pool, account, first, next, ["", "", ""]).await?;
+    laps.lap("excusals");
     app::store::reports::cycle_percentiles(pool, account, first, next, &dims).await?;
+    laps.lap("cycle p50/p90");
     let start = first
         .checked_sub_months(chrono::Months::new(11))
         .expect("a month");
     kpis::daily(pool, &f, start, next).await?;
+    laps.lap("twelve-month trend");
     app::store::scorecards::delivered_with_etas(
         pool,
         Some(&[account]),
@@ -633,7 +638,42 @@ async fn report_queries(
         true,
     )
     .await?;
+    laps.lap("ETA scorecards with lanes");
     Ok(())
+}
+
+/// Time spent per named step of a render, summed over renders.
+#[derive(Default)]
+struct Laps {
+    clock: Option<Instant>,
+    spent: Vec<(&'static str, f64)>,
+}
+
+impl Laps {
+    fn start(&mut self) {
+        self.clock = Some(Instant::now());
+    }
+
+    /// The time since the last lap (or the start) goes to `name`.
+    fn lap(&mut self, name: &'static str) {
+        let now = Instant::now();
+        let ms = self
+            .clock
+            .map_or(0.0, |c| now.duration_since(c).as_secs_f64() * 1000.0);
+        self.clock = Some(now);
+        match self.spent.iter_mut().find(|(n, _)| *n == name) {
+            Some(entry) => entry.1 += ms,
+            None => self.spent.push((name, ms)),
+        }
+    }
+
+    /// Each step's mean over `renders`.
+    fn print(&self, title: &str, renders: usize) {
+        println!("  {title} (mean per render):");
+        for (name, total) in &self.spent {
+            println!("    {name}: {:.1} ms", total / renders as f64);
+        }
+    }
 }
 
 /// The resident set of this process, in bytes (Linux; `None` elsewhere).

@@ -16,9 +16,17 @@ pub fn make_span(req: &Request) -> Span {
         .and_then(|id| id.header_value().to_str().ok())
         .unwrap_or("-")
         .to_string();
+    // The correlation id a sender named; the request id otherwise (ingest keeps the same).
+    let correlation = req
+        .headers()
+        .get(crate::correlation::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::correlation::clean)
+        .unwrap_or_else(|| request_id.clone());
     tracing::info_span!(
         "request",
         request.id = %request_id,
+        correlation.id = %correlation,
         http.method = %req.method(),
         http.path = %req.uri().path(),
     )

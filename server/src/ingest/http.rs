@@ -35,6 +35,7 @@ const KEPT_HEADERS: &[&str] = &[
     "content-length",
     "user-agent",
     "x-request-id",
+    "x-correlation-id",
     "webhook-id",
     "webhook-timestamp",
     "x-shiphero-message-id",
@@ -193,6 +194,21 @@ fn kept_headers(headers: &HeaderMap) -> Value {
     Value::Object(kept)
 }
 
+/// The kept headers with the message's correlation id: the sender's `X-Correlation-Id`, else
+/// its request id (`X-Request-Id`, which the request-id layer sets when the sender did not).
+fn with_correlation(mut kept: Value) -> Value {
+    let id = [crate::correlation::HEADER, "x-request-id"]
+        .iter()
+        .find_map(|h| {
+            kept.get(*h)
+                .and_then(Value::as_str)
+                .and_then(crate::correlation::clean)
+        })
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    kept[crate::correlation::HEADER] = Value::String(id);
+    kept
+}
+
 fn content_type(headers: &HeaderMap) -> Option<String> {
     headers
         .get(http::header::CONTENT_TYPE)
@@ -251,7 +267,7 @@ impl Request<'_> {
             connector: self.connector,
             body,
             content_type,
-            headers: kept_headers(self.headers),
+            headers: with_correlation(kept_headers(self.headers)),
             header_message_id: self.header_message_id.clone(),
             received_at: Utc::now(),
         }
@@ -260,32 +276,25 @@ impl Request<'_> {
     async fn refuse(&self, body: &[u8], error: IngestError) -> Response {
         let started = std::time::Instant::now();
         let content_type = content_type(self.headers);
-        let kept = pipeline::reject(
-            &self.state.pool,
-            &self.inbound(body, content_type.as_deref()),
-            &error,
-        )
-        .await;
+        let inbound = self.inbound(body, content_type.as_deref());
+        let kept = pipeline::reject(&self.state.pool, &inbound, &error).await;
         let outcome = match &kept {
             Ok(_) if !error.status().is_server_error() => "rejected",
             _ => "failed",
         };
         crate::metrics::ingest_message(&self.connector.name, outcome, started.elapsed());
-        match kept {
+        let response = match kept {
             Ok(_) => error.into_response(),
             Err(e) => e.into_response(),
-        }
+        };
+        echo_correlation(response, &inbound)
     }
 
     async fn ingest(&self, body: &[u8], parsed: Result<Parsed, AdapterError>) -> Response {
         let started = std::time::Instant::now();
         let content_type = content_type(self.headers);
-        let result = pipeline::ingest(
-            &self.state.writer,
-            &self.inbound(body, content_type.as_deref()),
-            parsed,
-        )
-        .await;
+        let inbound = self.inbound(body, content_type.as_deref());
+        let result = pipeline::ingest(&self.state.writer, &inbound, parsed).await;
         let outcome = match &result {
             Ok(receipt) if receipt.accepted > 0 => "accepted",
             Ok(_) => "duplicate",
@@ -293,11 +302,26 @@ impl Request<'_> {
             Err(_) => "rejected",
         };
         crate::metrics::ingest_message(&self.connector.name, outcome, started.elapsed());
-        match result {
+        let response = match result {
             Ok(receipt) => accepted(receipt),
             Err(e) => e.into_response(),
-        }
+        };
+        echo_correlation(response, &inbound)
     }
+}
+
+/// Tells the sender the correlation id its message is known by (to quote it, or to find it on
+/// `/integrations`).
+fn echo_correlation(mut response: Response, inbound: &Inbound<'_>) -> Response {
+    if let Some(value) = inbound
+        .correlation_id()
+        .and_then(|id| http::HeaderValue::from_str(&id).ok())
+    {
+        response
+            .headers_mut()
+            .insert(crate::correlation::HEADER, value);
+    }
+    response
 }
 
 /// `POST /api/v1/events`: canonical CloudEvents, one or a batch, from the key's connector.

@@ -49,6 +49,14 @@ pub struct Receipt {
 }
 
 impl Inbound<'_> {
+    /// The message's correlation id, as intake recorded it among the kept headers.
+    pub fn correlation_id(&self) -> Option<String> {
+        self.headers
+            .get(crate::correlation::HEADER)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    }
+
     /// The provider's id, else the one a signature header carried, else a hash of the bytes.
     fn message_id(&self, parsed: Option<&Parsed>) -> (String, bool) {
         if let Some(id) = parsed
@@ -131,6 +139,11 @@ pub async fn ingest(
         None => None,
     };
     let mut new_events: Vec<NewEvent> = parsed.events.iter().map(to_new_event).collect();
+    // An event without a correlation id of its own has its message's.
+    let correlation = inbound.correlation_id();
+    for e in new_events.iter_mut().filter(|e| e.correlation_id.is_none()) {
+        e.correlation_id = correlation.clone();
+    }
     mark_repeats_within(&mut new_events);
     let connector_id = inbound.connector.id;
     for e in new_events.iter_mut() {

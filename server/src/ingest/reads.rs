@@ -44,7 +44,9 @@ impl ReadIntake {
             connector: &connector,
             body: &body,
             content_type: Some("application/json"),
-            headers: json!({"x-milepost-source": "odoo.read"}),
+            // The read joins the chain of the job that made it.
+            headers: json!({"x-milepost-source": "odoo.read",
+                            "x-correlation-id": crate::correlation::current()}),
             header_message_id: Some(message_id),
             received_at: Utc::now(),
         };

@@ -19,7 +19,8 @@ pub struct Effects {
     /// Inventory comparisons first, then each order's jobs in history order.
     pub jobs: Vec<NewJob>,
     /// (event, order, type) of every event applied for the first time.
-    pub deliveries: Vec<(Uuid, String, String)>,
+    /// (event, order, type, correlation id) of each applied event, for customer webhooks.
+    pub deliveries: Vec<(Uuid, String, String, Option<String>)>,
 }
 
 /// The jobs and deliveries the batch's newly applied events ask for.
@@ -35,11 +36,14 @@ pub fn plan(
             .extend(outbox::plan_inventory(*event_id, data, routes));
     }
     for order in &folded.orders {
-        effects.deliveries.extend(
-            order
-                .applied_now()
-                .map(|e| (e.event_id, order.order_ref.clone(), e.event_type.clone())),
-        );
+        effects.deliveries.extend(order.applied_now().map(|e| {
+            (
+                e.event_id,
+                order.order_ref.clone(),
+                e.event_type.clone(),
+                e.correlation_id.clone(),
+            )
+        }));
         let Some(projection) = order.projection.as_ref().filter(|_| !routes.is_empty()) else {
             continue;
         };
@@ -60,9 +64,12 @@ pub fn plan(
                     occurred_at: e.occurred_at,
                     data: &e.data,
                 };
-                effects
-                    .jobs
-                    .extend(outbox::plan(&applied, &context, routes));
+                // Each job carries the correlation id of the message behind its event.
+                effects.jobs.extend(
+                    outbox::plan(&applied, &context, routes)
+                        .into_iter()
+                        .map(|job| job.correlated(e.correlation_id.clone())),
+                );
             }
         }
     }

@@ -84,6 +84,9 @@ pub struct OdooState {
     next_id: i64,
     next_order: i64,
     outgoing: Vec<Value>,
+    /// The `X-Correlation-Id` of every request that carried one, in arrival order (Odoo
+    /// ignores the header; the stand-in keeps it so tests can follow a chain into it).
+    pub correlation_ids: Vec<String>,
 }
 
 fn now() -> String {
@@ -137,6 +140,7 @@ impl OdooState {
             next_id: 1000,
             next_order: 24,
             outgoing: Vec::new(),
+            correlation_ids: Vec::new(),
         };
         s.put(
             "res.users",
@@ -1459,6 +1463,15 @@ impl OdooStandIn {
         })
     }
 
+    fn note_correlation(&self, headers: &HeaderMap) {
+        if let Some(id) = headers
+            .get("x-correlation-id")
+            .and_then(|v| v.to_str().ok())
+        {
+            self.with(|s| s.correlation_ids.push(id.to_string()));
+        }
+    }
+
     pub fn with<R>(&self, f: impl FnOnce(&mut OdooState) -> R) -> R {
         f(&mut self.state.lock().expect("the stand-in's state"))
     }
@@ -1586,6 +1599,7 @@ async fn json2(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    odoo.note_correlation(&headers);
     // JSON-2 came with Odoo 19; an older server has no such route.
     if odoo.with(|s| s.version) < 19 {
         return (StatusCode::NOT_FOUND, "404: Not Found").into_response();
@@ -1644,7 +1658,12 @@ fn rpc_error(id: &Value, f: &OdooFault, version: u8) -> Value {
                     "debug": format!("{}: {}\n", f.name, f.message)}}})
 }
 
-async fn jsonrpc(State(odoo): State<OdooStandIn>, Json(request): Json<Value>) -> Response {
+async fn jsonrpc(
+    State(odoo): State<OdooStandIn>,
+    headers: HeaderMap,
+    Json(request): Json<Value>,
+) -> Response {
+    odoo.note_correlation(&headers);
     let id = request["id"].clone();
     if let Some(answer) = faulted(&odoo, Some(&id)).await {
         return answer;

@@ -23,6 +23,10 @@ pub struct Entry {
     pub data: Value,
     pub disposition: String,
     pub reason: Option<String>,
+    /// The correlation id of the message it came in (`crate::correlation`); the jobs it causes
+    /// carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
 }
 
 impl Entry {
@@ -262,7 +266,8 @@ pub async fn take_queued(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Ve
            select t.queue_id, t.order_ref, t.tracking_number, e.event_id, e.recorded_at as "recorded_at: DateTime<Utc>",
                   -- The identity the fold sorts ties by: stable however often the order is refolded.
                   e.connector_id || ':' || e.external_id as "identity!",
-                  e.type, e.occurred_at as "occurred_at: DateTime<Utc>", e.data, e.disposition, e.disposition_reason
+                  e.type, e.occurred_at as "occurred_at: DateTime<Utc>", e.data, e.disposition, e.disposition_reason,
+                  e.correlation_id
            from taken t join event e on e.event_id = t.event_id and e.recorded_at = t.recorded_at"#,
         limit
     )
@@ -282,6 +287,7 @@ pub async fn take_queued(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Ve
                     data: r.data,
                     disposition: r.disposition,
                     reason: r.disposition_reason,
+                    correlation_id: r.correlation_id,
                 },
                 order_ref: r.order_ref,
                 tracking_number: r.tracking_number,

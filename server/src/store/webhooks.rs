@@ -78,7 +78,7 @@ pub async fn target(db: impl PgExecutor<'_>, subscription_id: i64) -> sqlx::Resu
 pub async fn enqueue_deliveries(
     conn: &mut PgConnection,
     kind: &str,
-    events: &[(Uuid, String, String)],
+    events: &[(Uuid, String, String, Option<String>)],
 ) -> sqlx::Result<u64> {
     if events.is_empty() {
         return Ok(0);
@@ -87,8 +87,9 @@ pub async fn enqueue_deliveries(
         r#"insert into job (queue, kind, payload, ordering_key, correlation_id, caused_by)
            select 'webhooks:' || s.subscription_id, $4,
                   jsonb_build_object('subscription_id', s.subscription_id, 'event_id', e.event_id),
-                  e.order_ref, e.event_id::text, e.event_id
-           from unnest($1::uuid[], $2::text[], $3::text[]) with ordinality as e(event_id, order_ref, type, n)
+                  e.order_ref, coalesce(e.correlation_id, e.event_id::text), e.event_id
+           from unnest($1::uuid[], $2::text[], $3::text[], $5::text[])
+                with ordinality as e(event_id, order_ref, type, correlation_id, n)
            join "order" o on o.order_ref = e.order_ref
            join webhook_subscription s on s.account_id = o.account_id
                 and (cardinality(s.event_types) = 0 or e.type = any(s.event_types))
@@ -97,7 +98,8 @@ pub async fn enqueue_deliveries(
         &events.iter().map(|e| e.0).collect::<Vec<_>>(),
         &events.iter().map(|e| e.1.clone()).collect::<Vec<_>>(),
         &events.iter().map(|e| e.2.clone()).collect::<Vec<_>>(),
-        kind
+        kind,
+        &events.iter().map(|e| e.3.clone()).collect::<Vec<_>>() as _
     )
     .execute(conn)
     .await?;

@@ -216,13 +216,17 @@ async fn run_queue(
             };
             let (pool, spec, handlers, waker) =
                 (pool.clone(), spec.clone(), handlers.clone(), waker.clone());
-            // One span per attempt: every log line of the job's work carries which it is.
+            // One span per attempt, in the scope of its correlation id: every log line of the
+            // job's work and every call it makes carries both.
             let span = tracing::info_span!(
                 "job attempt", job.id = job.job_id, job.queue = %job.queue, job.kind = %job.kind,
-                job.attempt = job.attempts
+                job.attempt = job.attempts,
+                correlation.id = job.correlation_id.as_deref().unwrap_or("-")
             );
+            let correlation = job.correlation_id.clone();
             tokio::spawn(async move {
-                attempt(&pool, &spec, &handlers, settings, job)
+                let work = attempt(&pool, &spec, &handlers, settings, job);
+                crate::correlation::scope(correlation, work)
                     .instrument(span)
                     .await;
                 drop(slot);

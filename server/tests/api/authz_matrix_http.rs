@@ -149,6 +149,16 @@ const MATRIX: &[Rule] = &[
         &[("reason", "matrix")],
     ),
     (
+        "integrations/chain",
+        May::Roles(&[Admin, Integrator]),
+        &[("q", "no-such-correlation-id")],
+    ),
+    (
+        "integrations/release-quarantined",
+        May::Roles(&[Admin, Integrator]),
+        &[("quarantine_id", "999999"), ("reason", "matrix")],
+    ),
+    (
         "integrations/pause",
         May::Roles(&[Admin, Integrator]),
         &[
@@ -393,6 +403,8 @@ async fn the_other_doors_refuse_anonymous_callers(pool: sqlx::PgPool) {
     for (path, post, expected) in [
         ("/healthz", false, StatusCode::OK),
         ("/readyz", false, StatusCode::OK),
+        // Served only behind MILEPOST_METRICS_TOKEN (metrics_http), which this app has not.
+        ("/metrics", false, StatusCode::NOT_FOUND),
         ("/api/v1/openapi.json", false, StatusCode::OK),
         ("/live", false, StatusCode::UNAUTHORIZED),
         ("/export/orders.csv", false, StatusCode::UNAUTHORIZED),

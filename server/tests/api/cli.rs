@@ -235,10 +235,13 @@ async fn demo_creates_users_and_history_and_can_run_twice(pool: sqlx::PgPool) {
     assert_eq!(users.len(), 5);
 }
 
-#[sqlx::test(migrations = false)]
-async fn every_log_line_of_a_request_carries_its_request_id(pool: sqlx::PgPool) {
-    let url = url_of(&pool).await;
-    let env = [("DATABASE_URL", url.as_str())];
+/// `milepost serve` on a free port with `env`, its database holding the agent
+/// ana@example.com ("a long password"); returns the process and its base URL once it answers.
+async fn serving_with_an_agent(
+    pool: &sqlx::PgPool,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    let url = url_of(pool).await;
     let added = milepost(
         &[
             "user",
@@ -249,7 +252,7 @@ async fn every_log_line_of_a_request_carries_its_request_id(pool: sqlx::PgPool) 
             "agent",
             "--password-stdin",
         ],
-        &env,
+        &[("DATABASE_URL", url.as_str())],
         Some("a long password\n"),
     );
     support::assert_ok(&added);
@@ -258,15 +261,23 @@ async fn every_log_line_of_a_request_carries_its_request_id(pool: sqlx::PgPool) 
         .arg("serve")
         .env("DATABASE_URL", &url)
         .env("MILEPOST_LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("MILEPOST_LOG_FORMAT", "json")
+        .envs(env.iter().copied())
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
+    assert!(
+        support::wait_for(&format!("{base}/healthz")).await,
+        "server did not start"
+    );
+    (server, base)
+}
+
+#[sqlx::test(migrations = false)]
+async fn every_log_line_of_a_request_carries_its_request_id(pool: sqlx::PgPool) {
+    let (server, base) = serving_with_an_agent(&pool, &[("MILEPOST_LOG_FORMAT", "json")]).await;
     let client = reqwest::Client::new();
-    let ready = support::wait_for(&format!("{base}/healthz")).await;
-    assert!(ready, "server did not start");
 
     let res = client
         .post(format!("{base}/fn/auth/login"))
@@ -309,38 +320,9 @@ async fn every_log_line_of_a_request_carries_its_request_id(pool: sqlx::PgPool) 
 
 #[sqlx::test(migrations = false)]
 async fn sigterm_ends_open_live_streams_and_the_process_exits_cleanly(pool: sqlx::PgPool) {
-    let url = url_of(&pool).await;
-    let env = [("DATABASE_URL", url.as_str())];
-    let added = milepost(
-        &[
-            "user",
-            "add",
-            "--email",
-            "ana@example.com",
-            "--role",
-            "agent",
-            "--password-stdin",
-        ],
-        &env,
-        Some("a long password\n"),
-    );
-    support::assert_ok(&added);
-    let port = support::free_port();
-    let server = Command::new(env!("CARGO_BIN_EXE_milepost"))
-        .arg("serve")
-        .env("DATABASE_URL", &url)
-        .env("MILEPOST_LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        // Far longer than the test waits: the stream must end by itself, not by the deadline.
-        .env("MILEPOST_SHUTDOWN_SECONDS", "600")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    assert!(
-        support::wait_for(&format!("{base}/healthz")).await,
-        "server did not start"
-    );
+    // Far longer than the test waits: the stream must end by itself, not by the deadline.
+    let (server, base) =
+        serving_with_an_agent(&pool, &[("MILEPOST_SHUTDOWN_SECONDS", "600")]).await;
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()

@@ -14,6 +14,7 @@ mod attacks_http;
 mod auth_http;
 mod authz_matrix_http;
 mod cli;
+mod correlation_http;
 mod customer_webhooks_db;
 mod dashboard_http;
 mod disputes_http;

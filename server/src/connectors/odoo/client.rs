@@ -199,7 +199,7 @@ impl OdooClient {
             error,
             record: record.clone(),
         };
-        let mut request = self.http.post(&url).json(&body);
+        let mut request = crate::correlation::tag(self.http.post(&url).json(&body));
         if let Protocol::Json2 { api_key } = &self.config.protocol {
             request = request
                 .bearer_auth(api_key.expose_secret())

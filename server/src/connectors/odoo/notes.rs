@@ -54,7 +54,7 @@ pub async fn post(odoo: &OdooClient, n: &Note) -> Result<Done, JobError> {
             "sale.order",
             "message_post",
             Some(&[order_id]),
-            json!({"body": format!("{} ({tag})", n.body), "message_type": "comment",
+            json!({"body": with_correlation(format!("{} ({tag})", n.body)), "message_type": "comment",
                    "subtype_xmlid": "mail.mt_note"}),
         )
         .await?;
@@ -71,7 +71,7 @@ pub async fn post(odoo: &OdooClient, n: &Note) -> Result<Done, JobError> {
             .await?;
         if scheduled.as_i64() == Some(0) {
             let mut kwargs = json!({"act_type_xmlid": "mail.mail_activity_data_todo",
-                                    "summary": summary, "note": format!("{} ({tag})", n.body)});
+                                    "summary": summary, "note": with_correlation(format!("{} ({tag})", n.body))});
             if let Some(user) = id_of(&order["user_id"]).or(order["user_id"].as_i64()) {
                 kwargs["user_id"] = Value::from(user);
             }
@@ -86,4 +86,13 @@ pub async fn post(odoo: &OdooClient, n: &Note) -> Result<Done, JobError> {
         }
     }
     Ok(Done { record: x.record() })
+}
+
+/// The note's text with the correlation id of the work that caused it, for whoever follows the
+/// note back through Milepost's `/integrations` and the partners' logs.
+fn with_correlation(body: String) -> String {
+    match crate::correlation::current() {
+        Some(id) => format!("{body} [correlation {id}]"),
+        None => body,
+    }
 }

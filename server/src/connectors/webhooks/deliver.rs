@@ -300,8 +300,7 @@ pub async fn deliver(
         request: Some(json!({"url": url, "webhook-id": id, "type": message.event_type})),
         ..AttemptRecord::default()
     };
-    let sent = http
-        .post(&url)
+    let sent = crate::correlation::tag(http.post(&url))
         .header("content-type", "application/json")
         .header("webhook-id", &id)
         .header("webhook-timestamp", ts.to_string())

@@ -76,9 +76,7 @@ impl WmsClient {
             request: Some(json!({"url": self.config.url, "body": body})),
             ..AttemptRecord::default()
         };
-        let response = self
-            .http
-            .post(&self.config.url)
+        let response = crate::correlation::tag(self.http.post(&self.config.url))
             .bearer_auth(self.config.token.expose_secret())
             .header("Idempotency-Key", &i.instruction_id)
             .json(&body)

@@ -83,11 +83,21 @@ impl NewJob {
         self
     }
 
-    /// The event that caused this job: at most one job per event, queue and kind, ever; the
-    /// event's id is also the job's correlation id.
+    /// The event that caused this job: at most one job per event, queue and kind, ever. The
+    /// event's id is the job's correlation id unless it has one (`correlated`).
     pub fn caused_by(mut self, event_id: uuid::Uuid) -> Self {
         self.caused_by = Some(event_id);
-        self.correlation_id = Some(event_id.to_string());
+        self.correlation_id
+            .get_or_insert_with(|| event_id.to_string());
+        self
+    }
+
+    /// The correlation id of the inbound message behind this job (`crate::correlation`); none
+    /// keeps what it has.
+    pub fn correlated(mut self, id: Option<String>) -> Self {
+        if id.is_some() {
+            self.correlation_id = id;
+        }
         self
     }
 
