@@ -14,22 +14,69 @@ fn push_orders(
     to: NaiveDate,
     f: &DashboardFilter,
 ) {
-    q.push(" and o.account_id = ")
+    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    push_placed(
+        q,
+        "o",
+        "ordered_at",
+        account_id,
+        midnight(from),
+        midnight(to),
+        f,
+    );
+}
+
+/// The rows of table `alias` (orders, or a table that copies the order's account, placement
+/// and dimensions: `sla_clock`, `order_kpi`) of an account placed in `[from, to)` by column
+/// `placed`, narrowed by the filter's dimensions.
+fn push_placed<'a, T>(
+    q: &mut QueryBuilder<'a, Postgres>,
+    alias: &str,
+    placed: &str,
+    account_id: Uuid,
+    from: T,
+    to: T,
+    f: &DashboardFilter,
+) where
+    T: 'a + sqlx::Encode<'a, Postgres> + sqlx::Type<Postgres> + Send,
+{
+    q.push(format!(" and {alias}.account_id = "))
         .push_bind(account_id)
-        .push(" and o.ordered_at >= ")
-        .push_bind(from.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
-        .push(" and o.ordered_at < ")
-        .push_bind(to.and_hms_opt(0, 0, 0).expect("midnight").and_utc());
+        .push(format!(" and {alias}.{placed} >= "))
+        .push_bind(from)
+        .push(format!(" and {alias}.{placed} < "))
+        .push_bind(to);
     for (column, value) in [
         ("warehouse_code", &f.warehouse),
         ("carrier", &f.carrier),
         ("service_level", &f.service_level),
     ] {
         if !value.trim().is_empty() {
-            q.push(format!(" and o.{column} = "))
+            q.push(format!(" and {alias}.{column} = "))
                 .push_bind(value.trim().to_string());
         }
     }
+}
+
+/// The clocks of the orders of an account placed in `[from, to)`, by the copies `sla_clock`
+/// keeps of the order's account, placement and dimensions (one index range, no join).
+fn push_clocks(
+    q: &mut QueryBuilder<'_, Postgres>,
+    account_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+    f: &DashboardFilter,
+) {
+    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    push_placed(
+        q,
+        "k",
+        "ordered_at",
+        account_id,
+        midnight(from),
+        midnight(to),
+        f,
+    );
 }
 
 /// Per segment: (segment, ended clocks, ended in time and not failed).
@@ -45,9 +92,9 @@ pub async fn attainment(
                   count(*) filter (where k.ended_at is not null)::int8,
                   count(*) filter (where k.ended_at is not null and not k.failed
                                    and (k.due_at is null or k.ended_at <= k.due_at))::int8
-           from sla_clock k join "order" o using (order_id) where true"#,
+           from sla_clock k where true"#,
     );
-    push_orders(&mut q, account_id, from, to, f);
+    push_clocks(&mut q, account_id, from, to, f);
     q.push(" group by k.segment");
     q.build_query_as().fetch_all(db).await
 }
@@ -75,7 +122,7 @@ pub fn breaches_export_query(
         r#"select o.order_ref, k.segment, k.due_at, k.ended_at, k.failed, o.order_id
            from sla_clock k join "order" o using (order_id) where true"#,
     );
-    push_orders(&mut q, account_id, from, to, f);
+    push_clocks(&mut q, account_id, from, to, f);
     q.push(" and ((k.ended_at is not null and (k.failed or k.ended_at > k.due_at)) or (k.ended_at is null and k.due_at < ")
         .push_bind(now)
         .push(")) order by k.due_at, o.order_ref");
@@ -98,19 +145,18 @@ pub async fn breaches(
             .push_bind(now)
             .push("))");
     };
+    // The breached clocks first (one index range on the clocks), then their orders' references.
     let mut q = QueryBuilder::new(
-        r#"select o.order_ref, k.segment, k.due_at, k.ended_at, k.failed, o.order_id
-           from sla_clock k join "order" o using (order_id) where true"#,
+        r#"select o.order_ref, b.segment, b.due_at, b.ended_at, b.failed, o.order_id
+           from (select k.order_id, k.segment, k.due_at, k.ended_at, k.failed from sla_clock k where true"#,
     );
-    push_orders(&mut q, account_id, from, to, f);
+    push_clocks(&mut q, account_id, from, to, f);
     breached(&mut q);
-    q.push(" order by k.due_at, o.order_ref limit ")
+    q.push(r#") b join "order" o using (order_id) order by b.due_at, o.order_ref limit "#)
         .push_bind(limit);
     let rows: Vec<Breach> = q.build_query_as().fetch_all(db).await?;
-    let mut count = QueryBuilder::new(
-        r#"select count(*)::int8 from sla_clock k join "order" o using (order_id) where true"#,
-    );
-    push_orders(&mut count, account_id, from, to, f);
+    let mut count = QueryBuilder::new(r#"select count(*)::int8 from sla_clock k where true"#);
+    push_clocks(&mut count, account_id, from, to, f);
     breached(&mut count);
     let total: i64 = count.build_query_scalar().fetch_one(db).await?;
     Ok((rows, total))
@@ -232,8 +278,9 @@ pub async fn cycle_percentiles(
             "percentile_cont(array[0.5, 0.9]) within group (order by {s}) filter (where {s} is not null), count({s})"
         ));
     }
-    q.push(r#" from order_kpi k join "order" o using (order_id) where true"#);
-    push_orders(&mut q, account_id, from, to, f);
+    // `order_kpi` copies the order's account, placement day (UTC) and dimensions.
+    q.push(r#" from order_kpi k where true"#);
+    push_placed(&mut q, "k", "day", account_id, from, to, f);
     let row: (Percentiles, i64, Percentiles, i64, Percentiles, i64) =
         q.build_query_as().fetch_one(db).await?;
     Ok(vec![(row.0, row.1), (row.2, row.3), (row.4, row.5)])

@@ -20,8 +20,8 @@ pub struct EtaRow {
 
 /// The delivered shipments of the orders placed in `[from, to)` (by the order indexes, as the
 /// rest of a report counts orders) of the accounts in `accounts` (all when `None`), narrowed by
-/// warehouse, carrier and service level (empty: any); the destination country only when
-/// `with_country` (it is read from the order's `order.created` event).
+/// warehouse, carrier and service level (empty: any); the destination country (the order's
+/// `ship_to.country`) only when `with_country`.
 pub async fn delivered_with_etas(
     db: &PgPool,
     accounts: Option<&[Uuid]>,
@@ -34,15 +34,7 @@ pub async fn delivered_with_etas(
     sqlx::query_as!(
         EtaRow,
         r#"select s.tracking_number, coalesce(s.carrier, o.carrier) as carrier, o.service_level,
-                  o.warehouse_code,
-                  -- The event table is partitioned by recording time: bounding it by the order's
-                  -- own time (less a day of clock skew) reads one or two partitions, not all.
-                  case when $7 then
-                      (select c.data #>> '{ship_to,country}' from event c
-                       where c.order_ref = o.order_ref and c.type = 'order.created'
-                         and c.recorded_at >= o.ordered_at - interval '1 day'
-                       order by c.recorded_at desc limit 1)
-                  end as country,
+                  o.warehouse_code, case when $7 then o.ship_to_country end as country,
                   s.delivered_at as "delivered_at!: DateTime<Utc>",
                   x.given_at as "given_at?: DateTime<Utc>", x.eta as "eta?: DateTime<Utc>"
            from "order" o

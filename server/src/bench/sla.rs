@@ -196,6 +196,7 @@ pub fn synthetic_order(
             },
             last_event_at: milestones.last().map(|m| m.1),
             order_value: Some(f64::from(rng.random_range(20..2000))),
+            ship_to_country: Some(if n.is_multiple_of(7) { "CA" } else { "US" }.into()),
             ..OrderHeader::default()
         },
         lines,
@@ -390,6 +391,16 @@ async fn measure(
 
     let mut settings = settings;
     settings.listen_addr = "127.0.0.1:0".parse()?;
+    // From here on, the pages and the bare SQL they are compared with use connections set up
+    // as the web pool's are in production (`database::session`: statement timeout, no JIT).
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .connect_with(crate::database::session(
+            (*pool.connect_options()).clone(),
+            crate::database::PoolKind::Web,
+            &settings.db,
+        ))
+        .await?;
     let app = Application::build(&settings, pool.clone()).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped(std::future::pending()));

@@ -75,6 +75,7 @@ pub async fn write(conn: &mut PgConnection, orders: &[OrderProjection]) -> sqlx:
                 "service_level": h.service_level, "priority": h.priority, "ordered_at": h.ordered_at,
                 "promised_ship_by": h.promised_ship_by, "promised_deliver_by": h.promised_deliver_by,
                 "tracking_numbers": h.tracking_numbers, "last_event_at": h.last_event_at, "order_value": h.order_value,
+                "ship_to_country": h.ship_to_country,
                 "open_exceptions": p.exceptions.iter().filter(|x| x.closed_by_event.is_none()).count(),
                 "part_hashes": hashes(p),
             })
@@ -88,20 +89,21 @@ pub async fn write(conn: &mut PgConnection, orders: &[OrderProjection]) -> sqlx:
                    status text, on_hold boolean, warehouse_code text, carrier text, service_level text, priority text,
                    ordered_at timestamptz, promised_ship_by timestamptz, promised_deliver_by timestamptz,
                    tracking_numbers text[], last_event_at timestamptz, open_exceptions integer, part_hashes jsonb,
-                   order_value numeric)),
+                   order_value numeric, ship_to_country text)),
            previous as (
                select o.order_ref, o.part_hashes from "order" o where o.order_ref in (select order_ref from input)),
            upserted as (
                insert into "order" (order_ref, account_id, customer_name, customer_po, status, on_hold, warehouse_code,
                                     carrier, service_level, priority, ordered_at, promised_ship_by, promised_deliver_by,
-                                    tracking_numbers, open_exceptions, last_event_at, part_hashes, order_value, updated_at)
+                                    tracking_numbers, open_exceptions, last_event_at, part_hashes, order_value,
+                                    ship_to_country, updated_at)
                select i.order_ref,
                       coalesce((select a.account_id from account a where a.code = i.account_code),
                                (select r.account_id from account_external_ref r
                                 where r.system = i.ref_system and r.external_id = i.ref_id)),
                       i.customer_name, i.customer_po, i.status, i.on_hold, i.warehouse_code, i.carrier, i.service_level,
                       i.priority, i.ordered_at, i.promised_ship_by, i.promised_deliver_by, i.tracking_numbers,
-                      i.open_exceptions, i.last_event_at, i.part_hashes, i.order_value, now()
+                      i.open_exceptions, i.last_event_at, i.part_hashes, i.order_value, i.ship_to_country, now()
                from input i
                on conflict (order_ref) do update set
                    account_id = excluded.account_id, customer_name = excluded.customer_name,
@@ -111,7 +113,8 @@ pub async fn write(conn: &mut PgConnection, orders: &[OrderProjection]) -> sqlx:
                    ordered_at = excluded.ordered_at, promised_ship_by = excluded.promised_ship_by,
                    promised_deliver_by = excluded.promised_deliver_by, tracking_numbers = excluded.tracking_numbers,
                    open_exceptions = excluded.open_exceptions, last_event_at = excluded.last_event_at,
-                   part_hashes = excluded.part_hashes, order_value = excluded.order_value, updated_at = now()
+                   part_hashes = excluded.part_hashes, order_value = excluded.order_value,
+                   ship_to_country = excluded.ship_to_country, updated_at = now()
                returning order_id, order_ref)
            select u.order_id as "order_id!", u.order_ref as "order_ref!",
                   coalesce(p.part_hashes, '{}'::jsonb) as "previous!"

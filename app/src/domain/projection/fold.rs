@@ -377,6 +377,7 @@ impl State {
         set(&mut h.carrier, text(d, &["service", "carrier"]));
         set(&mut h.service_level, text(d, &["service", "service_level"]));
         set(&mut h.priority, text(d, &["priority"]));
+        set(&mut h.ship_to_country, text(d, &["ship_to", "country"]));
         set(
             &mut h.order_value,
             number(d, &["amount_total"]).or(number(d, &["order", "amount_total"])),

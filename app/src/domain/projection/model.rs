@@ -56,6 +56,9 @@ pub struct OrderHeader {
     /// accepted. Until it is confirmed it promises nothing (`sla::facts`).
     #[serde(default)]
     pub quotation: bool,
+    /// Where it goes (`ship_to.country`): the destination region of its carrier lane.
+    #[serde(default)]
+    pub ship_to_country: Option<String>,
 }
 
 /// An order line: what the fold writes, the store reads back and the order page shows.

@@ -54,10 +54,12 @@ pub async fn write_clocks(
     sqlx::query!(
         r#"insert into sla_clock (order_id, segment, policy_id, policy_version, started_at, target_seconds, due_at,
                at_risk_at, ended_at, paused_seconds, paused_since, predicted_late, elapsed_seconds, failed,
-               calendar_version, account_id, warehouse_code, carrier, service_level)
-           select order_id, segment, policy_id, policy_version, started_at, target_seconds, due_at, at_risk_at,
+               calendar_version, account_id, warehouse_code, carrier, service_level, ordered_at)
+           select x.order_id, segment, policy_id, policy_version, started_at, target_seconds, due_at, at_risk_at,
                   ended_at, paused_seconds, paused_since, predicted_late, elapsed_seconds, failed, calendar_version,
-                  account_id, warehouse_code, carrier, service_level
+                  x.account_id, x.warehouse_code, x.carrier, x.service_level,
+                  -- Copied like the dimensions, so a report reads clocks by account and month alone.
+                  (select o.ordered_at from "order" o where o.order_id = x.order_id)
            from jsonb_to_recordset($1) as x(order_id bigint, segment text, policy_id bigint, policy_version integer,
                 started_at timestamptz, target_seconds bigint, due_at timestamptz, at_risk_at timestamptz,
                 ended_at timestamptz, paused_seconds bigint, paused_since timestamptz, predicted_late boolean,
