@@ -74,3 +74,45 @@ test('an integrator finds a dead letter, reads its exchange, replays it edited a
   );
   expect(audit.rows.map((r) => r.action)).toEqual(['job.edit_replay', 'queue.pause']);
 });
+
+test('an integrator follows an order across systems and folds a set-aside event again', async ({ page }) => {
+  // An order of the demo history with its messages, and one of its events set aside as the
+  // projector does when it cannot fold one.
+  const { orderRef, eventId } = await db(async (c) => {
+    const order = await c.query(
+      `select e.order_ref, e.event_id, e.recorded_at from event e
+       where e.order_ref is not null and e.correlation_id is not null
+       order by e.recorded_at desc limit 1`,
+    );
+    const row = order.rows[0];
+    await c.query(
+      `insert into quarantined_event (event_id, recorded_at, order_ref, error)
+       values ($1, $2, $3, 'the fold panicked: e2e')`,
+      [row.event_id, row.recorded_at, row.order_ref],
+    );
+    return { orderRef: row.order_ref as string, eventId: row.event_id as string };
+  });
+
+  await signIn(page, 'integrator');
+  await expect(page).toHaveURL(ROLES.integrator.home);
+  await hydrated(page);
+
+  const follow = page.locator('#follow-message');
+  await follow.getByLabel('Correlation id, order or message id').fill(orderRef);
+  await follow.getByRole('button', { name: 'Follow' }).click();
+  const chain = page.locator('#chain');
+  await expect(chain.locator('tr[data-kind="message"]').first()).toBeVisible();
+  await expect(chain.locator('tr[data-kind="event"]').first()).toBeVisible();
+  await expect(page.locator('#chain-ids')).toContainText('Correlation ids followed');
+
+  const setAside = page.locator(`#quarantined tr[data-event="${eventId}"]`);
+  await expect(setAside).toContainText('the fold panicked: e2e');
+  await setAside.getByLabel('Why').fill('checked by hand');
+  await setAside.getByRole('button', { name: 'Fold again' }).click();
+  await expect(page.getByText('Back in the queue')).toBeVisible();
+  await expect(page.locator(`#quarantined tr[data-event="${eventId}"]`)).toHaveCount(0);
+  const released = await db((c) =>
+    c.query(`select released_at from quarantined_event where event_id = $1`, [eventId]),
+  );
+  expect(released.rows[0].released_at).not.toBeNull();
+});

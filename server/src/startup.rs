@@ -165,9 +165,8 @@ pub fn router(
         move || shell(options.clone())
     };
     let allowed_origins = csrf::AllowedOrigins::new(&settings.public_url);
-    let hsts = settings.secure_cookies();
 
-    Router::new()
+    let app = Router::new()
         // Registers the pages and every server function (at its `/fn/...` path).
         .leptos_routes_with_context(&state, routes, context.clone(), pages)
         // Live updates are for signed-in users only, a few streams each (`http::live`).
@@ -210,8 +209,19 @@ pub fn router(
                 limits: settings.ingest_limits,
             },
         ))
-        // Every request counted and timed by its route's pattern.
-        .layer(middleware::from_fn(crate::http::metrics::track))
+        .layer(middleware::from_fn(crate::http::metrics::track));
+    around(app, settings).with_state(state)
+}
+
+/// The layers every request passes, outermost last: a request id and its span, a handler's
+/// panic caught, security headers, compression, the answer's and the body's deadlines. Public so
+/// tests can put them around routes of their own (a handler that panics, one that hangs).
+pub fn around<S: Clone + Send + Sync + 'static>(
+    routes: Router<S>,
+    settings: &Settings,
+) -> Router<S> {
+    let hsts = settings.secure_cookies();
+    routes
         // A body that trickles in (slowloris) holds a connection and a task: cut it off.
         .layer(RequestBodyTimeoutLayer::new(settings.body_read_timeout))
         // A request not answered in time ends with 408 (its streamed body, a download or the
@@ -223,8 +233,6 @@ pub fn router(
         // gzip for whoever accepts it; never the live stream (text/event-stream), which must
         // reach the browser as each event is written.
         .layer(CompressionLayer::new().gzip(true))
-        // A handler that panics answers 500 (logged with the request's id) instead of
-        // dropping the connection.
         .layer(middleware::from_fn(move |req, next| {
             security_headers::add(hsts, req, next)
         }))
@@ -242,9 +250,10 @@ pub fn router(
                         ),
                 )
                 .layer(PropagateRequestIdLayer::new(trace::REQUEST_ID))
+                // A handler that panics answers 500 (logged with the request's id) instead of
+                // dropping the connection.
                 .layer(CatchPanicLayer::custom(trace::panicked)),
         )
-        .with_state(state)
 }
 
 /// The app's routes, generated once per process. Generating them sets a process-wide flag under

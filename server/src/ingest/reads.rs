@@ -44,9 +44,10 @@ impl ReadIntake {
             connector: &connector,
             body: &body,
             content_type: Some("application/json"),
-            // The read joins the chain of the job that made it.
+            // The read joins the chain of the job that made it (a new one outside a job).
             headers: json!({"x-milepost-source": "odoo.read",
-                            "x-correlation-id": crate::correlation::current()}),
+                            "x-correlation-id": crate::correlation::current()
+                                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())}),
             header_message_id: Some(message_id),
             received_at: Utc::now(),
         };

@@ -104,3 +104,68 @@ async fn sign_ins_are_written_to_the_audit_log(pool: sqlx::PgPool) {
     .unwrap();
     assert_eq!(actions, ["login.failed", "login.succeeded"]);
 }
+
+async fn boom() -> &'static str {
+    panic!("a handler fell over")
+}
+
+/// The outer layers around routes of the test's own: one that panics, one that never answers.
+async fn layered(adjust: impl FnOnce(&mut server::settings::Settings)) -> String {
+    use axum::routing::get;
+    let mut settings = server::settings::Settings::from_lookup(|_| None).expect("settings");
+    adjust(&mut settings);
+    let routes = axum::Router::new()
+        .route("/boom", get(boom))
+        .route(
+            "/hang",
+            get(|| async {
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                "too late"
+            }),
+        )
+        .route("/text", get(|| async { "milepost ".repeat(500) }));
+    let app = server::startup::around(routes, &settings);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    address
+}
+
+#[tokio::test]
+async fn a_panicking_handler_answers_500_with_the_request_id_and_the_server_goes_on() {
+    let base = layered(|_| {}).await;
+    let client = reqwest::Client::new();
+    let res = client.get(format!("{base}/boom")).send().await.unwrap();
+    assert_eq!(res.status(), 500);
+    assert!(res.headers().contains_key("x-request-id"));
+    assert!(res.text().await.unwrap().contains("quote the x-request-id"));
+    let next = client.get(format!("{base}/text")).send().await.unwrap();
+    assert_eq!(next.status(), 200, "the connection and the server survive");
+}
+
+#[tokio::test]
+async fn a_request_not_answered_in_time_gets_408() {
+    let base = layered(|s| s.request_timeout = std::time::Duration::from_secs(1)).await;
+    let res = reqwest::Client::new()
+        .get(format!("{base}/hang"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 408);
+}
+
+#[tokio::test]
+async fn answers_are_compressed_for_clients_that_accept_gzip() {
+    let base = layered(|_| {}).await;
+    let client = reqwest::Client::new();
+    let gzip = client
+        .get(format!("{base}/text"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzip.headers()["content-encoding"], "gzip");
+    let plain = client.get(format!("{base}/text")).send().await.unwrap();
+    assert!(!plain.headers().contains_key("content-encoding"));
+    assert_eq!(plain.text().await.unwrap(), "milepost ".repeat(500));
+}

@@ -190,7 +190,9 @@ async fn feed(writer: &Writer, plan: &Plan, m: Message, stats: &Stats) -> anyhow
         connector,
         body: &m.body,
         content_type: Some(m.content_type),
-        headers: json!({"content-type": m.content_type, "user-agent": "milepost-demo"}),
+        // As a sender without one of its own would get from intake: a correlation id per message.
+        headers: json!({"content-type": m.content_type, "user-agent": "milepost-demo",
+                        "x-correlation-id": uuid::Uuid::new_v4().to_string()}),
         header_message_id: None,
         received_at: m.arrives,
     };
