@@ -57,22 +57,26 @@ pub enum PoolKind {
 /// runaway query ends with an error instead of holding a connection (and its locks) for ever.
 /// Pages and ingest run without JIT compilation: their statements are short, and compiling one
 /// whose estimated cost passes Postgres's threshold (a month's report over a million orders)
-/// took longer than running it (2 s against 0.14 s, measured by `bench sla`).
+/// took longer than running it (2 s against 0.14 s, measured by `bench sla`). Pages always plan
+/// with the values given: their statements take optional filters (`$3 is null or account_id =
+/// any($3)`), and the generic plan Postgres switches to after five runs of a prepared statement
+/// cannot use the index the given filter would (the scorecards read a month of every account).
 pub fn session(
     options: PgConnectOptions,
     kind: PoolKind,
     db: &crate::settings::DbSettings,
 ) -> PgConnectOptions {
-    let (name, timeout, jit) = match kind {
-        PoolKind::Web => ("web", db.statement_timeout, "off"),
-        PoolKind::Ingest => ("ingest", db.statement_timeout, "off"),
-        PoolKind::Workers => ("workers", db.worker_statement_timeout, "on"),
+    let (name, timeout, jit, plans) = match kind {
+        PoolKind::Web => ("web", db.statement_timeout, "off", "force_custom_plan"),
+        PoolKind::Ingest => ("ingest", db.statement_timeout, "off", "auto"),
+        PoolKind::Workers => ("workers", db.worker_statement_timeout, "on", "auto"),
     };
     options
         .application_name(&format!("milepost {name}"))
         .options([
             ("statement_timeout", format!("{}s", timeout.as_secs())),
             ("jit", jit.to_string()),
+            ("plan_cache_mode", plans.to_string()),
         ])
 }
 
