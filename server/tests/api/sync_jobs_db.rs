@@ -639,3 +639,35 @@ async fn a_new_job_wakes_its_queue_without_waiting_for_the_poll(pool: PgPool) {
     task.await.unwrap();
     assert!(ran, "the job ran on the notification");
 }
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn a_stop_waits_for_the_attempt_in_flight_to_record_its_outcome(pool: PgPool) {
+    sqlx::query("insert into job (queue, kind, payload) values ('wms', 'slow', '{}')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let started = Arc::new(tokio::sync::Notify::new());
+    let begun = started.clone();
+    let runner =
+        Runner::new(settings())
+            .queue(fast("wms", 1))
+            .handle("slow", move |_job: ClaimedJob| {
+                let begun = begun.clone();
+                async move {
+                    begun.notify_one();
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    Ok(Done::default())
+                }
+            });
+    let stop = CancellationToken::new();
+    let running = tokio::spawn(runner.run(pool.clone(), stop.clone()));
+    started.notified().await;
+    stop.cancel();
+    running.await.unwrap();
+    // The runner returned only once the attempt had finished and its outcome was stored.
+    let state: String = sqlx::query_scalar("select state from job where kind = 'slow'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "succeeded");
+}
