@@ -32,8 +32,9 @@ bench: tools
 	cargo build --release -p server --features tools
 	MILEPOST_LOG=warn $(RELEASE_BIN) bench ingest
 
-## The SLA benchmark (release build, scratch database, about 10 minutes): a million orders with
-## ten million events, then the dashboard and exception queue render times against their SQL.
+## The SLA benchmark (release build, scratch database, about 15 minutes): a million orders with
+## ten million events, then the dashboard, exception queue and month report render times against
+## their SQL, and a streamed CSV export.
 bench-sla: tools
 	cargo build --release -p server --features tools
 	MILEPOST_LOG=error $(RELEASE_BIN) bench sla
