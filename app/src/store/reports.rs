@@ -6,9 +6,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-/// The orders of an account placed in `[from, to)`, narrowed by the filter's dimensions.
-fn push_orders(
+/// The rows of `alias` (`o` for "order", `k` for `sla_clock`, which copies the order's account,
+/// placement and dimensions: one index range, no join) of an account's orders placed in
+/// `[from, to)`, narrowed by the filter's dimensions.
+fn push_month(
     q: &mut QueryBuilder<'_, Postgres>,
+    alias: &str,
     account_id: Uuid,
     from: NaiveDate,
     to: NaiveDate,
@@ -17,7 +20,7 @@ fn push_orders(
     let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
     push_placed(
         q,
-        "o",
+        alias,
         "ordered_at",
         account_id,
         midnight(from),
@@ -58,27 +61,6 @@ fn push_placed<'a, T>(
     }
 }
 
-/// The clocks of the orders of an account placed in `[from, to)`, by the copies `sla_clock`
-/// keeps of the order's account, placement and dimensions (one index range, no join).
-fn push_clocks(
-    q: &mut QueryBuilder<'_, Postgres>,
-    account_id: Uuid,
-    from: NaiveDate,
-    to: NaiveDate,
-    f: &DashboardFilter,
-) {
-    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-    push_placed(
-        q,
-        "k",
-        "ordered_at",
-        account_id,
-        midnight(from),
-        midnight(to),
-        f,
-    );
-}
-
 /// Per segment: (segment, ended clocks, ended in time and not failed).
 pub async fn attainment(
     db: &PgPool,
@@ -94,7 +76,7 @@ pub async fn attainment(
                                    and (k.due_at is null or k.ended_at <= k.due_at))::int8
            from sla_clock k where true"#,
     );
-    push_clocks(&mut q, account_id, from, to, f);
+    push_month(&mut q, "k", account_id, from, to, f);
     q.push(" group by k.segment");
     q.build_query_as().fetch_all(db).await
 }
@@ -122,7 +104,7 @@ pub fn breaches_export_query(
         r#"select o.order_ref, k.segment, k.due_at, k.ended_at, k.failed, o.order_id
            from sla_clock k join "order" o using (order_id) where true"#,
     );
-    push_clocks(&mut q, account_id, from, to, f);
+    push_month(&mut q, "k", account_id, from, to, f);
     q.push(" and ((k.ended_at is not null and (k.failed or k.ended_at > k.due_at)) or (k.ended_at is null and k.due_at < ")
         .push_bind(now)
         .push(")) order by k.due_at, o.order_ref");
@@ -150,13 +132,13 @@ pub async fn breaches(
         r#"select o.order_ref, b.segment, b.due_at, b.ended_at, b.failed, o.order_id
            from (select k.order_id, k.segment, k.due_at, k.ended_at, k.failed from sla_clock k where true"#,
     );
-    push_clocks(&mut q, account_id, from, to, f);
+    push_month(&mut q, "k", account_id, from, to, f);
     breached(&mut q);
     q.push(r#") b join "order" o using (order_id) order by b.due_at, o.order_ref limit "#)
         .push_bind(limit);
     let rows: Vec<Breach> = q.build_query_as().fetch_all(db).await?;
     let mut count = QueryBuilder::new(r#"select count(*)::int8 from sla_clock k where true"#);
-    push_clocks(&mut count, account_id, from, to, f);
+    push_month(&mut count, "k", account_id, from, to, f);
     breached(&mut count);
     let total: i64 = count.build_query_scalar().fetch_one(db).await?;
     Ok((rows, total))
@@ -301,6 +283,6 @@ pub async fn early(
            from "order" o join order_milestone m on m.order_id = o.order_id and m.milestone = 'delivered'
            where o.promised_deliver_by is not null and m.occurred_at is not null"#,
     );
-    push_orders(&mut q, account_id, from, to, f);
+    push_month(&mut q, "o", account_id, from, to, f);
     q.build_query_as().fetch_one(db).await
 }
