@@ -61,6 +61,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/orders/:order/evidence/:segment") view=pages::evidence::EvidencePage ssr=SsrMode::Async/>
                 <Route path=path!("/exceptions") view=pages::exceptions::ExceptionsPage ssr=SsrMode::Async/>
                 <Route path=path!("/integrations") view=pages::integrations::IntegrationsPage ssr=SsrMode::Async/>
+                <Route path=path!("/integrations/alerts") view=pages::alerts::AlertsPage ssr=SsrMode::Async/>
                 <Route path=path!("/reports") view=pages::reports::ReportsPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal") view=pages::orders::PortalPage ssr=SsrMode::Async/>
                 <Route path=path!("/portal/orders/:order") view=pages::order_detail::PortalOrderPage ssr=SsrMode::Async/>

@@ -116,3 +116,49 @@ test('an integrator follows an order across systems and folds a set-aside event 
   );
   expect(released.rows[0].released_at).not.toBeNull();
 });
+
+test('an integrator is told by the banner, and an admin raises a rule threshold with a reason', async ({ browser }) => {
+  // Dead letters on a queue of the test's own, and the alert the evaluator keeps for them (it
+  // holds, so a round of the running worker only updates its value).
+  const queue = `wms:e2e-alerts-${Date.now() % 100000}`;
+  await db(async (c) => {
+    await c.query(
+      `insert into job (queue, kind, payload, state, finished_at)
+       select $1, 'wms.instruction', '{}', 'dead', now() from generate_series(1, 2)`,
+      [queue],
+    );
+    await c.query(
+      `insert into alert (kind, subject, fired_value, last_value, message)
+       values ('dead_letters', $1, 2, 2, $2) on conflict do nothing`,
+      [queue, `2 dead jobs on queue ${queue}`],
+    );
+  });
+
+  const integrator = await (await browser.newContext()).newPage();
+  await signIn(integrator, 'integrator');
+  await expect(integrator).toHaveURL(ROLES.integrator.home);
+  await hydrated(integrator);
+  const banner = integrator.locator('.alert-banner');
+  await expect(banner).toContainText(/alerts? firing/);
+  await banner.getByRole('link', { name: 'See alerts' }).click();
+  await expect(integrator).toHaveURL('/integrations/alerts');
+  await expect(integrator.locator(`#alerts-open tr[data-kind="dead_letters"]`, { hasText: queue })).toBeVisible();
+  // Integrators read the rules; only admins change them.
+  await expect(integrator.locator('#alert-rules button')).toHaveCount(0);
+
+  const admin = await (await browser.newContext()).newPage();
+  await signIn(admin, 'admin');
+  await admin.goto('/integrations/alerts');
+  await hydrated(admin);
+  const rule = admin.locator('#alert-rules tr[data-kind="dead_letters"]');
+  await rule.getByLabel('Threshold (dead jobs)').fill('3');
+  await rule.getByLabel('Why').fill('two dead letters are routine at night');
+  await rule.getByRole('button', { name: 'Save' }).click();
+  await expect(admin.getByText('Rule saved; it holds from the next check.')).toBeVisible();
+  await expect(rule.locator('.rule-words')).toHaveText('fires at 3 dead jobs');
+  const audit = await db((c) =>
+    c.query(`select detail from audit_log where action = 'alert_rule.update' order by audit_log_id desc limit 1`),
+  );
+  expect(audit.rows[0].detail.after.threshold).toBe(3);
+  expect(audit.rows[0].detail.why).toBe('two dead letters are routine at night');
+});

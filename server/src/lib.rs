@@ -9,6 +9,7 @@
 //! `tools` feature: `make demo`, `make bench` and the tests turn it on; the serving binary
 //! (`make run`, a release build) does not carry them.
 
+pub mod alerts;
 pub mod attempt;
 #[cfg(feature = "tools")]
 pub mod bench;

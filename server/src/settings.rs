@@ -1,6 +1,8 @@
 //! Typed settings from the environment. Every variable is listed in `.env.example`; a bad value
 //! stops start-up with a message that names the variable.
 
+use crate::alerts::AlertSettings;
+use crate::connectors::alerts::Channels;
 use crate::ingest::limits::IngestLimits;
 use app::auth::client_addr::{parse_trusted_proxies, ClientAddrPolicy};
 use secrecy::SecretString;
@@ -75,6 +77,8 @@ pub struct Settings {
     /// `MILEPOST_METRICS_ADDR`: when set, `/metrics`, `/healthz` and `/readyz` are also served
     /// on this (internal) address without a token; a `milepost worker` is scraped there.
     pub metrics_addr: Option<SocketAddr>,
+    /// Where alert digests go and how often (`alert_settings`).
+    pub alerts: AlertSettings,
 }
 
 /// One pool per kind of work, so a flood of one cannot starve the others of connections.
@@ -157,7 +161,9 @@ impl Settings {
                 Some(SecretString::from(v))
             }
         };
+        let alerts = alert_settings(&get, &public_url)?;
         Ok(Settings {
+            alerts,
             database_url,
             listen_addr,
             public_url,
@@ -289,6 +295,114 @@ impl Settings {
     }
 }
 
+/// The alert channels:
+/// - `MILEPOST_ALERT_WEBHOOK_URL` with `MILEPOST_ALERT_WEBHOOK_SECRET` (a Standard Webhooks
+///   secret, `whsec_` and base64, required with the URL) and `MILEPOST_ALERT_WEBHOOK_FORMAT`
+///   (`milepost`, the default, or `slack` for an incoming-webhook URL);
+/// - `MILEPOST_SMTP_URL` (lettre's form: `smtps://user:pass@host:465`, or
+///   `smtp://host:587?tls=required`) with `MILEPOST_ALERT_EMAIL_FROM` and
+///   `MILEPOST_ALERT_EMAIL_TO` (comma-separated), all three or none;
+/// - `MILEPOST_ALERT_DIGEST_MINUTES` (default 5): the shortest time between two digests.
+fn alert_settings(
+    get: &impl Fn(&str) -> Option<String>,
+    public_url: &Url,
+) -> Result<AlertSettings, SettingsError> {
+    use crate::connectors::alerts::email::EmailChannel;
+    use crate::connectors::alerts::webhook::{WebhookChannel, WebhookFormat};
+    let digest_every = Duration::from_secs(
+        60 * number(
+            "MILEPOST_ALERT_DIGEST_MINUTES",
+            get("MILEPOST_ALERT_DIGEST_MINUTES"),
+            5,
+            0..=1440,
+        )?,
+    );
+    let webhook = match get("MILEPOST_ALERT_WEBHOOK_URL") {
+        None => None,
+        Some(url) => {
+            let url = parse("MILEPOST_ALERT_WEBHOOK_URL", url, |v| {
+                let parsed = Url::parse(&v).map_err(|e| e.to_string())?;
+                match parsed.scheme() {
+                    "http" | "https" if parsed.host().is_some() => Ok(v),
+                    _ => Err("expected an http or https URL".into()),
+                }
+            })?;
+            let secret = get("MILEPOST_ALERT_WEBHOOK_SECRET").ok_or(SettingsError::Invalid {
+                var: "MILEPOST_ALERT_WEBHOOK_SECRET",
+                value: String::new(),
+                reason: "required with MILEPOST_ALERT_WEBHOOK_URL: digests are signed".into(),
+            })?;
+            crate::signing::check_whsec(&secret).map_err(|reason| SettingsError::Invalid {
+                var: "MILEPOST_ALERT_WEBHOOK_SECRET",
+                value: "<hidden>".into(),
+                reason,
+            })?;
+            let format = parse(
+                "MILEPOST_ALERT_WEBHOOK_FORMAT",
+                get("MILEPOST_ALERT_WEBHOOK_FORMAT").unwrap_or_else(|| "milepost".into()),
+                |v| match v.as_str() {
+                    "milepost" => Ok(WebhookFormat::Milepost),
+                    "slack" => Ok(WebhookFormat::Slack),
+                    _ => Err("expected `milepost` or `slack`".into()),
+                },
+            )?;
+            let channel = WebhookChannel::new(url.clone(), SecretString::from(secret), format)
+                .map_err(|e| SettingsError::Invalid {
+                    var: "MILEPOST_ALERT_WEBHOOK_URL",
+                    value: url,
+                    reason: e.to_string(),
+                })?;
+            Some(channel)
+        }
+    };
+    let smtp = get("MILEPOST_SMTP_URL");
+    let from = get("MILEPOST_ALERT_EMAIL_FROM");
+    let to = get("MILEPOST_ALERT_EMAIL_TO");
+    let email = match (smtp, from, to) {
+        (None, None, None) => None,
+        (Some(smtp), Some(from), Some(to)) => {
+            let from = parse("MILEPOST_ALERT_EMAIL_FROM", from, |v| {
+                v.parse::<lettre::message::Mailbox>()
+                    .map_err(|e| e.to_string())
+            })?;
+            let to = parse("MILEPOST_ALERT_EMAIL_TO", to, |v| {
+                v.split(',')
+                    .map(|a| a.trim().parse::<lettre::message::Mailbox>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| format!("{e}; expected addresses separated by commas"))
+            })?;
+            let channel = EmailChannel::new(&smtp, from, to).map_err(|reason| {
+                SettingsError::Invalid {
+                    var: "MILEPOST_SMTP_URL",
+                    // It may hold a password.
+                    value: "<hidden>".into(),
+                    reason: format!("{reason}; expected smtps://user:pass@host:465 or smtp://host:587?tls=required"),
+                }
+            })?;
+            Some(channel)
+        }
+        _ => {
+            return Err(SettingsError::Invalid {
+                var: "MILEPOST_SMTP_URL",
+                value: "<hidden>".into(),
+                reason: "alert email needs MILEPOST_SMTP_URL, MILEPOST_ALERT_EMAIL_FROM and MILEPOST_ALERT_EMAIL_TO together".into(),
+            })
+        }
+    };
+    let alerts_url = public_url
+        .join("/integrations/alerts")
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    Ok(AlertSettings {
+        digest_every,
+        channels: Channels {
+            webhook,
+            email,
+            alerts_url,
+        },
+    })
+}
+
 fn parse<T>(
     var: &'static str,
     value: String,
@@ -382,6 +496,63 @@ mod tests {
     fn an_https_public_url_makes_cookies_secure() {
         let s = settings(&[("MILEPOST_PUBLIC_URL", "https://milepost.example.com")]).unwrap();
         assert!(s.secure_cookies());
+    }
+
+    #[test]
+    fn alert_channels_are_configured_whole_or_refused_by_name() {
+        let s = settings(&[]).unwrap();
+        assert!(s.alerts.channels.names().is_empty());
+        assert_eq!(s.alerts.digest_every, Duration::from_secs(300));
+        let s = settings(&[
+            (
+                "MILEPOST_ALERT_WEBHOOK_URL",
+                "https://hooks.example.com/T1/B2",
+            ),
+            (
+                "MILEPOST_ALERT_WEBHOOK_SECRET",
+                "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=",
+            ),
+            ("MILEPOST_ALERT_WEBHOOK_FORMAT", "slack"),
+            ("MILEPOST_SMTP_URL", "smtps://ops:pw@smtp.example.com:465"),
+            ("MILEPOST_ALERT_EMAIL_FROM", "Milepost <alerts@example.com>"),
+            (
+                "MILEPOST_ALERT_EMAIL_TO",
+                "ops@example.com, Night Desk <night@example.com>",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(s.alerts.channels.names(), vec!["webhook", "email"]);
+        assert_eq!(s.alerts.channels.email.as_ref().unwrap().to.len(), 2);
+        assert_eq!(
+            s.alerts.channels.alerts_url,
+            "http://127.0.0.1:3000/integrations/alerts"
+        );
+
+        let err =
+            settings(&[("MILEPOST_ALERT_WEBHOOK_URL", "https://hooks.example.com/x")]).unwrap_err();
+        assert!(
+            err.to_string().contains("MILEPOST_ALERT_WEBHOOK_SECRET"),
+            "{err}"
+        );
+        let err = settings(&[
+            ("MILEPOST_ALERT_WEBHOOK_URL", "https://hooks.example.com/x"),
+            ("MILEPOST_ALERT_WEBHOOK_SECRET", "not base64 !"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("MILEPOST_ALERT_WEBHOOK_SECRET"),
+            "{err}"
+        );
+        let err = settings(&[("MILEPOST_SMTP_URL", "smtps://u:hunter2@h:465")]).unwrap_err();
+        assert!(err.to_string().contains("MILEPOST_ALERT_EMAIL_TO"), "{err}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let err = settings(&[
+            ("MILEPOST_SMTP_URL", "smtps://h:465"),
+            ("MILEPOST_ALERT_EMAIL_FROM", "alerts@example.com"),
+            ("MILEPOST_ALERT_EMAIL_TO", "ops@example.com, not an address"),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("MILEPOST_ALERT_EMAIL_TO"), "{err}");
     }
 
     #[test]

@@ -42,6 +42,15 @@ pub fn standard_webhooks(secret: &str, id: &str, timestamp: i64, body: &[u8]) ->
     )
 }
 
+/// Checks a Standard Webhooks secret: `whsec_` (optional) and base64 of at least 16 bytes.
+pub fn check_whsec(secret: &str) -> Result<(), String> {
+    match BASE64.decode(secret.strip_prefix("whsec_").unwrap_or(secret)) {
+        Ok(key) if key.len() >= 16 => Ok(()),
+        Ok(_) => Err("the key is shorter than 16 bytes".into()),
+        Err(e) => Err(format!("expected whsec_ and base64: {e}")),
+    }
+}
+
 /// Base64 HMAC of the body (AfterShip, ShipHero).
 pub fn hmac_base64(secret: &str, body: &[u8]) -> String {
     BASE64.encode(mac(secret.as_bytes(), &[body]))

@@ -1,9 +1,10 @@
 //! Background workers: the projector (folds stored events into their orders), the sync engine
 //! (`sync::engine`: a queue per connector Milepost calls, rebuilt when a connector changes), the
-//! schedules, the SLA sweep (`sla::sweep`) and housekeeping (expired sessions, old sign-in
+//! schedules, the SLA sweep (`sla::sweep`), alerts (`alerts`) and housekeeping (expired sessions, old sign-in
 //! failures, the event table's partitions for the coming months), each under the process's
 //! `Supervisor`. Every task is idempotent, so several worker processes may run.
 
+use crate::alerts::AlertSettings;
 use crate::ingest::reads::ReadIntake;
 use crate::ingest::writer::Writer;
 use crate::supervisor::{repeat, Beat, Health, Supervisor};
@@ -34,8 +35,15 @@ const SCHEDULE_TICK: Duration = Duration::from_secs(1);
 /// the projector counts) before `/readyz` calls it stalled.
 const STALE_AFTER: Duration = Duration::from_secs(5 * 60);
 
-/// Runs until `stop` is cancelled: the projector, the sync engine, the schedules, the SLA sweep
-/// and housekeeping.
+/// What the workers are told: the sync engine's waits and where alerts go.
+#[derive(Clone, Debug, Default)]
+pub struct WorkerSettings {
+    pub engine: crate::sync::engine::EngineSettings,
+    pub alerts: AlertSettings,
+}
+
+/// Runs until `stop` is cancelled: the projector, the sync engine, the schedules, the SLA sweep,
+/// alerts and housekeeping.
 pub async fn run(pool: PgPool, stop: CancellationToken) -> anyhow::Result<()> {
     run_with(pool, crate::sync::engine::EngineSettings::default(), stop).await
 }
@@ -46,17 +54,18 @@ pub async fn run_with(
     engine: crate::sync::engine::EngineSettings,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
-    supervised(pool, engine, Supervisor::new(Health::default(), stop)).await;
+    let settings = WorkerSettings {
+        engine,
+        ..WorkerSettings::default()
+    };
+    supervised(pool, settings, Supervisor::new(Health::default(), stop)).await;
     Ok(())
 }
 
 /// Starts every worker task under `supervisor` (restarted with backoff when it fails; its
 /// `Health` says how each is) and waits until they end, when its stop token is cancelled.
-pub async fn supervised(
-    pool: PgPool,
-    engine: crate::sync::engine::EngineSettings,
-    mut supervisor: Supervisor,
-) {
+pub async fn supervised(pool: PgPool, settings: WorkerSettings, mut supervisor: Supervisor) {
+    let WorkerSettings { engine, alerts } = settings;
     let stop = supervisor.stop().clone();
     let every = |pool: &PgPool, stop: &CancellationToken| (pool.clone(), stop.clone());
     {
@@ -98,6 +107,22 @@ pub async fn supervised(
                 .await
             }
         });
+    }
+    {
+        let (pool, stop) = every(&pool, &stop);
+        supervisor.spawn(
+            "alerts",
+            Some(crate::alerts::CHECK_EVERY * 5),
+            move |beat| {
+                let (pool, stop, alerts) = (pool.clone(), stop.clone(), alerts.clone());
+                async move {
+                    repeat(crate::alerts::CHECK_EVERY, &stop, &beat, || async {
+                        crate::alerts::round(&pool, &alerts).await.map(|_| ())
+                    })
+                    .await
+                }
+            },
+        );
     }
     supervisor.spawn("housekeeping", Some(HOUSEKEEPING_EVERY * 3), move |beat| {
         let (pool, stop) = every(&pool, &stop);

@@ -2,6 +2,7 @@
 //! authorizes first, then validates, then calls a plain function, then maps errors.
 
 pub mod accounts;
+pub mod alerts;
 pub mod auth;
 pub mod dashboard;
 pub mod disputes;

@@ -1,6 +1,7 @@
 //! Page guards. They decide what to render; the protection itself is the role check inside every
 //! server function.
 
+use crate::components::alert_banner::AlertBanner;
 use crate::components::Auth;
 use crate::components::{ErrorNotice, Forbidden, Nav};
 use crate::domain::{CurrentUser, Section};
@@ -40,6 +41,7 @@ where
                     Ok(Some(user)) => view! {
                         <div class="frame">
                             <Nav user=user.clone()/>
+                            {user.role.may_open(Section::Integrations).then(|| view! { <AlertBanner/> })}
                             <main class="content">{children.with_value(|c| c(user)).into_view()}</main>
                         </div>
                     }

@@ -1,6 +1,7 @@
 //! Reusable pieces of the interface: anything more than one page shows lives here, not in the
 //! page that showed it first.
 
+pub mod alert_banner;
 pub mod auth;
 pub mod badge;
 pub mod disputes;

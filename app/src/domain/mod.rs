@@ -1,5 +1,6 @@
 //! Pure types and rules shared by the server and the browser.
 
+pub mod alerts;
 pub mod carrier;
 pub mod dashboard;
 pub mod display;

@@ -51,6 +51,7 @@ pub fn IntegrationsPage() -> impl IntoView {
             <section class="page">
                 <h1>"Integrations"</h1>
                 <p class="lead">"Every connection to Odoo, the warehouses and the carriers: how healthy it is, what failed, and replay."</p>
+                <p><a href="/integrations/alerts">"Alerts: what fires now, their history and rules"</a></p>
 
                 <h2>"Connections"</h2>
                 <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>

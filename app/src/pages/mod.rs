@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod admin_sla;
+pub mod alerts;
 pub mod dashboard;
 pub mod evidence;
 pub mod exceptions;

@@ -3,6 +3,7 @@
 //! Compiled only with feature `ssr`.
 
 pub mod accounts;
+pub mod alerts;
 pub mod csv_export;
 pub mod dashboard;
 pub mod db_error;

@@ -18,6 +18,7 @@
 //! non-null (an aggregate, a `coalesce`, a `returning` of a CTE).
 
 pub mod accounts;
+pub mod alerts;
 pub mod audit;
 pub mod chain;
 pub mod disputes;

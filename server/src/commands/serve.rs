@@ -36,12 +36,13 @@ pub async fn serve(settings: Settings, with_workers: bool) -> anyhow::Result<()>
             }
         };
         let pool = db.pools.workers.clone();
+        let worker_settings = worker_settings(&settings);
         let workers = {
             let stop = stop.clone();
             async move {
                 if with_workers {
                     let supervisor = Supervisor::new(runtime.health, stop.clone());
-                    workers::supervised(pool, Default::default(), supervisor).await;
+                    workers::supervised(pool, worker_settings, supervisor).await;
                 } else {
                     stop.cancelled().await;
                 }
@@ -81,7 +82,7 @@ pub async fn worker(settings: Settings) -> anyhow::Result<()> {
         let pool = db.pools.workers.clone();
         within_deadline(
             async {
-                workers::supervised(pool, Default::default(), supervisor).await;
+                workers::supervised(pool, worker_settings(&settings), supervisor).await;
                 Ok(())
             },
             &stop,
@@ -92,6 +93,13 @@ pub async fn worker(settings: Settings) -> anyhow::Result<()> {
     .await;
     db.close().await;
     result
+}
+
+fn worker_settings(settings: &Settings) -> workers::WorkerSettings {
+    workers::WorkerSettings {
+        alerts: settings.alerts.clone(),
+        ..Default::default()
+    }
 }
 
 /// Serves `/metrics`, `/healthz` and `/readyz` on `MILEPOST_METRICS_ADDR` when it is set; a

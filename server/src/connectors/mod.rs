@@ -3,6 +3,7 @@
 //! each connector's settings into the endpoint its queue calls. `http` is the guarded client
 //! every outbound call goes through (no redirects, public targets only unless allowed).
 
+pub mod alerts;
 pub mod http;
 pub mod odoo;
 pub mod outbound;

@@ -5,5 +5,6 @@
 
 pub mod carrier;
 pub mod live;
+pub mod mail;
 pub mod odoo;
 pub mod wms;

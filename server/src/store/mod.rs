@@ -5,6 +5,7 @@
 //! Functions take an executor so the caller owns the transaction. The rule for checked SQL,
 //! its two exceptions and the macro conventions are written once, in `app::store`.
 
+pub mod alerts;
 pub mod api_keys;
 pub mod case_actions;
 pub mod connectors;

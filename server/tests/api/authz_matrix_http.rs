@@ -153,6 +153,19 @@ const MATRIX: &[Rule] = &[
         May::Roles(&[Admin, Integrator]),
         &[("q", "no-such-correlation-id")],
     ),
+    ("alerts/open", May::Roles(&[Admin, Integrator]), &[]),
+    ("alerts/overview", May::Roles(&[Admin, Integrator]), &[]),
+    (
+        "alerts/rule",
+        May::Roles(&[Admin]),
+        &[
+            ("kind", "dead_letters"),
+            ("enabled", "true"),
+            ("threshold", "3"),
+            ("window_minutes", "60"),
+            ("reason", "matrix"),
+        ],
+    ),
     (
         "integrations/release-quarantined",
         May::Roles(&[Admin, Integrator]),

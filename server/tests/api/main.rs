@@ -9,6 +9,7 @@ mod support;
 
 mod access_http;
 mod account_scope_db;
+mod alerts_http;
 mod arrival_order_db;
 mod attacks_http;
 mod auth_http;

@@ -73,9 +73,13 @@ async fn readyz_names_a_task_that_panicked_or_fails_its_rounds_until_it_recovers
             }
         });
     }
+    let settings = server::workers::WorkerSettings {
+        engine: support::fast_engine(),
+        ..Default::default()
+    };
     let workers = tokio::spawn(server::workers::supervised(
         pool.clone(),
-        support::fast_engine(),
+        settings,
         supervisor,
     ));
 
@@ -86,6 +90,7 @@ async fn readyz_names_a_task_that_panicked_or_fails_its_rounds_until_it_recovers
         "scheduler",
         "sla sweep",
         "housekeeping",
+        "alerts",
         "live updates listener",
         "ingest directory listener",
     ] {
