@@ -81,6 +81,9 @@ pub enum Command {
     /// Manage the embedded Postgres cluster directly.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Retention archives (docs/OPERATIONS.md, "Retention").
+    #[command(subcommand)]
+    Archive(ArchiveCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -147,6 +150,31 @@ pub enum AccountCommand {
         system: String,
         #[arg(long)]
         external_id: String,
+    },
+    /// Place a legal hold: the account's events and raw messages are kept whatever their age
+    /// (audited).
+    Hold {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a legal hold; retention applies again from its next run (audited).
+    Unhold {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ArchiveCommand {
+    /// Check every archive in a directory against its manifest (file and content checksums,
+    /// row count); exits non-zero naming the first that does not verify.
+    Verify {
+        /// The archive directory (default: MILEPOST_ARCHIVE_DIR).
+        dir: Option<std::path::PathBuf>,
     },
 }
 
@@ -293,6 +321,27 @@ pub enum BenchCommand {
     /// A million orders, then the dashboard's and exception queue's render times against
     /// their bare SQL.
     Sla(BenchSla),
+    /// A soak of the retention policy: months of traffic, the policy after each, table sizes.
+    Retention(BenchRetention),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchRetention {
+    /// Simulated months of traffic.
+    #[arg(long, default_value_t = 30)]
+    pub months: u32,
+    /// Raw messages (each with one event) and finished jobs per month.
+    #[arg(long, default_value_t = 20_000)]
+    pub messages_per_month: i64,
+    /// The policy the soak runs (shorter than the defaults so it levels off within the soak).
+    #[arg(long, default_value_t = 90)]
+    pub body_days: u32,
+    #[arg(long, default_value_t = 12)]
+    pub event_months: u32,
+    #[arg(long, default_value_t = 90)]
+    pub job_days: u32,
+    #[arg(long, default_value_t = 365)]
+    pub audit_days: u32,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod pg;
 pub mod projector;
+pub mod retention;
 pub mod secrets;
 pub mod settings;
 pub mod signing;

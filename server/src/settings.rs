@@ -4,6 +4,7 @@
 use crate::alerts::AlertSettings;
 use crate::connectors::alerts::Channels;
 use crate::ingest::limits::IngestLimits;
+use crate::retention::RetentionSettings;
 use app::auth::client_addr::{parse_trusted_proxies, ClientAddrPolicy};
 use secrecy::SecretString;
 use std::net::SocketAddr;
@@ -79,6 +80,8 @@ pub struct Settings {
     pub metrics_addr: Option<SocketAddr>,
     /// Where alert digests go and how often (`alert_settings`).
     pub alerts: AlertSettings,
+    /// How long each table keeps its rows, and where archives go (`retention_settings`).
+    pub retention: RetentionSettings,
 }
 
 /// One pool per kind of work, so a flood of one cannot starve the others of connections.
@@ -162,14 +165,17 @@ impl Settings {
             }
         };
         let alerts = alert_settings(&get, &public_url)?;
+        let data_dir = get("MILEPOST_DATA_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(".milepost"));
+        let retention = retention_settings(&get, &data_dir)?;
         Ok(Settings {
             alerts,
+            retention,
             database_url,
             listen_addr,
             public_url,
-            data_dir: get("MILEPOST_DATA_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(".milepost")),
+            data_dir,
             pg_bin_dir: get("MILEPOST_PG_BINDIR").map(PathBuf::from),
             log_format,
             log_filter: get("MILEPOST_LOG").unwrap_or_else(|| "info,sqlx=warn".into()),
@@ -293,6 +299,47 @@ impl Settings {
     pub fn secure_cookies(&self) -> bool {
         self.public_url.scheme() == "https"
     }
+}
+
+/// The retention policy (`crate::retention` lists it): `MILEPOST_RETAIN_INBOX_BODY_DAYS` (90),
+/// `MILEPOST_RETAIN_EVENT_MONTHS` (24), `MILEPOST_RETAIN_JOB_DAYS` (90),
+/// `MILEPOST_RETAIN_DELIVERY_DAYS` (30), `MILEPOST_RETAIN_AUDIT_DAYS` (2555), each `0` for
+/// forever; `MILEPOST_ARCHIVE_DIR` (`<data dir>/archive`). Raw bodies may not outlive their
+/// events (the messages go with the event partitions).
+fn retention_settings(
+    get: &impl Fn(&str) -> Option<String>,
+    data_dir: &std::path::Path,
+) -> Result<RetentionSettings, SettingsError> {
+    let days = |var: &'static str, default: u32| number(var, get(var), default, 0..=36_500);
+    let s = RetentionSettings {
+        inbox_body_days: days("MILEPOST_RETAIN_INBOX_BODY_DAYS", 90)?,
+        event_months: number(
+            "MILEPOST_RETAIN_EVENT_MONTHS",
+            get("MILEPOST_RETAIN_EVENT_MONTHS"),
+            24,
+            0..=1200,
+        )?,
+        job_days: days("MILEPOST_RETAIN_JOB_DAYS", 90)?,
+        delivery_days: days("MILEPOST_RETAIN_DELIVERY_DAYS", 30)?,
+        audit_days: days("MILEPOST_RETAIN_AUDIT_DAYS", 2555)?,
+        archive_dir: get("MILEPOST_ARCHIVE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("archive")),
+    };
+    let body_outlives_events =
+        s.event_months > 0 && (s.inbox_body_days == 0 || s.inbox_body_days > s.event_months * 28);
+    if body_outlives_events {
+        return Err(SettingsError::Invalid {
+            var: "MILEPOST_RETAIN_INBOX_BODY_DAYS",
+            value: s.inbox_body_days.to_string(),
+            reason: format!(
+                "raw messages go with their events after {} months; keep bodies at most {} days",
+                s.event_months,
+                s.event_months * 28
+            ),
+        });
+    }
+    Ok(s)
 }
 
 /// The alert channels:
@@ -553,6 +600,35 @@ mod tests {
         ])
         .unwrap_err();
         assert!(err.to_string().contains("MILEPOST_ALERT_EMAIL_TO"), "{err}");
+    }
+
+    #[test]
+    fn retention_defaults_and_a_body_that_would_outlive_its_events() {
+        let s = settings(&[("MILEPOST_DATA_DIR", "/var/lib/milepost")]).unwrap();
+        assert_eq!(s.retention.inbox_body_days, 90);
+        assert_eq!(s.retention.event_months, 24);
+        assert_eq!(
+            s.retention.archive_dir,
+            PathBuf::from("/var/lib/milepost/archive")
+        );
+        let err = settings(&[
+            ("MILEPOST_RETAIN_EVENT_MONTHS", "2"),
+            ("MILEPOST_RETAIN_INBOX_BODY_DAYS", "90"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("MILEPOST_RETAIN_INBOX_BODY_DAYS"),
+            "{err}"
+        );
+        let s = settings(&[
+            ("MILEPOST_RETAIN_EVENT_MONTHS", "0"),
+            ("MILEPOST_RETAIN_INBOX_BODY_DAYS", "0"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (s.retention.event_months, s.retention.inbox_body_days),
+            (0, 0)
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Background workers: the projector (folds stored events into their orders), the sync engine
 //! (`sync::engine`: a queue per connector Milepost calls, rebuilt when a connector changes), the
-//! schedules, the SLA sweep (`sla::sweep`), alerts (`alerts`) and housekeeping (expired sessions, old sign-in
+//! schedules, the SLA sweep (`sla::sweep`), alerts (`alerts`), retention (`retention`) and housekeeping (expired sessions, old sign-in
 //! failures, the event table's partitions for the coming months), each under the process's
 //! `Supervisor`. Every task is idempotent, so several worker processes may run.
 
@@ -40,6 +40,7 @@ const STALE_AFTER: Duration = Duration::from_secs(5 * 60);
 pub struct WorkerSettings {
     pub engine: crate::sync::engine::EngineSettings,
     pub alerts: AlertSettings,
+    pub retention: crate::retention::RetentionSettings,
 }
 
 /// Runs until `stop` is cancelled: the projector, the sync engine, the schedules, the SLA sweep,
@@ -65,7 +66,11 @@ pub async fn run_with(
 /// Starts every worker task under `supervisor` (restarted with backoff when it fails; its
 /// `Health` says how each is) and waits until they end, when its stop token is cancelled.
 pub async fn supervised(pool: PgPool, settings: WorkerSettings, mut supervisor: Supervisor) {
-    let WorkerSettings { engine, alerts } = settings;
+    let WorkerSettings {
+        engine,
+        alerts,
+        retention,
+    } = settings;
     let stop = supervisor.stop().clone();
     let every = |pool: &PgPool, stop: &CancellationToken| (pool.clone(), stop.clone());
     {
@@ -123,6 +128,21 @@ pub async fn supervised(pool: PgPool, settings: WorkerSettings, mut supervisor: 
                 }
             },
         );
+    }
+    {
+        let (pool, stop) = every(&pool, &stop);
+        let every_run = crate::retention::RUN_EVERY;
+        supervisor.spawn("retention", Some(every_run * 3), move |beat| {
+            let (pool, stop, retention) = (pool.clone(), stop.clone(), retention.clone());
+            async move {
+                repeat(every_run, &stop, &beat, || async {
+                    crate::retention::run(&pool, &retention, Utc::now())
+                        .await
+                        .map(|_| ())
+                })
+                .await
+            }
+        });
     }
     supervisor.spawn("housekeeping", Some(HOUSEKEEPING_EVERY * 3), move |beat| {
         let (pool, stop) = every(&pool, &stop);

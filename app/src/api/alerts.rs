@@ -1,7 +1,7 @@
 //! Alerts: the banner (integrators and admins), the alerts page, and the rules (admins change
 //! them, audited).
 
-use crate::domain::alerts::{AlertKind, AlertsOverview, FiringAlerts, RuleChange};
+use crate::domain::alerts::{AlertKind, AlertsOverview, FiringAlerts};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -38,7 +38,7 @@ pub async fn update_alert_rule(
     use crate::auth::{ctx, require_role};
     use crate::domain::Role;
     let user = require_role(&[Role::Admin]).await?;
-    let change = RuleChange {
+    let change = crate::domain::alerts::RuleChange {
         kind,
         enabled,
         threshold,

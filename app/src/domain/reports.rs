@@ -86,8 +86,11 @@ pub struct EventEvidence {
     pub message_id: String,
     pub inbox_message_id: i64,
     pub disposition: String,
-    /// SHA-256 of the raw message as received, lower-case hex.
+    /// SHA-256 of the raw message as received, lower-case hex; empty once the body was archived
+    /// by retention (then `message_archive` names the file, whose line keeps the bytes).
     pub message_sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_archive: Option<String>,
 }
 
 /// What `/reports` asks for: an account and a month (`YYYY-MM`), narrowed by dimensions.

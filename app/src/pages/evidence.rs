@@ -106,7 +106,11 @@ fn Pack(pack: EvidencePack) -> impl IntoView {
                     <td>{e.role}</td><td>{e.event_type}<br/><small>{e.external_id}</small></td><td>{e.source}</td>
                     <td>{e.occurred_at.unwrap_or_else(|| "no time given".into())}</td><td>{e.recorded_at}</td>
                     <td>{e.message_id}<br/><small>{format!("inbox #{}", e.inbox_message_id)}</small></td>
-                    <td>{e.disposition}</td><td><code class="hash">{e.message_sha256}</code></td>
+                    <td>{e.disposition}</td>
+                    <td>{match e.message_archive {
+                        Some(file) => view! { <span>{format!("archived in {file}")}</span> }.into_any(),
+                        None => view! { <code class="hash">{e.message_sha256}</code> }.into_any(),
+                    }}</td>
                 </tr>
             }).collect_view()}</tbody>
         </table>

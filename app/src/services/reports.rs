@@ -30,7 +30,9 @@ struct Stored {
 
 const HOW_TO_VERIFY: &str = "Each event names the message it came in (message_id, inbox_message_id) and the SHA-256 of \
 that message's bytes as Milepost received them. Hash the raw message (an integrator can download it from the order's \
-timeline) with any SHA-256 tool; the digest must equal message_sha256.";
+timeline) with any SHA-256 tool; the digest must equal message_sha256. A message older than the raw-body retention \
+names instead the archive it was moved to (message_archive), whose line holds its bytes as hex and whose manifest \
+holds the archive's own SHA-256.";
 
 /// The evidence pack of the order's clock for `segment`; not found when the order is outside the
 /// caller's scope or has no such clock.
@@ -206,6 +208,7 @@ fn shown(r: &EventRow, role: &str) -> EventEvidence {
         inbox_message_id: r.inbox_message_id,
         disposition: r.disposition.clone(),
         message_sha256: r.message_sha256.clone(),
+        message_archive: r.message_archive.clone(),
     }
 }
 

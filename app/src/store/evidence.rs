@@ -33,16 +33,20 @@ pub struct EventRow {
     pub message_id: String,
     pub inbox_message_id: i64,
     pub message_sha256: String,
+    pub message_archive: Option<String>,
 }
 
-/// The events with these ids, with their raw messages' SHA-256 (computed from the stored bytes).
+/// The events with these ids, with their raw messages' SHA-256 (computed from the stored bytes),
+/// or the archive a body went to.
 pub async fn events(db: impl PgExecutor<'_>, ids: &[Uuid]) -> sqlx::Result<Vec<EventRow>> {
     sqlx::query_as!(
         EventRow,
         r#"select e.event_id, e.type as event_type, c.name as connector, c.kind as connector_kind,
                   e.external_id, e.occurred_at as "occurred_at: DateTime<Utc>", e.occurred_offset_seconds,
                   e.recorded_at as "recorded_at: DateTime<Utc>", e.disposition, m.message_id,
-                  e.inbox_message_id, encode(sha256(m.body), 'hex') as "message_sha256!"
+                  e.inbox_message_id,
+                  case when m.body_archive is null then encode(sha256(m.body), 'hex') else '' end as "message_sha256!",
+                  m.body_archive as message_archive
            from event e
            join connector c using (connector_id)
            join inbox_message m using (inbox_message_id)

@@ -2,6 +2,7 @@
 
 pub mod ingest;
 pub mod release;
+pub mod retention;
 pub mod sla;
 
 use crate::settings::Settings;

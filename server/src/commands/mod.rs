@@ -1,6 +1,6 @@
 //! One function per subcommand.
 
-mod account;
+pub mod account;
 mod apikey;
 #[cfg(feature = "tools")]
 mod bench;
@@ -61,6 +61,10 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::User(cmd) => {
             with_database(&settings, |pool| async move { user::run(cmd, &pool).await }).await
+        }
+        Command::Archive(crate::cli::ArchiveCommand::Verify { dir }) => {
+            let dir = dir.unwrap_or_else(|| settings.retention.archive_dir.clone());
+            verify_archives(&dir).await
         }
         Command::Account(cmd) => {
             with_database(
@@ -129,4 +133,23 @@ where
     };
     db.close().await;
     result
+}
+
+/// `milepost archive verify`: every manifest in `dir`, each line its result.
+async fn verify_archives(dir: &std::path::Path) -> anyhow::Result<()> {
+    let mut manifests: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".manifest.json"))
+        .collect();
+    manifests.sort();
+    for path in &manifests {
+        let m = crate::retention::archive::verify(path).await?;
+        println!(
+            "ok {} ({} rows of {}, sha256 {})",
+            m.file, m.rows, m.source, m.sha256
+        );
+    }
+    println!("{} archives verified in {}", manifests.len(), dir.display());
+    Ok(())
 }

@@ -98,6 +98,7 @@ pub async fn worker(settings: Settings) -> anyhow::Result<()> {
 fn worker_settings(settings: &Settings) -> workers::WorkerSettings {
     workers::WorkerSettings {
         alerts: settings.alerts.clone(),
+        retention: settings.retention.clone(),
         ..Default::default()
     }
 }

@@ -19,5 +19,6 @@ pub mod projections;
 pub mod quarantine;
 pub mod reconciliation;
 pub mod refusals;
+pub mod retention;
 pub mod sla;
 pub mod webhooks;

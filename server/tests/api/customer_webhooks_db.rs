@@ -206,6 +206,22 @@ async fn an_accounts_subscription_gets_its_events_signed_and_a_refusal_pauses_it
     }
     let notice = paused().await.paused_reason.expect("paused with a notice");
     assert!(notice.contains("HTTP 410"), "{notice}");
+    // The pause is written as the refusal arrives; the attempt's own outcome (dead) is recorded
+    // just after it: wait for that too before replaying, as an operator would see it.
+    let queue = server::store::jobs::queue::subscription_queue(all);
+    for _ in 0..100 {
+        let running: i64 = sqlx::query_scalar(
+            "select count(*) from job where queue = $1 and state in ('running', 'pending', 'failed')",
+        )
+        .bind(&queue)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if running == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(
         server::store::jobs::circuits::circuit(
             &pool,

@@ -43,6 +43,7 @@ mod pages_http;
 mod published_reports_http;
 mod reconciliation_http;
 mod reports_http;
+mod retention_db;
 mod sla_admin_http;
 mod sla_db;
 mod store_db;

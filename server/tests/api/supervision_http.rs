@@ -91,6 +91,7 @@ async fn readyz_names_a_task_that_panicked_or_fails_its_rounds_until_it_recovers
         "sla sweep",
         "housekeeping",
         "alerts",
+        "retention",
         "live updates listener",
         "ingest directory listener",
     ] {
