@@ -5,7 +5,7 @@ export SQLX_OFFLINE := true
 # binary asks the browser for the same wasm file name the site has.
 export LEPTOS_OUTPUT_NAME := milepost
 
-.PHONY: run test demo bench bench-sla tools sqlx-prepare fmt
+.PHONY: run test release demo bench bench-sla bench-retention tools sqlx-prepare fmt
 
 ## Install what is missing, offer the demo history once, then build and serve http://127.0.0.1:3000
 ## (embedded Postgres unless DATABASE_URL is set).
@@ -16,6 +16,11 @@ run: tools
 ## Every test: unit, database, HTTP, embedded Postgres, browser.
 test:
 	scripts/test.sh
+
+## The release build in one directory (default dist/milepost): binary, site, migrations, systemd
+## units and the production settings to fill in. RELEASE_DIR=... to put it elsewhere.
+release:
+	scripts/release.sh $(RELEASE_DIR)
 
 RELEASE_BIN := $(or $(CARGO_TARGET_DIR),target)/release/milepost
 DEMO_ORDERS ?= 20000
@@ -38,6 +43,12 @@ bench: tools
 bench-sla: tools
 	cargo build --release -p server --features tools
 	MILEPOST_LOG=error $(RELEASE_BIN) bench sla
+
+## The retention soak (release build, scratch database, a few minutes): 30 months of traffic,
+## the retention policy after each, table sizes.
+bench-retention: tools
+	cargo build --release -p server --features tools
+	MILEPOST_LOG=error $(RELEASE_BIN) bench retention
 
 tools:
 	scripts/ensure-tools.sh

@@ -37,7 +37,8 @@ export default defineConfig({
       DATABASE_URL: process.env.E2E_DATABASE_URL ?? '',
       MILEPOST_LISTEN_ADDR: `127.0.0.1:${port}`,
       MILEPOST_PUBLIC_URL: baseURL,
-      LEPTOS_SITE_ROOT: 'target/site',
+      // The release smoke (scripts/test.sh) serves a release directory's own site.
+      LEPTOS_SITE_ROOT: process.env.E2E_SITE_ROOT ?? 'target/site',
       LEPTOS_OUTPUT_NAME: 'milepost',
       LEPTOS_SITE_PKG_DIR: 'pkg',
       LEPTOS_ENV: 'PROD',

@@ -43,6 +43,17 @@ if [ -z "${DATABASE_URL:-}" ] && ! have_pg_server; then
   apt_install postgresql
 fi
 
+# Release builds (and `make test`, which builds one): wasm-opt from npm's binaryen, the version
+# verified to keep hydration working (Debian's binaryen breaks it; TOOLCHAIN notes).
+BINARYEN_VERSION=132.0.0
+if [ "${1:-}" = "--release" ] || [ "${1:-}" = "--test" ]; then
+  if ! .tools/binaryen/node_modules/.bin/wasm-opt --version 2>/dev/null | grep -q "version ${BINARYEN_VERSION%%.*}"; then
+    command -v npm >/dev/null || apt_install nodejs npm
+    say "installing wasm-opt (npm binaryen@$BINARYEN_VERSION) into .tools/binaryen"
+    npm install --silent --no-audit --no-fund --prefix .tools/binaryen "binaryen@$BINARYEN_VERSION"
+  fi
+fi
+
 if [ "${1:-}" = "--test" ]; then
   if ! cargo sqlx --version 2>/dev/null | grep -q "$SQLX_VERSION"; then
     say "installing sqlx-cli $SQLX_VERSION (about 5 minutes, once)"

@@ -58,4 +58,11 @@ step "browser tests (Playwright, headless Chromium)"
 "$milepost" demo --orders 400 --days 30 >/dev/null
 (cd end2end && E2E_DATABASE_URL="$DATABASE_URL" MILEPOST_BIN="$milepost" npx playwright test)
 
+step "the release directory (scripts/release.sh, what the Dockerfile runs), served and hydrated in the browser"
+release_dir=$(realpath -m "$target_dir/dist/milepost")
+scripts/release.sh "$release_dir"
+(cd "$release_dir" && sha256sum --quiet -c SHA256SUMS)
+(cd end2end && E2E_DATABASE_URL="$DATABASE_URL" MILEPOST_BIN="$release_dir/bin/milepost" \
+  E2E_SITE_ROOT="$release_dir/site" E2E_PORT=3101 npx playwright test tests/hydration.spec.ts)
+
 step "all tests passed"
