@@ -252,7 +252,8 @@ async fn run_queue(
     let _ = slots.acquire_many(spec.concurrency as u32).await;
 }
 
-/// Claims as many jobs as there are free slots, as the breaker allows.
+/// Claims as many jobs as there are free slots, as the breaker and the queue's concurrency
+/// across all workers allow.
 async fn take(
     pool: &PgPool,
     spec: &QueueSpec,
@@ -272,6 +273,14 @@ async fn take(
         Gate::Probe => 1,
         Gate::Wait(_) => 0,
     };
+    // The queue's concurrency is the partner's limit, across every worker process: claims of a
+    // queue are serialised by the circuit lock above, so what runs elsewhere is counted here.
+    let room = if limit > 0 {
+        (spec.concurrency as i64 - queue::in_flight(&mut *tx, &spec.name).await?).max(0) as usize
+    } else {
+        0
+    };
+    let limit = limit.min(room);
     if circuit != before {
         circuits::save_circuit(&mut tx, &circuit).await?;
     }

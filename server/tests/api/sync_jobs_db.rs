@@ -671,3 +671,58 @@ async fn a_stop_waits_for_the_attempt_in_flight_to_record_its_outcome(pool: PgPo
         .unwrap();
     assert_eq!(state, "succeeded");
 }
+
+#[sqlx::test(migrator = "app::store::MIGRATOR")]
+async fn a_queues_concurrency_holds_across_workers(pool: PgPool) {
+    // Two runners (as two worker processes would) on one queue of concurrency 3: the partner
+    // never sees more than 3 attempts at once, and every job runs exactly once.
+    let jobs: Vec<NewJob> = (0..60)
+        .map(|n| job("wms", &Post(json!({"n": n}))))
+        .collect();
+    let mut conn = pool.acquire().await.unwrap();
+    queue::enqueue_many(&mut conn, &jobs).await.unwrap();
+    drop(conn);
+    let now = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let runs: Arc<Mutex<Vec<i64>>> = Arc::default();
+    let runner = || {
+        let (now, most, runs) = (now.clone(), most.clone(), runs.clone());
+        Runner::new(settings())
+            .queue(fast("wms", 3))
+            .handle("post", move |job: ClaimedJob| {
+                let (now, most, runs) = (now.clone(), most.clone(), runs.clone());
+                async move {
+                    use std::sync::atomic::Ordering::SeqCst;
+                    let in_flight = now.fetch_add(1, SeqCst) + 1;
+                    most.fetch_max(in_flight, SeqCst);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    now.fetch_sub(1, SeqCst);
+                    runs.lock()
+                        .unwrap()
+                        .push(job.payload["n"].as_i64().unwrap());
+                    Ok(Done::default())
+                }
+            })
+    };
+    let stop = CancellationToken::new();
+    let first = tokio::spawn(runner().run(pool.clone(), stop.clone()));
+    let second = tokio::spawn(runner().run(pool.clone(), stop.clone()));
+    for _ in 0..1000 {
+        if all_final(&pool).await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.cancel();
+    first.await.unwrap();
+    second.await.unwrap();
+    let mut runs = runs.lock().unwrap().clone();
+    runs.sort();
+    assert_eq!(runs, (0..60).collect::<Vec<_>>(), "each job once");
+    let most = most.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(most <= 3, "{most} attempts at once against a limit of 3");
+    assert!(
+        most >= 2,
+        "the two workers did share the work ({most} at most)"
+    );
+}

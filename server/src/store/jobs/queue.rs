@@ -203,6 +203,17 @@ pub struct ClaimedJob {
     pub claimed_at: DateTime<Utc>,
 }
 
+/// Attempts of `queue` in flight now, in every process (running, lease not yet run out). Read
+/// under the queue's claim lock, it keeps a partner's concurrency limit across workers.
+pub async fn in_flight(db: impl PgExecutor<'_>, queue: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "n!" from job where queue = $1 and state = 'running' and lease_until > now()"#,
+        queue
+    )
+    .fetch_one(db)
+    .await
+}
+
 /// Claims up to `limit` ready jobs of `queue`, oldest due first. A job waits while an earlier
 /// unfinished job of the same queue has its ordering key.
 pub async fn claim(
