@@ -3,11 +3,14 @@
 use crate::pg::{self, ClusterOptions, EmbeddedPostgres};
 use crate::settings::Settings;
 use anyhow::Context;
+use app::auth::state::{Reads, Replica};
 use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::PgPool;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// The pools, and the embedded cluster when this process uses one (stop it on the way out).
 pub struct Database {
@@ -26,6 +29,9 @@ pub struct Pools {
     pub ingest: PgPool,
     /// The projector, the sync engine, schedules, sweeps, housekeeping.
     pub workers: PgPool,
+    /// Where the read-heavy pages read: the replica (`MILEPOST_REPLICA_URL`) while
+    /// `watch_replica` finds it fresh, else `web`.
+    pub reads: Reads,
 }
 
 impl Pools {
@@ -34,11 +40,15 @@ impl Pools {
         Self {
             web: pool.clone(),
             ingest: pool.clone(),
+            reads: Reads::primary_only(pool.clone()),
             workers: pool,
         }
     }
 
     async fn close(&self) {
+        if let Some(replica) = self.reads.replica() {
+            replica.pool.close().await;
+        }
         self.web.close().await;
         self.ingest.close().await;
         self.workers.close().await;
@@ -114,10 +124,28 @@ impl Database {
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(session(options.clone(), kind, db))
         };
+        let web = pool(PoolKind::Web, db.web_connections)
+            .await
+            .context("connecting to Postgres")?;
+        let replica = match &settings.replica_url {
+            None => None,
+            Some(url) => {
+                let options = PgConnectOptions::from_str(url.expose_secret())
+                    .context("reading MILEPOST_REPLICA_URL")?;
+                // Lazy: a replica that is down at start is read from once it answers.
+                let pool = PgPoolOptions::new()
+                    .max_connections(db.web_connections)
+                    .acquire_timeout(Duration::from_secs(2))
+                    .connect_lazy_with(session(options, PoolKind::Web, db));
+                Some(Replica {
+                    pool,
+                    fresh: Arc::default(),
+                })
+            }
+        };
         let pools = Pools {
-            web: pool(PoolKind::Web, db.web_connections)
-                .await
-                .context("connecting to Postgres")?,
+            reads: Reads::new(web.clone(), replica),
+            web,
             ingest: pool(PoolKind::Ingest, db.ingest_connections).await?,
             workers: pool(PoolKind::Workers, db.worker_connections).await?,
         };
@@ -231,4 +259,44 @@ pub async fn listener(pool: &PgPool) -> sqlx::Result<PgListener> {
             .application_name("milepost listener"),
     );
     PgListener::connect_with(&own).await
+}
+
+/// Keeps `reads` honest about its replica until `stop`: every second, the replica's lag (0 when it
+/// has replayed all it received; else the age of the last transaction it replayed); fresh while
+/// it answers and the lag is within `max_lag`. Changes are logged; the lag is the
+/// `milepost_replica_lag_seconds` gauge.
+pub async fn watch_replica(reads: Reads, max_lag: Duration, stop: CancellationToken) {
+    let Some(replica) = reads.replica().cloned() else {
+        return;
+    };
+    let mut was_fresh = None;
+    loop {
+        let lag = crate::store::replica::lag_seconds(&replica.pool).await;
+        let fresh = matches!(lag, Ok(l) if l <= max_lag.as_secs_f64());
+        if let Ok(l) = lag {
+            metrics::gauge!("milepost_replica_lag_seconds").set(l);
+        }
+        metrics::gauge!("milepost_replica_fresh").set(if fresh { 1.0 } else { 0.0 });
+        replica
+            .fresh
+            .store(fresh, std::sync::atomic::Ordering::Relaxed);
+        if was_fresh != Some(fresh) {
+            match &lag {
+                Ok(l) if fresh => tracing::info!(lag.seconds = l, "pages read from the replica"),
+                Ok(l) => tracing::warn!(
+                    lag.seconds = l,
+                    max = max_lag.as_secs_f64(),
+                    "the replica lags: pages read from the primary"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the replica does not answer: pages read from the primary")
+                }
+            }
+            was_fresh = Some(fresh);
+        }
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+    }
 }

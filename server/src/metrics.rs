@@ -258,6 +258,22 @@ pub async fn render(pools: &Pools, health: &Health) -> String {
             pool_max(pool),
         );
     }
+    let (primary, replica) = pools.reads.served();
+    g.typed(
+        "milepost_page_reads_total",
+        "Reads of the read-heavy pages (dashboard, reports, portal, order lists), by the database that served them.",
+        "counter",
+    );
+    g.value(
+        "milepost_page_reads_total",
+        &[("db", "primary")],
+        primary as f64,
+    );
+    g.value(
+        "milepost_page_reads_total",
+        &[("db", "replica")],
+        replica as f64,
+    );
     let tasks = health.report();
     g.header(
         "milepost_task_healthy",
@@ -299,7 +315,11 @@ impl<'a> Gauges<'a> {
     }
 
     fn header(&mut self, name: &str, help: &str) {
-        let _ = writeln!(self.out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        self.typed(name, help, "gauge");
+    }
+
+    fn typed(&mut self, name: &str, help: &str, kind: &str) {
+        let _ = writeln!(self.out, "# HELP {name} {help}\n# TYPE {name} {kind}");
     }
 
     fn value(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {

@@ -51,6 +51,13 @@ pub struct Settings {
     pub log_filter: String,
     /// The database pools and their limits.
     pub db: DbSettings,
+    /// `MILEPOST_REPLICA_URL`: a streaming replica the read-heavy pages read from while it lags
+    /// less than `MILEPOST_REPLICA_MAX_LAG_SECONDS` (default 10); unset, they read the primary.
+    pub replica_url: Option<SecretString>,
+    pub replica_max_lag: Duration,
+    /// `MILEPOST_JOB_LEASE_SECONDS` (default 60): how long a job attempt is held by its worker;
+    /// a worker that dies (kill -9, a lost machine) has its attempts taken up by another after it.
+    pub job_lease: Duration,
     /// `MILEPOST_SESSION_IDLE_MINUTES` (default 120).
     pub session_idle: Duration,
     /// `MILEPOST_SESSION_ABSOLUTE_HOURS` (default 12).
@@ -165,13 +172,43 @@ impl Settings {
             }
         };
         let alerts = alert_settings(&get, &public_url)?;
+        let replica_url = match get("MILEPOST_REPLICA_URL") {
+            None => None,
+            Some(v) => match Url::parse(&v) {
+                Ok(u) if matches!(u.scheme(), "postgres" | "postgresql") => {
+                    Some(SecretString::from(v))
+                }
+                _ => {
+                    return Err(SettingsError::Invalid {
+                        var: "MILEPOST_REPLICA_URL",
+                        value: "<hidden>".into(),
+                        reason: "expected a postgres:// URL".into(),
+                    })
+                }
+            },
+        };
+        let replica_max_lag = Duration::from_secs(number(
+            "MILEPOST_REPLICA_MAX_LAG_SECONDS",
+            get("MILEPOST_REPLICA_MAX_LAG_SECONDS"),
+            10,
+            1..=3600,
+        )?);
         let data_dir = get("MILEPOST_DATA_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(".milepost"));
         let retention = retention_settings(&get, &data_dir)?;
+        let job_lease = Duration::from_secs(number(
+            "MILEPOST_JOB_LEASE_SECONDS",
+            get("MILEPOST_JOB_LEASE_SECONDS"),
+            60,
+            2..=3600,
+        )?);
         Ok(Settings {
             alerts,
             retention,
+            replica_url,
+            replica_max_lag,
+            job_lease,
             database_url,
             listen_addr,
             public_url,

@@ -74,6 +74,11 @@ impl Application {
                 )
             })?;
         let port = listener.local_addr()?.port();
+        tokio::spawn(crate::database::watch_replica(
+            pools.reads.clone(),
+            settings.replica_max_lag,
+            runtime.stop.clone(),
+        ));
         let router = router(settings, pools, leptos_options(settings)?, runtime);
         Ok(Self {
             listener,
@@ -144,6 +149,7 @@ pub fn router(
     let state = AppState {
         leptos_options,
         pool: pool.clone(),
+        reads: pools.reads.clone(),
         auth,
     };
     let sessions = SessionManagerLayer::new(PostgresStore::new(pool.clone()))

@@ -13,7 +13,7 @@ pub async fn get_dashboard(
     use crate::services::dashboard;
     let user = require_role(&[Admin, Agent, AccountManager]).await?;
     let scope = order_scope(&user).await?;
-    dashboard::view(&ctx()?.pool, &scope, &filter, chrono::Utc::now()).await
+    dashboard::view(ctx()?.reads.pool(), &scope, &filter, chrono::Utc::now()).await
 }
 
 /// The dashboard's carrier view (ETA scorecards), loaded after the page.
@@ -26,5 +26,5 @@ pub async fn get_carriers(
     use crate::services::dashboard;
     let user = require_role(&[Admin, Agent, AccountManager]).await?;
     let scope = order_scope(&user).await?;
-    dashboard::carriers(&ctx()?.pool, &scope, &filter, chrono::Utc::now()).await
+    dashboard::carriers(ctx()?.reads.pool(), &scope, &filter, chrono::Utc::now()).await
 }

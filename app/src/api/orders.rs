@@ -18,7 +18,7 @@ pub async fn list_orders(filter: OrderFilter) -> Result<OrderPage, AppError> {
     use crate::services::orders;
     let user = require_role(ORDER_ROLES).await?;
     let scope = order_scope(&user).await?;
-    orders::list(&ctx()?.pool, &scope, &filter).await
+    orders::list(ctx()?.reads.pool(), &scope, &filter).await
 }
 
 #[server(prefix = "/fn", endpoint = "orders/detail")]

@@ -36,7 +36,7 @@ pub async fn get_report(
     use crate::services::reports;
     let user = require_role(&[Admin, AccountManager]).await?;
     let scope = order_scope(&user).await?;
-    reports::month(&ctx()?.pool, &scope, &filter, chrono::Utc::now()).await
+    reports::month(ctx()?.reads.pool(), &scope, &filter, chrono::Utc::now()).await
 }
 
 /// The customer portal's summary of their own account's month.
@@ -48,7 +48,7 @@ pub async fn get_portal_summary() -> Result<crate::domain::reports::PortalSummar
     use crate::services::reports;
     let user = require_role(&[Customer]).await?;
     let scope = order_scope(&user).await?;
-    reports::portal_summary(&ctx()?.pool, &scope, chrono::Utc::now()).await
+    reports::portal_summary(ctx()?.reads.pool(), &scope, chrono::Utc::now()).await
 }
 
 /// A published monthly report of the customer's own account (`version` empty: the latest).
@@ -63,5 +63,12 @@ pub async fn get_portal_report(
     use crate::services::reports;
     let user = require_role(&[Customer]).await?;
     let scope = order_scope(&user).await?;
-    reports::portal_report(&ctx()?.pool, &scope, &month, &version, chrono::Utc::now()).await
+    reports::portal_report(
+        ctx()?.reads.pool(),
+        &scope,
+        &month,
+        &version,
+        chrono::Utc::now(),
+    )
+    .await
 }

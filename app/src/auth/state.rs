@@ -5,6 +5,7 @@ use crate::error::AppError;
 use axum::extract::FromRef;
 use leptos::prelude::*;
 use sqlx::PgPool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -14,7 +15,68 @@ use tokio::sync::Semaphore;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
+    /// Where the read-heavy pages read (`Reads`).
+    pub reads: Reads,
     pub auth: Arc<AuthConfig>,
+}
+
+/// Where the read-heavy pages (dashboard, reports, the portal, order lists) read: a streaming
+/// replica while the server's monitor finds it within its lag bound, else the primary. What a
+/// user just changed is read back from the primary (those pages read through `pool`).
+#[derive(Clone, Debug)]
+pub struct Reads {
+    primary: PgPool,
+    replica: Option<Replica>,
+    /// Reads served by the primary and by the replica, for `/metrics`.
+    served: Arc<[AtomicU64; 2]>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Replica {
+    pub pool: PgPool,
+    /// Set by the server's lag monitor: the replica is reachable and within its bound.
+    pub fresh: Arc<AtomicBool>,
+}
+
+impl Reads {
+    /// Every read on the primary (no replica configured).
+    pub fn primary_only(primary: PgPool) -> Self {
+        Self::new(primary, None)
+    }
+
+    pub fn new(primary: PgPool, replica: Option<Replica>) -> Self {
+        Self {
+            primary,
+            replica,
+            served: Arc::default(),
+        }
+    }
+
+    /// The pool to read from now.
+    pub fn pool(&self) -> &PgPool {
+        match &self.replica {
+            Some(r) if r.fresh.load(Ordering::Relaxed) => {
+                self.served[1].fetch_add(1, Ordering::Relaxed);
+                &r.pool
+            }
+            _ => {
+                self.served[0].fetch_add(1, Ordering::Relaxed);
+                &self.primary
+            }
+        }
+    }
+
+    pub fn replica(&self) -> Option<&Replica> {
+        self.replica.as_ref()
+    }
+
+    /// Reads served so far by (the primary, the replica).
+    pub fn served(&self) -> (u64, u64) {
+        (
+            self.served[0].load(Ordering::Relaxed),
+            self.served[1].load(Ordering::Relaxed),
+        )
+    }
 }
 
 /// Session and sign-in rules, built from the settings by the server. (The idle timeout is the

@@ -152,6 +152,46 @@ async fn measure(args: &BenchRelease, options: PgConnectOptions) -> anyhow::Resu
     stop.cancel();
     engine.await??;
 
+    // Scale-out: the same load taken by one engine, then by two (each with its own pool, as two
+    // `milepost worker` processes would be), the partner's concurrency shared between them.
+    println!(
+        "workers: {} more jobs with one engine, then {} with two",
+        args.jobs, args.jobs
+    );
+    let mut from = 2 * args.jobs;
+    for engines in [1usize, 2] {
+        let stop = CancellationToken::new();
+        let mut running = Vec::new();
+        for _ in 0..engines {
+            let own = PgPoolOptions::new()
+                .max_connections(args.concurrency as u32 + 8)
+                .connect_with(pool.connect_options().as_ref().clone())
+                .await?;
+            running.push(tokio::spawn(engine::supervise(
+                own.clone(),
+                Arc::new(ReadIntake::new(Writer::start(own))),
+                EngineSettings::default(),
+                stop.clone(),
+            )));
+        }
+        wms.with(|w| w.most_in_flight = 0);
+        let started = Instant::now();
+        enqueue(&pool, queue, from, args.jobs).await?;
+        until_drained(&pool, limit).await?;
+        let took = started.elapsed();
+        println!(
+            "  {engines} worker(s): {:.0} jobs/s ({:.2} s), at most {} in flight at the WMS",
+            args.jobs as f64 / took.as_secs_f64(),
+            took.as_secs_f64(),
+            wms.with(|w| w.most_in_flight)
+        );
+        stop.cancel();
+        for r in running {
+            r.await??;
+        }
+        from += args.jobs;
+    }
+
     let (accepted, requests, dead): (usize, usize, i64) = (
         wms.with(|w| w.accepted.len()),
         wms.with(|w| w.requests),
@@ -167,7 +207,7 @@ async fn measure(args: &BenchRelease, options: PgConnectOptions) -> anyhow::Resu
     });
     ids.sort();
     ids.dedup();
-    let expected = 2 * args.jobs;
+    let expected = 4 * args.jobs;
     println!(
         "  at the stand-in: {accepted} accepted of {expected} sent, {} distinct, {dead} dead; {requests} requests (refusals while down included)",
         ids.len()

@@ -96,10 +96,12 @@ pub async fn worker(settings: Settings) -> anyhow::Result<()> {
 }
 
 fn worker_settings(settings: &Settings) -> workers::WorkerSettings {
+    let mut engine = crate::sync::engine::EngineSettings::default();
+    engine.runner.lease = settings.job_lease;
     workers::WorkerSettings {
+        engine,
         alerts: settings.alerts.clone(),
         retention: settings.retention.clone(),
-        ..Default::default()
     }
 }
 

@@ -10,8 +10,12 @@
 mod binaries;
 mod control;
 mod os_user;
+#[cfg(feature = "tools")]
+mod standby;
 
 pub use binaries::{find_binaries, BinSearch, PgBinaries};
+#[cfg(feature = "tools")]
+pub use standby::Standby;
 
 use control::{free_port, lock_file};
 use os_user::ClusterOwner;

@@ -49,6 +49,11 @@ pub struct WmsState {
     /// Statuses for the next requests.
     pub faults: VecDeque<u16>,
     releases: u64,
+    /// How long each answer takes (so overlapping requests can be seen).
+    pub latency: std::time::Duration,
+    /// Requests being answered now, and the most there ever were at once.
+    pub in_flight: usize,
+    pub most_in_flight: usize,
 }
 
 #[derive(Clone)]
@@ -111,6 +116,14 @@ impl WmsStandIn {
     }
 }
 
+struct InFlight<'a>(&'a WmsStandIn);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.with(|s| s.in_flight -= 1);
+    }
+}
+
 async fn receive(
     State(wms): State<WmsStandIn>,
     headers: HeaderMap,
@@ -125,6 +138,17 @@ async fn receive(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let latency = wms.with(|s| {
+        s.in_flight += 1;
+        s.most_in_flight = s.most_in_flight.max(s.in_flight);
+        s.latency
+    });
+    // Counted out when the answer is done or the client goes away mid-answer (the handler is
+    // dropped then, past any code after the sleep).
+    let _counted = InFlight(&wms);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let verdict = wms.with(|s| {
         s.requests += 1;
         if bearer.as_deref() != Some(s.token.as_str()) {

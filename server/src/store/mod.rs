@@ -19,6 +19,7 @@ pub mod projections;
 pub mod quarantine;
 pub mod reconciliation;
 pub mod refusals;
+pub mod replica;
 pub mod retention;
 pub mod sla;
 pub mod webhooks;

@@ -44,6 +44,7 @@ mod published_reports_http;
 mod reconciliation_http;
 mod reports_http;
 mod retention_db;
+mod scale_out;
 mod sla_admin_http;
 mod sla_db;
 mod store_db;
