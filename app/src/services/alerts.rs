@@ -32,8 +32,8 @@ fn view(r: alerts::AlertRow) -> Option<AlertView> {
 }
 
 pub async fn overview(pool: &PgPool, can_edit: bool) -> Result<AlertsOverview, AppError> {
-    let open = alerts::open(pool, LIST_LIMIT).await?;
-    let history = alerts::resolved(pool, LIST_LIMIT).await?;
+    let open = alerts::list(pool, false, LIST_LIMIT).await?;
+    let history = alerts::list(pool, true, LIST_LIMIT).await?;
     let digests = alerts::digests(pool, DIGEST_LIMIT)
         .await?
         .into_iter()
@@ -71,7 +71,7 @@ pub async fn overview(pool: &PgPool, can_edit: bool) -> Result<AlertsOverview, A
 pub async fn banner(pool: &PgPool) -> Result<FiringAlerts, AppError> {
     Ok(FiringAlerts {
         count: alerts::open_count(pool).await?,
-        newest: alerts::open(pool, BANNER_LIMIT)
+        newest: alerts::list(pool, false, BANNER_LIMIT)
             .await?
             .into_iter()
             .map(|a| a.message)

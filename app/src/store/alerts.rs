@@ -77,15 +77,20 @@ pub struct AlertRow {
     pub resolved_digest_id: Option<i64>,
 }
 
-/// The alerts firing now, newest first.
-pub async fn open(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<AlertRow>> {
+/// Alerts firing now (`resolved` false) or resolved, the latest change first.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    resolved: bool,
+    limit: i64,
+) -> sqlx::Result<Vec<AlertRow>> {
     sqlx::query_as!(
         AlertRow,
         r#"select alert_id, kind, subject, message, fired_at as "fired_at: DateTime<Utc>",
                   resolved_at as "resolved_at: DateTime<Utc>", fired_value, last_value,
                   fired_digest_id, resolved_digest_id
-           from alert where resolved_at is null
-           order by fired_at desc, alert_id desc limit $1"#,
+           from alert where (resolved_at is not null) = $1
+           order by coalesce(resolved_at, fired_at) desc, alert_id desc limit $2"#,
+        resolved,
         limit
     )
     .fetch_all(db)
@@ -97,21 +102,6 @@ pub async fn open_count(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar!(r#"select count(*) as "n!" from alert where resolved_at is null"#)
         .fetch_one(db)
         .await
-}
-
-/// Resolved alerts, newest first.
-pub async fn resolved(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<AlertRow>> {
-    sqlx::query_as!(
-        AlertRow,
-        r#"select alert_id, kind, subject, message, fired_at as "fired_at: DateTime<Utc>",
-                  resolved_at as "resolved_at: DateTime<Utc>", fired_value, last_value,
-                  fired_digest_id, resolved_digest_id
-           from alert where resolved_at is not null
-           order by resolved_at desc, alert_id desc limit $1"#,
-        limit
-    )
-    .fetch_all(db)
-    .await
 }
 
 pub struct DigestRow {
