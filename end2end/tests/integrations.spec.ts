@@ -148,6 +148,7 @@ test('an integrator is told by the banner, and an admin raises a rule threshold 
 
   const admin = await (await browser.newContext()).newPage();
   await signIn(admin, 'admin');
+  await expect(admin).toHaveURL(ROLES.admin.home);
   await admin.goto('/integrations/alerts');
   await hydrated(admin);
   const rule = admin.locator('#alert-rules tr[data-kind="dead_letters"]');
